@@ -1,0 +1,1 @@
+"""Instroom's product logic in plain Python; never imports streamlit."""

@@ -1,0 +1,282 @@
+"""Changes an administrator makes on the Settings page, each one validated."""
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlmodel import Session, SQLModel, select
+
+from core.fields import BUILTIN_FIELDS, MULTI_VALUE_SEPARATOR, PROFILE_FIELD_TYPES
+from db import queries
+from db.models import (
+    Group,
+    Language,
+    Level,
+    ProfileField,
+    Role,
+    Taxonomy,
+    Term,
+    User,
+    UserGroup,
+    UserLevel,
+)
+
+FIELD_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
+LANGUAGE_CODE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
+
+class CatalogError(Exception):
+    """A settings change was refused; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class NamedKind:
+    """A table of named entries (groups, levels, roles, taxonomies) and how users refer to it."""
+
+    label: str
+    model: type[SQLModel]
+    link: type[SQLModel] | None = None
+    link_column: str = ""
+    user_column: str = ""
+
+
+KINDS: dict[str, NamedKind] = {
+    "group": NamedKind("group", Group, UserGroup, "group_id"),
+    "level": NamedKind("level", Level, UserLevel, "level_id"),
+    "role": NamedKind("role", Role, user_column="role"),
+    "taxonomy": NamedKind("taxonomy", Taxonomy),
+}
+
+
+def _clean_name(name: str, label: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise CatalogError(f"Enter a name for the {label}.")
+    if len(cleaned) > 200:
+        raise CatalogError(f"A {label} name can be at most 200 characters.")
+    if MULTI_VALUE_SEPARATOR in cleaned:
+        raise CatalogError(
+            f"A {label} name cannot contain '{MULTI_VALUE_SEPARATOR}': files use it to separate "
+            "several values in one cell."
+        )
+    return cleaned
+
+
+def _find_by_name(session: Session, kind: NamedKind, name: str, exclude_id: int | None = None):
+    model = kind.model
+    query = select(model).where(func.lower(model.name) == name.lower())  # type: ignore[attr-defined]
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)  # type: ignore[attr-defined]
+    return session.exec(query).first()
+
+
+def _get(session: Session, kind: NamedKind, entry_id: int):
+    entry = session.get(kind.model, entry_id)
+    if entry is None:
+        raise CatalogError(f"That {kind.label} no longer exists; reload the page.")
+    return entry
+
+
+def count_users_of(*, session: Session, kind_name: str, entry_id: int) -> int:
+    """How many users a group, level or role is given to."""
+    kind = KINDS[kind_name]
+    if kind.link is not None:
+        column = getattr(kind.link, kind.link_column)
+        query = select(func.count()).select_from(kind.link).where(column == entry_id)
+        return session.exec(query).one()
+    if kind.user_column:
+        entry = _get(session, kind, entry_id)
+        column = getattr(User, kind.user_column)
+        return session.exec(
+            select(func.count()).select_from(User).where(column == entry.name)
+        ).one()
+    return 0
+
+
+def add_named(*, session: Session, kind_name: str, name: str) -> SQLModel:
+    """Add a group, level, role or taxonomy."""
+    kind = KINDS[kind_name]
+    cleaned = _clean_name(name, kind.label)
+    if _find_by_name(session, kind, cleaned) is not None:
+        raise CatalogError(f"A {kind.label} named {cleaned!r} already exists.")
+    entry = kind.model(name=cleaned)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def rename_named(*, session: Session, kind_name: str, entry_id: int, new_name: str) -> None:
+    """Rename a group, level, role or taxonomy; users keep it under its new name."""
+    kind = KINDS[kind_name]
+    entry = _get(session, kind, entry_id)
+    cleaned = _clean_name(new_name, kind.label)
+    if _find_by_name(session, kind, cleaned, exclude_id=entry_id) is not None:
+        raise CatalogError(f"A {kind.label} named {cleaned!r} already exists.")
+    if kind.user_column:
+        column = getattr(User, kind.user_column)
+        session.exec(update(User).where(column == entry.name).values({column: cleaned}))
+    entry.name = cleaned
+    session.add(entry)
+    session.flush()
+
+
+def delete_named(*, session: Session, kind_name: str, entry_id: int, force: bool = False) -> int:
+    """Delete an entry; one still given to users needs force=True. Returns users affected."""
+    kind = KINDS[kind_name]
+    entry = _get(session, kind, entry_id)
+    in_use = count_users_of(session=session, kind_name=kind_name, entry_id=entry_id)
+    if kind_name == "taxonomy":
+        used_by = session.exec(
+            select(ProfileField).where(ProfileField.taxonomy_id == entry_id)
+        ).all()
+        if used_by:
+            keys = ", ".join(f.key for f in used_by)
+            raise CatalogError(f"Profile fields use this taxonomy ({keys}); change them first.")
+        for term in queries.list_terms(session=session, taxonomy_id=entry_id):
+            session.delete(term)
+    if in_use and not force:
+        raise CatalogError(
+            f"{in_use} user(s) have the {kind.label} {entry.name!r}. Confirm that you want to "
+            f"remove it from them as well."
+        )
+    if kind.user_column:
+        column = getattr(User, kind.user_column)
+        session.exec(update(User).where(column == entry.name).values({column: None}))
+    session.delete(entry)
+    session.flush()
+    return in_use
+
+
+def add_language(*, session: Session, code: str, name: str) -> Language:
+    """Add a language by its code (nl, en, de, fr-BE)."""
+    primary, _, region = code.strip().partition("-")
+    code = f"{primary.lower()}-{region.upper()}" if region else primary.lower()
+    if not LANGUAGE_CODE_PATTERN.match(code):
+        raise CatalogError(
+            "A language code is 2 or 3 letters, optionally with a region: nl, en, fr-BE."
+        )
+    if session.exec(select(Language).where(func.lower(Language.code) == code.lower())).first():
+        raise CatalogError(f"The language {code!r} already exists.")
+    language = Language(code=code, name=name.strip() or code)
+    session.add(language)
+    session.flush()
+    return language
+
+
+def delete_language(*, session: Session, language_id: int, force: bool = False) -> int:
+    """Delete a language; one that users have needs force=True and clears it for them."""
+    language = session.get(Language, language_id)
+    if language is None:
+        raise CatalogError("That language no longer exists; reload the page.")
+    query = select(func.count()).select_from(User).where(User.language == language.code)
+    in_use = session.exec(query).one()
+    if in_use and not force:
+        raise CatalogError(
+            f"{in_use} user(s) have the language {language.code!r}. Confirm that you want to "
+            "clear it for them as well."
+        )
+    session.exec(update(User).where(User.language == language.code).values(language=None))
+    session.delete(language)
+    session.flush()
+    return in_use
+
+
+def add_term(*, session: Session, taxonomy_id: int, name: str) -> Term:
+    """Add a term to a taxonomy."""
+    cleaned = _clean_name(name, "term")
+    existing = session.exec(
+        select(Term).where(
+            Term.taxonomy_id == taxonomy_id, func.lower(Term.name) == cleaned.lower()
+        )
+    ).first()
+    if existing is not None:
+        raise CatalogError(f"The term {cleaned!r} already exists in this taxonomy.")
+    term = Term(taxonomy_id=taxonomy_id, name=cleaned)
+    session.add(term)
+    session.flush()
+    return term
+
+
+def delete_term(*, session: Session, term_id: int) -> None:
+    """Delete a term; values already stored on users stay as they are."""
+    term = session.get(Term, term_id)
+    if term is None:
+        raise CatalogError("That term no longer exists; reload the page.")
+    session.delete(term)
+    session.flush()
+
+
+def add_profile_field(
+    *, session: Session, key: str, label: str, type: str = "text", taxonomy_id: int | None = None
+) -> ProfileField:
+    """Add a profile field; its key is what files and the CLI map columns to."""
+    key = key.strip().lower()
+    if not FIELD_KEY_PATTERN.match(key):
+        raise CatalogError(
+            "A field key starts with a letter and has 2-50 lower-case letters, digits or '_'."
+        )
+    if key in BUILTIN_FIELDS:
+        raise CatalogError(f"{key!r} is a built-in field of every user; choose another key.")
+    if session.exec(select(ProfileField).where(ProfileField.key == key)).first() is not None:
+        raise CatalogError(f"A profile field with the key {key!r} already exists.")
+    _check_field_type(session, type, taxonomy_id)
+    field = ProfileField(
+        key=key,
+        label=label.strip() or key,
+        type=type,
+        taxonomy_id=taxonomy_id if type == "taxonomy" else None,
+    )
+    session.add(field)
+    session.flush()
+    return field
+
+
+def _check_field_type(session: Session, type: str, taxonomy_id: int | None) -> None:
+    if type not in PROFILE_FIELD_TYPES:
+        raise CatalogError(f"The type must be one of: {', '.join(PROFILE_FIELD_TYPES)}.")
+    if type == "taxonomy" and (taxonomy_id is None or session.get(Taxonomy, taxonomy_id) is None):
+        raise CatalogError("A taxonomy field needs a taxonomy; add one under Taxonomies first.")
+
+
+def update_profile_field(
+    *,
+    session: Session,
+    field_id: int,
+    label: str,
+    type: str,
+    importable: bool,
+    taxonomy_id: int | None = None,
+) -> None:
+    """Change a profile field's label, type, taxonomy and whether imports may fill it."""
+    field = session.get(ProfileField, field_id)
+    if field is None:
+        raise CatalogError("That profile field no longer exists; reload the page.")
+    _check_field_type(session, type, taxonomy_id)
+    if not label.strip():
+        raise CatalogError("Enter a label for the profile field.")
+    field.label = label.strip()
+    field.type = type
+    field.importable = importable
+    field.taxonomy_id = taxonomy_id if type == "taxonomy" else None
+    session.add(field)
+    session.flush()
+
+
+def delete_profile_field(*, session: Session, field_id: int) -> None:
+    """Delete a profile field; values stored on users are kept but no longer shown."""
+    field = session.get(ProfileField, field_id)
+    if field is None:
+        raise CatalogError("That profile field no longer exists; reload the page.")
+    session.delete(field)
+    session.flush()
+
+
+def set_user_protected(*, session: Session, email: str, protected: bool) -> User:
+    """Protect a user from every import, or lift the protection."""
+    user = queries.get_user_by_email(session=session, email=email)
+    if user is None:
+        raise CatalogError(f"There is no user with the email address {email.strip()!r}.")
+    user.is_protected = protected
+    session.add(user)
+    session.flush()
+    return user

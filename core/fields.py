@@ -1,0 +1,24 @@
+"""The field keys an import can map columns to, and the fixed vocabularies of the domain."""
+
+BUILTIN_FIELDS: dict[str, str] = {
+    "email": "Email",
+    "first_name": "First name",
+    "name_insert": "Name insert (tussenvoegsel)",
+    "last_name": "Last name",
+    "full_name": "Full name (split into first name, insert, last name)",
+    "username": "Username (user code)",
+    "new_username": "New username",
+    "password": "Password",
+    "status": "Status",
+    "action": "Action",
+    "groups": "Groups",
+    "levels": "Levels",
+    "role": "Role",
+    "language": "Language",
+    "kind": "Kind",
+}
+USER_KINDS = ("employee", "contact")
+USER_STATUSES = ("invited", "active", "blocked")
+PROFILE_FIELD_TYPES = ("text", "date", "taxonomy")
+MULTI_VALUE_SEPARATOR = "~"
+USERNAME_MAX_LENGTH = 20

@@ -1,0 +1,108 @@
+"""One Settings object from the environment and .streamlit/secrets.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+
+# Values copied from an example file are not secrets; refuse them rather than run insecurely.
+PLACEHOLDERS = {"", "change-me", "changeme", "replace-me", "secret", "some_key", "xxx"}
+MIN_COOKIE_KEY_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one Instroom installation."""
+
+    database_url: str
+    cookie_key: str | None = None
+    cookie_name: str = "instroom_auth"
+    cookie_expiry_days: float = 1.0
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "none"
+    mail_from: str = "instroom@localhost"
+    base_url: str = "http://localhost:8501"
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_rows: int = 1_000_000
+    activation_days: int = 7
+
+    @property
+    def smtp_configured(self) -> bool:
+        """Whether mail can be sent at all."""
+        return bool(self.smtp_host)
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database under data/."""
+    return f"sqlite:///{PROJECT_ROOT / 'data' / 'instroom.db'}"
+
+
+def _read_secrets(path: Path) -> dict[str, object]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path} is not valid TOML: {exc}. Fix the file or remove it.") from exc
+
+
+def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRETS_FILE) -> Settings:
+    """Read settings: environment first, then secrets.toml, then defaults."""
+    env = dict(os.environ) if env is None else env
+    secrets = _read_secrets(secrets_file)
+
+    def get(name: str, default: str | None = None) -> str | None:
+        if name in env and env[name] != "":
+            return env[name]
+        if name in secrets:
+            return str(secrets[name])
+        return default
+
+    cookie_key = get("INSTROOM_COOKIE_KEY")
+    if cookie_key is not None:
+        check_cookie_key(cookie_key)
+    security = (get("INSTROOM_SMTP_SECURITY", "none") or "none").lower()
+    if security not in {"ssl", "starttls", "none"}:
+        raise SettingsError(
+            f"INSTROOM_SMTP_SECURITY is {security!r}; use 'ssl', 'starttls' or 'none'."
+        )
+    try:
+        return Settings(
+            database_url=get("DATABASE_URL") or default_database_url(),
+            cookie_key=cookie_key,
+            smtp_host=get("INSTROOM_SMTP_HOST"),
+            smtp_port=int(get("INSTROOM_SMTP_PORT", "25") or 25),
+            smtp_user=get("INSTROOM_SMTP_USER"),
+            smtp_password=get("INSTROOM_SMTP_PASSWORD"),
+            smtp_security=security,
+            mail_from=get("INSTROOM_MAIL_FROM", "instroom@localhost") or "instroom@localhost",
+            base_url=(get("INSTROOM_BASE_URL", "http://localhost:8501") or "").rstrip("/"),
+            max_upload_bytes=int(get("INSTROOM_MAX_UPLOAD_MB", "200") or 200) * 1024 * 1024,
+            max_rows=int(get("INSTROOM_MAX_ROWS", "1000000") or 1_000_000),
+            activation_days=int(get("INSTROOM_ACTIVATION_DAYS", "7") or 7),
+        )
+    except ValueError as exc:
+        raise SettingsError(f"A numeric setting is not a whole number: {exc}.") from exc
+
+
+def check_cookie_key(key: str) -> None:
+    """Refuse a placeholder or short cookie secret."""
+    if key.strip().lower() in PLACEHOLDERS or len(key) < MIN_COOKIE_KEY_LENGTH:
+        raise SettingsError(
+            "INSTROOM_COOKIE_KEY is a placeholder or shorter than 32 characters. "
+            'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))", '
+            "or remove the setting and Instroom generates and stores one itself."
+        )

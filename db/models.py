@@ -1,0 +1,276 @@
+"""Every table of Instroom, as SQLModel classes."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time in UTC; SQLModel's datetime columns require aware values."""
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    """A person whose account an import creates or updates."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    first_name: str = Field(default="", max_length=200)
+    name_insert: str = Field(default="", max_length=50)
+    last_name: str = Field(default="", max_length=200)
+    username: str | None = Field(default=None, max_length=20, unique=True)
+    role: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=20)
+    kind: str = Field(default="employee", max_length=20, index=True)
+    status: str = Field(default="invited", max_length=20, index=True)
+    is_protected: bool = Field(default=False)
+    password_hash: str | None = Field(default=None, max_length=200)
+    profile: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    activation_token_hash: str | None = Field(default=None, max_length=64, index=True)
+    activation_expires_at: datetime | None = None
+    activated_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProfileField(SQLModel, table=True):
+    """A configurable field of a user's profile."""
+
+    __tablename__ = "profile_fields"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=50, unique=True)
+    label: str = Field(max_length=100)
+    type: str = Field(default="text", max_length=20)
+    importable: bool = Field(default=True)
+    taxonomy_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("taxonomies.id"), nullable=True)
+    )
+    position: int = Field(default=0)
+
+
+class Taxonomy(SQLModel, table=True):
+    """A controlled vocabulary for taxonomy profile fields."""
+
+    __tablename__ = "taxonomies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+
+
+class Term(SQLModel, table=True):
+    """One allowed value of a taxonomy."""
+
+    __tablename__ = "terms"
+    __table_args__ = (UniqueConstraint("taxonomy_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxonomy_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("taxonomies.id", ondelete="CASCADE"), nullable=False)
+    )
+    name: str = Field(max_length=200)
+
+
+class Group(SQLModel, table=True):
+    """A group users belong to; many per user."""
+
+    __tablename__ = "groups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserGroup(SQLModel, table=True):
+    """Membership of a user in a group."""
+
+    __tablename__ = "user_groups"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    group_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class Level(SQLModel, table=True):
+    """An access level; imports only ever add levels."""
+
+    __tablename__ = "levels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserLevel(SQLModel, table=True):
+    """A level held by a user."""
+
+    __tablename__ = "user_levels"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    level_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("levels.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class Role(SQLModel, table=True):
+    """A role a user can have in the organisation's platform."""
+
+    __tablename__ = "roles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+
+
+class Language(SQLModel, table=True):
+    """A language users can have; it chooses the text of their emails."""
+
+    __tablename__ = "languages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=100)
+
+
+class ImportJob(SQLModel, table=True):
+    """One import (or revert): what was asked, how it went, and its counts."""
+
+    __tablename__ = "import_jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="import", max_length=20)
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    file_name: str = Field(default="", max_length=500)
+    file_size: int = Field(default=0)
+    file_sha256: str = Field(default="", max_length=64)
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="queued", max_length=30, index=True)
+    dry_run: bool = Field(default=False)
+    progress_done: int = Field(default=0)
+    progress_total: int = Field(default=0)
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = None
+    reverts_job_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("import_jobs.id"), nullable=True)
+    )
+
+
+class ImportIssue(SQLModel, table=True):
+    """One problem found in an import, tied to a row and column of the file."""
+
+    __tablename__ = "import_issues"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    row: int | None = None
+    column: str | None = Field(default=None, max_length=500)
+    field: str | None = Field(default=None, max_length=50)
+    code: str = Field(max_length=50)
+    severity: str = Field(default="error", max_length=10)
+    message: str
+    value: str | None = None
+
+
+class ImportChange(SQLModel, table=True):
+    """What one import did to one user: the action and the values before and after."""
+
+    __tablename__ = "import_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    email: str = Field(max_length=320)
+    row: int | None = None
+    action: str = Field(max_length=20)
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class EmailMessage(SQLModel, table=True):
+    """One email an import queued, with its delivery state."""
+
+    __tablename__ = "email_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    )
+    recipient: str = Field(max_length=320)
+    template: str = Field(max_length=50)
+    language: str = Field(default="nl", max_length=20)
+    subject: str = Field(default="", max_length=300)
+    status: str = Field(default="queued", max_length=20, index=True)
+    attempts: int = Field(default=0)
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class Account(SQLModel, table=True):
+    """A portal login for an administrator or support member."""
+
+    __tablename__ = "accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100, unique=True)
+    email: str = Field(max_length=320)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=200)
+    is_disabled: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class SavedMapping(SQLModel, table=True):
+    """A named column mapping, recognised again by the file's headers."""
+
+    __tablename__ = "saved_mappings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    headers_key: str = Field(max_length=64, index=True)
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AppSetting(SQLModel, table=True):
+    """A value the installation keeps for itself, such as a generated cookie secret."""
+
+    __tablename__ = "app_settings"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str

@@ -1,0 +1,77 @@
+"""Fixtures shared by the whole suite: databases on SQLite and, when present, PostgreSQL."""
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT.parent / "shared" / "samples"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from db.engine import forget_engine, get_engine  # noqa: E402
+
+
+def postgres_base_url() -> str | None:
+    """The PostgreSQL database tests may use, or None (a failure under CI, where it must exist)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url and os.environ.get("CI"):
+        pytest.fail("CI must test on PostgreSQL: .ci/run sets TEST_DATABASE_URL.")
+    return url
+
+
+def make_postgres_schema_url(base: str, schema: str) -> str:
+    """A URL to base whose connections see only the given schema."""
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'instroom.db'}"
+    yield url
+    forget_engine(url)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    base = postgres_base_url()
+    if not base:
+        pytest.skip("PostgreSQL is not available here: TEST_DATABASE_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_postgres_schema_url(base, schema)
+    yield url
+    forget_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database: SQLite and, whenever TEST_DATABASE_URL is set, PostgreSQL."""
+    return request.getfixturevalue(
+        f"{request.param}_url" if request.param == "sqlite" else "postgres_url"
+    )
+
+
+@pytest.fixture
+def engine(db_url: str) -> Engine:
+    """The migrated and seeded engine for a fresh database."""
+    return get_engine(db_url)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session

@@ -1,0 +1,142 @@
+"""Portal accounts and the Settings catalogue, against a real database."""
+
+import pytest
+from sqlmodel import Session, select
+
+from core import accounts, catalog
+from core.accounts import AccountError
+from core.catalog import CatalogError
+from core.settings import Settings
+from db import queries
+from db.models import Account, Group, User, UserGroup
+
+
+def add_admin(session: Session, username: str = "beheer") -> Account:
+    return accounts.create_account(
+        session=session,
+        username=username,
+        email="Beheer@Example.org",
+        role="admin",
+        password="correct horse battery",
+    )
+
+
+def test_account_password_is_stored_only_as_bcrypt(session: Session) -> None:
+    add_admin(session)
+    session.commit()
+    stored = session.exec(select(Account)).one()
+    assert stored.email == "beheer@example.org"
+    assert stored.password_hash.startswith("$2")
+    assert "correct horse" not in stored.password_hash
+    assert accounts.verify_password("correct horse battery", stored.password_hash)
+    assert not accounts.verify_password("wrong", stored.password_hash)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"username": "x"}, "2-50 characters"),
+        ({"role": "root"}, "admin, support"),
+        ({"email": "no-at-sign"}, "valid email"),
+        ({"password": "short"}, "at least 10"),
+        ({"password": "aaaaaaaaaaaa"}, "4 different"),
+        ({"password": "ü" * 40}, "at most 72 bytes"),
+    ],
+)
+def test_invalid_accounts_are_refused(session: Session, kwargs: dict, message: str) -> None:
+    values = {
+        "username": "support1",
+        "email": "s@example.org",
+        "role": "support",
+        "password": "a fine password",
+    } | kwargs
+    with pytest.raises(AccountError, match=message):
+        accounts.create_account(session=session, **values)
+
+
+def test_duplicate_username_and_last_admin_are_refused(session: Session) -> None:
+    add_admin(session)
+    with pytest.raises(AccountError, match="already exists"):
+        add_admin(session)
+    with pytest.raises(AccountError, match="last active administrator"):
+        accounts.set_account_disabled(session=session, username="beheer", disabled=True)
+    add_admin(session, "tweede")
+    accounts.set_account_disabled(session=session, username="beheer", disabled=True)
+    credentials = accounts.authenticator_credentials(session=session)
+    assert list(credentials["usernames"]) == ["tweede"]
+    assert accounts.get_signed_in_account(session=session, username="beheer") is None
+
+
+def test_cookie_key_is_generated_once_and_kept(session: Session) -> None:
+    settings = Settings(database_url="unused")
+    first = accounts.resolve_cookie_key(session=session, settings=settings)
+    second = accounts.resolve_cookie_key(session=session, settings=settings)
+    assert first == second and len(first) >= 32
+    configured = Settings(database_url="unused", cookie_key="k" * 40)
+    assert accounts.resolve_cookie_key(session=session, settings=configured) == "k" * 40
+
+
+def test_groups_add_rename_and_delete_with_confirmation(session: Session) -> None:
+    group = catalog.add_named(session=session, kind_name="group", name="  Sales  team ")
+    assert group.name == "Sales team"
+    with pytest.raises(CatalogError, match="already exists"):
+        catalog.add_named(session=session, kind_name="group", name="sales TEAM")
+    with pytest.raises(CatalogError, match="cannot contain '~'"):
+        catalog.add_named(session=session, kind_name="group", name="A~B")
+    user = User(email="jan@example.org", first_name="Jan", last_name="Jansen")
+    session.add(user)
+    session.flush()
+    session.add(UserGroup(user_id=user.id, group_id=group.id))
+    session.flush()
+    catalog.rename_named(session=session, kind_name="group", entry_id=group.id, new_name="Verkoop")
+    with pytest.raises(CatalogError, match="1 user"):
+        catalog.delete_named(session=session, kind_name="group", entry_id=group.id)
+    assert (
+        catalog.delete_named(session=session, kind_name="group", entry_id=group.id, force=True) == 1
+    )
+    session.commit()
+    assert [g.name for g in session.exec(select(Group))] == ["Everyone"]
+    assert session.exec(select(UserGroup)).all() == []
+
+
+def test_renaming_a_role_renames_it_for_its_users(session: Session) -> None:
+    role = next(r for r in queries.list_roles(session=session) if r.name == "member")
+    session.add(User(email="a@example.org", role="member"))
+    session.flush()
+    catalog.rename_named(session=session, kind_name="role", entry_id=role.id, new_name="lid")
+    assert queries.get_user_by_email(session=session, email="a@example.org").role == "lid"
+    catalog.delete_named(session=session, kind_name="role", entry_id=role.id, force=True)
+    assert queries.get_user_by_email(session=session, email="a@example.org").role is None
+
+
+def test_profile_fields_and_taxonomies(session: Session) -> None:
+    with pytest.raises(CatalogError, match="built-in field"):
+        catalog.add_profile_field(session=session, key="email", label="Email")
+    with pytest.raises(CatalogError, match="starts with a letter"):
+        catalog.add_profile_field(session=session, key="Cost Center", label="Cost center")
+    with pytest.raises(CatalogError, match="needs a taxonomy"):
+        catalog.add_profile_field(session=session, key="site", label="Site", type="taxonomy")
+    taxonomy = catalog.add_named(session=session, kind_name="taxonomy", name="Locations")
+    catalog.add_term(session=session, taxonomy_id=taxonomy.id, name="Utrecht")
+    with pytest.raises(CatalogError, match="already exists"):
+        catalog.add_term(session=session, taxonomy_id=taxonomy.id, name="utrecht")
+    field = catalog.add_profile_field(
+        session=session, key="site", label="Site", type="taxonomy", taxonomy_id=taxonomy.id
+    )
+    assert (field.type, field.taxonomy_id, field.importable) == ("taxonomy", taxonomy.id, True)
+    with pytest.raises(CatalogError, match="Profile fields use this taxonomy"):
+        catalog.delete_named(session=session, kind_name="taxonomy", entry_id=taxonomy.id)
+
+
+def test_languages_and_protection(session: Session) -> None:
+    with pytest.raises(CatalogError, match="2 or 3 letters"):
+        catalog.add_language(session=session, code="Dutch", name="Dutch")
+    catalog.add_language(session=session, code="de", name="Deutsch")
+    with pytest.raises(CatalogError, match="already exists"):
+        catalog.add_language(session=session, code="DE", name="Duits")
+    with pytest.raises(CatalogError, match="no user with the email"):
+        catalog.set_user_protected(session=session, email="svc@example.org", protected=True)
+    session.add(User(email="svc@example.org"))
+    session.flush()
+    catalog.set_user_protected(session=session, email=" SVC@example.org ", protected=True)
+    assert [u.email for u in queries.list_protected_users(session=session)] == ["svc@example.org"]

@@ -1,0 +1,46 @@
+"""The migrations build exactly the schema the models describe, on both databases."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel, select
+
+import db.models  # noqa: F401
+from db.engine import forget_engine, get_engine
+from db.models import Group, Language, ProfileField, Role
+from db.seed import DEFAULT_PROFILE_FIELDS
+
+
+def test_migrations_and_models_agree(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
+    with engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert version == "0001"
+
+
+def test_first_start_seeds_the_defaults(session: Session) -> None:
+    keys = [f.key for f in session.exec(select(ProfileField).order_by(ProfileField.position))]
+    assert keys == [key for key, _ in DEFAULT_PROFILE_FIELDS]
+    assert sorted(r.name for r in session.exec(select(Role))) == ["manager", "member"]
+    assert sorted(lang.code for lang in session.exec(select(Language))) == ["en", "nl"]
+    assert [g.name for g in session.exec(select(Group))] == ["Everyone"]
+
+
+def test_a_deleted_default_stays_deleted_after_a_restart(db_url: str, engine: Engine) -> None:
+    with Session(engine) as session:
+        session.delete(session.exec(select(Role).where(Role.name == "manager")).one())
+        session.commit()
+    forget_engine(db_url)
+    with Session(get_engine(db_url)) as session:
+        assert [r.name for r in session.exec(select(Role))] == ["member"]
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(sqlite_url: str) -> None:
+    engine = get_engine(sqlite_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar_one() == 30000

@@ -1,0 +1,77 @@
+"""AppTest helpers: the real app scripts on a fresh SQLite file."""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from core import accounts
+from db.engine import get_engine, session_scope
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def app_db(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> Iterator[Engine]:
+    """Point the app at a fresh database through DATABASE_URL, as an administrator would."""
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.delenv("INSTROOM_COOKIE_KEY", raising=False)
+    yield get_engine(sqlite_url)
+
+
+@pytest.fixture
+def make_account(app_db: Engine) -> Callable[[str, str], None]:
+    def make(username: str, role: str) -> None:
+        with session_scope(app_db) as session:
+            accounts.create_account(
+                session=session,
+                username=username,
+                role=role,
+                email=f"{username}@example.org",
+                password=PASSWORD,
+            )
+
+    return make
+
+
+def new_app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    if page:
+        at.switch_page(page)
+    return at
+
+
+def signed_in(username: str, role: str, page: str | None = None) -> AppTest:
+    """An AppTest whose session is already signed in, as the authenticator leaves it."""
+    at = new_app(page)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["name"] = username
+    at.session_state["roles"] = [role]
+    at.session_state["logout"] = None
+    return at.run()
+
+
+def widget(elements, label: str):
+    """The one widget with this label."""
+    found = [w for w in elements if w.label == label]
+    assert len(found) == 1, f"expected one widget labelled {label!r}, found {len(found)}"
+    return found[0]
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page says, to assert on like a reader would."""
+    parts = [m.value for m in at.markdown] + [t.value for t in at.title]
+    parts += (
+        [e.value for e in at.error] + [s.value for s in at.success] + [i.value for i in at.info]
+    )
+    parts += [h.value for h in at.subheader] + [c.value for c in at.caption]
+    return "\n".join(str(p) for p in parts)
+
+
+def button(at: AppTest, label: str):
+    return widget(at.button, label)
