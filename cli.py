@@ -1,16 +1,24 @@
 """Instroom's command line: the twin of the portal, over the same core."""
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
-from core import accounts, catalog
+from core import accounts, catalog, export
 from core.accounts import AccountError
 from core.catalog import CatalogError
+from core.issues import UnusableFileError
+from core.jobs import SUCCEEDED, ImportResult, list_jobs, resolve_mapping, run_import
+from core.options import ImportOptions, OptionsError
+from core.read import ReadOptions, read_upload
 from core.settings import SettingsError, load_settings
+from core.validate import load_catalog
 from db.engine import get_engine, session_scope
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
@@ -48,6 +56,187 @@ def cmd_protect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _parse_map(values: list[str]) -> list[tuple[str, str | None]]:
+    pairs = []
+    for value in values:
+        header, sep, field = value.partition("=")
+        if not sep:
+            raise UnusableFileError("unknown-column", f"--map takes Header=field, not {value!r}.")
+        pairs.append((header.strip(), field.strip() or None))
+    return pairs
+
+
+def _print_summary(result: ImportResult, file: str) -> None:
+    counts = result.counts
+    verb = "Dry run of" if result.dry_run else "Imported"
+    print(f"{verb} {file}: {result.status}" + (f" (job {result.job_id})" if result.job_id else ""))
+    print("  " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v or k == "rows"))
+    for issue in result.issues[:50]:
+        where = f"row {issue.row}" if issue.row else "file"
+        column = f" [{issue.column}]" if issue.column else ""
+        print(f"  {issue.severity}: {where}{column}: {issue.message} ({issue.code})")
+    if len(result.issues) > 50:
+        print(f"  ... and {len(result.issues) - 50:,} more issues (use --json for all).")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    path = Path(args.file)
+    if not path.is_file():
+        raise UnusableFileError("unreadable-file", f"There is no file {args.file!r}.")
+    data = path.read_bytes()
+    read_options = ReadOptions(
+        encoding=args.encoding,
+        delimiter="\t" if args.delimiter in {"tab", "\\t"} else args.delimiter,
+        has_header=False if args.no_header else None,
+        sheet=args.sheet,
+        max_rows=settings.max_rows,
+        max_bytes=settings.max_upload_bytes,
+    )
+    options = ImportOptions(
+        mode=args.mode,
+        match=args.match,
+        fill_missing=args.fill_missing,
+        groups=tuple(args.group),
+        levels=tuple(args.level),
+        create_groups=args.create_groups,
+        create_levels=args.create_levels,
+        create_terms=args.create_terms,
+        role=args.role,
+        language=args.language,
+        kind=args.kind,
+        full_list=args.full_list,
+        max_deactivate=args.max_deactivate,
+        welcome_new=args.welcome_new,
+        notify_updated=args.notify_updated,
+        notify_admin=args.notify_admin,
+        strict=args.strict,
+    )
+    table = read_upload(data, path.name, read_options)
+    engine = get_engine(settings.database_url)
+    with Session(engine) as session:
+        mapping = resolve_mapping(table, load_catalog(session=session), _parse_map(args.map))
+    result = run_import(
+        engine=engine,
+        table=table,
+        mapping=mapping,
+        options=options,
+        file_name=path.name,
+        file_bytes=data,
+        created_by="cli",
+        dry_run=args.dry_run,
+    )
+    if args.rejected_out and result.plan.error_rows:
+        frame = export.rejected_rows(table, result.plan)
+        out = Path(args.rejected_out)
+        writer = export.to_xlsx_bytes if out.suffix.lower() == ".xlsx" else export.to_csv_bytes
+        out.write_bytes(writer(frame))
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        _print_summary(result, path.name)
+    return EXIT_OK if result.status == SUCCEEDED else EXIT_REJECTED
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    with Session(_engine()) as session:
+        users = export.list_users(session=session)
+    if args.json:
+        print(json.dumps(users, ensure_ascii=False))
+    else:
+        for user in users:
+            print(f"{user['email']}\t{user['status']}\t{user['first_name']} {user['last_name']}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with Session(_engine()) as session:
+        frame = export.users_frame(session=session)
+    writer = export.to_xlsx_bytes if args.format == "xlsx" else export.to_csv_bytes
+    Path(args.out).write_bytes(writer(frame))
+    print(f"Exported {len(frame):,} users to {args.out}.")
+    return EXIT_OK
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    with Session(_engine()) as session:
+        jobs = list_jobs(session=session, limit=args.limit)
+    if args.json:
+        print(json.dumps(jobs, ensure_ascii=False))
+    else:
+        for job in jobs:
+            print(f"{job['job_id']}\t{job['status']}\t{job['created_at']}\t{job['file_name']}")
+    return EXIT_OK
+
+
+def _add_import_parser(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("import", help="import users from a CSV, TSV, TXT, XLSX or XLS file")
+    p.add_argument("file")
+    read = p.add_argument_group("reading the file")
+    read.add_argument("--sheet", help="sheet of a workbook (default: the first visible one)")
+    read.add_argument("--delimiter", help="; , | or tab (default: detected)")
+    read.add_argument("--encoding", help="utf-8, utf-16, cp1252, latin-1 (default: detected)")
+    read.add_argument("--no-header", action="store_true", help="the first row holds users")
+    read.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="HEADER=FIELD",
+        help="map a column to a field; 'Header=' leaves it out (repeatable)",
+    )
+    what = p.add_argument_group("what the import does")
+    what.add_argument("--mode", choices=("create", "update", "upsert"), default="upsert")
+    what.add_argument("--match", choices=("email", "username"), default="email")
+    what.add_argument(
+        "--fill-missing",
+        action="store_true",
+        help="only fill empty fields (default: overwrite with non-empty cells)",
+    )
+    what.add_argument("--group", action="append", default=[], help="add every row to this group")
+    what.add_argument("--create-groups", action="store_true", help="create missing groups")
+    what.add_argument("--level", action="append", default=[], help="give every row this level")
+    what.add_argument("--create-levels", action="store_true", help="create missing levels")
+    what.add_argument("--create-terms", action="store_true", help="create missing taxonomy terms")
+    what.add_argument("--role", help="role for new users without one")
+    what.add_argument("--language", help="language for new users without one")
+    what.add_argument(
+        "--kind",
+        choices=("employee", "contact"),
+        default="employee",
+        help="kind for new users, and the kind a full-list import covers",
+    )
+    what.add_argument(
+        "--full-list",
+        action="store_true",
+        help="block users of this kind that the file does not list",
+    )
+    what.add_argument(
+        "--max-deactivate",
+        metavar="N|N%",
+        help="refuse a full-list import that would block more than this",
+    )
+    what.add_argument(
+        "--strict",
+        action="store_true",
+        help="all or nothing: any rejected row and nothing is written",
+    )
+    what.add_argument(
+        "--dry-run", action="store_true", help="show what would happen; write nothing"
+    )
+    mail = p.add_argument_group("email")
+    mail.add_argument("--welcome-new", action="store_true", help="welcome email to new users")
+    mail.add_argument("--notify-updated", action="store_true", help="notice to updated users")
+    mail.add_argument("--notify-admin", metavar="EMAIL", help="completion email to this address")
+    out = p.add_argument_group("output")
+    out.add_argument(
+        "--rejected-out",
+        metavar="FILE",
+        help="write rejected rows with an Error column (.csv or .xlsx)",
+    )
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_import)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command."""
     parser = argparse.ArgumentParser(
@@ -72,6 +261,19 @@ def build_parser() -> argparse.ArgumentParser:
     protect.add_argument("email")
     protect.add_argument("--undo", action="store_true", help="lift the protection instead")
     protect.set_defaults(handler=cmd_protect)
+
+    _add_import_parser(commands)
+    users = commands.add_parser("users", help="list every user")
+    users.add_argument("--json", action="store_true")
+    users.set_defaults(handler=cmd_users)
+    export_parser = commands.add_parser("export", help="export every user as CSV or XLSX")
+    export_parser.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export_parser.add_argument("--out", required=True)
+    export_parser.set_defaults(handler=cmd_export)
+    jobs = commands.add_parser("jobs", help="list the newest imports")
+    jobs.add_argument("--json", action="store_true")
+    jobs.add_argument("--limit", type=int, default=100)
+    jobs.set_defaults(handler=cmd_jobs)
     return parser
 
 
@@ -80,7 +282,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (AccountError, CatalogError, SettingsError) as exc:
+    except UnusableFileError as exc:
+        if getattr(args, "json", False):
+            print(
+                json.dumps(
+                    {
+                        "job_id": None,
+                        "status": "failed",
+                        "dry_run": args.dry_run,
+                        "counts": None,
+                        "issues": [
+                            {
+                                "row": None,
+                                "column": None,
+                                "field": None,
+                                "code": exc.code,
+                                "severity": "error",
+                                "message": exc.message,
+                            }
+                        ],
+                        "emails": None,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (AccountError, CatalogError, SettingsError, OptionsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except SQLAlchemyError as exc:

@@ -1,0 +1,123 @@
+"""Users and rejected rows as files that import back, with formula injection neutralised."""
+
+import csv
+import io
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import select
+from sqlmodel import Session
+
+from core.fields import MULTI_VALUE_SEPARATOR
+from core.plan import Plan
+from core.read import Table
+from db import queries
+from db.models import Group, Level, User, UserGroup, UserLevel
+
+USER_COLUMNS = [
+    "email",
+    "first_name",
+    "name_insert",
+    "last_name",
+    "username",
+    "status",
+    "role",
+    "language",
+    "kind",
+    "groups",
+    "levels",
+]
+ERROR_COLUMN = "Error"
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def make_inert(value: str) -> str:
+    """Prefix a would-be formula with an apostrophe; the reader drops it again."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def list_users(*, session: Session) -> list[dict[str, Any]]:
+    """Every user with groups, levels and profile values, as plain dictionaries."""
+    groups: dict[int, list[str]] = {}
+    levels: dict[int, list[str]] = {}
+    for target, link, model in ((groups, UserGroup, Group), (levels, UserLevel, Level)):
+        column = getattr(link, f"{model.__name__.lower()}_id")
+        query = select(link.user_id, model.name).join(model, model.id == column)
+        for user_id, name in session.execute(query.order_by(model.name)):
+            target.setdefault(user_id, []).append(name)
+    users = []
+    for user in session.exec(select(User).order_by(User.email)).scalars():
+        users.append(
+            {
+                "email": user.email,
+                "first_name": user.first_name,
+                "name_insert": user.name_insert,
+                "last_name": user.last_name,
+                "username": user.username,
+                "status": user.status,
+                "role": user.role,
+                "language": user.language,
+                "kind": user.kind,
+                "groups": groups.get(user.id, []),
+                "levels": levels.get(user.id, []),
+                "is_protected": user.is_protected,
+                "profile": dict(user.profile or {}),
+            }
+        )
+    return users
+
+
+def users_frame(*, session: Session) -> pd.DataFrame:
+    """All users in the import template's form: one column per field key, all text."""
+    profile_keys = [f.key for f in queries.list_profile_fields(session=session) if f.importable]
+    rows = []
+    for user in list_users(session=session):
+        row = {k: user[k] or "" for k in USER_COLUMNS if k not in {"groups", "levels"}}
+        row["groups"] = MULTI_VALUE_SEPARATOR.join(user["groups"])
+        row["levels"] = MULTI_VALUE_SEPARATOR.join(user["levels"])
+        row |= {k: user["profile"].get(k, "") for k in profile_keys}
+        rows.append(row)
+    return pd.DataFrame(rows, columns=USER_COLUMNS + profile_keys, dtype=object)
+
+
+def rejected_rows(table: Table, plan: Plan) -> pd.DataFrame:
+    """The rejected rows with their original columns and an Error column, to fix and re-upload."""
+    messages: dict[int, list[str]] = {}
+    for issue in plan.issues:
+        if issue.severity == "error" and issue.row is not None:
+            messages.setdefault(issue.row, []).append(issue.message)
+    rows = sorted(plan.error_rows)
+    frame = table.data.loc[rows].copy()
+    frame.columns = [table.column_name(i) for i in range(frame.shape[1])]
+    frame[ERROR_COLUMN] = ["; ".join(messages.get(r, [])) for r in rows]
+    return frame
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV with a BOM and semicolons, as Dutch Excel opens it, every cell inert."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([make_inert(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        writer.writerow([make_inert("" if v is None else str(v)) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "Users") -> bytes:
+    """An XLSX workbook whose every cell is text, so nothing in it can run as a formula."""
+    workbook = Workbook(write_only=True)
+    worksheet = workbook.create_sheet(sheet)
+
+    def text_cell(value: object) -> WriteOnlyCell:
+        cell = WriteOnlyCell(worksheet, value=make_inert("" if value is None else str(value)))
+        cell.data_type = "s"
+        return cell
+
+    worksheet.append([text_cell(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        worksheet.append([text_cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

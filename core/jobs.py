@@ -1,0 +1,210 @@
+"""Run an import end to end: check the mapping, plan, and apply in one transaction."""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from core.apply import Progress, apply_plan, write_issues
+from core.fields import BUILTIN_FIELDS
+from core.issues import ERROR, Issue, UnusableFileError
+from core.mapping import check_mapping, normalise, suggest_mapping
+from core.options import ImportOptions
+from core.plan import Plan, make_plan
+from core.read import Table
+from core.validate import Catalog, load_catalog, validate_rows
+from db.engine import session_scope
+from db.models import ImportJob, utcnow
+
+SUCCEEDED, WITH_ERRORS, FAILED = "succeeded", "completed_with_errors", "failed"
+_WRITE_COUNTS = ("created", "updated", "blocked", "unblocked", "renamed", "deactivated")
+
+
+@dataclass
+class ImportResult:
+    """What an import (or a dry run) did, in the shape of the CLI's JSON contract."""
+
+    job_id: int | None
+    status: str
+    dry_run: bool
+    plan: Plan
+    applied: bool
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Row counts per outcome; nothing counts as written when nothing was."""
+        counts = self.plan.counts
+        if not self.applied and not self.dry_run:
+            counts |= dict.fromkeys(_WRITE_COUNTS, 0)
+        return counts
+
+    @property
+    def issues(self) -> list[Issue]:
+        """Every issue, with the refusal of the whole import first when there is one."""
+        refusal = [Issue("too-many-deactivations", self.plan.refused)] if self.plan.refused else []
+        return refusal + self.plan.issues
+
+    def as_json(self) -> dict[str, Any]:
+        """The object `cli.py import --json` prints."""
+        sent = self.applied or self.dry_run
+        return {
+            "job_id": self.job_id,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "counts": self.counts,
+            "issues": [
+                {
+                    k: i.as_dict()[k]
+                    for k in ("row", "column", "field", "code", "severity", "message")
+                }
+                for i in self.issues
+            ],
+            "emails": {
+                "welcome": len(self.plan.welcome) if sent else 0,
+                "updated": len(self.plan.notify) if sent else 0,
+            },
+        }
+
+
+def known_fields(catalog: Catalog) -> list[str]:
+    """Every field key a column can be mapped to in this portal."""
+    return [*BUILTIN_FIELDS, *catalog.importable_profile_fields]
+
+
+def resolve_mapping(
+    table: Table,
+    catalog: Catalog,
+    overrides: Sequence[tuple[str, str | None]] = (),
+    saved: dict[int, str | None] | None = None,
+) -> dict[int, str | None]:
+    """Suggestions (or a saved mapping), then the caller's `Header=field` overrides."""
+    samples = [table.data[i].head(20).tolist() for i in range(len(table.headers))]
+    mapping = (
+        saved
+        if saved is not None
+        else suggest_mapping(table.headers, catalog.importable_profile_fields, samples)
+    )
+    mapping = dict(mapping)
+    for header, field in overrides:
+        matches = [
+            i
+            for i in range(len(table.headers))
+            if normalise(table.column_name(i)) == normalise(header)
+        ]
+        if not matches:
+            names = ", ".join(repr(table.column_name(i)) for i in range(len(table.headers)))
+            raise UnusableFileError(
+                "unknown-column", f"The file has no column {header!r}; its columns are {names}."
+            )
+        for index in matches:
+            mapping[index] = field or None
+    return mapping
+
+
+def check_import_mapping(*, catalog: Catalog, table: Table, mapping: dict[int, str | None]) -> None:
+    """Raise UnusableFileError when the mapping cannot be imported (nothing is written then)."""
+    check = check_mapping(table.headers, mapping, known_fields(catalog))
+    errors = [i for i in check.issues if i.severity == ERROR]
+    if errors:
+        raise UnusableFileError(errors[0].code, " ".join(i.message for i in errors))
+
+
+def prepare_import(
+    *, session: Session, table: Table, mapping: dict[int, str | None], options: ImportOptions
+) -> Plan:
+    """Check the mapping, validate every row and plan it: the preview. Writes nothing."""
+    catalog = load_catalog(session=session)
+    check_import_mapping(catalog=catalog, table=table, mapping=mapping)
+    validated = validate_rows(table, mapping, options, catalog)
+    return make_plan(session=session, validated=validated, options=options)
+
+
+def _status(plan: Plan, options: ImportOptions) -> tuple[str, bool]:
+    """(status, whether the plan is written)."""
+    if plan.refused or (options.strict and plan.error_rows):
+        return FAILED, False
+    return (WITH_ERRORS if plan.error_rows else SUCCEEDED), True
+
+
+def run_import(
+    *,
+    engine: Engine,
+    table: Table,
+    mapping: dict[int, str | None],
+    options: ImportOptions,
+    file_name: str = "",
+    file_bytes: bytes = b"",
+    created_by: str = "",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Plan and (unless dry_run) apply an import in one transaction, recorded as an ImportJob."""
+    with Session(engine) as session:
+        if dry_run:
+            plan = prepare_import(session=session, table=table, mapping=mapping, options=options)
+            return ImportResult(None, _status(plan, options)[0], True, plan, False)
+        check_import_mapping(catalog=load_catalog(session=session), table=table, mapping=mapping)
+    with session_scope(engine) as session:
+        job = ImportJob(
+            created_by=created_by,
+            file_name=file_name,
+            file_size=len(file_bytes),
+            file_sha256=hashlib.sha256(file_bytes).hexdigest(),
+            mapping={
+                "columns": [
+                    {"header": table.column_name(i), "field": f} for i, f in sorted(mapping.items())
+                ]
+            },
+            options=options.as_dict(),
+            status="running",
+            started_at=utcnow(),
+            progress_total=table.row_count,
+        )
+        session.add(job)
+        session.flush()
+        job_id = job.id
+    try:
+        with session_scope(engine) as session:
+            plan = prepare_import(session=session, table=table, mapping=mapping, options=options)
+            status, applied = _status(plan, options)
+            result = ImportResult(job_id, status, False, plan, applied)
+            if applied:
+                apply_plan(session=session, plan=plan, job_id=job_id, progress=progress)
+            else:
+                write_issues(session=session, job_id=job_id, issues=result.issues)
+            job = session.get(ImportJob, job_id)
+            job.status, job.counts, job.finished_at = status, result.counts, utcnow()
+            job.progress_done = table.row_count if applied else 0
+            job.error = plan.refused
+            session.add(job)
+        return result
+    except BaseException as exc:
+        with session_scope(engine) as session:
+            job = session.get(ImportJob, job_id)
+            job.status, job.finished_at = FAILED, utcnow()
+            job.error = f"{type(exc).__name__}: {exc}"[:2000]
+            session.add(job)
+        raise
+
+
+def list_jobs(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest jobs as plain dictionaries."""
+    jobs = session.exec(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).all()
+    return [
+        {
+            "job_id": j.id,
+            "kind": j.kind,
+            "status": j.status,
+            "created_by": j.created_by,
+            "created_at": j.created_at.isoformat() if j.created_at else None,
+            "finished_at": j.finished_at.isoformat() if j.finished_at else None,
+            "file_name": j.file_name,
+            "file_sha256": j.file_sha256,
+            "counts": j.counts,
+            "error": j.error,
+        }
+        for j in jobs
+    ]

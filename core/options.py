@@ -1,0 +1,62 @@
+"""The choices an administrator makes for one import."""
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MODES = ("create", "update", "upsert")
+MATCH_KEYS = ("email", "username")
+_LIMIT = re.compile(r"^\s*(\d+)\s*(%?)\s*$")
+
+
+class OptionsError(ValueError):
+    """An option has a value that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """Every option of an import; the defaults are what a cautious administrator expects."""
+
+    mode: str = "upsert"
+    match: str = "email"
+    fill_missing: bool = False
+    groups: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    create_groups: bool = False
+    create_levels: bool = False
+    create_terms: bool = False
+    role: str | None = None
+    language: str | None = None
+    kind: str = "employee"
+    full_list: bool = False
+    max_deactivate: str | None = None
+    welcome_new: bool = False
+    notify_updated: bool = False
+    notify_admin: str | None = None
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise OptionsError(f"The mode must be one of {', '.join(MODES)}, not {self.mode!r}.")
+        if self.match not in MATCH_KEYS:
+            raise OptionsError(f"Match on 'email' or 'username', not {self.match!r}.")
+        if self.kind not in ("employee", "contact"):
+            raise OptionsError(f"The kind must be 'employee' or 'contact', not {self.kind!r}.")
+        if self.max_deactivate is not None and not _LIMIT.match(self.max_deactivate):
+            raise OptionsError(
+                f"The deactivation limit is a number or a percentage such as 25 or 10%, "
+                f"not {self.max_deactivate!r}."
+            )
+
+    def deactivation_limit(self, population: int) -> int | None:
+        """How many users a full-list import may deactivate, out of population; None: no limit."""
+        if self.max_deactivate is None:
+            return None
+        match = _LIMIT.match(self.max_deactivate)
+        assert match is not None
+        number = int(match.group(1))
+        return population * number // 100 if match.group(2) else number
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary, for the job record."""
+        return asdict(self)

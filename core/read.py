@@ -1,0 +1,567 @@
+"""Read an uploaded file or pasted text into a table of strings, and say what was detected."""
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import PurePosixPath
+
+import pandas as pd
+import python_calamine
+
+from core.issues import ERROR, WARNING, Issue, UnusableFileError, column_index, column_letter
+
+DELIMITERS = (";", ",", "\t", "|")
+DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
+FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+# A workbook that unpacks to more than this is refused before it is parsed (zip bombs).
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+BINARY_SIGNATURES = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive",
+    b"Rar!": "a RAR archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+    b"MZ": "a Windows program",
+    b"\x7fELF": "a program",
+}
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_SIGNATURE = b"PK\x03\x04"
+EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SEP_LINE = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
+ENTRA_VERSION_LINE = re.compile(r"^\s*version\s*:\s*v?\d+(\.\d+)*[\s,;\t|]*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a file; None means detect it."""
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    has_header: bool | None = None
+    sheet: str | None = None
+    skip_rows: int | None = None
+    max_rows: int = 1_000_000
+    max_bytes: int = 200 * 1024 * 1024
+
+
+@dataclass
+class Table:
+    """A file's cells as strings; `data` has positional columns and spreadsheet row numbers."""
+
+    headers: list[str]
+    data: pd.DataFrame
+    source: str
+    has_header: bool
+    header_row: int | None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    skipped_lines: list[str] = field(default_factory=list)
+    findings: list[Issue] = field(default_factory=list)
+
+    @property
+    def row_count(self) -> int:
+        """How many data rows the file has (blank rows not counted)."""
+        return len(self.data)
+
+    def column_name(self, index: int) -> str:
+        """The column as the user wrote it, or its letter when it has no header."""
+        header = self.headers[index] if index < len(self.headers) else ""
+        return header or f"Column {column_letter(index)}"
+
+
+@dataclass(frozen=True)
+class _CellFinding:
+    code: str
+    row: int | None
+    col: int | None
+    message: str
+    severity: str = WARNING
+
+
+def read_upload(data: bytes, filename: str, options: ReadOptions | None = None) -> Table:
+    """Read an uploaded file: CSV, TSV, TXT, XLSX or XLS, recognised by content and name."""
+    options = options or ReadOptions()
+    if len(data) > options.max_bytes:
+        raise UnusableFileError(
+            "too-large",
+            f"The file is {len(data) / 1_048_576:,.1f} MB; the limit is "
+            f"{options.max_bytes / 1_048_576:,.0f} MB. Split it into smaller files.",
+        )
+    if not data.strip():
+        raise UnusableFileError(
+            "empty-file",
+            "The file is empty. Choose a file with a header row and at least one row of users.",
+        )
+    kind = _detect_kind(data, filename)
+    if kind in {"xlsx", "xls"}:
+        return _read_workbook(data, kind, options)
+    text, encoding = _decode(data, options.encoding)
+    return _read_text(text, options, source="csv", encoding=encoding)
+
+
+def read_pasted(text: str, options: ReadOptions | None = None) -> Table:
+    """Read text pasted from a spreadsheet or typed by hand."""
+    options = options or ReadOptions()
+    if not text.strip():
+        raise UnusableFileError(
+            "empty-file",
+            "Nothing was pasted. Paste a header row and rows "
+            "of users, for example copied from Excel.",
+        )
+    return _read_text(text.lstrip("\ufeff"), options, source="text", encoding=None)
+
+
+def _detect_kind(data: bytes, filename: str) -> str:
+    suffix = PurePosixPath(filename.lower()).suffix
+    if data.startswith(ZIP_SIGNATURE):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except (zipfile.BadZipFile, ValueError, OSError) as exc:
+            raise UnusableFileError(
+                "unreadable-file",
+                "The file is a damaged zip archive, not a "
+                "workbook Instroom can read. Save it again from Excel.",
+            ) from exc
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        raise UnusableFileError(
+            "unreadable-file",
+            "The file is a zip archive but not an Excel "
+            "workbook. Upload an .xlsx, .xls or .csv file.",
+        )
+    if data.startswith(OLE_SIGNATURE):
+        return "xls"
+    for signature, what in BINARY_SIGNATURES.items():
+        if data.startswith(signature):
+            raise UnusableFileError(
+                "unreadable-file",
+                f"The file is {what}, not a spreadsheet. "
+                "Upload an .xlsx, .xls or .csv file with the users.",
+            )
+    if suffix in {".xlsx", ".xlsm"}:
+        raise UnusableFileError(
+            "unreadable-file",
+            f"The file is named {suffix} but is not a valid Excel workbook. Open it in Excel "
+            "and save it again, or export it as CSV.",
+        )
+    return "text"
+
+
+def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
+    if encoding:
+        try:
+            return data.decode(encoding).lstrip("\ufeff"), encoding
+        except LookupError as exc:
+            raise UnusableFileError(
+                "unreadable-file",
+                f"{encoding!r} is not an encoding Instroom knows. Try utf-8, cp1252 or latin-1.",
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise UnusableFileError(
+                "unreadable-file",
+                f"The file is not valid {encoding}: byte "
+                f"{exc.start + 1:,} cannot be read. Choose another encoding "
+                "or let Instroom detect it.",
+            ) from exc
+    for bom, name in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(name).lstrip("\ufeff"), name
+            except UnicodeDecodeError as exc:
+                raise UnusableFileError(
+                    "unreadable-file",
+                    f"The file starts like {name} text but is damaged. Save it again as CSV UTF-8.",
+                ) from exc
+    sample = data[:8192]
+    control = sum(1 for byte in sample if byte < 32 and byte not in b"\t\n\r")
+    if control > len(sample) // 20:
+        raise UnusableFileError(
+            "unreadable-file",
+            "The file holds binary data, not text. Upload a CSV file or the .xlsx workbook.",
+        )
+    for name in FALLBACK_ENCODINGS:
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of a text sample: ; , tab or |, with a comma when nothing tells."""
+    lines = [line for line in sample.splitlines()[:50] if line.strip()]
+    if not lines:
+        return ","
+    try:
+        found = csv.Sniffer().sniff("\n".join(lines), delimiters="".join(DELIMITERS)).delimiter
+        if found in DELIMITERS:
+            return found
+    except csv.Error:
+        pass
+    counts = {d: lines[0].count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _strip_preamble(text: str, options: ReadOptions) -> tuple[str, str | None, list[str], int]:
+    """Remove a `sep=;` line (Excel hides it) and Entra's `version:v1.0` line (Excel shows it)."""
+    delimiter, skipped, counted = options.delimiter, [], 0
+    first, _, rest = text.partition("\n")
+    sep = SEP_LINE.match(first.rstrip("\r"))
+    if sep and options.skip_rows is None:
+        skipped.append(first.rstrip("\r"))
+        text, first = rest, rest.partition("\n")[0]
+        delimiter = delimiter or sep.group(1)
+    if options.skip_rows is not None:
+        lines = text.split("\n", options.skip_rows)
+        skipped += [line.rstrip("\r") for line in lines[: options.skip_rows]]
+        text = lines[options.skip_rows] if len(lines) > options.skip_rows else ""
+        counted += options.skip_rows
+    elif ENTRA_VERSION_LINE.match(first.rstrip("\r")):
+        skipped.append(first.rstrip("\r"))
+        text = text.partition("\n")[2]
+        counted += 1
+    return text, delimiter, skipped, counted
+
+
+def _parse_delimited(text: str, delimiter: str, skip_initial_space: bool) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            quotechar='"',
+            doublequote=True,
+            skipinitialspace=skip_initial_space,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except pd.errors.ParserError:
+        # Rows with more values than the first row: read them all and pad, so nothing is lost.
+        rows = list(
+            csv.reader(
+                io.StringIO(text, newline=""),
+                delimiter=delimiter,
+                skipinitialspace=skip_initial_space,
+            )
+        )
+        width = max((len(r) for r in rows), default=0)
+        return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=str)
+
+
+def _read_text(text: str, options: ReadOptions, *, source: str, encoding: str | None) -> Table:
+    findings: list[Issue] = []
+    if "\x00" in text:
+        findings.append(
+            Issue(
+                "control-characters",
+                "The file contains NUL characters; they were "
+                "removed. Check that the file was saved as text.",
+                WARNING,
+            )
+        )
+        text = text.replace("\x00", "")
+    text, delimiter, skipped, counted = _strip_preamble(text, options)
+    sample = text[:65536]
+    delimiter = delimiter or sniff_delimiter(sample)
+    if delimiter not in DELIMITERS and len(delimiter) != 1:
+        raise UnusableFileError(
+            "unreadable-file", "The delimiter must be one character, such as ; , | or a tab."
+        )
+    first_line = sample.partition("\n")[0]
+    skip_space = delimiter != " " and first_line.count(delimiter + " ") >= max(
+        1, first_line.count(delimiter) // 2
+    )
+    frame = _parse_delimited(text, delimiter, skip_space)
+    table = _finish(frame, counted + 1, options, source=source, findings=findings)
+    table.encoding, table.delimiter, table.skipped_lines = encoding, delimiter, skipped
+    return table
+
+
+def _finish(
+    frame: pd.DataFrame,
+    first_row: int,
+    options: ReadOptions,
+    *,
+    source: str,
+    findings: list[Issue],
+    cell_findings: list[_CellFinding] = (),
+) -> Table:
+    """Find the header, drop blank rows and columns, number the rows, check the limits."""
+    frame = frame.reset_index(drop=True)
+    frame.columns = range(frame.shape[1])
+    frame.index = range(first_row, first_row + len(frame))
+    blank = (
+        frame.apply(lambda column: column.str.strip() == "").all(axis=1)
+        if len(frame.columns)
+        else pd.Series(True, index=frame.index)
+    )
+    non_blank = blank[~blank]
+    if non_blank.empty:
+        raise UnusableFileError(
+            "empty-file",
+            "The file has no rows with values. Choose a file "
+            "with a header row and at least one row of users.",
+        )
+    first = non_blank.index[0]
+    has_header = options.has_header
+    if has_header is None:
+        has_header = not any(EMAIL_LIKE.match(str(v).strip()) for v in frame.loc[first])
+    if has_header:
+        headers = [str(v).strip() for v in frame.loc[first]]
+        data = frame.loc[(frame.index > first) & ~blank]
+        header_row: int | None = first
+    else:
+        headers = [""] * frame.shape[1]
+        data = frame.loc[~blank]
+        header_row = None
+    # Trailing columns with neither a header nor a value are spreadsheet leftovers.
+    width = len(headers)
+    while width and not headers[width - 1] and (data[width - 1].str.strip() == "").all():
+        width -= 1
+    headers, data = headers[:width], data.iloc[:, :width]
+    if data.empty:
+        raise UnusableFileError(
+            "empty-file",
+            "The file has a header row but no rows of users "
+            "below it. Add the users and upload it again.",
+        )
+    if len(data) > options.max_rows:
+        raise UnusableFileError(
+            "too-large",
+            f"The file has {len(data):,} rows; the limit is "
+            f"{options.max_rows:,}. Split it into smaller files.",
+        )
+    table = Table(
+        headers=headers,
+        data=data,
+        source=source,
+        has_header=has_header,
+        header_row=header_row,
+        findings=findings,
+    )
+    for cell in cell_findings:
+        if cell.col is not None and cell.col >= width:
+            continue
+        if cell.row is None or cell.row in data.index or cell.row == header_row:
+            column = table.column_name(cell.col) if cell.col is not None else None
+            table.findings.append(
+                Issue(cell.code, cell.message, cell.severity, row=cell.row, column=column)
+            )
+    return table
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return "" if value is None else str(value)
+
+
+def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
+    archive = None
+    if kind == "xlsx":
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise UnusableFileError(
+                "too-large",
+                f"The workbook unpacks to {unpacked / 2**20:,.0f} "
+                "MB, more than Instroom reads. Save only the sheet with users, "
+                "or export it as CSV.",
+            )
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        visible = [
+            m.name
+            for m in workbook.sheets_metadata
+            if m.visible == python_calamine.SheetVisibleEnum.Visible
+        ]
+        hidden = [m.name for m in workbook.sheets_metadata if m.name not in visible]
+        if options.sheet is not None and options.sheet not in workbook.sheet_names:
+            raise UnusableFileError(
+                "unknown-sheet",
+                f"The workbook has no sheet named "
+                f"{options.sheet!r}; it has: {', '.join(workbook.sheet_names)}.",
+            )
+        sheet_name = options.sheet or (visible or workbook.sheet_names)[0]
+        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except python_calamine.PasswordError as exc:
+        raise UnusableFileError(
+            "unreadable-file",
+            "The workbook is protected with a password. "
+            "Remove the password in Excel and upload it again.",
+        ) from exc
+    except (python_calamine.CalamineError, ValueError, KeyError, OSError) as exc:
+        raise UnusableFileError(
+            "unreadable-file",
+            "The workbook cannot be read; it may be "
+            "damaged. Open it in Excel, save it again, and upload it.",
+        ) from exc
+    findings = [
+        Issue(
+            "hidden-sheet",
+            f"The sheet {name!r} is hidden and was not read. Choose it "
+            "explicitly if its users should be imported.",
+            WARNING,
+        )
+        for name in hidden
+    ]
+    skip = options.skip_rows or 0
+    frame = pd.DataFrame([[_cell_text(v) for v in row] for row in rows[skip:]], dtype=object)
+    if frame.empty:
+        raise UnusableFileError(
+            "empty-file", f"The sheet {sheet_name!r} is empty. Choose the sheet with the users."
+        )
+    frame = frame.astype(str)
+    cell_findings: list[_CellFinding] = []
+    if archive is not None:
+        cell_findings = _xlsx_hygiene(archive, sheet_name)
+    else:
+        findings.append(
+            Issue(
+                "legacy-xls",
+                "This is an old .xls workbook: formulas, hidden rows "
+                "and merged cells cannot be checked. Save it as .xlsx to have them "
+                "checked.",
+                WARNING,
+            )
+        )
+    table = _finish(
+        frame, skip + 1, options, source=kind, findings=findings, cell_findings=cell_findings
+    )
+    table.sheet, table.sheets = sheet_name, list(workbook.sheet_names)
+    return table
+
+
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_HIDDEN_COL = re.compile(rb"<(?:\w+:)?col\b[^>]*>")
+_HYPERLINK = re.compile(rb'<(?:\w+:)?hyperlink\b[^>]*\bref="([A-Z]+)(\d+)')
+_ATTR = re.compile(rb'\b(\w+)="([^"]*)"')
+
+
+def _sheet_path(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+    rel_id = next(
+        (
+            s.get(_NS_REL)
+            for s in workbook.iter()
+            if s.tag.endswith("}sheet") and s.get("name") == sheet_name
+        ),
+        None,
+    )
+    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target") for r in rels if r.get("Id") == rel_id), None)
+    if target is None:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _xlsx_hygiene(archive: zipfile.ZipFile, sheet_name: str) -> list[_CellFinding]:
+    """Formulas, merged cells, hidden rows and columns, hyperlinks, read from the sheet's XML."""
+    try:
+        path = _sheet_path(archive, sheet_name)
+        xml = archive.read(path) if path else b""
+    except (KeyError, ET.ParseError):
+        return []
+    found: list[_CellFinding] = []
+    for match in _FORMULA.finditer(xml):
+        cell_start = max(xml.rfind(b"<c ", 0, match.start()), xml.rfind(b":c ", 0, match.start()))
+        ref = _CELL_REF.search(xml, cell_start, match.start()) if cell_start >= 0 else None
+        if ref:
+            cell = (ref.group(1) + ref.group(2)).decode()
+            found.append(
+                _CellFinding(
+                    "formula",
+                    int(ref.group(2)),
+                    column_index(ref.group(1).decode()),
+                    f"Cell {cell} holds a formula; the value Instroom reads may be "
+                    "stale. Replace the formula by its value (Paste Special > "
+                    "Values) and upload again.",
+                    ERROR,
+                )
+            )
+    for match in _MERGE.finditer(xml):
+        first = (match.group(1) + match.group(2)).decode()
+        last = (match.group(3) + match.group(4)).decode() if match.group(3) else first
+        found.append(
+            _CellFinding(
+                "merged-cell",
+                int(match.group(2)),
+                column_index(match.group(1).decode()),
+                f"Cells {first}:{last} are merged; only {first} holds the value "
+                "and the others read as empty. Unmerge them.",
+            )
+        )
+    if b'hidden="' in xml:
+        for match in _HIDDEN_ROW.finditer(xml):
+            attrs = dict(_ATTR.findall(match.group(0)))
+            if b"r" in attrs:
+                row = int(attrs[b"r"])
+                found.append(
+                    _CellFinding(
+                        "hidden-row",
+                        row,
+                        None,
+                        f"Row {row} is hidden in Excel "
+                        "but is imported. Unhide it to check it, or delete it.",
+                    )
+                )
+        for match in _HIDDEN_COL.finditer(xml):
+            attrs = dict(_ATTR.findall(match.group(0)))
+            if attrs.get(b"hidden") in {b"1", b"true"}:
+                for index in range(int(attrs.get(b"min", 1)) - 1, int(attrs.get(b"max", 1))):
+                    letter = column_letter(index)
+                    found.append(
+                        _CellFinding(
+                            "hidden-column",
+                            None,
+                            index,
+                            f"Column {letter} is "
+                            "hidden in Excel but is imported. Unhide it to "
+                            "check it, or delete it.",
+                        )
+                    )
+    for match in _HYPERLINK.finditer(xml):
+        cell = (match.group(1) + match.group(2)).decode()
+        found.append(
+            _CellFinding(
+                "hyperlink",
+                int(match.group(2)),
+                column_index(match.group(1).decode()),
+                f"Cell {cell} is a hyperlink; Instroom imports its text, not the link target.",
+            )
+        )
+    return found

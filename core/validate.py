@@ -1,0 +1,565 @@
+"""Row rules: every value checked and normalised; every problem an issue with row and column."""
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+from email_validator import EmailNotValidError, validate_email
+from sqlmodel import Session
+
+from core.fields import MULTI_VALUE_SEPARATOR, USER_KINDS, USERNAME_MAX_LENGTH
+from core.issues import ERROR, Issue
+from core.mapping import status_means_blocked
+from core.options import ImportOptions
+from core.read import Table
+from db import queries
+
+# Records an issue: (code, row, field key, message, value=None, severity=ERROR).
+Report = Callable[..., None]
+
+# Most addresses are plain ASCII; they skip the slower, exact email-validator check.
+_COMMON_EMAIL = re.compile(r"^[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
+# A value written inert by an export ('=1+1) reads back as the original (=1+1).
+_INERT_PREFIX = re.compile(r"^'(?=[=+\-@])")
+_MASKED_PASSWORD = re.compile(r"^\*+$")
+MIN_IMPORTED_PASSWORD = 8
+MAX_LENGTHS = {"email": 320, "first_name": 200, "last_name": 200, "name_insert": 50}
+MAX_PROFILE_LENGTH = 1000
+NAME_INSERTS = (
+    "van der",
+    "van den",
+    "van de",
+    "van het",
+    "van 't",
+    "in 't",
+    "in het",
+    "op de",
+    "op den",
+    "uit de",
+    "uit den",
+    "van",
+    "de",
+    "den",
+    "der",
+    "het",
+    "'t",
+    "te",
+    "ten",
+    "ter",
+    "op",
+    "in",
+)
+
+# action codes and words -> canonical action; AFAS Profit's mutation codes 0-6 included.
+ACTIONS = {
+    "0": "block",
+    "block": "block",
+    "blokkeer": "block",
+    "blokkeren": "block",
+    "1": "import",
+    "import": "import",
+    "importeer": "import",
+    "importeren": "import",
+    "add": "import",
+    "update": "import",
+    "link": "import",
+    "koppel": "import",
+    "2": "import_block",
+    "import-block": "import_block",
+    "import and block": "import_block",
+    "3": "import_create_groups",
+    "import-create-groups": "import_create_groups",
+    "4": "rename",
+    "rename": "rename",
+    "hernoem": "rename",
+    "change username": "rename",
+    "5": "password",
+    "password": "password",
+    "wachtwoord": "password",
+    "set password": "password",
+    "6": "unblock",
+    "unblock": "unblock",
+    "deblokkeer": "unblock",
+    "deblokkeren": "unblock",
+}
+_TRUE = {"yes", "ja", "y", "j", "true", "waar", "1", "x"}
+_FALSE = {"no", "nee", "n", "false", "onwaar", "0"}
+_ACTIVE = {"active", "actief", "enabled", "unblocked", "gedeblokkeerd", "aan"}
+_BLOCKED = {"blocked", "geblokkeerd", "suspended", "disabled", "inactive", "inactief", "uit"}
+_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class ProfileFieldSpec:
+    """What an import needs to know of one profile field."""
+
+    key: str
+    label: str
+    type: str
+    importable: bool
+    terms: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The names an import can refer to, each keyed by its case-folded form."""
+
+    groups: dict[str, str]
+    levels: dict[str, str]
+    roles: dict[str, str]
+    languages: dict[str, str]
+    profile_fields: dict[str, ProfileFieldSpec]
+
+    @property
+    def importable_profile_fields(self) -> dict[str, str]:
+        """key -> label of the profile fields open for import."""
+        return {k: f.label for k, f in self.profile_fields.items() if f.importable}
+
+
+def load_catalog(*, session: Session) -> Catalog:
+    """A snapshot of groups, levels, roles, languages and profile fields."""
+    taxonomy_terms = {
+        t.id: {
+            term.name.casefold(): term.name
+            for term in queries.list_terms(session=session, taxonomy_id=t.id)
+        }
+        for t in queries.list_taxonomies(session=session)
+    }
+    return Catalog(
+        groups={g.name.casefold(): g.name for g in queries.list_groups(session=session)},
+        levels={lv.name.casefold(): lv.name for lv in queries.list_levels(session=session)},
+        roles={r.name.casefold(): r.name for r in queries.list_roles(session=session)},
+        languages={
+            lang.code.casefold(): lang.code for lang in queries.list_languages(session=session)
+        },
+        profile_fields={
+            f.key: ProfileFieldSpec(
+                f.key, f.label, f.type, f.importable, taxonomy_terms.get(f.taxonomy_id, {})
+            )
+            for f in queries.list_profile_fields(session=session)
+        },
+    )
+
+
+@dataclass
+class ValidatedRows:
+    """Normalised values per field (index: spreadsheet row) and the problems found."""
+
+    frame: pd.DataFrame
+    issues: list[Issue]
+    error_rows: set[int]
+    columns: dict[str, str]
+    new_groups: set[str] = field(default_factory=set)
+    new_levels: set[str] = field(default_factory=set)
+    new_terms: dict[str, set[str]] = field(default_factory=dict)
+
+    def reject(self, issue: Issue) -> None:
+        """Record an issue; an error rejects its row."""
+        self.issues.append(issue)
+        if issue.severity == ERROR and issue.row is not None:
+            self.error_rows.add(issue.row)
+
+
+def split_full_name(full_name: str) -> tuple[str, str, str]:
+    """'Lotte de Vries' -> ('Lotte', 'de', 'Vries'); a comma means 'Last, First'."""
+    text = " ".join(full_name.split())
+    if "," in text:
+        last, _, first = text.partition(",")
+        text = f"{first.strip()} {last.strip()}".strip()
+    words = text.split(" ")
+    if len(words) < 2:
+        return text, "", ""
+    first, rest = words[0], " ".join(words[1:])
+    for insert in NAME_INSERTS:
+        if rest.lower().startswith(insert + " "):
+            return first, rest[: len(insert)], rest[len(insert) + 1 :]
+    return first, "", rest
+
+
+def parse_date(value: str) -> str | None:
+    """An ISO date for the date forms spreadsheets produce, or None."""
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
+
+
+def normalise_email(value: str) -> str:
+    """How an address is stored and compared: Unicode NFKC, trimmed, lower-cased."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def _check_email(value: str) -> tuple[str, str | None]:
+    """(normalised address, problem or None)."""
+    address = normalise_email(value)
+    if _COMMON_EMAIL.match(address):
+        return address, None
+    try:
+        result = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+        return result.normalized.lower(), None
+    except EmailNotValidError as exc:
+        return address, str(exc)
+
+
+def validate_rows(
+    table: Table, mapping: dict[int, str | None], options: ImportOptions, catalog: Catalog
+) -> ValidatedRows:
+    """Check every mapped value of every row against the rules of the design."""
+    columns = {f: table.column_name(i) for i, f in mapping.items() if f}
+    index_of = {f: i for i, f in mapping.items() if f}
+    frame = pd.DataFrame(index=table.data.index)
+    result = ValidatedRows(frame, [], set(), columns)
+    result.issues.extend(table.findings)
+    result.error_rows.update(i.row for i in table.findings if i.severity == ERROR and i.row)
+
+    def column(key: str) -> pd.Series:
+        if key not in index_of:
+            return pd.Series("", index=table.data.index, dtype=object)
+        values = table.data[index_of[key]].astype(str).str.strip()
+        return values.str.replace(_INERT_PREFIX, "", regex=True)
+
+    def issue(
+        code: str, row: int, key: str, message: str, value: str | None = None, severity: str = ERROR
+    ) -> None:
+        result.reject(
+            Issue(code, message, severity, row=row, column=columns.get(key), field=key, value=value)
+        )
+
+    _validate_emails(column("email"), result, issue)
+    for key in ("first_name", "name_insert", "last_name"):
+        frame[key] = column(key)
+    if "full_name" in index_of:
+        for row, full in column("full_name").items():
+            if full and not (frame.at[row, "first_name"] and frame.at[row, "last_name"]):
+                first, insert, last = split_full_name(full)
+                frame.at[row, "first_name"] = frame.at[row, "first_name"] or first
+                frame.at[row, "name_insert"] = frame.at[row, "name_insert"] or insert
+                frame.at[row, "last_name"] = frame.at[row, "last_name"] or last
+    for key, limit in MAX_LENGTHS.items():
+        if key == "email":
+            continue
+        for row in frame.index[frame[key].str.len() > limit]:
+            issue(
+                "value-too-long",
+                row,
+                key,
+                f"The {key.replace('_', ' ')} is longer than {limit} characters. Shorten it.",
+            )
+    actions = _validate_actions(column("action"), result, issue)
+    frame["action"] = actions
+    for key in ("username", "new_username"):
+        frame[key] = _validate_usernames(column(key), key, issue)
+    _validate_username_duplicates(frame, actions, issue)
+    frame["password"] = _validate_passwords(column("password"), issue)
+    frame["status"] = _validate_status(column("status"), columns.get("status", ""), issue)
+    for key, known, allowed, new in (
+        ("groups", catalog.groups, options.create_groups, result.new_groups),
+        ("levels", catalog.levels, options.create_levels, result.new_levels),
+    ):
+        frame[key] = _validate_names(
+            column(key), key, known, allowed, new, actions, issue, extra=getattr(options, key)
+        )
+    frame["role"] = _validate_choice(column("role"), "role", catalog.roles, "unknown-role", issue)
+    frame["language"] = _validate_choice(
+        column("language"), "language", catalog.languages, "unknown-language", issue
+    )
+    frame["kind"] = _validate_choice(
+        column("kind"), "kind", {k: k for k in USER_KINDS}, "invalid-kind", issue
+    )
+    for key, spec in catalog.profile_fields.items():
+        if key in index_of:
+            frame[f"profile.{key}"] = _validate_profile(column(key), spec, options, result, issue)
+    return result
+
+
+def _validate_emails(values: pd.Series, result: ValidatedRows, issue: Report) -> None:
+    normalised = []
+    for row, value in values.items():
+        if not value:
+            issue(
+                "missing-email",
+                row,
+                "email",
+                "The email address is empty. Every row needs one: fill it in or remove the row.",
+            )
+            normalised.append("")
+            continue
+        address, problem = _check_email(value)
+        if problem:
+            issue(
+                "invalid-email",
+                row,
+                "email",
+                f"{value!r} is not a valid email address: "
+                f"{problem} Correct it, e.g. name@example.org.",
+                value=value,
+            )
+        elif len(address) > MAX_LENGTHS["email"]:
+            issue(
+                "invalid-email",
+                row,
+                "email",
+                "The email address is longer than 320 characters. Correct it.",
+                value=value[:80],
+            )
+        normalised.append(address)
+    result.frame["email"] = normalised
+
+
+def _validate_actions(values: pd.Series, result: ValidatedRows, issue: Report) -> pd.Series:
+    actions = values.str.lower().map(lambda v: ACTIONS.get(v) if v else None)
+    for row in actions.index[values.ne("") & actions.isna()]:
+        issue(
+            "invalid-action",
+            row,
+            "action",
+            f"{values[row]!r} is not an action. Use 0 block, "
+            "1 import, 2 import and block, 3 import and create groups, 4 change username, "
+            "5 set password, 6 unblock (or the words).",
+            value=values[row],
+        )
+    emails = result.frame["email"]
+    checked = emails.ne("") & ~emails.index.isin(list(result.error_rows)) & actions.ne("rename")
+    candidates = emails[checked]
+    folded = candidates.map(str.casefold)
+    duplicated = candidates[folded.duplicated(keep=False)]
+    for email, rows in duplicated.groupby(folded[duplicated.index]).groups.items():
+        for row in rows:
+            others = ", ".join(str(r) for r in rows if r != row)
+            issue(
+                "duplicate-email",
+                row,
+                "email",
+                f"The email address {email} also appears in "
+                f"row {others}; each address may appear only once. Keep one of the rows.",
+                value=email,
+            )
+    return actions
+
+
+def _validate_usernames(values: pd.Series, key: str, issue: Report) -> pd.Series:
+    for row in values.index[values.str.len() > USERNAME_MAX_LENGTH]:
+        issue(
+            "username-too-long",
+            row,
+            key,
+            f"The username {values[row]!r} has "
+            f"{len(values[row])} characters; at most {USERNAME_MAX_LENGTH} are allowed.",
+            value=values[row],
+        )
+    for row in values.index[values.str.contains("@", regex=False)]:
+        issue(
+            "username-has-at",
+            row,
+            key,
+            f"The username {values[row]!r} contains '@'. "
+            "Usernames are user codes, not email addresses: remove the '@'.",
+            value=values[row],
+        )
+    return values
+
+
+def _validate_username_duplicates(frame: pd.DataFrame, actions: pd.Series, issue: Report) -> None:
+    # A rename row names an existing username; it may repeat a username of an import row.
+    usernames = frame["username"].where(actions.ne("rename"), "")
+    claimed = pd.concat([usernames, frame["new_username"]])
+    claimed = claimed[claimed.ne("")]
+    folded = claimed.str.casefold()
+    for _, rows in claimed[folded.duplicated(keep=False)].groupby(folded).groups.items():
+        unique_rows = sorted(set(rows))
+        for row in unique_rows:
+            others = ", ".join(str(r) for r in unique_rows if r != row) or str(row)
+            value = (
+                claimed.loc[row]
+                if not isinstance(claimed.loc[row], pd.Series)
+                else claimed.loc[row].iloc[0]
+            )
+            issue(
+                "username-taken",
+                row,
+                "username",
+                f"The username {value!r} is also used in row {others}; usernames must be unique.",
+                value=value,
+            )
+
+
+def _validate_passwords(values: pd.Series, issue: Report) -> pd.Series:
+    keep = values.eq("") | values.str.match(_MASKED_PASSWORD)
+    for row in values.index[~keep & (values.str.len() < MIN_IMPORTED_PASSWORD)]:
+        issue(
+            "weak-password",
+            row,
+            "password",
+            f"The password is shorter than "
+            f"{MIN_IMPORTED_PASSWORD} characters. Give a longer one, or leave the cell empty "
+            "to keep the current password.",
+            value="********",
+        )
+    return values.where(~keep, "")
+
+
+def _validate_status(values: pd.Series, header: str, issue: Report) -> pd.Series:
+    yes_means = "blocked" if status_means_blocked(header) else "active"
+    no_means = "active" if yes_means == "blocked" else "blocked"
+
+    def parse(value: str) -> str | None:
+        lowered = value.lower()
+        if not lowered:
+            return ""
+        if lowered in _ACTIVE:
+            return "active"
+        if lowered in _BLOCKED:
+            return "blocked"
+        if lowered in {"invited", "uitgenodigd"}:
+            return "invited"
+        if lowered in _TRUE:
+            return yes_means
+        if lowered in _FALSE:
+            return no_means
+        return None
+
+    parsed = values.map(parse)
+    for row in parsed.index[parsed.isna()]:
+        issue(
+            "invalid-status",
+            row,
+            "status",
+            f"{values[row]!r} is not a status. Use active or "
+            "blocked (also: Yes/No, Active/Suspended).",
+            value=values[row],
+        )
+    return parsed.fillna("")
+
+
+def _validate_names(
+    values: pd.Series,
+    key: str,
+    known: dict[str, str],
+    allowed: bool,
+    new: set[str],
+    actions: pd.Series,
+    issue: Report,
+    extra: tuple[str, ...],
+) -> pd.Series:
+    """Split ~-separated groups or levels, resolve them, and report unknown ones."""
+    label = key[:-1]
+    code = f"unknown-{label}"
+    option_names = []
+    for name in extra:
+        cleaned = " ".join(name.split())
+        if cleaned.casefold() in known:
+            option_names.append(known[cleaned.casefold()])
+        elif allowed:
+            new.add(cleaned)
+            option_names.append(cleaned)
+    new_folded = {n.casefold(): n for n in new}
+    resolved: list[tuple[str, ...]] = []
+    for row, cell in values.items():
+        names: list[str] = []
+        for part in cell.split(MULTI_VALUE_SEPARATOR) if cell else []:
+            name = " ".join(part.split())
+            if not name:
+                continue
+            folded = name.casefold()
+            if folded in known:
+                names.append(known[folded])
+            elif folded in new_folded:
+                names.append(new_folded[folded])
+            elif allowed or (key == "groups" and actions[row] == "import_create_groups"):
+                new.add(name)
+                new_folded[folded] = name
+                names.append(name)
+            else:
+                issue(
+                    code,
+                    row,
+                    key,
+                    f"The {label} {name!r} does not exist. Check the spelling, "
+                    f"add it under Settings, or allow the import to create missing {key}.",
+                    value=name,
+                )
+        resolved.append(tuple(dict.fromkeys(names + option_names)))
+    return pd.Series(resolved, index=values.index, dtype=object)
+
+
+def _validate_choice(
+    values: pd.Series, key: str, known: dict[str, str], code: str, issue: Report
+) -> pd.Series:
+    resolved = values.map(lambda v: known.get(v.casefold()) if v else "")
+    for row in resolved.index[resolved.isna()]:
+        choices = ", ".join(sorted(known.values()))
+        issue(
+            code,
+            row,
+            key,
+            f"{values[row]!r} is not a known {key}. Use one of: {choices}; "
+            f"or add it under Settings.",
+            value=values[row],
+        )
+    return resolved.fillna("")
+
+
+def _validate_profile(
+    values: pd.Series,
+    spec: ProfileFieldSpec,
+    options: ImportOptions,
+    result: ValidatedRows,
+    issue: Report,
+) -> pd.Series:
+    key = spec.key
+    for row in values.index[values.str.len() > MAX_PROFILE_LENGTH]:
+        issue(
+            "value-too-long",
+            row,
+            key,
+            f"The {spec.label} has more than {MAX_PROFILE_LENGTH:,} characters. Shorten it.",
+        )
+    if spec.type == "date":
+        parsed = values.map(lambda v: parse_date(v) if v else "")
+        for row in parsed.index[parsed.isna()]:
+            issue(
+                "invalid-date",
+                row,
+                key,
+                f"{values[row]!r} is not a date. Write it as 2024-03-31 or 31-03-2024.",
+                value=values[row],
+            )
+        return parsed.fillna("")
+    if spec.type == "taxonomy":
+        new_terms = result.new_terms.setdefault(key, set())
+        resolved = []
+        for row, value in values.items():
+            if MULTI_VALUE_SEPARATOR in value:
+                issue(
+                    "multiple-terms",
+                    row,
+                    key,
+                    f"{spec.label} takes one value per cell, but {value!r} has several. Keep one.",
+                    value=value,
+                )
+                resolved.append("")
+            elif not value or value.casefold() in spec.terms:
+                resolved.append(spec.terms.get(value.casefold(), ""))
+            elif options.create_terms:
+                new_terms.add(value)
+                resolved.append(value)
+            else:
+                issue(
+                    "unknown-term",
+                    row,
+                    key,
+                    f"{value!r} is not a term of {spec.label}. Use an "
+                    "existing term, or allow the import to create missing terms.",
+                    value=value,
+                )
+                resolved.append("")
+        return pd.Series(resolved, index=values.index, dtype=object)
+    return values

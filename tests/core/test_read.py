@@ -1,0 +1,308 @@
+"""Reading every shape of file administrators bring."""
+
+import io
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from core.issues import UnusableFileError
+from core.read import ReadOptions, Table, read_pasted, read_upload
+from tests.conftest import SAMPLES
+
+
+def rows(table: Table) -> list[list[str]]:
+    return table.data.values.tolist()
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter", "headers", "count"),
+    [
+        ("plek-voorbeeld.tsv", "\t", ["Voornaam", "Achternaam", "Email", "Extra profielveld"], 1),
+        (
+            "huddle-puntkomma.csv",
+            ";",
+            ["Email", "Voornaam", "Tussenvoegsel", "Achternaam", "Level"],
+            2,
+        ),
+        (
+            "caseware-personeel.csv",
+            ",",
+            [
+                "Achternaam",
+                "Voornaam",
+                "E-mailadres",
+                "Initialen",
+                "Titel",
+                "Telefoonnummer",
+                "Groep",
+            ],
+            4,
+        ),
+        (
+            "afas-mutaties.csv",
+            ";",
+            [
+                "Mutatiecode",
+                "Gebruikerscode",
+                "Nieuwe gebruikerscode",
+                "E-mail",
+                "Omschrijving",
+                "Groep",
+            ],
+            5,
+        ),
+    ],
+)
+def test_sample_files(name: str, delimiter: str, headers: list[str], count: int) -> None:
+    table = read_upload((SAMPLES / name).read_bytes(), name)
+    assert (table.delimiter, table.headers, table.row_count) == (delimiter, headers, count)
+    assert table.header_row == 1 and next(iter(table.data.index)) == 2
+
+
+def test_caseware_comma_space_values_are_not_padded() -> None:
+    table = read_upload((SAMPLES / "caseware-personeel.csv").read_bytes(), "c.csv")
+    assert rows(table)[1][:3] == ["de Graaf", "Nicole", "NGra@cwtestgebruiker.nl"]
+    assert rows(table)[1][6] == "G1~G2"
+
+
+TEXT = "Voornaam;Achternaam;Email\nJosé;Müller;jose@example.org\nRenée;Œuvre €;r@example.org\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "data"),
+    [
+        ("utf-8-sig", TEXT.encode("utf-8-sig")),
+        ("utf-8", TEXT.encode("utf-8")),
+        ("utf-16", TEXT.encode("utf-16")),
+        ("cp1252", TEXT.encode("cp1252")),
+    ],
+)
+def test_encodings_are_detected(encoding: str, data: bytes) -> None:
+    table = read_upload(data, "users.csv")
+    assert table.encoding == encoding
+    assert table.headers[0] == "Voornaam"
+    assert rows(table)[1][:2] == ["Renée", "Œuvre €"]
+
+
+def test_latin1_is_the_last_resort_and_encoding_can_be_forced() -> None:
+    data = "Naam;Email\nJosé\x81;j@example.org\n".encode("latin-1")
+    assert read_upload(data, "u.csv").encoding == "latin-1"
+    with pytest.raises(UnusableFileError, match="not valid utf-8: byte 15"):
+        read_upload(data, "u.csv", ReadOptions(encoding="utf-8"))
+
+
+def test_excel_unicode_text_is_utf16_with_tabs() -> None:
+    data = "Email\tVoornaam\r\nanna@example.org\tÄnna\r\n".encode("utf-16")
+    table = read_upload(data, "unicode.txt")
+    assert (table.encoding, table.delimiter, rows(table)) == (
+        "utf-16",
+        "\t",
+        [["anna@example.org", "Änna"]],
+    )
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
+def test_delimiters_are_detected(delimiter: str) -> None:
+    text = delimiter.join(["Email", "First name", "Last name"]) + "\n"
+    text += delimiter.join(["a@example.org", "Ann", "de Vries"]) + "\n"
+    table = read_upload(text.encode(), "u.txt")
+    assert table.delimiter == delimiter and rows(table) == [["a@example.org", "Ann", "de Vries"]]
+
+
+def test_pipe_file_is_not_split_on_letters() -> None:
+    text = "email|voornaam|achternaam\nanna@example.org|Anna|Smit\npiet@example.org|Piet|Bakker\n"
+    assert read_upload(text.encode(), "u.csv").headers == ["email", "voornaam", "achternaam"]
+
+
+def test_excel_sep_line_sets_the_delimiter_and_is_not_a_row() -> None:
+    table = read_upload(b"sep=,\nEmail,Naam;x\na@example.org,Ann;B\n", "u.csv")
+    assert table.delimiter == "," and table.headers == ["Email", "Naam;x"]
+    assert table.header_row == 1 and table.skipped_lines == ["sep=,"]
+
+
+def test_entra_version_line_is_skipped_and_counted() -> None:
+    text = (
+        "version:v1.0\nName [displayName] Required,User name [userPrincipalName] Required\n"
+        "Ann Smit,ann@example.org\n"
+    )
+    table = read_upload(text.encode(), "entra.csv")
+    assert table.headers[1] == "User name [userPrincipalName] Required"
+    assert table.header_row == 2 and list(table.data.index) == [3]
+
+
+def test_quotes_line_breaks_crlf_blank_rows_and_columns() -> None:
+    text = (
+        'Email;Naam;Notitie;;\r\n"a@example.org";"Smit; Ann";"regel 1\r\nregel 2";;\r\n'
+        "\r\n;;;;\r\nb@example.org;Bakker;;;\r\n\r\n\r\n"
+    )
+    table = read_upload(text.encode(), "u.csv")
+    assert table.headers == ["Email", "Naam", "Notitie"]
+    assert rows(table) == [
+        ["a@example.org", "Smit; Ann", "regel 1\r\nregel 2"],
+        ["b@example.org", "Bakker", ""],
+    ]
+    assert list(table.data.index) == [2, 5]
+
+
+def test_every_cell_is_text() -> None:
+    table = read_upload(
+        b"email,code,note,big\na@example.org,007,NA,12345678901234567890\n", "u.csv"
+    )
+    assert rows(table) == [["a@example.org", "007", "NA", "12345678901234567890"]]
+
+
+def test_rows_with_extra_values_keep_them() -> None:
+    table = read_upload(b"email;naam\na@example.org;Ann;extra\nb@example.org;Bob\n", "u.csv")
+    assert table.headers == ["email", "naam", ""]
+    assert rows(table) == [["a@example.org", "Ann", "extra"], ["b@example.org", "Bob", ""]]
+    assert table.column_name(2) == "Column C"
+
+
+def test_file_without_header_row() -> None:
+    table = read_upload(b"a@example.org;Ann\nb@example.org;Bob\n", "u.csv")
+    assert not table.has_header and table.header_row is None
+    assert list(table.data.index) == [1, 2]
+    forced = read_upload(b"Email;Naam\na@example.org;Ann\n", "u.csv", ReadOptions(has_header=False))
+    assert forced.row_count == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "code", "words"),
+    [
+        (b"", "u.csv", "empty-file", "The file is empty"),
+        (b"   \r\n\r\n", "u.csv", "empty-file", "The file is empty"),
+        (b"Email;Naam\r\n;\r\n", "u.csv", "empty-file", "no rows of users"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "users.csv", "unreadable-file", "a PNG image"),
+        (b"Email;Naam\nthis is not a zip", "users.xlsx", "unreadable-file", None),
+        (b"PK\x03\x04broken zip", "users.xlsx", "unreadable-file", "damaged zip"),
+        (bytes(range(256)) * 10, "u.csv", "unreadable-file", "binary data"),
+    ],
+    ids=["empty", "blank", "header-only", "png", "xlsx-not-zip", "broken-zip", "binary"],
+)
+def test_unusable_files_say_what_is_wrong(
+    data: bytes, name: str, code: str, words: str | None
+) -> None:
+    with pytest.raises(UnusableFileError) as caught:
+        read_upload(data, name)
+    assert caught.value.code == code
+    if words:
+        assert words in caught.value.message
+
+
+def test_size_limits() -> None:
+    data = b"email\n" + b"".join(f"u{i}@example.org\n".encode() for i in range(50))
+    with pytest.raises(UnusableFileError, match="the limit is 10") as caught:
+        read_upload(data, "u.csv", ReadOptions(max_rows=10))
+    assert caught.value.code == "too-large"
+    with pytest.raises(UnusableFileError, match="the limit is") as caught:
+        read_upload(data, "u.csv", ReadOptions(max_bytes=100))
+    assert caught.value.code == "too-large"
+
+
+def test_pasted_text() -> None:
+    table = read_pasted("Email\tVoornaam\nann@example.org\tAnn\n")
+    assert (table.source, table.delimiter, rows(table)) == (
+        "text",
+        "\t",
+        [["ann@example.org", "Ann"]],
+    )
+    with pytest.raises(UnusableFileError, match="Nothing was pasted"):
+        read_pasted("  \n")
+
+
+def workbook_bytes(build) -> bytes:
+    workbook = Workbook()
+    build(workbook)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_values_dates_and_numbers() -> None:
+    def build(wb: Workbook) -> None:
+        ws = wb.active
+        ws.title = "Medewerkers"
+        ws.append(["Email", "Personeelsnummer", "Start", "Moment", "Uren", "Code"])
+        ws.append(
+            ["a@example.org", "007", date(2024, 3, 31), datetime(2024, 3, 31, 9, 30), 32, 1.5]
+        )
+        ws.append([None, None, None, None, None, None])
+
+    table = read_upload(workbook_bytes(build), "u.xlsx")
+    assert (table.source, table.sheet, table.sheets) == ("xlsx", "Medewerkers", ["Medewerkers"])
+    assert rows(table) == [
+        ["a@example.org", "007", "2024-03-31", "2024-03-31 09:30:00", "32", "1.5"]
+    ]
+    assert table.findings == []
+
+
+def test_xlsx_hygiene_findings_name_their_cells() -> None:
+    def build(wb: Workbook) -> None:
+        ws = wb.active
+        ws.append(["Email", "Voornaam", "Achternaam", "Afdeling"])
+        for i in range(2, 9):
+            ws.append([f"u{i}@example.org", f"Voor{i}", f"Achter{i}", "Sales"])
+        ws["C7"] = '=B7&"x"'
+        ws.merge_cells("D3:D4")
+        ws.row_dimensions[5].hidden = True
+        ws.column_dimensions["B"].hidden = True
+        ws["A6"].hyperlink = "mailto:u6@example.org"
+        wb.create_sheet("Oud").sheet_state = "hidden"
+
+    table = read_upload(workbook_bytes(build), "u.xlsx")
+    found = {(f.code, f.row, f.column, f.severity) for f in table.findings}
+    assert found == {
+        ("hidden-sheet", None, None, "warning"),
+        ("formula", 7, "Achternaam", "error"),
+        ("merged-cell", 3, "Afdeling", "warning"),
+        ("hidden-row", 5, None, "warning"),
+        ("hidden-column", None, "Voornaam", "warning"),
+        ("hyperlink", 6, "Email", "warning"),
+    }
+    formula = next(f for f in table.findings if f.code == "formula")
+    assert "Cell C7 holds a formula" in formula.message
+    assert "Cells D3:D4 are merged" in next(
+        f.message for f in table.findings if f.code == "merged-cell"
+    )
+
+
+def test_xlsx_sheet_choice() -> None:
+    def build(wb: Workbook) -> None:
+        wb.active.title = "Leeg"
+        wb.active["A1"] = "Email"
+        wb.active["A2"] = "x@example.org"
+        second = wb.create_sheet("Tweede")
+        second.append(["Email"])
+        second.append(["y@example.org"])
+
+    data = workbook_bytes(build)
+    assert rows(read_upload(data, "u.xlsx")) == [["x@example.org"]]
+    assert rows(read_upload(data, "u.xlsx", ReadOptions(sheet="Tweede"))) == [["y@example.org"]]
+    with pytest.raises(UnusableFileError, match="no sheet named 'Derde'; it has: Leeg, Tweede"):
+        read_upload(data, "u.xlsx", ReadOptions(sheet="Derde"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000), st.sampled_from(["u.csv", "u.xlsx", "u.txt", "u.xls"]))
+def test_arbitrary_bytes_give_a_table_or_a_coded_error(data: bytes, name: str) -> None:
+    try:
+        table = read_upload(data, name)
+    except UnusableFileError as exc:
+        assert exc.code in {"empty-file", "unreadable-file", "too-large"}
+        assert exc.message
+    else:
+        assert table.row_count >= 1 and len(table.headers) == table.data.shape[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=1000))
+def test_arbitrary_text_gives_a_table_or_a_coded_error(text: str) -> None:
+    try:
+        table = read_pasted(text)
+    except UnusableFileError as exc:
+        assert exc.code in {"empty-file", "unreadable-file"}
+    else:
+        assert table.row_count >= 1

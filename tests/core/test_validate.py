@@ -1,0 +1,233 @@
+"""Row rules, each with its stable code, the spreadsheet row and the column as written."""
+
+import pytest
+
+from core.issues import Issue
+from core.mapping import suggest_mapping
+from core.options import ImportOptions
+from core.read import read_pasted
+from core.validate import Catalog, ProfileFieldSpec, ValidatedRows, split_full_name, validate_rows
+
+CATALOG = Catalog(
+    groups={"everyone": "Everyone", "sales": "Sales"},
+    levels={"a": "A"},
+    roles={"member": "member", "manager": "manager"},
+    languages={"nl": "nl", "en": "en"},
+    profile_fields={
+        "job_title": ProfileFieldSpec("job_title", "Job title", "text", True),
+        "start_date": ProfileFieldSpec("start_date", "Start date", "date", True),
+        "site": ProfileFieldSpec(
+            "site", "Site", "taxonomy", True, {"utrecht": "Utrecht", "delft": "Delft"}
+        ),
+    },
+)
+
+
+def validate(text: str, **options: object) -> ValidatedRows:
+    table = read_pasted(text)
+    profile = {k: f.label for k, f in CATALOG.profile_fields.items()}
+    mapping = suggest_mapping(table.headers, profile)
+    return validate_rows(table, mapping, ImportOptions(**options), CATALOG)
+
+
+def codes(result: ValidatedRows) -> list[tuple[int | None, str, str | None]]:
+    return [(i.row, i.code, i.column) for i in result.issues]
+
+
+def only(result: ValidatedRows, code: str) -> Issue:
+    found = [i for i in result.issues if i.code == code]
+    assert len(found) == 1, codes(result)
+    return found[0]
+
+
+def test_valid_rows_are_normalised() -> None:
+    result = validate("E-mail;Voornaam;Achternaam\n  Ann.Smit@Example.ORG ;Ann;Smit\n")
+    assert result.issues == [] and result.error_rows == set()
+    assert result.frame.loc[2, "email"] == "ann.smit@example.org"
+
+
+def test_missing_and_invalid_email() -> None:
+    result = validate("Email;Voornaam\n;Ann\nnot-an-address;Bob\nok@example.org;Cas\n")
+    assert codes(result) == [(2, "missing-email", "Email"), (3, "invalid-email", "Email")]
+    assert "'not-an-address' is not a valid email address" in only(result, "invalid-email").message
+    assert result.error_rows == {2, 3}
+
+
+def test_international_and_lookalike_addresses() -> None:
+    result = validate("Email\nJosé@example.org\nok@bücher.de\n")
+    # A non-ASCII local part cannot be delivered by most servers; an IDN domain can.
+    assert codes(result) == [(2, "invalid-email", "Email")]
+
+
+def test_duplicate_email_names_both_rows() -> None:
+    result = validate("Email\na@example.org\nb@example.org\n A@EXAMPLE.org\n")
+    messages = {i.row: i.message for i in result.issues if i.code == "duplicate-email"}
+    assert set(messages) == {2, 4}
+    assert "also appears in row 4" in messages[2] and "also appears in row 2" in messages[4]
+
+
+def test_usernames() -> None:
+    result = validate(
+        "Email;Gebruikersnaam\na@example.org;abcdefghijklmnopqrstu\n"
+        "b@example.org;b@x\nc@example.org;same\nd@example.org;SAME\n"
+    )
+    assert sorted(codes(result)) == [
+        (2, "username-too-long", "Gebruikersnaam"),
+        (3, "username-has-at", "Gebruikersnaam"),
+        (4, "username-taken", "Gebruikersnaam"),
+        (5, "username-taken", "Gebruikersnaam"),
+    ]
+    assert "at most 20" in only(result, "username-too-long").message
+
+
+def test_groups_and_levels_are_split_resolved_and_checked() -> None:
+    result = validate(
+        "Email;Groep;Niveau\na@example.org;sales ~ everyone~;a\nb@example.org;Marketing;B\n"
+    )
+    assert result.frame.loc[2, "groups"] == ("Sales", "Everyone")
+    assert result.frame.loc[2, "levels"] == ("A",)
+    assert codes(result) == [(3, "unknown-group", "Groep"), (3, "unknown-level", "Niveau")]
+    allowed = validate(
+        "Email;Groep;Niveau\nb@example.org;Marketing;B\n",
+        create_groups=True,
+        create_levels=True,
+        groups=("Sales",),
+    )
+    assert allowed.issues == [] and allowed.new_groups == {"Marketing"}
+    assert allowed.frame.loc[2, "groups"] == ("Marketing", "Sales")
+
+
+def test_afas_code_3_creates_the_rows_groups() -> None:
+    result = validate(
+        "Mutatiecode;Email;Groep\n3;a@example.org;Financien\n"
+        "1;b@example.org;Financien\n1;c@example.org;Inkoop\n"
+    )
+    assert codes(result) == [(4, "unknown-group", "Groep")]
+    assert result.new_groups == {"Financien"}
+
+
+@pytest.mark.parametrize(
+    ("value", "action"),
+    [
+        ("0", "block"),
+        ("1", "import"),
+        ("2", "import_block"),
+        ("3", "import_create_groups"),
+        ("4", "rename"),
+        ("5", "password"),
+        ("6", "unblock"),
+        ("Blokkeer", "block"),
+        ("unblock", "unblock"),
+        ("", None),
+    ],
+)
+def test_actions(value: str, action: str | None) -> None:
+    result = validate(f"Actie;Email\n{value};a@example.org\n")
+    assert result.frame.loc[2, "action"] == action
+
+
+def test_invalid_action() -> None:
+    issue = only(validate("Actie;Email\n7;a@example.org\n"), "invalid-action")
+    assert (issue.row, issue.column, issue.value) == (2, "Actie", "7")
+    assert "0 block" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "status"),
+    [
+        ("Status", "Active", "active"),
+        ("Status", "geblokkeerd", "blocked"),
+        ("New Status [UPLOAD ONLY]", "Suspended", "blocked"),
+        ("Block sign in (Yes/No) [accountEnabled] Required", "Yes", "blocked"),
+        ("Block sign in (Yes/No) [accountEnabled] Required", "No", "active"),
+        ("suspended", "1", "blocked"),
+        ("Actief", "ja", "active"),
+    ],
+)
+def test_status_values_from_real_templates(header: str, value: str, status: str) -> None:
+    result = validate(f"Email;{header}\na@example.org;{value}\n")
+    assert result.issues == [] and result.frame.loc[2, "status"] == status
+
+
+def test_roles_languages_kinds() -> None:
+    result = validate(
+        "Email;Rol;Taal;Soort\na@example.org;Manager;NL;Contact\nb@example.org;boss;fr;robot\n"
+    )
+    assert result.frame.loc[2, ["role", "language", "kind"]].tolist() == [
+        "manager",
+        "nl",
+        "contact",
+    ]
+    assert codes(result) == [
+        (3, "unknown-role", "Rol"),
+        (3, "unknown-language", "Taal"),
+        (3, "invalid-kind", "Soort"),
+    ]
+
+
+def test_profile_dates_and_taxonomy_terms() -> None:
+    result = validate(
+        "Email;Start date;Site\na@example.org;31-03-2024;utrecht\n"
+        "b@example.org;31-02-2024;Delft~Utrecht\nc@example.org;2024-04-01;Zwolle\n"
+    )
+    assert result.frame.loc[2, ["profile.start_date", "profile.site"]].tolist() == [
+        "2024-03-31",
+        "Utrecht",
+    ]
+    assert codes(result) == [
+        (3, "invalid-date", "Start date"),
+        (3, "multiple-terms", "Site"),
+        (4, "unknown-term", "Site"),
+    ]
+    created = validate("Email;Site\nc@example.org;Zwolle\n", create_terms=True)
+    assert created.issues == [] and created.new_terms == {"site": {"Zwolle"}}
+
+
+def test_passwords_are_masked_and_stars_keep_the_current_one() -> None:
+    result = validate(
+        "Email;Wachtwoord\na@example.org;****\nb@example.org;kort\n"
+        "c@example.org;lang genoeg wachtwoord\n"
+    )
+    assert result.frame["password"].tolist() == ["", "kort", "lang genoeg wachtwoord"]
+    issue = only(result, "weak-password")
+    assert issue.value == "********" and "kort" not in issue.message
+
+
+def test_inert_formula_prefix_is_removed() -> None:
+    result = validate(
+        "Email;Functie\na@example.org;'+31612345678\nb@example.org;'=SUM(A1)\n"
+        "c@example.org;'plain quote\n"
+    )
+    assert result.frame["profile.job_title"].tolist() == [
+        "+31612345678",
+        "=SUM(A1)",
+        "'plain quote",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("full", "parts"),
+    [
+        ("Bram Kroon", ("Bram", "", "Kroon")),
+        ("Lotte de Vries", ("Lotte", "de", "Vries")),
+        ("Pieter van der Berg", ("Pieter", "van der", "Berg")),
+        ("Kroon, Bram", ("Bram", "", "Kroon")),
+        ("Cher", ("Cher", "", "")),
+    ],
+)
+def test_full_names_are_split_with_dutch_inserts(full: str, parts: tuple[str, str, str]) -> None:
+    assert split_full_name(full) == parts
+
+
+def test_full_name_fills_only_missing_parts() -> None:
+    result = validate("Email;Naam;Voornaam\na@example.org;Lotte de Vries;Charlotte\n")
+    assert result.frame.loc[2, ["first_name", "name_insert", "last_name"]].tolist() == [
+        "Charlotte",
+        "de",
+        "Vries",
+    ]
+
+
+def test_row_numbers_follow_the_spreadsheet_with_blank_rows() -> None:
+    result = validate("Email\n\na@example.org\n\n\nbad\n")
+    assert codes(result) == [(6, "invalid-email", "Email")]
