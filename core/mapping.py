@@ -209,14 +209,12 @@ def save_mapping(
     name = name.strip()
     if not name:
         raise ValueError("Give the mapping a name.")
-    stored = {headers[i]: field for i, field in mapping.items() if i < len(headers)}
     saved = session.exec(select(SavedMapping).where(SavedMapping.name == name)).first()
     saved = saved or SavedMapping(name=name, headers_key="")
     saved.headers_key = headers_key(headers)
     saved.mapping = {
         "headers": list(headers),
         "fields": [mapping.get(i) for i in range(len(headers))],
-        "by_header": stored,
     }
     saved.created_by = created_by
     session.add(saved)

@@ -306,3 +306,26 @@ def test_arbitrary_text_gives_a_table_or_a_coded_error(text: str) -> None:
         assert exc.code in {"empty-file", "unreadable-file"}
     else:
         assert table.row_count >= 1
+
+
+def test_legacy_xls_is_read_and_says_hygiene_is_not_checked() -> None:
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Personeel")
+    for col, value in enumerate(["Email", "Voornaam", "Nummer", "Start"]):
+        sheet.write(0, col, value)
+    sheet.write(1, 0, "a@example.org")
+    sheet.write(1, 1, "Ann")
+    sheet.write(1, 2, 42)
+    sheet.write(1, 3, datetime(2024, 3, 31), xlwt.easyxf(num_format_str="YYYY-MM-DD"))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    table = read_upload(buffer.getvalue(), "oud.xls")
+    assert (table.source, table.sheet, table.headers) == (
+        "xls",
+        "Personeel",
+        ["Email", "Voornaam", "Nummer", "Start"],
+    )
+    assert rows(table) == [["a@example.org", "Ann", "42", "2024-03-31"]]
+    assert [f.code for f in table.findings] == ["legacy-xls"]
