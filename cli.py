@@ -2,7 +2,9 @@
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,10 +17,12 @@ from core.accounts import AccountError
 from core.catalog import CatalogError
 from core.issues import UnusableFileError
 from core.jobs import SUCCEEDED, ImportResult, list_jobs, resolve_mapping, run_import
+from core.mail import deliver_pending
 from core.options import ImportOptions, OptionsError
 from core.read import ReadOptions, read_upload
 from core.settings import SettingsError, load_settings
 from core.validate import load_catalog
+from core.worker import claim_next_job, mark_interrupted, run_job, work
 from db.engine import get_engine, session_scope
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
@@ -126,6 +130,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         created_by="cli",
         dry_run=args.dry_run,
     )
+    if result.applied:
+        deliver_pending(engine=engine, settings=settings, job_id=result.job_id)
     if args.rejected_out and result.plan.error_rows:
         frame = export.rejected_rows(table, result.plan)
         out = Path(args.rejected_out)
@@ -136,6 +142,27 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         _print_summary(result, path.name)
     return EXIT_OK if result.status == SUCCEEDED else EXIT_REJECTED
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = get_engine(settings.database_url)
+    if args.once:
+        interrupted = mark_interrupted(engine=engine)
+        if interrupted:
+            print(f"Marked interrupted: {', '.join(map(str, interrupted))}.")
+        while (job_id := claim_next_job(engine=engine)) is not None:
+            run_job(engine=engine, job_id=job_id, settings=settings)
+            print(f"Ran job {job_id}.")
+        return EXIT_OK
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("Worker running; stop with Ctrl+C.", flush=True)
+    try:
+        work(engine=engine, settings=settings, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return EXIT_OK
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -274,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--json", action="store_true")
     jobs.add_argument("--limit", type=int, default=100)
     jobs.set_defaults(handler=cmd_jobs)
+    worker = commands.add_parser("worker", help="run queued imports (a dedicated worker process)")
+    worker.add_argument("--once", action="store_true", help="run what is queued, then stop")
+    worker.set_defaults(handler=cmd_worker)
     return parser
 
 

@@ -5,12 +5,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text, update
 from sqlmodel import Session, select
 
 from core.apply import Progress, apply_plan, write_issues
 from core.fields import BUILTIN_FIELDS
 from core.issues import ERROR, Issue, UnusableFileError
+from core.mail import queue_import_emails
 from core.mapping import check_mapping, normalise, suggest_mapping
 from core.options import ImportOptions
 from core.plan import Plan, make_plan
@@ -20,6 +21,8 @@ from db.engine import session_scope
 from db.models import ImportJob, utcnow
 
 SUCCEEDED, WITH_ERRORS, FAILED = "succeeded", "completed_with_errors", "failed"
+# Any constant both app and workers agree on; it names the "imports run one at a time" lock.
+IMPORT_LOCK_KEY = 7_362_011
 _WRITE_COUNTS = ("created", "updated", "blocked", "unblocked", "renamed", "deactivated")
 
 
@@ -129,6 +132,103 @@ def _status(plan: Plan, options: ImportOptions) -> tuple[str, bool]:
     return (WITH_ERRORS if plan.error_rows else SUCCEEDED), True
 
 
+def _lock_imports(session: Session, job_id: int) -> None:
+    """Serialise imports that touch users: one at a time, in the order they started."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
+    else:
+        # SQLite has one writer: writing first takes the database's write lock for the import.
+        session.execute(
+            update(ImportJob).where(ImportJob.id == job_id).values(heartbeat_at=utcnow())
+        )
+
+
+def create_job(
+    *,
+    session: Session,
+    table: Table | None,
+    mapping: dict[int, str | None],
+    options: ImportOptions,
+    file_name: str,
+    file_bytes: bytes,
+    created_by: str,
+    status: str,
+    headers: list[str] | None = None,
+) -> ImportJob:
+    """Record a new import job."""
+    names = (
+        headers
+        if headers is not None
+        else ([table.column_name(i) for i in range(len(table.headers))] if table else [])
+    )
+    job = ImportJob(
+        created_by=created_by,
+        file_name=file_name,
+        file_size=len(file_bytes),
+        file_sha256=hashlib.sha256(file_bytes).hexdigest(),
+        mapping={
+            "columns": [
+                {"header": names[i] if i < len(names) else "", "field": f}
+                for i, f in sorted(mapping.items())
+            ]
+        },
+        options=options.as_dict(),
+        status=status,
+        progress_total=table.row_count if table else 0,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def mapping_of(job: ImportJob) -> dict[int, str | None]:
+    """The column index -> field mapping a job was recorded with."""
+    return {i: column["field"] for i, column in enumerate(job.mapping.get("columns", []))}
+
+
+def execute_job(
+    *,
+    engine: Engine,
+    job_id: int,
+    table: Table,
+    mapping: dict[int, str | None],
+    options: ImportOptions,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Plan and apply a recorded job in one transaction; on any failure nothing of it stays."""
+    # Marked running in its own transaction: progress reports update the same row on
+    # PostgreSQL while the import's transaction runs, so that transaction must not lock it.
+    with session_scope(engine) as session:
+        job = session.get(ImportJob, job_id)
+        job.status, job.started_at, job.heartbeat_at = "running", utcnow(), utcnow()
+        job.progress_total = table.row_count
+        session.add(job)
+    try:
+        with session_scope(engine) as session:
+            _lock_imports(session, job_id)
+            plan = prepare_import(session=session, table=table, mapping=mapping, options=options)
+            status, applied = _status(plan, options)
+            result = ImportResult(job_id, status, False, plan, applied)
+            if applied:
+                apply_plan(session=session, plan=plan, job_id=job_id, progress=progress)
+                queue_import_emails(session=session, job_id=job_id, plan=plan, options=options)
+            else:
+                write_issues(session=session, job_id=job_id, issues=result.issues)
+            job = session.get(ImportJob, job_id)
+            job.status, job.counts, job.finished_at = status, result.counts, utcnow()
+            job.progress_done = table.row_count if applied else 0
+            job.error, job.source_data = plan.refused, None
+            session.add(job)
+        return result
+    except BaseException as exc:
+        with session_scope(engine) as session:
+            job = session.get(ImportJob, job_id)
+            job.status, job.finished_at, job.source_data = FAILED, utcnow(), None
+            job.error = f"{type(exc).__name__}: {exc}"[:2000]
+            session.add(job)
+        raise
+
+
 def run_import(
     *,
     engine: Engine,
@@ -141,53 +241,31 @@ def run_import(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Plan and (unless dry_run) apply an import in one transaction, recorded as an ImportJob."""
+    """Plan and (unless dry_run) apply an import now, in this process, recorded as a job."""
     with Session(engine) as session:
         if dry_run:
             plan = prepare_import(session=session, table=table, mapping=mapping, options=options)
             return ImportResult(None, _status(plan, options)[0], True, plan, False)
         check_import_mapping(catalog=load_catalog(session=session), table=table, mapping=mapping)
     with session_scope(engine) as session:
-        job = ImportJob(
-            created_by=created_by,
+        job_id = create_job(
+            session=session,
+            table=table,
+            mapping=mapping,
+            options=options,
             file_name=file_name,
-            file_size=len(file_bytes),
-            file_sha256=hashlib.sha256(file_bytes).hexdigest(),
-            mapping={
-                "columns": [
-                    {"header": table.column_name(i), "field": f} for i, f in sorted(mapping.items())
-                ]
-            },
-            options=options.as_dict(),
+            file_bytes=file_bytes,
+            created_by=created_by,
             status="running",
-            started_at=utcnow(),
-            progress_total=table.row_count,
-        )
-        session.add(job)
-        session.flush()
-        job_id = job.id
-    try:
-        with session_scope(engine) as session:
-            plan = prepare_import(session=session, table=table, mapping=mapping, options=options)
-            status, applied = _status(plan, options)
-            result = ImportResult(job_id, status, False, plan, applied)
-            if applied:
-                apply_plan(session=session, plan=plan, job_id=job_id, progress=progress)
-            else:
-                write_issues(session=session, job_id=job_id, issues=result.issues)
-            job = session.get(ImportJob, job_id)
-            job.status, job.counts, job.finished_at = status, result.counts, utcnow()
-            job.progress_done = table.row_count if applied else 0
-            job.error = plan.refused
-            session.add(job)
-        return result
-    except BaseException as exc:
-        with session_scope(engine) as session:
-            job = session.get(ImportJob, job_id)
-            job.status, job.finished_at = FAILED, utcnow()
-            job.error = f"{type(exc).__name__}: {exc}"[:2000]
-            session.add(job)
-        raise
+        ).id
+    return execute_job(
+        engine=engine,
+        job_id=job_id,
+        table=table,
+        mapping=mapping,
+        options=options,
+        progress=progress,
+    )
 
 
 def list_jobs(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:

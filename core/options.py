@@ -57,6 +57,14 @@ class ImportOptions:
         number = int(match.group(1))
         return population * number // 100 if match.group(2) else number
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "ImportOptions":
+        """The options a job was recorded with."""
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        for key in ("groups", "levels"):
+            known[key] = tuple(known.get(key) or ())
+        return cls(**known)
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary, for the job record."""
         return asdict(self)

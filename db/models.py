@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -162,6 +162,15 @@ class ImportJob(SQLModel, table=True):
     progress_total: int = Field(default=0)
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = None
+    # What a worker needs to run a queued import; cleared when the job finishes.
+    source_data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    read_options: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    corrections: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    heartbeat_at: datetime | None = None
     reverts_job_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("import_jobs.id"), nullable=True)
     )

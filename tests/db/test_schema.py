@@ -2,11 +2,12 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, select
 
-import db.models  # noqa: F401
-from db.engine import forget_engine, get_engine
+import db.models
+from db.engine import MIGRATIONS_DIR, forget_engine, get_engine
 from db.models import Group, Language, ProfileField, Role
 from db.seed import DEFAULT_PROFILE_FIELDS
 
@@ -18,7 +19,7 @@ def test_migrations_and_models_agree(engine: Engine) -> None:
     assert differences == []
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0001"
+    assert version == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def test_first_start_seeds_the_defaults(session: Session) -> None:
@@ -44,3 +45,31 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(sqlite_url: str) -
         assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar_one() == 30000
+
+
+def test_an_installation_on_an_older_revision_is_upgraded(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from db.engine import create_db_engine
+
+    engine = create_db_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO import_jobs (kind, created_by, created_at, file_name,"
+                " file_size, file_sha256, mapping, options, status, dry_run,"
+                " progress_done, progress_total, counts) VALUES ('import', 'x',"
+                " CURRENT_TIMESTAMP, 'old.csv', 1, '', '{}', '{}', 'succeeded',"
+                " false, 1, 1, '{}')"
+            )
+        )
+    engine.dispose()
+    with Session(get_engine(db_url)) as session:
+        job = session.exec(select(db.models.ImportJob)).one()
+    assert (job.file_name, job.read_options, job.corrections) == ("old.csv", {}, {})

@@ -1,0 +1,265 @@
+"""Welcome, update and completion emails: queued with the import, sent with yagmail."""
+
+import hashlib
+import html
+import secrets
+import smtplib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import yagmail
+from sqlalchemy import Engine, insert, select, update
+from sqlmodel import Session
+
+from core.options import ImportOptions
+from core.plan import Plan
+from core.settings import Settings
+from db.engine import session_scope
+from db.models import EmailMessage, ImportJob, User, utcnow
+
+DEFAULT_LANGUAGE = "nl"
+MAX_ATTEMPTS = 3
+NOT_CONFIGURED = "No mail server is configured (INSTROOM_SMTP_HOST); the message was not sent."
+
+TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
+    ("welcome", "nl"): (
+        "Welkom, je account is klaar",
+        "Beste {name},\n\nEr is een account voor je aangemaakt. Kies je wachtwoord via deze "
+        "link; hij werkt één keer en is geldig tot {expires}:\n\n{link}\n\nMet vriendelijke "
+        "groet,\nDe beheerder",
+    ),
+    ("welcome", "en"): (
+        "Welcome, your account is ready",
+        "Dear {name},\n\nAn account has been created for you. Choose your password with this "
+        "link; it works once and is valid until {expires}:\n\n{link}\n\nKind regards,\n"
+        "The administrator",
+    ),
+    ("updated", "nl"): (
+        "Je gegevens zijn bijgewerkt",
+        "Beste {name},\n\nDe beheerder heeft je gegevens bijgewerkt. Klopt er iets niet? "
+        "Neem dan contact op met de beheerder.\n\nMet vriendelijke groet,\nDe beheerder",
+    ),
+    ("updated", "en"): (
+        "Your details were updated",
+        "Dear {name},\n\nThe administrator has updated your details. If anything is wrong, "
+        "please contact the administrator.\n\nKind regards,\nThe administrator",
+    ),
+    ("completion", "nl"): (
+        "Import {job_id} is klaar: {status}",
+        "Import {job_id} ({file}) is klaar met status {status}.\n\n{counts}\n\nBekijk de "
+        "import: {link}",
+    ),
+    ("completion", "en"): (
+        "Import {job_id} finished: {status}",
+        "Import {job_id} ({file}) finished with status {status}.\n\n{counts}\n\nSee the "
+        "import: {link}",
+    ),
+}
+
+
+class MailError(Exception):
+    """A message could not be delivered; `transient` says whether trying again may help."""
+
+    def __init__(self, message: str, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """How many messages one delivery round sent, failed or skipped."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def token_hash(token: str) -> str:
+    """Activation tokens are stored only as this hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def render(template: str, language: str, **context: object) -> tuple[str, str]:
+    """Subject and body of a message; values from files are escaped, so a name is only text."""
+    subject, body = TEMPLATES.get((template, language)) or TEMPLATES[(template, DEFAULT_LANGUAGE)]
+    safe = {k: html.escape(str(v)) for k, v in context.items()}
+    return subject.format(**safe), body.format(**safe)
+
+
+def _language(code: str | None) -> str:
+    return code if code and (("welcome", code) in TEMPLATES) else DEFAULT_LANGUAGE
+
+
+def queue_import_emails(
+    *, session: Session, job_id: int, plan: Plan, options: ImportOptions
+) -> int:
+    """Queue the messages an applied import sends; returns how many."""
+    wanted = [("welcome", e) for e in plan.welcome] + [("updated", e) for e in plan.notify]
+    users = {}
+    emails = sorted({e for _, e in wanted})
+    for start in range(0, len(emails), 5000):
+        chunk = emails[start : start + 5000]
+        query = select(User.email, User.id, User.language).where(User.email.in_(chunk))
+        users.update({email: (uid, lang) for email, uid, lang in session.execute(query)})
+    rows = []
+    for template, email in wanted:
+        user_id, language = users[email]
+        language = _language(language)
+        rows.append(
+            {
+                "job_id": job_id,
+                "user_id": user_id,
+                "recipient": email,
+                "template": template,
+                "language": language,
+                "status": "queued",
+                "subject": render(template, language, name="", expires="", link="")[0],
+                "attempts": 0,
+                "created_at": utcnow(),
+            }
+        )
+    if options.notify_admin:
+        rows.append(
+            {
+                "job_id": job_id,
+                "user_id": None,
+                "recipient": options.notify_admin,
+                "template": "completion",
+                "language": DEFAULT_LANGUAGE,
+                "status": "queued",
+                "subject": f"Import {job_id}",
+                "attempts": 0,
+                "created_at": utcnow(),
+            }
+        )
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(EmailMessage.__table__), rows[start : start + 2000])
+    return len(rows)
+
+
+def _compose(session: Session, message: EmailMessage, settings: Settings) -> tuple[str, str]:
+    if message.template == "completion":
+        job = session.get(ImportJob, message.job_id)
+        counts = ", ".join(f"{k} {v:,}" for k, v in (job.counts or {}).items() if v)
+        return render(
+            "completion",
+            message.language,
+            job_id=job.id,
+            file=job.file_name,
+            status=job.status,
+            counts=counts,
+            link=f"{settings.base_url}/History?job={job.id}",
+        )
+    user = session.get(User, message.user_id)
+    name = " ".join(p for p in (user.first_name, user.name_insert, user.last_name) if p)
+    if message.template != "welcome":
+        return render(message.template, message.language, name=name)
+    # A new token for every attempt: only its hash is kept, and an older link stops working.
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(days=settings.activation_days)
+    user.activation_token_hash, user.activation_expires_at = token_hash(token), expires
+    session.add(user)
+    return render(
+        "welcome",
+        message.language,
+        name=name,
+        expires=expires.strftime("%Y-%m-%d"),
+        link=f"{settings.base_url}/Activate?token={token}",
+    )
+
+
+def smtp_client(settings: Settings) -> yagmail.SMTP:
+    """A yagmail client for the configured server."""
+    return yagmail.SMTP(
+        # The login name is the sender when there is one, else INSTROOM_MAIL_FROM.
+        user=settings.smtp_user or settings.mail_from,
+        password=settings.smtp_password,
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        smtp_ssl=settings.smtp_security == "ssl",
+        smtp_starttls=settings.smtp_security == "starttls",
+        smtp_skip_login=not settings.smtp_user,
+        soft_email_validation=False,
+    )
+
+
+def _send(settings: Settings, recipient: str, subject: str, body: str) -> None:
+    try:
+        client = smtp_client(settings)
+        try:
+            refused = client.send(to=recipient, subject=subject, contents=body)
+        finally:
+            client.close()
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise MailError(f"The mail server refused the address: {exc}", transient=False) from exc
+    except smtplib.SMTPResponseException as exc:
+        raise MailError(
+            f"The mail server answered {exc.smtp_code}: {exc.smtp_error!r}",
+            transient=exc.smtp_code < 500,
+        ) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(f"The mail server cannot be reached: {exc}", transient=True) from exc
+    if refused is False:
+        raise MailError("The mail server kept dropping the connection.", transient=True)
+    if refused:
+        raise MailError(f"The mail server refused the address: {refused}", transient=False)
+
+
+def deliver_pending(
+    *,
+    engine: Engine,
+    settings: Settings,
+    job_id: int | None = None,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport:
+    """Send queued messages, retrying transient failures with backoff; record every outcome."""
+    query = select(EmailMessage.id).where(EmailMessage.status == "queued")
+    if job_id is not None:
+        query = query.where(EmailMessage.job_id == job_id)
+    with Session(engine) as session:
+        ids = list(session.execute(query.order_by(EmailMessage.id)).scalars())
+    sent = failed = skipped = 0
+    for message_id in ids:
+        with session_scope(engine) as session:
+            message = session.get(EmailMessage, message_id)
+            if not settings.smtp_configured:
+                message.status, message.error = "skipped", NOT_CONFIGURED
+                session.add(message)
+                skipped += 1
+                continue
+            error = None
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                message.attempts += 1
+                subject, body = _compose(session, message, settings)
+                try:
+                    _send(settings, message.recipient, subject, body)
+                    error = None
+                    break
+                except MailError as exc:
+                    error = str(exc)
+                    if not exc.transient:
+                        break
+                    if attempt < MAX_ATTEMPTS:
+                        sleep(backoff * 2 ** (attempt - 1))
+            message.subject = subject
+            if error is None:
+                message.status, message.error, message.sent_at = "sent", None, utcnow()
+                sent += 1
+            else:
+                message.status, message.error = "failed", error[:1000]
+                failed += 1
+            session.add(message)
+    return DeliveryReport(sent, failed, skipped)
+
+
+def requeue_messages(*, session: Session, message_ids: list[int]) -> int:
+    """Put failed or skipped messages back in the queue, to be sent again."""
+    result = session.execute(
+        update(EmailMessage)
+        .where(EmailMessage.id.in_(message_ids), EmailMessage.status.in_(("failed", "skipped")))
+        .values(status="queued", error=None)
+    )
+    return result.rowcount or 0

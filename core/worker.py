@@ -1,0 +1,249 @@
+"""Queued imports: enqueue, claim exactly once, run in the background, recover after a crash."""
+
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from core.issues import UnusableFileError
+from core.jobs import FAILED, IMPORT_LOCK_KEY, ImportResult, execute_job, mapping_of
+from core.mail import deliver_pending
+from core.options import ImportOptions
+from core.read import ReadOptions, Table, read_pasted, read_upload
+from core.settings import Settings
+from db.engine import session_scope
+from db.models import ImportJob, utcnow
+
+log = logging.getLogger(__name__)
+PASTED = "(pasted text)"
+# A running job whose worker shows no sign of life for this long is taken to be dead.
+STALE_AFTER = timedelta(seconds=60)
+HEARTBEAT_EVERY = 2.0
+
+
+@dataclass(frozen=True)
+class LiveProgress:
+    """How far a job running in this process is."""
+
+    done: int
+    total: int
+
+
+# Progress of jobs run by this process. SQLite lets only one transaction write, so while an
+# import writes, its progress can only be shared in memory; PostgreSQL also gets it in the row.
+LIVE: dict[int, LiveProgress] = {}
+
+
+def enqueue_import(
+    *,
+    session: Session,
+    job: ImportJob,
+    file_bytes: bytes,
+    read_options: ReadOptions,
+    corrections: dict[int, dict[int, str]] | None = None,
+) -> int:
+    """Queue a recorded job with what the worker needs to read the file again."""
+    job.status = "queued"
+    job.source_data = file_bytes
+    job.read_options = {
+        k: v for k, v in asdict(read_options).items() if k not in {"max_rows", "max_bytes"}
+    }
+    job.corrections = {
+        str(r): {str(c): v for c, v in cells.items()} for r, cells in (corrections or {}).items()
+    }
+    session.add(job)
+    session.flush()
+    return job.id
+
+
+def queue_position(*, session: Session, job_id: int) -> int:
+    """How many queued or running jobs are ahead of this one."""
+    query = (
+        select(func.count())
+        .select_from(ImportJob)
+        .where(ImportJob.id < job_id, ImportJob.status.in_(("queued", "running")))
+    )
+    return session.execute(query).scalar_one()
+
+
+def claim_next_job(*, engine: Engine) -> int | None:
+    """Take the oldest queued job; each job is claimed by exactly one worker."""
+    oldest = (
+        select(ImportJob.id).where(ImportJob.status == "queued").order_by(ImportJob.id).limit(1)
+    )
+    if engine.dialect.name == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True)
+    claim = (
+        update(ImportJob)
+        .where(ImportJob.id == oldest.scalar_subquery(), ImportJob.status == "queued")
+        .values(status="running", heartbeat_at=utcnow())
+        .returning(ImportJob.id)
+    )
+    with session_scope(engine) as session:
+        return session.execute(claim).scalar_one_or_none()
+
+
+def load_table(job: ImportJob, settings: Settings) -> Table:
+    """The job's file read again as it was previewed, with the corrections made in the wizard."""
+    options = ReadOptions(
+        **job.read_options, max_rows=settings.max_rows, max_bytes=settings.max_upload_bytes
+    )
+    data = job.source_data or b""
+    if job.file_name == PASTED:
+        table = read_pasted(data.decode("utf-8"), options)
+    else:
+        table = read_upload(data, job.file_name, options)
+    for row, cells in job.corrections.items():
+        for column, value in cells.items():
+            table.data.at[int(row), int(column)] = value
+    return table
+
+
+class _Progress:
+    def __init__(self, engine: Engine, job_id: int) -> None:
+        self.engine, self.job_id, self.last = engine, job_id, 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        LIVE[self.job_id] = LiveProgress(done, total)
+        now = time.monotonic()
+        if self.engine.dialect.name == "postgresql" and now - self.last > HEARTBEAT_EVERY:
+            self.last = now
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(ImportJob)
+                    .where(ImportJob.id == self.job_id)
+                    .values(progress_done=done, heartbeat_at=utcnow())
+                )
+
+
+def run_job(*, engine: Engine, job_id: int, settings: Settings) -> ImportResult | None:
+    """Run a claimed job and send its email; a file that cannot be read fails the job."""
+    with Session(engine) as session:
+        job = session.get(ImportJob, job_id)
+        try:
+            table = load_table(job, settings)
+        except UnusableFileError as exc:
+            job.status, job.error, job.finished_at = FAILED, exc.message, utcnow()
+            job.source_data = None
+            session.add(job)
+            session.commit()
+            return None
+        mapping, options = mapping_of(job), ImportOptions.from_dict(job.options)
+    try:
+        result = execute_job(
+            engine=engine,
+            job_id=job_id,
+            table=table,
+            mapping=mapping,
+            options=options,
+            progress=_Progress(engine, job_id),
+        )
+    finally:
+        LIVE.pop(job_id, None)
+    deliver_pending(engine=engine, settings=settings, job_id=job_id)
+    return result
+
+
+def _imports_idle(engine: Engine) -> bool:
+    """Whether no import transaction is open anywhere right now."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            got = connection.execute(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK_KEY}
+            ).scalar_one()
+            connection.rollback()
+            return bool(got)
+    with engine.connect() as connection:
+        try:
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("ROLLBACK")
+            return True
+        except OperationalError:  # "database is locked": an import is writing
+            return False
+        finally:
+            connection.exec_driver_sql("PRAGMA busy_timeout=30000")
+
+
+def mark_interrupted(*, engine: Engine, stale_after: timedelta = STALE_AFTER) -> list[int]:
+    """Jobs left running by a worker that died are marked interrupted, to be started again."""
+    if not _imports_idle(engine):
+        return []
+    cutoff = utcnow() - stale_after
+    with session_scope(engine) as session:
+        stale = (
+            session.execute(
+                select(ImportJob.id).where(
+                    ImportJob.status == "running",
+                    (ImportJob.heartbeat_at.is_(None)) | (ImportJob.heartbeat_at <= cutoff),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if stale:
+            session.execute(
+                update(ImportJob)
+                .where(ImportJob.id.in_(stale))
+                .values(
+                    status="interrupted",
+                    finished_at=utcnow(),
+                    error="The worker stopped during the import; nothing of it "
+                    "was saved. Start it again from the history.",
+                )
+            )
+    return list(stale)
+
+
+def requeue_job(*, session: Session, job_id: int) -> None:
+    """Queue an interrupted job again; its file was kept for this."""
+    job = session.get(ImportJob, job_id)
+    if job is None or job.status != "interrupted" or not job.source_data:
+        raise UnusableFileError(
+            "not-restartable",
+            "Only an interrupted import whose file was kept can be started again.",
+        )
+    job.status, job.error, job.finished_at, job.heartbeat_at = "queued", None, None, None
+    job.created_at = utcnow()
+    session.add(job)
+
+
+def work(
+    *, engine: Engine, settings: Settings, stop: threading.Event, poll_seconds: float = 1.0
+) -> None:
+    """Run queued jobs one after the other until stop is set."""
+    mark_interrupted(engine=engine)
+    while not stop.is_set():
+        job_id = claim_next_job(engine=engine)
+        if job_id is None:
+            stop.wait(poll_seconds)
+            continue
+        try:
+            run_job(engine=engine, job_id=job_id, settings=settings)
+        except Exception:  # the job is marked failed with the reason; keep serving the queue
+            log.exception("Import job %s failed", job_id)
+
+
+_threads: dict[str, threading.Thread] = {}
+_threads_lock = threading.Lock()
+
+
+def ensure_background_worker(*, engine: Engine, settings: Settings) -> None:
+    """Start this process's worker thread once, so `streamlit run app.py` runs imports too."""
+    with _threads_lock:
+        thread = _threads.get(settings.database_url)
+        if thread is not None and thread.is_alive():
+            return
+        thread = threading.Thread(
+            target=work,
+            name="instroom-worker",
+            daemon=True,
+            kwargs={"engine": engine, "settings": settings, "stop": threading.Event()},
+        )
+        thread.start()
+        _threads[settings.database_url] = thread

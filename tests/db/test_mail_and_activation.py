@@ -1,0 +1,178 @@
+"""Welcome, update and completion emails through a real SMTP server, and account activation."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from core.accounts import verify_password
+from core.activation import ActivationError, activate
+from core.mail import NOT_CONFIGURED, deliver_pending, requeue_messages
+from core.settings import Settings
+from db.models import EmailMessage, User, utcnow
+from tests.conftest import Inbox, free_port
+from tests.db.test_import_engine import run, seed
+
+LINK = re.compile(r"http://portal\.test/Activate\?token=([\w-]+)")
+PASSWORD = "Nieuw-wachtwoord-1"
+
+
+def mail_settings(db_url: str, port: int) -> Settings:
+    return Settings(
+        database_url=db_url,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        mail_from="instroom@example.org",
+        base_url="http://portal.test",
+    )
+
+
+def messages(engine: Engine) -> list[tuple[str, str, str]]:
+    with Session(engine) as session:
+        return [
+            (m.recipient, m.template, m.status)
+            for m in session.exec(select(EmailMessage).order_by(EmailMessage.id))
+        ]
+
+
+def test_import_sends_exactly_the_expected_messages(
+    engine: Engine, db_url: str, inbox: Inbox
+) -> None:
+    seed(
+        engine,
+        {
+            "email": "oud@example.org",
+            "first_name": "Oud",
+            "last_name": "Lid",
+            "language": "en",
+            "status": "active",
+        },
+        {"email": "same@example.org", "first_name": "Zelfde", "last_name": "Lid"},
+    )
+    text = (
+        "Email;Voornaam;Achternaam;Taal\nnieuw@example.org;Nina;Nieuw;nl\n"
+        "new@example.org;Ned;New;en\noud@example.org;Oud;Lid-Anders;\n"
+        "same@example.org;Zelfde;Lid;\n"
+    )
+    result = run(
+        engine, text, welcome_new=True, notify_updated=True, notify_admin="beheer@example.org"
+    )
+    assert result.as_json()["emails"] == {"welcome": 2, "updated": 1}
+    report = deliver_pending(
+        engine=engine, settings=mail_settings(db_url, inbox.port), job_id=result.job_id
+    )
+    assert (report.sent, report.failed) == (4, 0)
+    assert sorted(str(m["To"]) for m in inbox.messages) == [
+        "beheer@example.org",
+        "new@example.org",
+        "nieuw@example.org",
+        "oud@example.org",
+    ]
+    assert inbox.to("same@example.org") == []
+    dutch, english = inbox.to("nieuw@example.org")[0], inbox.to("new@example.org")[0]
+    assert dutch["Subject"] == "Welkom, je account is klaar"
+    assert "Beste Nina Nieuw" in Inbox.text(dutch)
+    assert english["Subject"] == "Welcome, your account is ready"
+    assert inbox.to("oud@example.org")[0]["Subject"] == "Your details were updated"
+    completion = Inbox.text(inbox.to("beheer@example.org")[0])
+    assert f"http://portal.test/History?job={result.job_id}" in completion
+    assert "created 2" in completion and "updated 1" in completion
+
+    token = LINK.search(Inbox.text(dutch)).group(1)
+    with Session(engine) as session:
+        nina = session.exec(select(User).where(User.email == "nieuw@example.org")).one()
+        assert nina.activation_token_hash and token not in nina.activation_token_hash
+        activate(session=session, token=token, password=PASSWORD, repeat=PASSWORD)
+        session.commit()
+        session.refresh(nina)
+        assert nina.status == "active" and verify_password(PASSWORD, nina.password_hash)
+        with pytest.raises(ActivationError, match="already been used"):
+            activate(session=session, token=token, password=PASSWORD, repeat=PASSWORD)
+
+    again = run(engine, text, welcome_new=True, notify_updated=True)
+    assert again.as_json()["emails"] == {"welcome": 0, "updated": 0}
+    deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
+    assert len(inbox.messages) == 4
+
+
+def test_activation_rules(engine: Engine, db_url: str, inbox: Inbox) -> None:
+    result = run(engine, "Email;Voornaam;Achternaam\na@example.org;A;A\n", welcome_new=True)
+    deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port), job_id=result.job_id)
+    token = LINK.search(Inbox.text(inbox.messages[0])).group(1)
+    with Session(engine) as session:
+        for password, repeat, words in [
+            ("Kort-1", "Kort-1", "at least 10"),
+            (PASSWORD, PASSWORD + "x", "differ"),
+            ("alleenkleineletters", "alleenkleineletters", "three"),
+        ]:
+            with pytest.raises(ActivationError, match=words):
+                activate(session=session, token=token, password=password, repeat=repeat)
+        with pytest.raises(ActivationError, match="not valid"):
+            activate(session=session, token="made-up", password=PASSWORD, repeat=PASSWORD)
+        user = session.exec(select(User)).one()
+        user.activation_expires_at = utcnow() - timedelta(minutes=1)
+        session.add(user)
+        session.commit()
+        with pytest.raises(ActivationError, match="expired"):
+            activate(session=session, token=token, password=PASSWORD, repeat=PASSWORD)
+
+
+def test_smtp_down_retries_fails_and_resend_succeeds(engine: Engine, db_url: str) -> None:
+    result = run(engine, "Email;Voornaam;Achternaam\na@example.org;A;A\n", welcome_new=True)
+    port = free_port()
+    waits: list[float] = []
+    report = deliver_pending(
+        engine=engine,
+        settings=mail_settings(db_url, port),
+        job_id=result.job_id,
+        backoff=0.5,
+        sleep=waits.append,
+    )
+    assert (report.sent, report.failed) == (0, 1) and waits == [0.5, 1.0]
+    with Session(engine) as session:
+        message = session.exec(select(EmailMessage)).one()
+        assert (message.status, message.attempts) == ("failed", 3)
+        assert "cannot be reached" in message.error
+        assert requeue_messages(session=session, message_ids=[message.id]) == 1
+        session.commit()
+
+    from aiosmtpd.controller import Controller
+
+    box = Inbox(port)
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        report = deliver_pending(engine=engine, settings=mail_settings(db_url, port))
+    finally:
+        controller.stop()
+    assert report.sent == 1 and len(box.messages) == 1
+    assert messages(engine) == [("a@example.org", "welcome", "sent")]
+
+
+def test_without_smtp_messages_are_kept_as_not_sent(engine: Engine, db_url: str) -> None:
+    result = run(engine, "Email;Voornaam;Achternaam\na@example.org;A;A\n", welcome_new=True)
+    report = deliver_pending(
+        engine=engine, settings=Settings(database_url=db_url), job_id=result.job_id
+    )
+    assert report.skipped == 1
+    with Session(engine) as session:
+        message = session.exec(select(EmailMessage)).one()
+    assert (message.status, message.error) == ("skipped", NOT_CONFIGURED)
+
+
+def test_a_dry_run_queues_nothing(engine: Engine) -> None:
+    run(engine, "Email;Voornaam;Achternaam\na@example.org;A;A\n", welcome_new=True, dry_run=True)
+    assert messages(engine) == []
+
+
+def test_names_in_emails_are_text_not_html(engine: Engine, db_url: str, inbox: Inbox) -> None:
+    run(
+        engine,
+        "Email;Voornaam;Achternaam\nx@example.org;<script>alert(1)</script>;<b>X</b>\n",
+        welcome_new=True,
+    )
+    deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
+    body = Inbox.text(inbox.messages[0])
+    assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
