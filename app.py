@@ -11,6 +11,8 @@ account, settings, engine = require_account()
 
 st.title("Instroom")
 st.caption("Create and update many user accounts at once, safely.")
+if account.role == "admin":
+    st.page_link("pages/1_Import.py", label="Start an import", icon=":material/upload_file:")
 with session_scope(engine) as session:
     by_status = queries.count_users_by_status(session=session)
     recent = queries.list_recent_jobs(session=session, limit=5)

@@ -133,7 +133,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if result.applied:
         deliver_pending(engine=engine, settings=settings, job_id=result.job_id)
     if args.rejected_out and result.plan.error_rows:
-        frame = export.rejected_rows(table, result.plan)
+        frame = export.rejected_rows(table, result.plan, mapping)
         out = Path(args.rejected_out)
         writer = export.to_xlsx_bytes if out.suffix.lower() == ".xlsx" else export.to_csv_bytes
         out.write_bytes(writer(frame))

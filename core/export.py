@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from core.fields import MULTI_VALUE_SEPARATOR
-from core.plan import Plan
+from core.plan import MASK, Plan
 from core.read import Table
 from db import queries
 from db.models import Group, Level, User, UserGroup, UserLevel
@@ -82,17 +82,51 @@ def users_frame(*, session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=USER_COLUMNS + profile_keys, dtype=object)
 
 
-def rejected_rows(table: Table, plan: Plan) -> pd.DataFrame:
-    """The rejected rows with their original columns and an Error column, to fix and re-upload."""
+def rejected_rows(
+    table: Table,
+    plan: Plan,
+    mapping: dict[int, str | None] | None = None,
+) -> pd.DataFrame:
+    """The rejected rows with their original columns and an Error column, to fix and re-upload.
+
+    Password cells are masked: a password never leaves the import in a file.
+    """
     messages: dict[int, list[str]] = {}
     for issue in plan.issues:
         if issue.severity == "error" and issue.row is not None:
             messages.setdefault(issue.row, []).append(issue.message)
     rows = sorted(plan.error_rows)
     frame = table.data.loc[rows].copy()
+    for index, field in (mapping or {}).items():
+        if field == "password":
+            frame[index] = frame[index].map(lambda v: MASK if v else v)
     frame.columns = [table.column_name(i) for i in range(frame.shape[1])]
     frame[ERROR_COLUMN] = ["; ".join(messages.get(r, [])) for r in rows]
     return frame
+
+
+def frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
+    """A frame as JSON that keeps duplicate column names and row numbers."""
+    return {
+        "headers": [str(c) for c in frame.columns],
+        "index": [int(i) for i in frame.index],
+        "rows": frame.astype(str).values.tolist(),
+    }
+
+
+def frame_from_json(payload: dict[str, Any]) -> pd.DataFrame:
+    """The frame frame_to_json stored."""
+    return pd.DataFrame(
+        payload.get("rows", []),
+        columns=payload.get("headers", []),
+        index=payload.get("index") or None,
+        dtype=object,
+    )
+
+
+def template_frame(*, session: Session) -> pd.DataFrame:
+    """An empty import template with the fields of this portal."""
+    return users_frame(session=session).iloc[0:0]
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text, update
 from sqlmodel import Session, select
 
 from core.apply import Progress, apply_plan, write_issues
+from core.export import frame_to_json, rejected_rows
 from core.fields import BUILTIN_FIELDS
 from core.issues import ERROR, Issue, UnusableFileError
 from core.mail import queue_import_emails
@@ -218,6 +219,8 @@ def execute_job(
             job.status, job.counts, job.finished_at = status, result.counts, utcnow()
             job.progress_done = table.row_count if applied else 0
             job.error, job.source_data = plan.refused, None
+            if plan.error_rows:
+                job.rejected = frame_to_json(rejected_rows(table, plan, mapping))
             session.add(job)
         return result
     except BaseException as exc:

@@ -223,6 +223,15 @@ def deliver_pending(
         ids = list(session.execute(query.order_by(EmailMessage.id)).scalars())
     sent = failed = skipped = 0
     for message_id in ids:
+        # Claim the message first, so two workers never send it twice.
+        with session_scope(engine) as session:
+            claimed = session.execute(
+                update(EmailMessage)
+                .where(EmailMessage.id == message_id, EmailMessage.status == "queued")
+                .values(status="sending")
+            ).rowcount
+        if not claimed:
+            continue
         with session_scope(engine) as session:
             message = session.get(EmailMessage, message_id)
             if not settings.smtp_configured:

@@ -221,6 +221,8 @@ def work(
     while not stop.is_set():
         job_id = claim_next_job(engine=engine)
         if job_id is None:
+            # Messages queued again from the history are sent by whichever worker is idle.
+            deliver_pending(engine=engine, settings=settings)
             stop.wait(poll_seconds)
             continue
         try:
@@ -229,21 +231,31 @@ def work(
             log.exception("Import job %s failed", job_id)
 
 
-_threads: dict[str, threading.Thread] = {}
+_threads: dict[str, tuple[threading.Thread, threading.Event]] = {}
 _threads_lock = threading.Lock()
 
 
 def ensure_background_worker(*, engine: Engine, settings: Settings) -> None:
     """Start this process's worker thread once, so `streamlit run app.py` runs imports too."""
     with _threads_lock:
-        thread = _threads.get(settings.database_url)
-        if thread is not None and thread.is_alive():
+        running = _threads.get(settings.database_url)
+        if running is not None and running[0].is_alive():
             return
+        stop = threading.Event()
         thread = threading.Thread(
             target=work,
             name="instroom-worker",
             daemon=True,
-            kwargs={"engine": engine, "settings": settings, "stop": threading.Event()},
+            kwargs={"engine": engine, "settings": settings, "stop": stop},
         )
         thread.start()
-        _threads[settings.database_url] = thread
+        _threads[settings.database_url] = (thread, stop)
+
+
+def stop_background_worker(database_url: str) -> None:
+    """Stop the worker thread of a database and wait for its current job to end."""
+    with _threads_lock:
+        running = _threads.pop(database_url, None)
+    if running is not None:
+        running[1].set()
+        running[0].join(timeout=60)

@@ -73,6 +73,11 @@ def forget_engine(url: str) -> None:
         engine.dispose()
 
 
+def read_session(engine: Engine) -> Session:
+    """A session for reading; objects stay usable after it closes (nothing is committed)."""
+    return Session(engine)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""

@@ -171,6 +171,9 @@ class ImportJob(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
     heartbeat_at: datetime | None = None
+    # The rejected rows with their original columns and an Error column (passwords masked),
+    # kept so they can be downloaded after the file itself is gone.
+    rejected: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     reverts_job_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("import_jobs.id"), nullable=True)
     )

@@ -9,6 +9,7 @@ from streamlit_authenticator.utilities import LoginError
 from core import accounts
 from core.accounts import AccountError, SignedInAccount
 from core.settings import Settings, SettingsError, load_settings
+from core.worker import ensure_background_worker
 from db import queries
 from db.engine import get_engine, session_scope
 
@@ -16,6 +17,9 @@ ROLE_LABELS = {"admin": "administrator", "support": "support"}
 # Every page with the roles that may open it; the sidebar shows only what a role may open.
 PAGES = [
     ("app.py", "Home", ("admin", "support")),
+    ("pages/1_Import.py", "Import", ("admin",)),
+    ("pages/2_History.py", "History", ("admin", "support")),
+    ("pages/3_Users.py", "Users", ("admin",)),
     ("pages/4_Settings.py", "Settings", ("admin",)),
 ]
 
@@ -24,7 +28,9 @@ def get_context() -> tuple[Settings, Engine]:
     """Settings and the migrated engine, or a clear message and a stop."""
     try:
         settings = load_settings()
-        return settings, get_engine(settings.database_url)
+        engine = get_engine(settings.database_url)
+        ensure_background_worker(engine=engine, settings=settings)
+        return settings, engine
     except SettingsError as exc:
         st.error(f"Instroom cannot start: {exc}")
     except SQLAlchemyError as exc:

@@ -7,9 +7,12 @@ from sqlalchemy import Engine
 
 from core.accounts import AccountError
 from core.catalog import CatalogError
+from core.issues import UnusableFileError
 from db.engine import session_scope
 
 FLASH_KEY = "_flash"
+# Refusals whose message is written for the person at the screen.
+USER_ERRORS = (CatalogError, AccountError, UnusableFileError)
 
 
 def show_flash() -> None:
@@ -26,7 +29,7 @@ def run_action(
     try:
         with session_scope(engine) as session:
             action(session=session, **kwargs)
-    except (CatalogError, AccountError) as exc:
+    except USER_ERRORS as exc:
         st.error(str(exc))
         return
     st.session_state[FLASH_KEY] = success

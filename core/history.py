@@ -1,0 +1,218 @@
+"""What the history shows of each import: the job, its issues, its changes and its emails."""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from core.export import frame_from_json
+from core.plan import MASK
+from db.models import EmailMessage, ImportChange, ImportIssue, ImportJob
+
+JOB_STATUSES = (
+    "queued",
+    "running",
+    "succeeded",
+    "completed_with_errors",
+    "failed",
+    "interrupted",
+    "reverted",
+)
+# Keys in change records that never reach a screen or a file as values.
+SECRET_KEYS = {"password", "password_hash"}
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    """Everything the history shows of one import."""
+
+    job: ImportJob
+    issue_counts: dict[str, int]
+    issues: pd.DataFrame
+    changes: pd.DataFrame
+    emails: pd.DataFrame
+    rejected: pd.DataFrame
+
+
+def list_job_rows(
+    *,
+    session: Session,
+    statuses: list[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    person: str | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Imports newest first, with the columns the history table shows."""
+    query = select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)
+    if statuses:
+        query = query.where(ImportJob.status.in_(statuses))
+    if since:
+        query = query.where(ImportJob.created_at >= datetime.combine(since, time.min, tzinfo=UTC))
+    if until:
+        query = query.where(ImportJob.created_at <= datetime.combine(until, time.max, tzinfo=UTC))
+    if person:
+        query = query.where(ImportJob.created_by == person)
+    rows = []
+    for job in session.execute(query).scalars():
+        counts = job.counts or {}
+        rows.append(
+            {
+                "Import": job.id,
+                "When": job.created_at,
+                "Who": job.created_by,
+                "File": job.file_name,
+                "Status": job.status,
+                **{
+                    k.capitalize(): counts.get(k, 0)
+                    for k in ("rows", "created", "updated", "blocked", "errors")
+                },
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Import",
+            "When",
+            "Who",
+            "File",
+            "Status",
+            "Rows",
+            "Created",
+            "Updated",
+            "Blocked",
+            "Errors",
+        ],
+    )
+
+
+def list_people(*, session: Session) -> list[str]:
+    """Everyone who started an import."""
+    query = select(ImportJob.created_by).distinct().order_by(ImportJob.created_by)
+    return [p for p in session.execute(query).scalars() if p]
+
+
+def outcomes_over_time(*, session: Session) -> pd.DataFrame:
+    """Imports per day and status, for the chart."""
+    day = func.date(ImportJob.created_at)
+    query = select(day, ImportJob.status, func.count()).group_by(day, ImportJob.status)
+    rows = [{"Day": str(d), "Status": s, "Imports": n} for d, s, n in session.execute(query)]
+    frame = pd.DataFrame(rows, columns=["Day", "Status", "Imports"])
+    return frame.pivot_table(index="Day", columns="Status", values="Imports", fill_value=0)
+
+
+def _safe(key: str, value: Any) -> Any:
+    return MASK if key in SECRET_KEYS and value else value
+
+
+def change_rows(changes: list[ImportChange]) -> pd.DataFrame:
+    """One row per changed field: who, what, old and new; passwords never shown."""
+    rows = []
+    for change in changes:
+        keys = [k for k in dict.fromkeys([*change.before, *change.after]) if not k.startswith("_")]
+        for key in keys or [""]:
+            rows.append(
+                {
+                    "Import": change.job_id,
+                    "Row": change.row,
+                    "Email": change.email,
+                    "Action": change.action,
+                    "Field": key,
+                    "Old": _safe(key, change.before.get(key, "")),
+                    "New": _safe(key, change.after.get(key, "")),
+                }
+            )
+    return pd.DataFrame(rows, columns=["Import", "Row", "Email", "Action", "Field", "Old", "New"])
+
+
+def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
+    """The job with its issues, changes, emails and rejected rows."""
+    job = session.get(ImportJob, job_id)
+    if job is None:
+        return None
+    issues = (
+        session.execute(
+            select(ImportIssue)
+            .where(ImportIssue.job_id == job_id)
+            .order_by(ImportIssue.row, ImportIssue.id)
+        )
+        .scalars()
+        .all()
+    )
+    issue_frame = pd.DataFrame(
+        [
+            {
+                "Row": i.row,
+                "Column": i.column,
+                "Code": i.code,
+                "Severity": i.severity,
+                "Problem and what to do": i.message,
+                "Value": _safe(i.field or "", i.value),
+            }
+            for i in issues
+        ],
+        columns=["Row", "Column", "Code", "Severity", "Problem and what to do", "Value"],
+    )
+    changes = (
+        session.execute(
+            select(ImportChange).where(ImportChange.job_id == job_id).order_by(ImportChange.id)
+        )
+        .scalars()
+        .all()
+    )
+    emails = (
+        session.execute(
+            select(EmailMessage).where(EmailMessage.job_id == job_id).order_by(EmailMessage.id)
+        )
+        .scalars()
+        .all()
+    )
+    email_frame = pd.DataFrame(
+        [
+            {
+                "Id": m.id,
+                "To": m.recipient,
+                "Message": m.template,
+                "Language": m.language,
+                "Status": m.status,
+                "Attempts": m.attempts,
+                "Error": m.error or "",
+                "Sent": m.sent_at,
+            }
+            for m in emails
+        ],
+        columns=["Id", "To", "Message", "Language", "Status", "Attempts", "Error", "Sent"],
+    )
+    return JobDetail(
+        job,
+        dict(Counter(i.code for i in issues).most_common()),
+        issue_frame,
+        change_rows(list(changes)),
+        email_frame,
+        frame_from_json(job.rejected or {}),
+    )
+
+
+def user_history(*, session: Session, user_id: int) -> pd.DataFrame:
+    """Every change imports made to one user, newest first."""
+    query = (
+        select(ImportChange).where(ImportChange.user_id == user_id).order_by(ImportChange.id.desc())
+    )
+    frame = change_rows(list(session.execute(query).scalars()))
+    jobs = (
+        {
+            j.id: j
+            for j in session.execute(
+                select(ImportJob).where(ImportJob.id.in_(frame["Import"].unique().tolist()))
+            ).scalars()
+        }
+        if len(frame)
+        else {}
+    )
+    frame.insert(1, "When", [jobs[i].created_at for i in frame["Import"]])
+    frame.insert(2, "Who", [jobs[i].created_by for i in frame["Import"]])
+    return frame

@@ -1,0 +1,11 @@
+"""Import wizard: upload, map, choose options, preview, confirm, watch it run."""
+
+import streamlit as st
+
+from ui.auth import require_account
+from ui.wizard import render_wizard
+
+st.set_page_config(page_title="Import · Instroom", layout="wide")
+account, settings, engine = require_account("admin")
+st.title("Import users")
+render_wizard(account, settings, engine)

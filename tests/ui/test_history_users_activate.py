@@ -1,0 +1,93 @@
+"""History as support sees it, the Users page, and the activation page."""
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from core.mail import token_hash
+from db.models import User, utcnow
+from tests.db.test_import_engine import run
+from tests.ui.conftest import ACTIVATE, new_app, signed_in, texts, widget
+
+HISTORY, USERS = "pages/2_History.py", "pages/3_Users.py"
+
+
+def test_history_shows_the_issues_of_a_job_to_support(make_account, app_db: Engine) -> None:
+    make_account("helpdesk", "support")
+    result = run(
+        app_db,
+        "Email;Voornaam;Achternaam;Wachtwoord\nok@example.org;Ok;Rij;geheim-wachtwoord\n"
+        "fout;Fout;Rij;ander-wachtwoord\nook-fout;Ook;Fout;\n",
+    )
+    at = signed_in("helpdesk", "support", HISTORY)
+    at.query_params["job"] = str(result.job_id)
+    at.run()
+    assert not at.exception
+    jobs = at.dataframe[0].value
+    assert jobs["Status"].tolist() == ["completed_with_errors"]
+    assert (jobs["Created"].tolist(), jobs["Errors"].tolist()) == ([1], [2])
+    labels = [e.label for e in at.expander]
+    assert f"Import {result.job_id} · users.csv · completed with errors" in labels
+    assert "invalid-email: 2" in labels
+    shown = "\n".join(d.value.to_string() for d in at.dataframe)
+    assert "'fout' is not a valid email address" in shown and "Rij" in shown
+    assert "geheim-wachtwoord" not in shown and "ander-wachtwoord" not in shown
+    buttons = [b.label for b in at.button]
+    assert not any(label.startswith(("Send", "Start")) for label in buttons)
+
+
+def test_users_page_searches_and_creates_a_single_user(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    run(app_db, "Email;Voornaam;Achternaam\nann@example.org;Ann;Smit\nbob@example.org;Bob;Bakker\n")
+    at = signed_in("beheer", "admin", USERS)
+    assert at.dataframe[0].value["Email"].tolist() == ["ann@example.org", "bob@example.org"]
+    widget(at.text_input, "Search name, email or username").input("bakk")
+    at.run()
+    assert at.dataframe[0].value["Email"].tolist() == ["bob@example.org"]
+
+    widget(at.text_input, "Email").input("Cas@Example.org")
+    widget(at.text_input, "First name").input("Cas")
+    widget(at.text_input, "Last name").input("Visser")
+    widget(at.button, "Create user").click()
+    at.run()
+    assert "Created cas@example.org." in texts(at)
+    widget(at.text_input, "Email").input("ann@example.org")
+    widget(at.button, "Create user").click()
+    at.run()
+    assert "ann@example.org already exists" in texts(at)
+    with Session(app_db) as session:
+        assert sorted(u.email for u in session.exec(select(User))) == [
+            "ann@example.org",
+            "bob@example.org",
+            "cas@example.org",
+        ]
+
+
+def test_activation_page_sets_the_password_once(app_db: Engine) -> None:
+    with Session(app_db) as session:
+        session.add(
+            User(
+                email="new@example.org",
+                first_name="N",
+                last_name="N",
+                activation_token_hash=token_hash("tok-123"),
+                activation_expires_at=utcnow().replace(year=utcnow().year + 1),
+            )
+        )
+        session.commit()
+    at = new_app(ACTIVATE)
+    at.query_params["token"] = "tok-123"
+    at.run()
+    assert not at.exception and "new@example.org" in texts(at)
+    widget(at.text_input, "New password").input("Sterk-Wachtwoord-9")
+    widget(at.text_input, "Repeat the password").input("Sterk-Wachtwoord-9")
+    widget(at.button, "Set my password").click()
+    at.run()
+    assert "Your password is set and your account is active." in texts(at)
+    with Session(app_db) as session:
+        user = session.exec(select(User)).one()
+        assert user.status == "active" and user.activation_token_hash is None
+    again = new_app(ACTIVATE)
+    again.query_params["token"] = "tok-123"
+    again.run()
+    assert "not valid or has already been used" in texts(again)
+    assert [f for f in again.text_input] == []

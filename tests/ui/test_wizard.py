@@ -1,0 +1,140 @@
+"""The import wizard, driven through AppTest from upload to result."""
+
+import time
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+from core import export
+from core.settings import load_settings
+from core.worker import claim_next_job, run_job
+from db.models import ImportJob
+from tests.conftest import SAMPLES
+from tests.db.test_worker import enqueue
+from tests.ui.conftest import signed_in, texts, widget
+
+IMPORT = "pages/1_Import.py"
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    widget(at.button, label).click()
+    return at.run()
+
+
+def users(engine: Engine) -> dict:
+    with Session(engine) as session:
+        return {u["email"]: u for u in export.list_users(session=session)}
+
+
+def wait_for_job(engine: Engine, job_id: int) -> ImportJob:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            job = session.get(ImportJob, job_id)
+        if job.status not in {"queued", "running"}:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish: {job.status}")
+
+
+def test_wizard_end_to_end_with_a_fixed_row(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    at = signed_in("beheer", "admin", IMPORT)
+    assert not at.exception
+    assert "Step 1 of 6: Upload" in at.get("progress")[0].proto.text
+    sample = (SAMPLES / "caseware-personeel.csv").read_text()
+    broken = sample.replace("ben.holt@cwtestgebruiker.nl", "ben.holt(at)cwtestgebruiker.nl")
+    widget(at.text_area, "…or paste the rows here (with a header row)").input(broken)
+    at.run()
+    assert "4 rows" in texts(at) and "comma-separated" in texts(at)
+
+    widget(at.selectbox, "Delimiter").set_value(";")
+    at.run()
+    assert "semicolon-separated" in texts(at)
+    widget(at.selectbox, "Delimiter").set_value(",")
+    at = click(at, "Next")
+
+    assert "Step 2 of 6: Map columns" in at.get("progress")[0].proto.text
+    titel = widget(at.selectbox, "Field for Titel")
+    assert titel.value == "job_title"
+    titel.set_value("department")
+    at = click(at, "Next")
+
+    assert "Step 3 of 6: Options" in at.get("progress")[0].proto.text
+    widget(at.checkbox, "Create groups that do not exist yet").check()
+    widget(at.checkbox, "Send new users a welcome email").check()
+    at = click(at, "Next")
+
+    assert "Step 4 of 6: Preview" in at.get("progress")[0].proto.text
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Created"], metrics["Errors"]) == ("3", "1")
+    assert "is not a valid email address" in at.dataframe[-1].value.to_string() or any(
+        "is not a valid email address" in d.value.to_string() for d in at.dataframe
+    )
+    assert "No mail server is configured" in texts(at)
+    widget(at.selectbox, "Row").set_value(4)
+    widget(at.selectbox, "Column").set_value(2)
+    widget(at.text_input, "New value").input("ben.holt@cwtestgebruiker.nl")
+    at = click(at, "Correct and revalidate")
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Created"], metrics["Errors"]) == ("4", "0")
+    at = click(at, "Next")
+
+    assert "Create 4 users?" in texts(at)
+    at = click(at, "Start the import")
+    job_id = int(
+        at.query_params["job"][0]
+        if isinstance(at.query_params["job"], list)
+        else at.query_params["job"]
+    )
+    job = wait_for_job(app_db, job_id)
+    assert (job.status, job.counts["created"]) == ("succeeded", 4)
+    at.run()
+    assert f"Import {job_id} finished: succeeded." in texts(at)
+    found = users(app_db)
+    assert set(found) == {
+        "j.brooy@cwtestgebruiker.nl",
+        "ngra@cwtestgebruiker.nl",
+        "ben.holt@cwtestgebruiker.nl",
+        "ron.hartman@cwtestgebruiker.nl",
+    }
+    assert found["ngra@cwtestgebruiker.nl"]["profile"]["department"] == "Teamleider"
+    assert found["ngra@cwtestgebruiker.nl"]["groups"] == ["Everyone", "G1", "G2"]
+
+
+def test_reload_returns_to_a_started_import(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    job_id = enqueue(app_db, "Email;Voornaam;Achternaam\na@example.org;A;A\n")
+    claim_next_job(engine=app_db)
+    run_job(engine=app_db, job_id=job_id, settings=load_settings())
+    at = signed_in("beheer", "admin")
+    at.switch_page(IMPORT)
+    at.query_params["job"] = str(job_id)
+    at.run()
+    assert f"Import {job_id} finished: succeeded." in texts(at)
+
+
+def test_a_file_without_email_column_cannot_go_past_mapping(
+    make_account,
+    app_db: Engine,
+) -> None:
+    make_account("beheer", "admin")
+    at = signed_in("beheer", "admin", IMPORT)
+    widget(at.text_area, "…or paste the rows here (with a header row)").input(
+        "Naam;Plaats\nAnn;Delft\n"
+    )
+    at.run()
+    at = click(at, "Next")
+    assert "No column is mapped to 'email'" in texts(at)
+    assert widget(at.button, "Next").disabled
+
+
+def test_unusable_paste_is_explained(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    at = signed_in("beheer", "admin", IMPORT)
+    widget(at.text_area, "…or paste the rows here (with a header row)").input("Email\n\n")
+    at.run()
+    assert not at.exception
+    assert "no rows of users below it" in texts(at)
+    assert [b for b in at.button if b.label == "Next"] == []
