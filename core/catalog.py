@@ -280,3 +280,56 @@ def set_user_protected(*, session: Session, email: str, protected: bool) -> User
     session.add(user)
     session.flush()
     return user
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    """Everything the Settings page lists, read in one go."""
+
+    fields: list[tuple[int, str, str, str, bool, int | None]]
+    named: dict[str, list[tuple[int, str, int]]]
+    terms: dict[int, list[tuple[int, str]]]
+    languages: list[tuple[int, str, str]]
+    protected: list[str]
+    accounts: list[tuple[str, str, str, str, bool]]
+
+    @property
+    def taxonomy_names(self) -> dict[int, str]:
+        """Taxonomy id -> name."""
+        return {t_id: name for t_id, name, _ in self.named["taxonomy"]}
+
+
+def load_settings_view(*, session: Session) -> SettingsView:
+    """The catalogue, protected users and portal accounts, with how many users use each entry."""
+    listers = {
+        "group": queries.list_groups,
+        "level": queries.list_levels,
+        "role": queries.list_roles,
+        "taxonomy": queries.list_taxonomies,
+    }
+    named = {
+        kind: [
+            (e.id, e.name, count_users_of(session=session, kind_name=kind, entry_id=e.id))
+            for e in lister(session=session)
+        ]
+        for kind, lister in listers.items()
+    }
+    return SettingsView(
+        fields=[
+            (f.id, f.key, f.label, f.type, f.importable, f.taxonomy_id)
+            for f in queries.list_profile_fields(session=session)
+        ],
+        named=named,
+        terms={
+            t_id: [(t.id, t.name) for t in queries.list_terms(session=session, taxonomy_id=t_id)]
+            for t_id, _, _ in named["taxonomy"]
+        },
+        languages=[
+            (lang.id, lang.code, lang.name) for lang in queries.list_languages(session=session)
+        ],
+        protected=[u.email for u in queries.list_protected_users(session=session)],
+        accounts=[
+            (a.username, a.name, a.email, a.role, a.is_disabled)
+            for a in queries.list_accounts(session=session)
+        ],
+    )

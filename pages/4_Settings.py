@@ -2,50 +2,18 @@
 
 import streamlit as st
 
-from core import accounts, catalog
-from core.fields import PROFILE_FIELD_TYPES
-from db import queries
-from db.engine import session_scope
+from core.catalog import load_settings_view
+from db.engine import read_session
+from ui import settings_tabs
 from ui.auth import require_account
-from ui.widgets import named_list_editor, run_action, show_flash
+from ui.widgets import named_list_editor, show_flash
 
 st.set_page_config(page_title="Settings · Instroom", layout="wide")
 account, settings, engine = require_account("admin")
 st.title("Settings")
 show_flash()
-
-with session_scope(engine) as session:
-    fields = [
-        (f.id, f.key, f.label, f.type, f.importable, f.taxonomy_id)
-        for f in queries.list_profile_fields(session=session)
-    ]
-    named = {
-        kind: [
-            (e.id, e.name, catalog.count_users_of(session=session, kind_name=kind, entry_id=e.id))
-            for e in lister(session=session)
-        ]
-        for kind, lister in (
-            ("group", queries.list_groups),
-            ("level", queries.list_levels),
-            ("role", queries.list_roles),
-            ("taxonomy", queries.list_taxonomies),
-        )
-    }
-    terms = {
-        t_id: [
-            (term.id, term.name) for term in queries.list_terms(session=session, taxonomy_id=t_id)
-        ]
-        for t_id, _, _ in named["taxonomy"]
-    }
-    languages = [
-        (lang.id, lang.code, lang.name) for lang in queries.list_languages(session=session)
-    ]
-    protected = [u.email for u in queries.list_protected_users(session=session)]
-    portal = [
-        (a.username, a.name, a.email, a.role, a.is_disabled)
-        for a in queries.list_accounts(session=session)
-    ]
-taxonomy_names = {t_id: name for t_id, name, _ in named["taxonomy"]}
+with read_session(engine) as session:
+    view = load_settings_view(session=session)
 
 tabs = st.tabs(
     [
@@ -60,177 +28,15 @@ tabs = st.tabs(
     ]
 )
 with tabs[0]:
-    st.dataframe(
-        [
-            {"Key": key, "Label": label, "Type": type_, "Open for import": importable}
-            for _, key, label, type_, importable, _ in fields
-        ],
-        hide_index=True,
-    )
-    edit, add = st.columns(2)
-    if fields:
-        by_id = {f[0]: f for f in fields}
-        field_id = edit.selectbox("Change field", list(by_id), format_func=lambda i: by_id[i][1])
-        _, key, label, type_, importable, taxonomy_id = by_id[field_id]
-        with edit.form(f"edit_field_{field_id}"):
-            label = st.text_input("Label", value=label)
-            type_ = st.selectbox("Type", PROFILE_FIELD_TYPES, PROFILE_FIELD_TYPES.index(type_))
-            taxonomy_id = st.selectbox(
-                "Taxonomy (for taxonomy fields)",
-                [None, *taxonomy_names],
-                format_func=lambda i: taxonomy_names.get(i, "—"),
-                index=[None, *taxonomy_names].index(taxonomy_id),
-            )
-            importable = st.checkbox("Open for import", value=importable)
-            delete = st.checkbox("Delete this field (stored values are kept but hidden)")
-            if st.form_submit_button("Save field"):
-                if delete:
-                    run_action(
-                        engine,
-                        catalog.delete_profile_field,
-                        "Profile field deleted.",
-                        field_id=field_id,
-                    )
-                else:
-                    run_action(
-                        engine,
-                        catalog.update_profile_field,
-                        "Profile field saved.",
-                        field_id=field_id,
-                        label=label,
-                        type=type_,
-                        importable=importable,
-                        taxonomy_id=taxonomy_id,
-                    )
-    with add.form("add_field", clear_on_submit=True):
-        key = st.text_input("New field key", help="What files and the CLI map to, e.g. cost_center")
-        label = st.text_input("New field label")
-        type_ = st.selectbox("New field type", PROFILE_FIELD_TYPES)
-        taxonomy_id = st.selectbox(
-            "New field taxonomy",
-            [None, *taxonomy_names],
-            format_func=lambda i: taxonomy_names.get(i, "—"),
-        )
-        if st.form_submit_button("Add field"):
-            run_action(
-                engine,
-                catalog.add_profile_field,
-                f"Added profile field {key!r}.",
-                key=key,
-                label=label,
-                type=type_,
-                taxonomy_id=taxonomy_id,
-            )
-
+    settings_tabs.profile_fields_tab(engine, view)
 for tab, kind in zip(tabs[1:4], ("group", "level", "role"), strict=True):
     with tab:
-        named_list_editor(engine, kind, named[kind])
-
+        named_list_editor(engine, kind, view.named[kind])
 with tabs[4]:
-    st.dataframe([{"Code": code, "Name": name} for _, code, name in languages], hide_index=True)
-    add, delete = st.columns(2)
-    with add.form("add_language", clear_on_submit=True):
-        code = st.text_input("Language code", help="nl, en, de, fr-BE")
-        name = st.text_input("Language name")
-        if st.form_submit_button("Add language"):
-            run_action(
-                engine, catalog.add_language, f"Added language {code!r}.", code=code, name=name
-            )
-    if languages:
-        with delete.form("delete_language"):
-            codes = {lang_id: code for lang_id, code, _ in languages}
-            lang_id = st.selectbox("Delete language", list(codes), format_func=codes.get)
-            force = st.checkbox("Also clear it for the users who have it")
-            if st.form_submit_button("Delete language"):
-                run_action(
-                    engine,
-                    catalog.delete_language,
-                    "Language deleted.",
-                    language_id=lang_id,
-                    force=force,
-                )
-
+    settings_tabs.languages_tab(engine, view)
 with tabs[5]:
-    named_list_editor(engine, "taxonomy", named["taxonomy"])
-    for t_id, t_name, _ in named["taxonomy"]:
-        with st.expander(f"Terms of {t_name}"):
-            st.write(", ".join(name for _, name in terms[t_id]) or "No terms yet.")
-            with st.form(f"add_term_{t_id}", clear_on_submit=True):
-                term = st.text_input("New term")
-                if st.form_submit_button("Add term"):
-                    run_action(
-                        engine,
-                        catalog.add_term,
-                        f"Added term {term!r}.",
-                        taxonomy_id=t_id,
-                        name=term,
-                    )
-
+    settings_tabs.taxonomies_tab(engine, view)
 with tabs[6]:
-    st.write("Imports never change these users; their rows are reported instead.")
-    st.dataframe([{"Email": email} for email in protected], hide_index=True)
-    with st.form("protect"):
-        email = st.text_input("Email address of an existing user")
-        protect = st.radio("Action", ["Protect", "Remove protection"], horizontal=True)
-        if st.form_submit_button("Save"):
-            run_action(
-                engine,
-                catalog.set_user_protected,
-                f"Saved protection for {email!r}.",
-                email=email,
-                protected=protect == "Protect",
-            )
-
+    settings_tabs.protected_users_tab(engine, view)
 with tabs[7]:
-    st.dataframe(
-        [
-            {
-                "Username": u,
-                "Name": n,
-                "Email": e,
-                "Role": r,
-                "State": "disabled" if d else "active",
-            }
-            for u, n, e, r, d in portal
-        ],
-        hide_index=True,
-    )
-    add, manage = st.columns(2)
-    with add.form("add_account", clear_on_submit=True):
-        username = st.text_input("Username")
-        name = st.text_input("Name")
-        email = st.text_input("Email")
-        role = st.selectbox("Role", accounts.ROLES)
-        password = st.text_input("Initial password", type="password")
-        if st.form_submit_button("Add account"):
-            run_action(
-                engine,
-                accounts.create_account,
-                f"Account {username!r} added.",
-                username=username,
-                name=name,
-                email=email,
-                role=role,
-                password=password,
-            )
-    with manage.form("manage_account"):
-        username = st.selectbox("Account", [u for u, *_ in portal])
-        password = st.text_input("New password (leave empty to keep)", type="password")
-        state = st.radio("State", ["Keep", "Disable", "Enable"], horizontal=True)
-        if st.form_submit_button("Save account"):
-            if password:
-                run_action(
-                    engine,
-                    accounts.reset_password,
-                    "Password reset.",
-                    username=username,
-                    password=password,
-                )
-            elif state != "Keep":
-                run_action(
-                    engine,
-                    accounts.set_account_disabled,
-                    f"Account {username!r} saved.",
-                    username=username,
-                    disabled=state == "Disable",
-                )
+    settings_tabs.accounts_tab(engine, view)
