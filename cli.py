@@ -20,6 +20,7 @@ from core.jobs import SUCCEEDED, ImportResult, list_jobs, resolve_mapping, run_i
 from core.mail import deliver_pending
 from core.options import ImportOptions, OptionsError
 from core.read import ReadOptions, read_upload
+from core.revert import run_revert
 from core.settings import SettingsError, load_settings
 from core.validate import load_catalog
 from core.worker import claim_next_job, mark_interrupted, run_job, work
@@ -165,6 +166,27 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_revert(args: argparse.Namespace) -> int:
+    engine = _engine()
+    result = run_revert(
+        engine=engine,
+        job_id=args.job_id,
+        created_by="cli",
+        dry_run=args.dry_run,
+        overwrite={e.strip().lower() for e in args.overwrite},
+    )
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        verb = "Dry run of the revert of" if result.dry_run else "Reverted"
+        counts = result.plan.counts
+        print(f"{verb} import {args.job_id}: {result.status}")
+        print("  " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v or k == "rows"))
+        for issue in result.plan.issues:
+            print(f"  warning: {issue.message}")
+    return EXIT_OK if result.status == SUCCEEDED else EXIT_REJECTED
+
+
 def cmd_users(args: argparse.Namespace) -> int:
     with Session(_engine()) as session:
         users = export.list_users(session=session)
@@ -301,6 +323,18 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--json", action="store_true")
     jobs.add_argument("--limit", type=int, default=100)
     jobs.set_defaults(handler=cmd_jobs)
+    revert = commands.add_parser("revert", help="take an import back")
+    revert.add_argument("job_id", type=int)
+    revert.add_argument("--dry-run", action="store_true", help="show what would happen")
+    revert.add_argument(
+        "--overwrite",
+        action="append",
+        default=[],
+        metavar="EMAIL",
+        help="revert this user even though it was changed since (repeatable)",
+    )
+    revert.add_argument("--json", action="store_true", help="print one JSON object")
+    revert.set_defaults(handler=cmd_revert)
     worker = commands.add_parser("worker", help="run queued imports (a dedicated worker process)")
     worker.add_argument("--once", action="store_true", help="run what is queued, then stop")
     worker.set_defaults(handler=cmd_worker)

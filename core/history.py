@@ -105,8 +105,13 @@ def outcomes_over_time(*, session: Session) -> pd.DataFrame:
     return frame.pivot_table(index="Day", columns="Status", values="Imports", fill_value=0)
 
 
-def _safe(key: str, value: Any) -> Any:
-    return MASK if key in SECRET_KEYS and value else value
+def _safe(key: str, value: Any) -> str:
+    """A value as the history shows it: text, lists joined, passwords masked."""
+    if key in SECRET_KEYS and value:
+        return MASK
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def change_rows(changes: list[ImportChange]) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from core.jobs import FAILED, IMPORT_LOCK_KEY, ImportResult, execute_job, mappin
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.read import ReadOptions, Table, read_pasted, read_upload
+from core.revert import execute_revert
 from core.settings import Settings
 from db.engine import session_scope
 from db.models import ImportJob, utcnow
@@ -125,6 +126,10 @@ def run_job(*, engine: Engine, job_id: int, settings: Settings) -> ImportResult 
     """Run a claimed job and send its email; a file that cannot be read fails the job."""
     with Session(engine) as session:
         job = session.get(ImportJob, job_id)
+        if job.kind == "revert":
+            session.close()
+            execute_revert(engine=engine, revert_job_id=job_id)
+            return None
         try:
             table = load_table(job, settings)
         except UnusableFileError as exc:

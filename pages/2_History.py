@@ -16,6 +16,7 @@ from core.mail import requeue_messages
 from core.worker import requeue_job
 from db.engine import read_session
 from ui.auth import require_account
+from ui.history_panels import revert_panel, user_history_panel
 from ui.progress import rejected_downloads
 from ui.widgets import run_action, show_flash
 
@@ -40,6 +41,7 @@ with read_session(engine) as session:
     )
     chart = outcomes_over_time(session=session)
 
+user_history_panel(engine)
 if jobs.empty:
     st.info("No imports match these filters.")
     st.stop()
@@ -91,6 +93,8 @@ for job_id in jobs["Import"].head(50):
                     message_ids=unsent["Id"].tolist(),
                 )
         rejected_downloads(job, f"history_{job.id}")
+        if is_admin:
+            revert_panel(engine, job, account.username)
         if (
             is_admin
             and job.status == "interrupted"

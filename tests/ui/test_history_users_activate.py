@@ -91,3 +91,37 @@ def test_activation_page_sets_the_password_once(app_db: Engine) -> None:
     again.run()
     assert "not valid or has already been used" in texts(again)
     assert [f for f in again.text_input] == []
+
+
+def test_admin_reverts_an_import_from_the_history(make_account, app_db: Engine) -> None:
+    from tests.ui.test_wizard import wait_for_job
+
+    make_account("beheer", "admin")
+    result = run(app_db, "Email;Voornaam;Achternaam\nann@example.org;Ann;Smit\n")
+    at = signed_in("beheer", "admin", HISTORY)
+    widget(at.toggle, "Revert this import…").set_value(True)
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Removed"], metrics["Conflicts"]) == ("1", "0")
+    widget(at.button, f"Confirm: revert import {result.job_id}").click()
+    at.run()
+    assert f"The revert is queued as job {result.job_id + 1}" in texts(at)
+    revert = wait_for_job(app_db, result.job_id + 1)
+    assert revert.status == "succeeded"
+    with Session(app_db) as session:
+        assert session.exec(select(User)).all() == []
+
+
+def test_support_reads_a_users_history_but_cannot_revert(make_account, app_db: Engine) -> None:
+    make_account("helpdesk", "support")
+    run(app_db, "Email;Voornaam;Achternaam\nann@example.org;Ann;Smit\n")
+    run(app_db, "Email;Achternaam\nann@example.org;Smit-Jansen\n")
+    at = signed_in("helpdesk", "support", HISTORY)
+    assert [t for t in at.toggle if t.label == "Revert this import…"] == []
+    widget(at.text_input, "History of one user (email address)").input("Ann@example.org")
+    at.run()
+    history = at.dataframe[0].value
+    assert history["Import"].tolist()[0] == 2
+    assert ("last_name", "Smit", "Smit-Jansen") in set(
+        zip(history["Field"], history["Old"], history["New"], strict=True)
+    )

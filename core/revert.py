@@ -1,0 +1,359 @@
+"""Take an import back: restore what it changed, unless a user was changed again since."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlmodel import Session
+
+from core.apply import write_issues
+from core.issues import WARNING, Issue, UnusableFileError
+from core.plan import SIMPLE_FIELDS
+from db.engine import session_scope
+from db.models import Group, ImportChange, ImportJob, Level, User, UserGroup, UserLevel, utcnow
+
+REVERTIBLE = {"succeeded", "completed_with_errors"}
+RESTORABLE = {"email", "status", *SIMPLE_FIELDS}
+
+
+@dataclass
+class RevertRow:
+    """What reverting does to one user the import touched."""
+
+    user_id: int | None
+    email: str
+    action: str  # restore, remove, block, skip
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    groups_remove: list[str] = field(default_factory=list)
+    groups_restore: list[str] = field(default_factory=list)
+    levels_remove: list[str] = field(default_factory=list)
+    conflict: str | None = None
+
+
+@dataclass
+class RevertPlan:
+    """The whole revert of one import, computed without writing anything."""
+
+    job_id: int
+    rows: list[RevertRow]
+
+    @property
+    def conflicts(self) -> list[RevertRow]:
+        """Users changed again since the import, left alone."""
+        return [r for r in self.rows if r.conflict and r.action == "skip"]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Counts in the shape of an import's, plus what is particular to a revert."""
+        actions = [r.action for r in self.rows]
+        return {
+            "rows": len(self.rows),
+            "created": 0,
+            "updated": actions.count("restore"),
+            "unchanged": 0,
+            "skipped": actions.count("skip"),
+            "blocked": actions.count("block"),
+            "unblocked": sum(
+                1
+                for r in self.rows
+                if r.action == "restore"
+                and r.changes.get("status", ("", ""))[1] != "blocked"
+                and r.changes.get("status", ("", ""))[0] == "blocked"
+            ),
+            "renamed": 0,
+            "deactivated": 0,
+            "errors": 0,
+            "warnings": len(self.conflicts),
+            "removed": actions.count("remove"),
+            "conflicts": len(self.conflicts),
+        }
+
+    @property
+    def issues(self) -> list[Issue]:
+        """One warning per conflict, saying what differs."""
+        return [
+            Issue(
+                "revert-conflict",
+                f"{r.email} was changed after the import ({r.conflict});"
+                " it was left as it is. Choose to overwrite it if the import's values "
+                "should be taken back anyway.",
+                WARNING,
+                field="email",
+                value=r.email,
+            )
+            for r in self.conflicts
+        ]
+
+
+def _current(user: User, key: str) -> Any:
+    if key.startswith("profile."):
+        return (user.profile or {}).get(key[len("profile.") :], "")
+    return getattr(user, key) or ""
+
+
+def get_revertible_job(*, session: Session, job_id: int) -> ImportJob:
+    """The import to revert, or a clear refusal."""
+    job = session.get(ImportJob, job_id)
+    if job is None or job.kind != "import":
+        raise UnusableFileError("not-found", f"There is no import {job_id}.")
+    if job.status == "reverted":
+        by = (
+            session.execute(select(ImportJob.id).where(ImportJob.reverts_job_id == job_id))
+            .scalars()
+            .first()
+        )
+        raise UnusableFileError(
+            "already-reverted",
+            f"Import {job_id} was already reverted"
+            + (f" by job {by}" if by else "")
+            + "; it cannot be reverted "
+            "twice.",
+        )
+    if job.status not in REVERTIBLE:
+        raise UnusableFileError(
+            "not-revertible",
+            f"Import {job_id} is {job.status}; only a "
+            "finished import that changed users can be reverted.",
+        )
+    return job
+
+
+def plan_revert(*, session: Session, job_id: int, overwrite: set[str] = frozenset()) -> RevertPlan:
+    """What reverting the import would do; overwrite lists emails whose conflicts to ignore."""
+    job = get_revertible_job(session=session, job_id=job_id)
+    finished = job.finished_at or utcnow()
+    # Users a later import (or revert) changed; activation is the other change a user makes.
+    changed_later = set(
+        session.execute(
+            select(ImportChange.user_id).where(
+                ImportChange.job_id > job_id, ImportChange.user_id.is_not(None)
+            )
+        ).scalars()
+    )
+    changes = (
+        session.execute(
+            select(ImportChange)
+            .where(ImportChange.job_id == job_id)
+            .order_by(ImportChange.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    rows: list[RevertRow] = []
+    for change in changes:
+        user = session.get(User, change.user_id) if change.user_id else None
+        if user is None:
+            continue  # removed since; nothing to take back
+        later = user.id in changed_later or bool(user.activated_at and user.activated_at > finished)
+        after = {
+            k: v for k, v in change.after.items() if k in RESTORABLE or k.startswith("profile.")
+        }
+        differs = [k for k, v in after.items() if _current(user, k) != (v or "")]
+        row = RevertRow(user.id, user.email, "restore")
+        if change.action == "create":
+            row.action = "remove"
+            if later:
+                row.action, row.conflict = "block", "activated or changed since"
+                row.changes = {"status": (user.status, "blocked")}
+        elif change.action == "deactivate":
+            row.changes = {"status": (user.status, change.before.get("status", "active"))}
+            if user.status != "blocked":
+                row.conflict = f"status is now {user.status}"
+        else:
+            row.changes = {
+                k: (_current(user, k), change.before.get(k, ""))
+                for k in after
+                if k in change.before
+            }
+            row.groups_remove = list(change.after.get("groups_added", []))
+            row.groups_restore = list(change.after.get("groups_removed", []))
+            row.levels_remove = list(change.after.get("levels_added", []))
+            if later and differs:
+                row.conflict = "changed again: " + ", ".join(
+                    f"{k} is now {_current(user, k)!r}" for k in differs
+                )
+        if row.conflict and row.action != "block" and user.email not in overwrite:
+            row.action = "skip"
+        rows.append(row)
+    return RevertPlan(job_id, rows)
+
+
+def _set_profile(user: User, changes: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        k: (v or None if k in {"username", "role", "language"} else v)
+        for k, (_, v) in changes.items()
+        if not k.startswith("profile.")
+    }
+    profile = dict(user.profile or {})
+    for key, (_, old) in changes.items():
+        if key.startswith("profile."):
+            name = key[len("profile.") :]
+            if old:
+                profile[name] = old
+            else:
+                profile.pop(name, None)
+    if any(k.startswith("profile.") for k in changes):
+        values["profile"] = profile
+    return values
+
+
+def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> None:
+    """Write the revert and record it as the revert job's changes; the caller commits."""
+    names = {
+        model: dict(session.execute(select(model.name, model.id)).all()) for model in (Group, Level)
+    }
+    records = []
+    for row in plan.rows:
+        if row.action == "skip":
+            continue
+        user = session.get(User, row.user_id)
+        before = {k: old for k, (old, _) in row.changes.items()}
+        after = {k: new for k, (_, new) in row.changes.items()}
+        if row.action == "remove":
+            session.execute(delete(User).where(User.id == row.user_id))
+            before, after = {"email": row.email}, {}
+        else:
+            values = _set_profile(user, row.changes)
+            values["updated_at"] = utcnow()
+            session.execute(update(User).where(User.id == row.user_id).values(values))
+            for name in row.groups_remove:
+                session.execute(
+                    delete(UserGroup).where(
+                        UserGroup.user_id == row.user_id, UserGroup.group_id == names[Group][name]
+                    )
+                )
+            for name in row.groups_restore:
+                if name in names[Group]:
+                    session.execute(
+                        insert(UserGroup).values(user_id=row.user_id, group_id=names[Group][name])
+                    )
+            for name in row.levels_remove:
+                session.execute(
+                    delete(UserLevel).where(
+                        UserLevel.user_id == row.user_id, UserLevel.level_id == names[Level][name]
+                    )
+                )
+            if row.groups_remove:
+                after["groups_removed"] = row.groups_remove
+            if row.groups_restore:
+                after["groups_added"] = row.groups_restore
+            if row.levels_remove:
+                after["levels_removed"] = row.levels_remove
+        records.append(
+            {
+                "job_id": revert_job_id,
+                "user_id": None if row.action == "remove" else row.user_id,
+                "email": row.email,
+                "row": None,
+                "action": f"revert-{row.action}",
+                "before": before,
+                "after": after,
+            }
+        )
+    if records:
+        session.execute(insert(ImportChange.__table__), records)
+
+
+@dataclass
+class RevertResult:
+    """What a revert (or its dry run) did, shaped like an import's CLI result."""
+
+    job_id: int | None
+    status: str
+    dry_run: bool
+    plan: RevertPlan
+
+    def as_json(self) -> dict[str, Any]:
+        """The object `cli.py revert --json` prints."""
+        return {
+            "job_id": self.job_id,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "counts": self.plan.counts,
+            "issues": [
+                {
+                    "row": i.row,
+                    "column": i.column,
+                    "field": i.field,
+                    "code": i.code,
+                    "severity": i.severity,
+                    "message": i.message,
+                }
+                for i in self.plan.issues
+            ],
+            "emails": {"welcome": 0, "updated": 0},
+        }
+
+
+def create_revert_job(
+    *,
+    session: Session,
+    job_id: int,
+    created_by: str,
+    overwrite: set[str] = frozenset(),
+    status: str = "queued",
+) -> ImportJob:
+    """Record a revert of job_id as a job of its own."""
+    original = get_revertible_job(session=session, job_id=job_id)
+    job = ImportJob(
+        kind="revert",
+        created_by=created_by,
+        reverts_job_id=job_id,
+        file_name=f"revert of import {job_id} ({original.file_name})",
+        options={"overwrite": sorted(overwrite)},
+        status=status,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def execute_revert(*, engine: Engine, revert_job_id: int) -> RevertResult:
+    """Run a recorded revert job in one transaction; the original becomes `reverted`."""
+    try:
+        with session_scope(engine) as session:
+            job = session.get(ImportJob, revert_job_id)
+            job.status, job.started_at = "running", utcnow()
+            plan = plan_revert(
+                session=session,
+                job_id=job.reverts_job_id,
+                overwrite=set(job.options.get("overwrite", [])),
+            )
+            apply_revert(session=session, plan=plan, revert_job_id=revert_job_id)
+            status = "completed_with_errors" if plan.conflicts else "succeeded"
+            job.status, job.counts, job.finished_at = status, plan.counts, utcnow()
+            session.get(ImportJob, job.reverts_job_id).status = "reverted"
+            write_issues(session=session, job_id=revert_job_id, issues=plan.issues)
+        return RevertResult(revert_job_id, status, False, plan)
+    except BaseException as exc:
+        with session_scope(engine) as session:
+            job = session.get(ImportJob, revert_job_id)
+            job.status, job.finished_at = "failed", utcnow()
+            job.error = f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+
+
+def run_revert(
+    *,
+    engine: Engine,
+    job_id: int,
+    created_by: str,
+    dry_run: bool = False,
+    overwrite: set[str] = frozenset(),
+) -> RevertResult:
+    """Revert an import now, in this process (the CLI); a dry run only plans it."""
+    if dry_run:
+        with Session(engine) as session:
+            plan = plan_revert(session=session, job_id=job_id, overwrite=overwrite)
+        return RevertResult(
+            None, "completed_with_errors" if plan.conflicts else "succeeded", True, plan
+        )
+    with session_scope(engine) as session:
+        revert_id = create_revert_job(
+            session=session,
+            job_id=job_id,
+            created_by=created_by,
+            overwrite=overwrite,
+            status="running",
+        ).id
+    return execute_revert(engine=engine, revert_job_id=revert_id)
