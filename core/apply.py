@@ -102,6 +102,8 @@ def apply_plan(
     *, session: Session, plan: Plan, job_id: int, progress: Progress | None = None
 ) -> None:
     """Write every change of plan, its change records and its issues; the caller commits."""
+    # Core statements on the session's connection: same transaction, no ORM bookkeeping.
+    connection = session.connection()
     written = [r for r in plan.rows if r.outcome in WRITTEN_OUTCOMES]
     total, done = len(written) + len(plan.deactivate), 0
 
@@ -134,7 +136,9 @@ def apply_plan(
             for r in batch
         ]
         statement = insert(USERS).returning(USERS.c.id, USERS.c.email)
-        user_ids.update({email: user_id for user_id, email in session.execute(statement, values)})
+        user_ids.update(
+            {email: user_id for user_id, email in connection.execute(statement, values)}
+        )
         advance(len(batch))
 
     by_columns: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
@@ -153,7 +157,7 @@ def apply_plan(
             .values({c: bindparam(c) for c in columns})
         )
         for batch in _batches(rows):
-            session.execute(statement, batch, execution_options={"synchronize_session": False})
+            connection.execute(statement, batch)
             advance(len(batch))
 
     def user_id_of(r: RowPlan) -> int | None:
@@ -169,17 +173,17 @@ def apply_plan(
     ]
     for table, rows in ((UserGroup.__table__, memberships), (UserLevel.__table__, levels)):
         for batch in _batches(rows):
-            session.execute(insert(table), batch)
+            connection.execute(insert(table), batch)
     removals = [r.user_id for r in written if r.groups_remove]
     for batch in _batches(removals):
-        session.execute(
+        connection.execute(
             delete(UserGroup.__table__).where(
                 UserGroup.user_id.in_(batch), UserGroup.group_id != group_ids[EVERYONE]
             )
         )
 
     for batch in _batches(plan.deactivate):
-        session.execute(
+        connection.execute(
             update(USERS)
             .where(USERS.c.id.in_([d.user_id for d in batch]))
             .values(status="blocked", updated_at=now)
@@ -200,7 +204,7 @@ def apply_plan(
         for d in plan.deactivate
     ]
     for batch in _batches(changes):
-        session.execute(insert(ImportChange.__table__), batch)
+        connection.execute(insert(ImportChange.__table__), batch)
     write_issues(session=session, job_id=job_id, issues=plan.issues)
 
 
@@ -220,4 +224,4 @@ def write_issues(*, session: Session, job_id: int, issues: list[Issue]) -> None:
         for i in issues
     ]
     for batch in _batches(rows):
-        session.execute(insert(ImportIssue.__table__), batch)
+        session.connection().execute(insert(ImportIssue.__table__), batch)

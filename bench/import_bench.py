@@ -1,0 +1,366 @@
+"""Benchmark the import pipeline: seconds per phase, rows per second, peak memory.
+
+Usage:  python bench/import_bench.py [--sizes 1k,10k,100k] [--databases sqlite,postgresql]
+                                     [--formats csv,xlsx] [--json FILE]
+PostgreSQL runs when TEST_DATABASE_URL (or --postgres-url) points at a database the
+benchmark may create schemas in. Every scenario runs in a fresh process, so the peak
+memory printed is that scenario's own.
+"""
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FIRST = [
+    "Jan",
+    "Anna",
+    "Pieter",
+    "Sanne",
+    "Bram",
+    "Lotte",
+    "Daan",
+    "Emma",
+    "Noah",
+    "Julia",
+    "Sem",
+    "Tess",
+    "Liam",
+    "Mila",
+    "James",
+    "Olivia",
+    "Oliver",
+    "Sophie",
+]
+INSERTS = ["", "", "", "de", "van", "van der", "van den", "ter", "in 't"]
+LAST = [
+    "Jansen",
+    "Vries",
+    "Berg",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Bos",
+    "Mulder",
+    "Dekker",
+    "Brouwer",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+]
+GROUPS = [f"Team {c}" for c in "ABCDEFGH"]
+HEADERS = [
+    "E-mailadres",
+    "Voornaam",
+    "Tussenvoegsel",
+    "Achternaam",
+    "Telefoon",
+    "Afdeling",
+    "Groep",
+    "Personeelsnummer",
+]
+NAIVE_SAMPLE = 1000
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    return (
+        int(float(text[:-1]) * {"k": 1_000, "m": 1_000_000}[text[-1]])
+        if text[-1] in "km"
+        else int(text)
+    )
+
+
+def make_rows(count: int, variant: int = 0) -> list[list[str]]:
+    """Realistic rows; variant 1 changes the department of every second row."""
+    rng = random.Random(42)
+    rows = []
+    for i in range(count):
+        department = f"Afdeling {i % 25}" + (" (nieuw)" if variant and i % 2 == 0 else "")
+        rows.append(
+            [
+                f"user{i}@voorbeeld.nl",
+                rng.choice(FIRST),
+                rng.choice(INSERTS),
+                rng.choice(LAST),
+                f"06{rng.randrange(10**8):08d}",
+                department,
+                "~".join(rng.sample(GROUPS, rng.randint(1, 3))),
+                f"{i:07d}",
+            ]
+        )
+    return rows
+
+
+def write_file(path: Path, rows: list[list[str]]) -> None:
+    if path.suffix == ".xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Medewerkers")
+        sheet.append(HEADERS)
+        for row in rows:
+            sheet.append(row)
+        workbook.save(path)
+    else:
+        with path.open("w", encoding="utf-8") as out:
+            out.write(";".join(HEADERS) + "\n")
+            out.writelines(";".join(row) + "\n" for row in rows)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def database_url(kind: str, workdir: Path, postgres: str | None) -> tuple[str, object]:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}", None
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import make_postgres_schema_url
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+    return make_postgres_schema_url(postgres, schema), drop
+
+
+def run_pipeline(url: str, files: list[Path]) -> list[dict[str, float]]:
+    """Import each file in turn through the real pipeline, timing every phase."""
+    from sqlmodel import Session
+
+    from core.apply import apply_plan
+    from core.jobs import create_job, resolve_mapping
+    from core.options import ImportOptions
+    from core.plan import make_plan
+    from core.read import read_upload
+    from core.validate import load_catalog, validate_rows
+    from db.engine import get_engine, session_scope
+
+    engine = get_engine(url)
+    options = ImportOptions(create_groups=True)
+    results = []
+    for path in files:
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        data = path.read_bytes()
+        table = read_upload(data, path.name)
+        timings["read"] = time.perf_counter() - start
+        mark = time.perf_counter()
+        with Session(engine) as session:
+            catalog = load_catalog(session=session)
+            mapping = resolve_mapping(table, catalog)
+        timings["map"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        validated = validate_rows(table, mapping, options, catalog)
+        timings["validate"] = time.perf_counter() - mark
+        with session_scope(engine) as session:
+            job = create_job(
+                session=session,
+                table=table,
+                mapping=mapping,
+                options=options,
+                file_name=path.name,
+                file_bytes=data,
+                created_by="bench",
+                status="running",
+            )
+            mark = time.perf_counter()
+            plan = make_plan(session=session, validated=validated, options=options)
+            timings["plan"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            apply_plan(session=session, plan=plan, job_id=job.id)
+        timings["apply"] = time.perf_counter() - mark
+        timings["total"] = time.perf_counter() - start
+        timings["outcome"] = {k: v for k, v in plan.counts.items() if v}
+        results.append(timings)
+    return results
+
+
+def raw_bulk_load(url: str, path: Path) -> float:
+    """The floor: pandas reads the CSV and one executemany inserts it into a bare table."""
+    import sqlite3
+
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    connection = sqlite3.connect(url.removeprefix("sqlite:///") + ".raw")
+    connection.execute(f"CREATE TABLE raw ({', '.join(f'c{i} TEXT' for i in range(8))})")
+    connection.executemany(
+        "INSERT INTO raw VALUES (?,?,?,?,?,?,?,?)", frame.itertuples(index=False, name=None)
+    )
+    connection.commit()
+    connection.close()
+    return time.perf_counter() - start
+
+
+def naive_import(url: str, rows: list[list[str]]) -> float:
+    """Seconds per row for the per-row ORM way: query the user, then add or update and flush."""
+    from sqlmodel import Session, select
+
+    from db.engine import get_engine
+    from db.models import Group, User, UserGroup
+
+    engine = get_engine(url)
+    sample = rows[:NAIVE_SAMPLE]
+    start = time.perf_counter()
+    with Session(engine) as session:
+        for email, first, insert, last, phone, department, groups, number in sample:
+            user = session.exec(select(User).where(User.email == email)).first() or User(
+                email=email
+            )
+            user.first_name, user.name_insert, user.last_name = first, insert, last
+            user.profile = {"phone": phone, "department": department, "employee_id": number}
+            session.add(user)
+            session.flush()
+            for name in groups.split("~"):
+                group = session.exec(select(Group).where(Group.name == name)).first()
+                if group is None:
+                    group = Group(name=name)
+                    session.add(group)
+                    session.flush()
+                session.add(UserGroup(user_id=user.id, group_id=group.id))
+            session.flush()
+        session.commit()
+    return (time.perf_counter() - start) / len(sample)
+
+
+def scenario(args: argparse.Namespace) -> dict:
+    """One size, database and format, in this process."""
+    workdir = Path(args.workdir)
+    size, fmt = args.size, args.format
+    base = workdir / f"new-{size}.{fmt}"
+    half = workdir / f"half-{size}.{fmt}"
+    rows = make_rows(size)
+    if not base.exists():
+        write_file(base, rows)
+        write_file(half, make_rows(size, variant=1))
+    url, drop = database_url(args.database, workdir, args.postgres_url)
+    try:
+        new, again, updated = run_pipeline(url, [base, base, half])
+        result = {
+            "size": size,
+            "database": args.database,
+            "format": fmt,
+            "new": new,
+            "reimport": again,
+            "half_update": updated,
+        }
+        if args.database == "sqlite" and fmt == "csv":
+            result["raw_bulk_load"] = raw_bulk_load(url, base)
+        naive_url, naive_drop = database_url(args.database, workdir, args.postgres_url)
+        try:
+            per_row = naive_import(naive_url, rows)
+        finally:
+            if naive_drop:
+                naive_drop()
+        result["naive_extrapolated"] = per_row * size
+        result["speedup_vs_naive"] = result["naive_extrapolated"] / new["total"]
+    finally:
+        if drop:
+            drop()
+    result["peak_mb"] = peak_mb()
+    return result
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| rows | db | file | phase | new | re-import | half update |",
+        "| ---: | --- | --- | --- | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        for phase in ("read", "validate", "plan", "apply", "total"):
+            lines.append(
+                f"| {r['size']:,} | {r['database']} | {r['format']} | {phase} | "
+                f"{r['new'][phase]:.2f} s | {r['reimport'][phase]:.2f} s | "
+                f"{r['half_update'][phase]:.2f} s |"
+            )
+        rate = r["size"] / r["new"]["total"]
+        extra = (
+            f"; raw bulk load {r['raw_bulk_load']:.2f} s, ratio "
+            f"{r['new']['total'] / r['raw_bulk_load']:.1f}x new, "
+            f"{r['reimport']['total'] / r['raw_bulk_load']:.1f}x re-import"
+            if "raw_bulk_load" in r
+            else ""
+        )
+        lines.append(
+            f"| | | | **{rate:,.0f} rows/s, peak {r['peak_mb']:,.0f} MB, "
+            f"{r['speedup_vs_naive']:.0f}x faster than per-row ORM"
+            f" (~{r['naive_extrapolated']:.0f} s){extra}** | | | |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1k,10k,100k")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--formats", default="csv,xlsx")
+    parser.add_argument("--postgres-url", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--json", help="also write the JSON document to this file")
+    parser.add_argument("--scenario", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--format", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.scenario:
+        print(json.dumps(scenario(args)))
+        return
+    databases = [d for d in args.databases.split(",") if d == "sqlite" or args.postgres_url]
+    results = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for size in map(parse_size, args.sizes.split(",")):
+            for database in databases:
+                for fmt in args.formats.split(","):
+                    print(f"... {size:,} rows, {database}, {fmt}", file=sys.stderr, flush=True)
+                    out = subprocess.run(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--scenario",
+                            "--size",
+                            str(size),
+                            "--database",
+                            database,
+                            "--format",
+                            fmt,
+                            "--workdir",
+                            workdir,
+                            *(["--postgres-url", args.postgres_url] if args.postgres_url else []),
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    document = json.dumps(results, indent=2)
+    print(document)
+    print(table(results))
+    if args.json:
+        Path(args.json).write_text(document)
+
+
+if __name__ == "__main__":
+    main()
