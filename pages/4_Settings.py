@@ -15,28 +15,18 @@ show_flash()
 with read_session(engine) as session:
     view = load_settings_view(session=session)
 
-tabs = st.tabs(
-    [
-        "Profile fields",
-        "Groups",
-        "Levels",
-        "Roles",
-        "Languages",
-        "Taxonomies",
-        "Protected users",
-        "Portal accounts",
-    ]
+# A radio, not st.tabs: the chosen section must survive the rerun that follows each change.
+SECTIONS = {
+    "Profile fields": lambda: settings_tabs.profile_fields_tab(engine, view),
+    "Groups": lambda: named_list_editor(engine, "group", view.named["group"]),
+    "Levels": lambda: named_list_editor(engine, "level", view.named["level"]),
+    "Roles": lambda: named_list_editor(engine, "role", view.named["role"]),
+    "Languages": lambda: settings_tabs.languages_tab(engine, view),
+    "Taxonomies": lambda: settings_tabs.taxonomies_tab(engine, view),
+    "Protected users": lambda: settings_tabs.protected_users_tab(engine, view),
+    "Portal accounts": lambda: settings_tabs.accounts_tab(engine, view),
+}
+section = st.radio(
+    "Section", list(SECTIONS), horizontal=True, key="settings_section", label_visibility="collapsed"
 )
-with tabs[0]:
-    settings_tabs.profile_fields_tab(engine, view)
-for tab, kind in zip(tabs[1:4], ("group", "level", "role"), strict=True):
-    with tab:
-        named_list_editor(engine, kind, view.named[kind])
-with tabs[4]:
-    settings_tabs.languages_tab(engine, view)
-with tabs[5]:
-    settings_tabs.taxonomies_tab(engine, view)
-with tabs[6]:
-    settings_tabs.protected_users_tab(engine, view)
-with tabs[7]:
-    settings_tabs.accounts_tab(engine, view)
+SECTIONS[section]()

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from core import export
 from core.accounts import SignedInAccount
+from core.fields import BUILTIN_FIELDS
 from core.issues import UnusableFileError
 from core.jobs import (
     check_import_mapping,
@@ -262,7 +263,7 @@ def step_map(wizard: Wizard, settings: Settings, engine: Engine, account: Signed
             wizard.mapping_note = f"Applied the saved mapping {saved.name!r}." if saved else ""
     suggestions = resolve_mapping(table, catalog)
     fields = [None, *known_fields(catalog)]
-    labels = {f: f for f in fields if f} | {None: "— leave out —"}
+    labels = {**BUILTIN_FIELDS, **catalog.importable_profile_fields, None: "— leave out —"}
     if wizard.mapping_note:
         st.info(wizard.mapping_note)
     for index in range(len(table.headers)):

@@ -4,16 +4,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from db.models import Account, Group, Level, ProfileField, User, UserGroup
-from tests.ui.conftest import texts, widget
+from tests.ui.conftest import signed_in, texts, widget
 
 SETTINGS = "pages/4_Settings.py"
 
 
-def open_settings(make_account):
-    from tests.ui.conftest import signed_in
-
+def open_settings(make_account, section: str):
     make_account("beheer", "admin")
-    return signed_in("beheer", "admin", SETTINGS)
+    at = signed_in("beheer", "admin", SETTINGS)
+    widget(at.radio, "Section").set_value(section)
+    return at.run()
 
 
 def submit(at, label: str):
@@ -27,7 +27,7 @@ def group_names(engine: Engine) -> list[str]:
 
 
 def test_groups_are_added_renamed_and_removed(make_account, app_db: Engine) -> None:
-    at = open_settings(make_account)
+    at = open_settings(make_account, "Groups")
     assert not at.exception
     widget(at.text_input, "New group").input("Financien")
     at = submit(at, "Add group")
@@ -63,7 +63,7 @@ def test_groups_are_added_renamed_and_removed(make_account, app_db: Engine) -> N
 
 
 def test_levels_are_added_and_removed(make_account, app_db: Engine) -> None:
-    at = open_settings(make_account)
+    at = open_settings(make_account, "Levels")
     widget(at.text_input, "New level").input("A")
     at = submit(at, "Add level")
     with Session(app_db) as session:
@@ -76,7 +76,7 @@ def test_levels_are_added_and_removed(make_account, app_db: Engine) -> None:
 
 
 def test_profile_fields_are_added_changed_and_removed(make_account, app_db: Engine) -> None:
-    at = open_settings(make_account)
+    at = open_settings(make_account, "Profile fields")
     widget(at.text_input, "New field key").input("cost_center")
     widget(at.text_input, "New field label").input("Cost center")
     at = submit(at, "Add field")
@@ -106,7 +106,7 @@ def test_profile_fields_are_added_changed_and_removed(make_account, app_db: Engi
 
 
 def test_portal_accounts_are_added_and_disabled(make_account, app_db: Engine) -> None:
-    at = open_settings(make_account)
+    at = open_settings(make_account, "Portal accounts")
     widget(at.text_input, "Username").input("helpdesk")
     widget(at.text_input, "Email").input("help@example.org")
     widget(at.selectbox, "Role").set_value("support")

@@ -1,0 +1,137 @@
+"""A real browser (Debian's Chromium through Playwright) against `streamlit run app.py`."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, Inbox, free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _require_browser() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: .ci/run installs chromium.")
+        pytest.skip("Chromium is not installed here (apt-get install chromium)")
+
+
+class Portal:
+    """A running portal: its address, its database and its environment."""
+
+    def __init__(self, url: str, database_url: str, env: dict[str, str]) -> None:
+        self.url, self.database_url, self.env = url, database_url, env
+
+
+@pytest.fixture
+def portal(tmp_path: Path, inbox: Inbox) -> Iterator[Portal]:
+    """`streamlit run app.py` on a fresh SQLite database and a free port, mailing to inbox."""
+    _require_browser()
+    port = free_port()
+    database_url = f"sqlite:///{tmp_path / 'instroom.db'}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "INSTROOM_BASE_URL": f"http://127.0.0.1:{port}",
+        "INSTROOM_SMTP_HOST": inbox.host,
+        "INSTROOM_SMTP_PORT": str(inbox.port),
+        "INSTROOM_MAIL_FROM": "instroom@example.org",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        raise AssertionError(f"streamlit did not start: {server.stdout.read()}")
+    yield Portal(url, database_url, env)
+    server.terminate()
+    try:
+        output = server.communicate(timeout=20)[0]
+    except subprocess.TimeoutExpired:
+        server.kill()
+        output = server.communicate()[0]
+    assert "Traceback" not in output, output
+
+
+@pytest.fixture
+def browser_page(portal: Portal) -> Iterator:
+    """A fresh Chromium page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def wait_idle(page, quiet_ms: int = 750, timeout_s: float = 30) -> None:
+    """Wait until the app has stopped rerunning for quiet_ms (Streamlit reruns after login)."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        state = page.evaluate(
+            "() => document.querySelector('[data-test-script-state]')"
+            "?.getAttribute('data-test-script-state')"
+        )
+        if state == "notRunning":
+            quiet_since = quiet_since or time.monotonic()
+            if (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+                return
+        else:
+            quiet_since = None
+        time.sleep(0.1)
+    raise AssertionError("the app kept running")
+
+
+def shot(page, name: str) -> None:
+    """Save a screenshot of this step for the README and for whoever debugs a failure."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,122 @@
+"""What an administrator and a new user do, in a real browser against the real server."""
+
+import re
+import time
+
+import pytest
+
+from tests.conftest import SAMPLES, Inbox
+from tests.e2e.conftest import Portal, shot, wait_idle
+
+pytestmark = pytest.mark.browser
+ADMIN_PASSWORD = "beheerder-wachtwoord-1"
+PAGES = ["Import", "History", "Users", "Settings"]
+
+
+def fill(page, label: str, value: str) -> None:
+    page.get_by_label(label, exact=True).fill(value)
+
+
+def click(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+    wait_idle(page)
+
+
+def open_page(page, name: str) -> None:
+    """Navigate with the sidebar, as a person does."""
+    page.get_by_role("link", name=name, exact=True).click()
+    wait_idle(page)
+
+
+def first_run_and_login(page, portal: Portal) -> None:
+    page.goto(portal.url)
+    wait_idle(page)
+    page.get_by_text("No portal account exists yet").wait_for()
+    shot(page, "01-first-run")
+    fill(page, "Username", "beheerder")
+    fill(page, "Your name", "Bea Heer")
+    fill(page, "Email address", "bea@example.org")
+    fill(page, "Password", ADMIN_PASSWORD)
+    fill(page, "Repeat the password", ADMIN_PASSWORD)
+    click(page, "Create administrator")
+    page.get_by_role("button", name="Login").wait_for()
+    fill(page, "Username", "beheerder")
+    fill(page, "Password", ADMIN_PASSWORD)
+    click(page, "Login")
+    page.get_by_role("heading", name="Instroom").wait_for()
+    shot(page, "02-home")
+
+
+def test_administrator_imports_a_sample_and_a_new_user_activates(
+    browser_page, portal: Portal, inbox: Inbox
+) -> None:
+    page = browser_page
+    first_run_and_login(page, portal)
+
+    open_page(page, "Settings")
+    page.locator("[data-testid=stRadio]").get_by_text("Levels", exact=True).click()
+    wait_idle(page)
+    for level in ("A", "B"):
+        fill(page, "New level", level)
+        click(page, "Add level")
+        page.get_by_text(f"Added level '{level}'.").wait_for()
+    shot(page, "03-settings-levels")
+
+    open_page(page, "Import")
+    page.locator("input[type=file]").set_input_files(str(SAMPLES / "huddle-puntkomma.csv"))
+    wait_idle(page)
+    page.get_by_text("huddle-puntkomma.csv: 2 rows").wait_for()
+    shot(page, "04-upload")
+    click(page, "Next")
+    page.get_by_text("Step 2 of 6: Map columns").wait_for()
+    shot(page, "05-map")
+    click(page, "Next")
+    page.get_by_text("Step 3 of 6: Options").wait_for()
+    page.get_by_text("Send new users a welcome email").click()
+    wait_idle(page)
+    click(page, "Next")
+    page.get_by_text("Step 4 of 6: Preview").wait_for()
+    shot(page, "06-preview")
+    click(page, "Next")
+    page.get_by_text("Create 2 users?").wait_for()
+    click(page, "Start the import")
+    page.get_by_text(re.compile(r"Import \d+ finished: succeeded")).wait_for(timeout=60_000)
+    shot(page, "07-result")
+
+    open_page(page, "History")
+    page.get_by_text("huddle-puntkomma.csv · succeeded").first.wait_for()
+    shot(page, "08-history")
+
+    deadline = time.monotonic() + 30
+    while not inbox.to("pieter@voorbeeld.nl") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    welcome = inbox.to("pieter@voorbeeld.nl")[0]
+    link = re.search(r"http://\S+/Activate\?token=[\w-]+", Inbox.text(welcome)).group(0)
+    page.goto(link)
+    wait_idle(page)
+    page.get_by_text("pieter@voorbeeld.nl").wait_for()
+    fill(page, "New password", "Pieters-Wachtwoord-1")
+    fill(page, "Repeat the password", "Pieters-Wachtwoord-1")
+    click(page, "Set my password")
+    page.get_by_text("Your password is set and your account is active.").wait_for()
+    shot(page, "09-activated")
+
+
+def test_logged_out_visitors_see_only_the_login_form(browser_page, portal: Portal) -> None:
+    page = browser_page
+    first_run_and_login(page, portal)
+    context = page.context.browser.new_context()
+    visitor = context.new_page()
+    for name in PAGES:
+        visitor.goto(f"{portal.url}/{name}")
+        wait_idle(visitor)
+        visitor.get_by_role("button", name="Login").wait_for()
+        assert (
+            visitor.get_by_role(
+                "heading", name=re.compile("Import users|Import history|Users|Settings")
+            ).count()
+            == 0
+        )
+        assert visitor.locator("[data-testid=stDataFrame]").count() == 0
+    shot(visitor, "10-logged-out")
+    context.close()
