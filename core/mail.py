@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import yagmail
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
+from core.apply import bulk_insert
 from core.options import ImportOptions
 from core.plan import Plan
 from core.settings import Settings
@@ -134,8 +135,7 @@ def queue_import_emails(
                 "created_at": utcnow(),
             }
         )
-    for start in range(0, len(rows), 2000):
-        session.execute(insert(EmailMessage.__table__), rows[start : start + 2000])
+    bulk_insert(session.connection(), EmailMessage.__table__, rows)
     return len(rows)
 
 
