@@ -33,6 +33,11 @@ BINARY_SIGNATURES = {
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+# UTF-8 bytes of accented letters read as cp1252 or latin-1 ("é" becomes "Ã©").
+_MOJIBAKE = re.compile(
+    "[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a\u20ac\u2122]"
+)
 SEP_LINE = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
 ENTRA_VERSION_LINE = re.compile(r"^\s*version\s*:\s*v?\d+(\.\d+)*[\s,;\t|]*$", re.IGNORECASE)
 
@@ -238,7 +243,9 @@ def _strip_preamble(text: str, options: ReadOptions) -> tuple[str, str | None, l
     return text, delimiter, skipped, counted
 
 
-def _parse_delimited(text: str, delimiter: str, skip_initial_space: bool) -> pd.DataFrame:
+def _parse_delimited(
+    text: str, delimiter: str, skip_initial_space: bool, first_row: int
+) -> pd.DataFrame:
     try:
         return pd.read_csv(
             io.StringIO(text),
@@ -255,7 +262,15 @@ def _parse_delimited(text: str, delimiter: str, skip_initial_space: bool) -> pd.
         )
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
-    except pd.errors.ParserError:
+    except pd.errors.ParserError as exc:
+        unclosed = _UNCLOSED_QUOTE.search(str(exc))
+        if unclosed:
+            row = first_row + int(unclosed.group(1))
+            raise UnusableFileError(
+                "unreadable-file",
+                f'Row {row} opens a quote (") that is never closed, so the rest of the file '
+                "would be read as one cell. Close or remove the quote in that row.",
+            ) from exc
         # Rows with more values than the first row: read them all and pad, so nothing is lost.
         rows = list(
             csv.reader(
@@ -291,10 +306,32 @@ def _read_text(text: str, options: ReadOptions, *, source: str, encoding: str | 
     skip_space = delimiter != " " and first_line.count(delimiter + " ") >= max(
         1, first_line.count(delimiter) // 2
     )
-    frame = _parse_delimited(text, delimiter, skip_space)
+    frame = _parse_delimited(text, delimiter, skip_space, counted + 1)
     table = _finish(frame, counted + 1, options, source=source, findings=findings)
+    if encoding in {"cp1252", "latin-1"}:
+        table.findings.extend(_mixed_encoding_findings(table))
     table.encoding, table.delimiter, table.skipped_lines = encoding, delimiter, skipped
     return table
+
+
+def _mixed_encoding_findings(table: Table) -> list[Issue]:
+    """Rows that look like UTF-8 read as cp1252 ('JosÃ©'): the file mixes two encodings."""
+    found = []
+    for index in range(table.data.shape[1]):
+        column = table.data[index]
+        for row in column.index[column.str.contains(_MOJIBAKE, regex=True)]:
+            found.append(
+                Issue(
+                    "mixed-encoding",
+                    f"Row {row} looks like UTF-8 text in a "
+                    f"{table.encoding} file ({column[row]!r}); the file mixes "
+                    "encodings. Save it again as CSV UTF-8.",
+                    WARNING,
+                    row=row,
+                    column=table.column_name(index),
+                )
+            )
+    return found
 
 
 def _finish(

@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session
 
 from core.fields import MULTI_VALUE_SEPARATOR, USER_KINDS, USERNAME_MAX_LENGTH
-from core.issues import ERROR, Issue
+from core.issues import ERROR, WARNING, Issue
 from core.mapping import status_means_blocked
 from core.options import ImportOptions
 from core.read import Table
@@ -24,6 +24,7 @@ Report = Callable[..., None]
 _COMMON_EMAIL = re.compile(r"^[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
 # A value written inert by an export ('=1+1) reads back as the original (=1+1).
 _INERT_PREFIX = re.compile(r"^'(?=[=+\-@])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MASKED_PASSWORD = re.compile(r"^\*+$")
 MIN_IMPORTED_PASSWORD = 8
 MAX_LENGTHS = {"email": 320, "first_name": 200, "last_name": 200, "name_insert": 50}
@@ -192,6 +193,15 @@ def parse_date(value: str) -> str | None:
         return None
 
 
+def mixes_alphabets(domain: str) -> bool:
+    """Whether a domain label mixes alphabets (Latin with Cyrillic, say), as look-alikes do."""
+    for label in domain.split("."):
+        scripts = {unicodedata.name(c, "?").split()[0] for c in label if c.isalpha()}
+        if len(scripts) > 1:
+            return True
+    return False
+
+
 def normalise_email(value: str) -> str:
     """How an address is stored and compared: Unicode NFKC, trimmed, lower-cased."""
     return unicodedata.normalize("NFKC", value).strip().lower()
@@ -233,6 +243,16 @@ def validate_rows(
             Issue(code, message, severity, row=row, column=columns.get(key), field=key, value=value)
         )
 
+    for key in index_of:
+        values = column(key)
+        for row in values.index[values.str.contains(_CONTROL, regex=True)]:
+            issue(
+                "control-characters",
+                row,
+                key,
+                f"The {columns[key]} value contains "
+                "invisible control characters. Remove them and upload again.",
+            )
     _validate_emails(column("email"), result, issue)
     for key in ("first_name", "name_insert", "last_name"):
         frame[key] = column(key)
@@ -309,6 +329,17 @@ def _validate_emails(values: pd.Series, result: ValidatedRows, issue: Report) ->
                 "email",
                 "The email address is longer than 320 characters. Correct it.",
                 value=value[:80],
+            )
+        elif mixes_alphabets(address.rpartition("@")[2]):
+            issue(
+                "lookalike-email",
+                row,
+                "email",
+                f"The domain of {address} mixes letters "
+                "from different alphabets, as look-alike addresses do. Check that it is "
+                "the real address.",
+                value=address,
+                severity=WARNING,
             )
         normalised.append(address)
     result.frame["email"] = normalised

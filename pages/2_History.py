@@ -18,7 +18,7 @@ from db.engine import read_session
 from ui.auth import require_account
 from ui.history_panels import revert_panel, user_history_panel
 from ui.progress import rejected_downloads
-from ui.widgets import run_action, show_flash
+from ui.widgets import md, run_action, show_flash
 
 st.set_page_config(page_title="History · Instroom", layout="wide")
 account, settings, engine = require_account("admin", "support")
@@ -54,10 +54,10 @@ for job_id in jobs["Import"].head(50):
     with read_session(engine) as session:
         detail = get_job_detail(session=session, job_id=int(job_id))
     job = detail.job
-    title = f"Import {job.id} · {job.file_name or '—'} · {job.status.replace('_', ' ')}"
+    title = f"Import {job.id} · {md(job.file_name or '—')} · {job.status.replace('_', ' ')}"
     with st.expander(title, expanded=str(job.id) == wanted):
         st.caption(
-            f"Started by {job.created_by or '—'} on {job.created_at:%Y-%m-%d %H:%M} UTC"
+            f"Started by {md(job.created_by or '—')} on {job.created_at:%Y-%m-%d %H:%M} UTC"
             + (f"; {job.error}" if job.error else "")
         )
         options, mapping = st.columns(2)

@@ -10,7 +10,7 @@ from core.users import create_single_user, get_user_detail, search_users
 from db import queries
 from db.engine import read_session
 from ui.auth import require_account
-from ui.widgets import show_flash
+from ui.widgets import md, show_flash
 
 st.set_page_config(page_title="Users · Instroom", layout="wide")
 account, settings, engine = require_account("admin")
@@ -54,16 +54,22 @@ if len(found):
         history = user_history(session=session, user_id=user_id)
     user = detail["user"]
     with st.container(border=True):
-        st.subheader(" ".join(p for p in (user.first_name, user.name_insert, user.last_name) if p))
-        st.write(
-            f"{user.email} · {user.status} · {user.kind} · role {user.role or '—'} · "
-            f"language {user.language or '—'}" + (" · protected" if user.is_protected else "")
+        st.subheader(
+            md(" ".join(p for p in (user.first_name, user.name_insert, user.last_name) if p))
         )
-        st.write(
-            "Groups: "
-            + (", ".join(detail["groups"]) or "—")
-            + " · Levels: "
-            + (", ".join(detail["levels"]) or "—")
+        st.markdown(
+            md(
+                f"{user.email} · {user.status} · {user.kind} · role {user.role or '—'} · "
+                f"language {user.language or '—'}" + (" · protected" if user.is_protected else "")
+            )
+        )
+        st.markdown(
+            md(
+                "Groups: "
+                + (", ".join(detail["groups"]) or "—")
+                + " · Levels: "
+                + (", ".join(detail["levels"]) or "—")
+            )
         )
         if user.profile:
             st.dataframe(

@@ -12,6 +12,7 @@ from core.settings import Settings, SettingsError, load_settings
 from core.worker import ensure_background_worker
 from db import queries
 from db.engine import get_engine, session_scope
+from ui.widgets import md
 
 ROLE_LABELS = {"admin": "administrator", "support": "support"}
 # Every page with the roles that may open it; the sidebar shows only what a role may open.
@@ -79,7 +80,7 @@ def _first_run_form(engine: Engine) -> None:
 
 def _sidebar(authenticator: stauth.Authenticate, account: SignedInAccount) -> None:
     with st.sidebar:
-        st.markdown(f"**{account.name}**  \n{ROLE_LABELS[account.role]}")
+        st.markdown(f"**{md(account.name)}**  \n{ROLE_LABELS[account.role]}")
         for path, label, roles in PAGES:
             if account.role in roles:
                 st.page_link(path, label=label)

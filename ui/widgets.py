@@ -1,5 +1,6 @@
 """Small Streamlit building blocks shared by the pages."""
 
+import re
 from collections.abc import Callable
 
 import streamlit as st
@@ -13,6 +14,14 @@ from db.engine import session_scope
 FLASH_KEY = "_flash"
 # Refusals whose message is written for the person at the screen.
 USER_ERRORS = (CatalogError, AccountError, UnusableFileError)
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md(text: object) -> str:
+    """Text from a file or a user, escaped so Markdown shows it as written and renders nothing."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 def show_flash() -> None:

@@ -30,6 +30,7 @@ from core.worker import PASTED, enqueue_import
 from db import queries
 from db.engine import session_scope
 from ui.progress import job_progress
+from ui.widgets import md
 
 STEPS = ["Upload", "Map columns", "Options", "Preview", "Confirm", "Progress"]
 PAGE_SIZE = 50
@@ -202,8 +203,8 @@ def _read_choice(
 
 def _detected(wizard: Wizard, table: Table) -> None:
     st.markdown(
-        f"**{wizard.file_name}**: {table.row_count:,} rows"
-        + (f", sheet {table.sheet}" if table.sheet else "")
+        f"**{md(wizard.file_name)}**: {table.row_count:,} rows"
+        + (f", sheet {md(table.sheet)}" if table.sheet else "")
         + (f", {table.encoding}" if table.encoding else "")
         + (
             f", {DELIMITER_NAMES.get(table.delimiter, repr(table.delimiter))}-separated"
@@ -269,8 +270,8 @@ def step_map(wizard: Wizard, settings: Settings, engine: Engine, account: Signed
     for index in range(len(table.headers)):
         header, samples = table.column_name(index), table.data[index].head(3).tolist()
         name, sample_col, pick = st.columns([2, 3, 2])
-        name.markdown(f"**{header}**")
-        sample_col.caption(" · ".join(v for v in samples if v) or "(empty)")
+        name.markdown(f"**{md(header)}**")
+        sample_col.caption(" · ".join(md(v) for v in samples if v) or "(empty)")
         suggested = suggestions.get(index)
         wizard.mapping[index] = pick.selectbox(
             f"Field for {header}",
@@ -590,7 +591,7 @@ def _emails(wizard: Wizard, settings: Settings, plan: Plan) -> None:
                 link=f"{settings.base_url}/Activate?token=…",
             )
             with st.expander(
-                f"{subject} → {recipients[0]}"
+                f"{md(subject)} → {md(recipients[0])}"
                 + (f" and {len(recipients) - 1:,} more" if len(recipients) > 1 else "")
             ):
                 st.text(body)

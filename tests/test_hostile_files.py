@@ -1,0 +1,183 @@
+"""Hostile and broken files through the CLI: a clear message with the row, never a traceback,
+and nothing written when the file is unusable."""
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+import cli
+from tests.conftest import SAMPLES
+
+HEADER = "Email;Voornaam;Achternaam\n"
+
+
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, db_url: str, *args: str
+) -> tuple[int, dict, str]:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    code = cli.main([*args, "--json"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    return code, json.loads(captured.out), captured.err
+
+
+def codes(out: dict) -> list[tuple[int | None, str]]:
+    return [(i["row"], i["code"]) for i in out["issues"]]
+
+
+def zip_bomb(path: Path) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(1100):  # 1.1 GB of zeros in a few MB
+                sheet.write(chunk)
+
+
+def million_empty_formatted_rows(path: Path) -> None:
+    """An XLSX whose sheet formats a million rows but holds one user."""
+    workbook = Workbook()
+    workbook.active.append(["Email", "Voornaam", "Achternaam"])
+    workbook.active.append(["a@example.org", "Ann", "Smit"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(buffer)
+    rows = "".join(
+        f'<row r="{r}" s="1" customFormat="1" ht="15" customHeight="1"/>'
+        for r in range(3, 1_000_001)
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
+            target.writestr(item, data)
+
+
+UNUSABLE = {
+    "zero-bytes.csv": (lambda p: p.write_bytes(b""), "empty-file", "The file is empty"),
+    "header-only.csv": (lambda p: p.write_text(HEADER), "empty-file", "no rows of users"),
+    "picture.csv": (
+        lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(500)),
+        "unreadable-file",
+        "a PNG image",
+    ),
+    "not-a-zip.xlsx": (
+        lambda p: p.write_text(HEADER + "a@example.org;A;B\n"),
+        "unreadable-file",
+        "not a valid Excel workbook",
+    ),
+    "bomb.xlsx": (zip_bomb, "too-large", "unpacks to"),
+    "quotes.csv": (
+        lambda p: p.write_text(HEADER + 'a@example.org;"Ann;Smit\nb@x.nl;B;C\n'),
+        "unreadable-file",
+        "Row 2 opens a quote",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(UNUSABLE))
+def test_unusable_files_write_nothing(
+    name: str,
+    tmp_path: Path,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    make, code, words = UNUSABLE[name]
+    path = tmp_path / name
+    make(path)
+    exit_code, out, err = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path))
+    assert exit_code == 2 and codes(out) == [(None, code)]
+    assert words in out["issues"][0]["message"] and words in err
+    assert run_cli(monkeypatch, capsys, sqlite_url, "jobs")[1] == []
+    assert run_cli(monkeypatch, capsys, sqlite_url, "users")[1] == []
+
+
+def test_over_the_size_limit(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("INSTROOM_MAX_UPLOAD_MB", "1")
+    path = tmp_path / "big.csv"
+    path.write_text(HEADER + "".join(f"u{i}@example.org;Voor;Achter\n" for i in range(60_000)))
+    exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path))
+    assert exit_code == 2 and codes(out) == [(None, "too-large")]
+    assert "the limit is 1 MB" in out["issues"][0]["message"]
+
+
+def test_a_million_empty_formatted_rows_hold_one_user(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / "formatted.xlsx"
+    million_empty_formatted_rows(path)
+    exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path))
+    assert exit_code == 0 and out["counts"]["created"] == 1 and out["counts"]["rows"] == 1
+
+
+def test_wrong_and_mixed_encodings(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    cp1252 = tmp_path / "ansi.csv"
+    cp1252.write_bytes((HEADER + "a@example.org;Renée;Müller\n").encode("cp1252"))
+    exit_code, out, _ = run_cli(
+        monkeypatch, capsys, sqlite_url, "import", str(cp1252), "--encoding", "utf-8"
+    )
+    assert exit_code == 2 and "not valid utf-8" in out["issues"][0]["message"]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(
+        (HEADER + "a@example.org;José;Smit\n").encode("utf-8")
+        + "b@example.org;Renée;Bakker\n".encode("cp1252")
+    )
+    exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(mixed))
+    assert exit_code == 0 and codes(out) == [(2, "mixed-encoding")]
+    assert "Save it again as CSV UTF-8" in out["issues"][0]["message"]
+
+
+def test_rows_with_hostile_values_are_rejected_by_row(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / "hostile.csv"
+    path.write_text(
+        HEADER
+        + "ok@example.org;Ok;Rij\n"  # 2: fine
+        + "c@example.org,Comma,Row\n"  # 3: other delimiter
+        + "d@example.org;Bell\x07;Ring\n"  # 4: control character
+        + "\u202eevil@example.org;Rtl;Override\n"  # 5: right-to-left override
+        + "😀@example.org;Emoji;Mail\n"  # 6: emoji
+        + "lookalike@exаmple.org;Look;Alike\n"  # 7: Cyrillic a in the domain
+        + "long@example.org;"
+        + "x" * 100_000
+        + ";Long\n"  # 8: 100,000-character cell
+        + '=cmd@example.org;=HYPERLINK("http://evil");<script>alert(1)</script>\n',  # 9
+        encoding="utf-8",
+    )
+    exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path))
+    assert exit_code == 1
+    assert codes(out) == [
+        (3, "invalid-email"),
+        (4, "control-characters"),
+        (5, "invalid-email"),
+        (6, "invalid-email"),
+        (7, "lookalike-email"),
+        (8, "value-too-long"),
+    ]
+    users = {u["email"]: u for u in run_cli(monkeypatch, capsys, sqlite_url, "users")[1]}
+    assert set(users) == {"ok@example.org", "lookalike@exаmple.org", "=cmd@example.org"}
+    hostile = users["=cmd@example.org"]
+    assert (hostile["first_name"], hostile["last_name"]) == (
+        '=HYPERLINK("http://evil")',
+        "<script>alert(1)</script>",
+    )
+
+
+def test_samples_through_the_cli_never_trace(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    for sample in sorted(SAMPLES.glob("*.*sv")):
+        exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(sample))
+        assert exit_code in {0, 1} and out["job_id"]
