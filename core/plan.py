@@ -15,7 +15,6 @@ from core.validate import ValidatedRows
 from db.models import Group, Level, User, UserGroup, UserLevel
 from db.seed import EVERYONE
 
-OUTCOMES = ("create", "update", "unchanged", "skip", "block", "unblock", "rename", "error")
 COUNT_KEYS = (
     "rows",
     "created",

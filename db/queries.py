@@ -17,8 +17,6 @@ from db.models import (
     Taxonomy,
     Term,
     User,
-    UserGroup,
-    UserLevel,
 )
 
 
@@ -84,16 +82,6 @@ def list_terms(*, session: Session, taxonomy_id: int) -> Sequence[Term]:
 
 def list_protected_users(*, session: Session) -> Sequence[User]:
     return session.exec(select(User).where(User.is_protected).order_by(User.email)).all()
-
-
-def count_group_members(*, session: Session, group_id: int) -> int:
-    query = select(func.count()).select_from(UserGroup).where(UserGroup.group_id == group_id)
-    return session.exec(query).one()
-
-
-def count_level_holders(*, session: Session, level_id: int) -> int:
-    query = select(func.count()).select_from(UserLevel).where(UserLevel.level_id == level_id)
-    return session.exec(query).one()
 
 
 def count_users_by_status(*, session: Session) -> dict[str, int]:

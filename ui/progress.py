@@ -5,22 +5,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import export
+from core.plan import COUNT_KEYS
 from core.worker import LIVE, queue_position
 from db.models import ImportJob
 
 FINISHED = {"succeeded", "completed_with_errors", "failed", "interrupted", "reverted"}
-COUNT_LABELS = (
-    "created",
-    "updated",
-    "unchanged",
-    "skipped",
-    "blocked",
-    "unblocked",
-    "renamed",
-    "deactivated",
-    "errors",
-    "warnings",
-)
+# Every count but "rows", in the order of the CLI contract.
+COUNT_LABELS = COUNT_KEYS[1:]
 
 
 def rejected_downloads(job: ImportJob, key: str) -> None:

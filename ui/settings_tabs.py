@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from core import accounts, catalog
 from core.catalog import SettingsView
 from core.fields import PROFILE_FIELD_TYPES
-from ui.widgets import named_list_editor, run_action
+from ui.widgets import md, named_list_editor, run_action
 
 
 def profile_fields_tab(engine: Engine, view: SettingsView) -> None:
@@ -106,7 +106,7 @@ def taxonomies_tab(engine: Engine, view: SettingsView) -> None:
     """Taxonomies and their terms."""
     named_list_editor(engine, "taxonomy", view.named["taxonomy"])
     for t_id, t_name, _ in view.named["taxonomy"]:
-        with st.expander(f"Terms of {t_name}"):
+        with st.expander(f"Terms of {md(t_name)}"):
             st.write(", ".join(name for _, name in view.terms[t_id]) or "No terms yet.")
             with st.form(f"add_term_{t_id}", clear_on_submit=True):
                 term = st.text_input("New term")
@@ -118,6 +118,17 @@ def taxonomies_tab(engine: Engine, view: SettingsView) -> None:
                         taxonomy_id=t_id,
                         name=term,
                     )
+            if view.terms[t_id]:
+                with st.form(f"delete_term_{t_id}"):
+                    names = dict(view.terms[t_id])
+                    term_id = st.selectbox("Term", list(names), format_func=names.get)
+                    if st.form_submit_button("Delete term"):
+                        run_action(
+                            engine,
+                            catalog.delete_term,
+                            f"Deleted term {names[term_id]!r}; users keep their value.",
+                            term_id=term_id,
+                        )
 
 
 def protected_users_tab(engine: Engine, view: SettingsView) -> None:

@@ -29,7 +29,7 @@ from core.validate import load_catalog
 from core.worker import PASTED, enqueue_import
 from db import queries
 from db.engine import session_scope
-from ui.progress import job_progress
+from ui.progress import COUNT_LABELS, job_progress
 from ui.widgets import md
 
 STEPS = ["Upload", "Map columns", "Options", "Preview", "Confirm", "Progress"]
@@ -489,22 +489,7 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         return
     counts = plan.counts
     tiles = st.columns(5)
-    for tile, key in zip(
-        tiles * 2,
-        (
-            "created",
-            "updated",
-            "unchanged",
-            "skipped",
-            "blocked",
-            "unblocked",
-            "renamed",
-            "deactivated",
-            "errors",
-            "warnings",
-        ),
-        strict=False,
-    ):
+    for tile, key in zip(tiles * 2, COUNT_LABELS, strict=False):
         tile.metric(key.capitalize(), f"{counts[key]:,}")
     if plan.refused:
         st.error(plan.refused)

@@ -118,6 +118,10 @@ def test_profile_fields_and_taxonomies(session: Session) -> None:
         catalog.add_profile_field(session=session, key="site", label="Site", type="taxonomy")
     taxonomy = catalog.add_named(session=session, kind_name="taxonomy", name="Locations")
     catalog.add_term(session=session, taxonomy_id=taxonomy.id, name="Utrecht")
+    delft = catalog.add_term(session=session, taxonomy_id=taxonomy.id, name="Delft")
+    catalog.delete_term(session=session, term_id=delft.id)
+    names = [t.name for t in queries.list_terms(session=session, taxonomy_id=taxonomy.id)]
+    assert names == ["Utrecht"]
     with pytest.raises(CatalogError, match="already exists"):
         catalog.add_term(session=session, taxonomy_id=taxonomy.id, name="utrecht")
     field = catalog.add_profile_field(
