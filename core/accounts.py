@@ -3,6 +3,7 @@
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import bcrypt
 from sqlmodel import Session
@@ -15,7 +16,9 @@ ROLES = ("admin", "support")
 MIN_PASSWORD_LENGTH = 10
 # bcrypt only looks at the first 72 bytes; a longer password would be silently truncated.
 MAX_PASSWORD_BYTES = 72
-USERNAME_PATTERN = re.compile(r"^[a-zA-Z0-9_.-]{2,50}$")
+USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,50}$")
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
 COOKIE_KEY_SETTING = "cookie_key"
 
 
@@ -60,7 +63,8 @@ def create_account(
     *, session: Session, username: str, email: str, role: str, password: str, name: str = ""
 ) -> Account:
     """Add a portal account after checking every field."""
-    username = username.strip()
+    # The login form lower-cases what is typed, so usernames are stored that way.
+    username = username.strip().lower()
     email = email.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise AccountError(
@@ -103,6 +107,7 @@ def reset_password(*, session: Session, username: str, password: str) -> None:
     account = _require_account(session, username)
     check_password_strength(password)
     account.password_hash = hash_password(password)
+    account.failed_logins, account.locked_until = 0, None
     session.add(account)
 
 
@@ -139,12 +144,34 @@ def get_signed_in_account(*, session: Session, username: str) -> SignedInAccount
     return SignedInAccount(account.username, account.name, account.email, account.role)
 
 
+def locked_until(*, session: Session, username: str) -> datetime | None:
+    """Until when an account is locked after too many failed logins, or None."""
+    account = queries.get_account_by_username(session=session, username=username)
+    if account is None or account.locked_until is None or account.locked_until <= utcnow():
+        return None
+    return account.locked_until
+
+
 def record_login(*, session: Session, username: str) -> None:
-    """Remember when an account last signed in."""
+    """Remember a successful login; the count of failures starts again."""
     account = queries.get_account_by_username(session=session, username=username)
     if account is not None:
         account.last_login_at = utcnow()
+        account.failed_logins, account.locked_until = 0, None
         session.add(account)
+
+
+def record_failed_login(*, session: Session, username: str) -> datetime | None:
+    """Count a wrong password; the fifth in a row locks the account for a while."""
+    account = queries.get_account_by_username(session=session, username=username)
+    if account is None:
+        return None
+    account.failed_logins += 1
+    if account.failed_logins >= MAX_FAILED_LOGINS:
+        account.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)
+        account.failed_logins = 0
+    session.add(account)
+    return account.locked_until
 
 
 def resolve_cookie_key(*, session: Session, settings: Settings) -> str:

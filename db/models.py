@@ -264,6 +264,8 @@ class Account(SQLModel, table=True):
     is_disabled: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = None
 
 
 class SavedMapping(SQLModel, table=True):

@@ -25,7 +25,7 @@ def count_accounts(*, session: Session) -> int:
 
 
 def get_account_by_username(*, session: Session, username: str) -> Account | None:
-    return session.exec(select(Account).where(Account.username == username)).first()
+    return session.exec(select(Account).where(Account.username == username.strip().lower())).first()
 
 
 def list_accounts(*, session: Session) -> Sequence[Account]:

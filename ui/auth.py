@@ -87,6 +87,39 @@ def _sidebar(authenticator: stauth.Authenticate, account: SignedInAccount) -> No
         authenticator.logout("Log out", location="sidebar", key="logout")
 
 
+def _login(authenticator: stauth.Authenticate, engine: Engine, credentials: dict) -> None:
+    """The login form, with failed attempts counted per account and locked after five."""
+    try:
+        authenticator.login(location="main", key="login")
+    except LoginError as exc:
+        st.error(str(exc))
+    status = st.session_state.get("authentication_status")
+    if status:
+        username = st.session_state["username"]
+        with session_scope(engine) as session:
+            until = accounts.locked_until(session=session, username=username)
+            if until is None:
+                accounts.record_login(session=session, username=username)
+        if until is None:
+            st.rerun()
+        st.session_state["authentication_status"] = None
+        st.error(
+            f"This account is locked after too many failed logins until {until:%H:%M} UTC."
+            " Try again then, or ask an administrator to reset the password."
+        )
+    elif status is False:
+        # The authenticator counts a failure in the credentials entry of the username typed.
+        failed = [
+            name
+            for name, entry in credentials["usernames"].items()
+            if entry.pop("failed_login_attempts", 0)
+        ]
+        with session_scope(engine) as session:
+            for name in failed:
+                accounts.record_failed_login(session=session, username=name)
+        st.error("The username or password is incorrect.")
+
+
 def require_account(*roles: str) -> tuple[SignedInAccount, Settings, Engine]:
     """Show the login form until someone with one of roles (any role if none) is signed in."""
     settings, engine = get_context()
@@ -105,17 +138,7 @@ def require_account(*roles: str) -> tuple[SignedInAccount, Settings, Engine]:
         login_sleep_time=0,
     )
     if not st.session_state.get("authentication_status"):
-        try:
-            authenticator.login(location="main", key="login")
-        except LoginError as exc:
-            st.error(str(exc))
-        status = st.session_state.get("authentication_status")
-        if status:
-            with session_scope(engine) as session:
-                accounts.record_login(session=session, username=st.session_state["username"])
-            st.rerun()
-        if status is False:
-            st.error("The username or password is incorrect.")
+        _login(authenticator, engine, credentials)
         st.stop()
     with session_scope(engine) as session:
         account = accounts.get_signed_in_account(

@@ -144,3 +144,15 @@ def test_languages_and_protection(session: Session) -> None:
     session.flush()
     catalog.set_user_protected(session=session, email=" SVC@example.org ", protected=True)
     assert [u.email for u in queries.list_protected_users(session=session)] == ["svc@example.org"]
+
+
+def test_five_failed_logins_lock_and_a_password_reset_unlocks(session: Session) -> None:
+    add_admin(session)
+    for attempt in range(1, 5):
+        assert accounts.record_failed_login(session=session, username="BEHEER") is None, attempt
+    until = accounts.record_failed_login(session=session, username="beheer")
+    assert until is not None
+    assert accounts.locked_until(session=session, username="beheer") == until
+    accounts.reset_password(session=session, username="beheer", password="another password 2")
+    assert accounts.locked_until(session=session, username="beheer") is None
+    assert accounts.record_failed_login(session=session, username="nobody") is None

@@ -109,3 +109,31 @@ def test_a_disabled_account_loses_access_at_once(make_account, app_db: Engine) -
     at = signed_in("oud", "admin")
     assert "This account has been disabled" in texts(at)
     assert [t.value for t in at.title] == []
+
+
+def login(at, username: str, password: str):
+    widget(at.text_input, "Username").input(username)
+    widget(at.text_input, "Password").input(password)
+    button(at, "Login").click()
+    return at.run()
+
+
+def test_logins_are_throttled_per_account(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    at = new_app().run()
+    for _ in range(5):
+        at = login(at, "beheer", "wrong password")
+        assert "The username or password is incorrect." in texts(at)
+    with Session(app_db) as session:
+        account = session.exec(select(Account)).one()
+        assert account.locked_until is not None
+    at = login(at, "beheer", PASSWORD)
+    assert "This account is locked after too many failed logins" in texts(at)
+    assert not at.session_state["authentication_status"]
+    assert [t.value for t in at.title] == []
+
+
+def test_usernames_are_not_case_sensitive(make_account) -> None:
+    make_account("Beheer", "admin")
+    at = login(new_app().run(), "BEHEER", PASSWORD)
+    assert [t.value for t in at.title] == ["Instroom"]
