@@ -1,11 +1,13 @@
 """Run an import end to end: check the mapping, plan, and apply in one transaction."""
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, text, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from core.apply import Progress, apply_plan, write_issues
@@ -22,6 +24,8 @@ from db.engine import session_scope
 from db.models import ImportJob, utcnow
 
 SUCCEEDED, WITH_ERRORS, FAILED = "succeeded", "completed_with_errors", "failed"
+INTERRUPTED = "interrupted"
+log = logging.getLogger(__name__)
 # Any constant both app and workers agree on; it names the "imports run one at a time" lock.
 IMPORT_LOCK_KEY = 7_362_011
 _WRITE_COUNTS = ("created", "updated", "blocked", "unblocked", "renamed", "deactivated")
@@ -224,12 +228,30 @@ def execute_job(
             session.add(job)
         return result
     except BaseException as exc:
+        _record_failure(engine, job_id, exc)
+        raise
+
+
+def _record_failure(engine: Engine, job_id: int, exc: BaseException) -> None:
+    """Mark a job whose transaction failed; a lost connection leaves it restartable."""
+    lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+    try:
         with session_scope(engine) as session:
             job = session.get(ImportJob, job_id)
-            job.status, job.finished_at, job.source_data = FAILED, utcnow(), None
-            job.error = f"{type(exc).__name__}: {exc}"[:2000]
+            job.finished_at = utcnow()
+            if lost:
+                job.status = INTERRUPTED
+                job.error = (
+                    "The connection to the database was lost during the import; "
+                    "nothing of it was saved. Start it again from the history."
+                )
+            else:
+                job.status, job.source_data = FAILED, None
+                job.error = f"{type(exc).__name__}: {exc}"[:2000]
             session.add(job)
-        raise
+    except SQLAlchemyError:
+        # The database is still away: the job stays running until the next start marks it.
+        log.exception("Could not record the failure of job %s", job_id)
 
 
 def run_import(

@@ -182,6 +182,8 @@ def smtp_client(settings: Settings) -> yagmail.SMTP:
         smtp_starttls=settings.smtp_security == "starttls",
         smtp_skip_login=not settings.smtp_user,
         soft_email_validation=False,
+        # Passed on to smtplib: a server that accepts but never answers must not hang a worker.
+        timeout=settings.smtp_timeout,
     )
 
 
