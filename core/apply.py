@@ -108,6 +108,9 @@ def _change_record(job_id: int, plan: RowPlan, user_id: int | None) -> dict[str,
     after = {k: new for k, (_, new) in plan.changes.items()}
     if "password" in after:
         before["password"], after["password"] = MASK, "(changed)"
+        if plan.outcome != "create":
+            # A hash, never the password; keys starting with _ are never shown.
+            before["_password_hash"] = plan.old_password_hash
     if plan.groups_add:
         after["groups_added"] = list(plan.groups_add)
     if plan.groups_remove:

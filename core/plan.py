@@ -85,6 +85,8 @@ class RowPlan:
     levels_add: tuple[str, ...] = ()
     values: dict[str, Any] = field(default_factory=dict)
     password: str = field(default="", repr=False)
+    # The hash the password replaces, kept so a revert can restore it.
+    old_password_hash: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,7 +450,7 @@ class _Planner:
             )
             return
         if record["password"]:
-            plan.password = record["password"]
+            plan.password, plan.old_password_hash = record["password"], user.password_hash
             changes["password"] = (MASK, MASK + " (new)")
         if target_status and target_status != user.status:
             changes["status"] = (user.status, target_status)

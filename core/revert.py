@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from core.apply import write_issues
 from core.issues import WARNING, Issue, UnusableFileError
-from core.plan import SIMPLE_FIELDS
+from core.plan import MASK, SIMPLE_FIELDS
 from db.engine import session_scope
 from db.models import Group, ImportChange, ImportJob, Level, User, UserGroup, UserLevel, utcnow
 
@@ -165,6 +165,8 @@ def plan_revert(*, session: Session, job_id: int, overwrite: set[str] = frozense
                 for k in after
                 if k in change.before
             }
+            if "_password_hash" in change.before:
+                row.changes["password_hash"] = (MASK, change.before["_password_hash"])
             row.groups_remove = list(change.after.get("groups_added", []))
             row.groups_restore = list(change.after.get("groups_removed", []))
             row.levels_remove = list(change.after.get("levels_added", []))
@@ -207,8 +209,10 @@ def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> N
         if row.action == "skip":
             continue
         user = session.get(User, row.user_id)
-        before = {k: old for k, (old, _) in row.changes.items()}
-        after = {k: new for k, (_, new) in row.changes.items()}
+        before = {k: old for k, (old, _) in row.changes.items() if k != "password_hash"}
+        after = {k: new for k, (_, new) in row.changes.items() if k != "password_hash"}
+        if "password_hash" in row.changes:
+            before["password"], after["password"] = MASK, "(restored)"
         if row.action == "remove":
             session.execute(delete(User).where(User.id == row.user_id))
             before, after = {"email": row.email}, {}

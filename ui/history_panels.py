@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from core.history import user_history
+from core.history import SECRET_KEYS, user_history
 from core.issues import UnusableFileError
 from core.revert import REVERTIBLE, create_revert_job, plan_revert
 from db import queries
@@ -44,7 +44,9 @@ def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
                     "Email": r.email,
                     "Action": r.action,
                     "Changes": "; ".join(
-                        f"{k}: {now or '∅'} → {old or '∅'}" for k, (now, old) in r.changes.items()
+                        f"{k}: {now or '∅'} → {old or '∅'}"
+                        for k, (now, old) in r.changes.items()
+                        if k not in SECRET_KEYS
                     ),
                     "Conflict": r.conflict or "",
                 }

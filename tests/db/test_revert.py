@@ -153,3 +153,25 @@ def test_cli_revert_contract(db_url: str, tmp_path) -> None:
     assert json.loads(twice.stdout)["issues"][0]["code"] == "already-reverted"
     missing = cli(db_url, "revert", "999")
     assert missing.returncode == 2 and "There is no import 999" in missing.stderr
+
+
+def test_a_password_set_by_an_import_is_taken_back(engine: Engine) -> None:
+    from core.accounts import hash_password, verify_password
+
+    seed(
+        engine,
+        {
+            "email": "a@example.org",
+            "first_name": "A",
+            "last_name": "A",
+            "password_hash": hash_password("het oude wachtwoord"),
+        },
+    )
+    result = run(engine, "Email;Wachtwoord\na@example.org;het nieuwe wachtwoord\n")
+    with Session(engine) as session:
+        change = session.exec(select(ImportChange)).one()
+        assert "het oude" not in str(change.before) and change.before["password"] == "********"
+    run_revert(engine=engine, job_id=result.job_id, created_by="test")
+    with Session(engine) as session:
+        user = session.exec(select(User)).one()
+        assert verify_password("het oude wachtwoord", user.password_hash)
