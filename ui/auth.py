@@ -84,7 +84,8 @@ def _sidebar(authenticator: stauth.Authenticate, account: SignedInAccount) -> No
         for path, label, roles in PAGES:
             if account.role in roles:
                 st.page_link(path, label=label)
-        authenticator.logout("Log out", location="sidebar", key="logout")
+        # Not key="logout": the authenticator keeps its own flag under that name.
+        authenticator.logout("Log out", location="sidebar", key="logout_button")
 
 
 def _login(authenticator: stauth.Authenticate, engine: Engine, credentials: dict) -> None:

@@ -120,3 +120,122 @@ def test_logged_out_visitors_see_only_the_login_form(browser_page, portal: Porta
         assert visitor.locator("[data-testid=stDataFrame]").count() == 0
     shot(visitor, "10-logged-out")
     context.close()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox."""
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def import_file(
+    page,
+    path,
+    *,
+    options: tuple[str, ...] = (),
+    remap: dict[str, str] | None = None,
+    fix: tuple[int, str, str] | None = None,
+    expect: str,
+) -> None:
+    """Upload a file and walk the wizard to its result."""
+    open_page(page, "Import")
+    if page.get_by_role("button", name="Start another import").count():
+        click(page, "Start another import")
+    page.locator("input[type=file]").set_input_files(str(path))
+    wait_idle(page)
+    click(page, "Next")
+    for header, field in (remap or {}).items():
+        choose(page, f"Field for {header}", field)
+    click(page, "Next")
+    for option in options:
+        page.get_by_text(option, exact=True).click()
+        wait_idle(page)
+    click(page, "Next")
+    page.get_by_text("Step 4 of 6: Preview").wait_for()
+    if fix:
+        row, column, value = fix
+        choose(page, "Row", str(row))
+        choose(page, "Column", column)
+        fill(page, "New value", value)
+        click(page, "Correct and revalidate")
+    shot(page, f"preview-{path.stem}")
+    click(page, "Next")
+    click(page, "Start the import")
+    page.get_by_text(re.compile(rf"Import \d+ finished: {expect}")).wait_for(timeout=60_000)
+
+
+def test_every_sample_a_revert_and_a_support_account(
+    browser_page,
+    portal: Portal,
+    tmp_path,
+) -> None:
+    page = browser_page
+    first_run_and_login(page, portal)
+    import_file(
+        page,
+        SAMPLES / "plek-voorbeeld.tsv",
+        remap={"Extra profielveld": "Job title"},
+        expect="succeeded",
+    )
+    broken = tmp_path / "caseware-personeel.csv"
+    broken.write_text(
+        (SAMPLES / "caseware-personeel.csv")
+        .read_text()
+        .replace("ben.holt@cwtestgebruiker.nl", "ben.holt(at)cwtestgebruiker.nl")
+    )
+    import_file(
+        page,
+        broken,
+        options=("Create groups that do not exist yet",),
+        fix=(4, "E-mailadres", "ben.holt@cwtestgebruiker.nl"),
+        expect="succeeded",
+    )
+    import_file(
+        page,
+        SAMPLES / "huddle-puntkomma.csv",
+        options=("Create levels that do not exist yet",),
+        expect="succeeded",
+    )
+    import_file(page, SAMPLES / "afas-mutaties.csv", expect="completed with errors")
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile(r"Rejected rows \(CSV")).click()
+    rejected = download.value.path().read_text(encoding="utf-8-sig")
+    assert "oud@voorbeeld.nl" in rejected and "cannot be blocked" in rejected
+    shot(page, "11-afas-result")
+
+    open_page(page, "History")
+    expander = page.locator("[data-testid=stExpander]", has_text="plek-voorbeeld").first
+    expander.locator("summary").click()
+    wait_idle(page)
+    expander.get_by_text("Revert this import…").click()
+    wait_idle(page)
+    click(page, "Confirm: revert import 1")
+    page.get_by_text("The revert is queued as job").wait_for()
+    shot(page, "12-revert")
+
+    open_page(page, "Settings")
+    page.locator("[data-testid=stRadio]").get_by_text("Portal accounts", exact=True).click()
+    wait_idle(page)
+    fill(page, "Username", "helpdesk")
+    fill(page, "Email", "help@example.org")
+    choose(page, "Role", "support")
+    fill(page, "Initial password", "helpdesk wachtwoord 1")
+    click(page, "Add account")
+    page.get_by_text("Account 'helpdesk' added.").wait_for()
+    click(page, "Log out")
+
+    page.get_by_role("button", name="Login").wait_for()
+    fill(page, "Username", "helpdesk")
+    fill(page, "Password", "helpdesk wachtwoord 1")
+    click(page, "Login")
+    page.get_by_role("link", name="History").wait_for()
+    assert page.get_by_role("link", name="Import", exact=True).count() == 0
+    open_page(page, "History")
+    page.get_by_text(re.compile(r"reverted")).first.wait_for()
+    assert page.get_by_text("Revert this import…").count() == 0
+    shot(page, "13-support-history")
+    page.goto(f"{portal.url}/Import")
+    wait_idle(page)
+    page.get_by_text(re.compile("This page is for the administrator role|Login")).first.wait_for()
+    assert page.get_by_text("Step 1 of 6").count() == 0

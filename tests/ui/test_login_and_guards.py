@@ -137,3 +137,14 @@ def test_usernames_are_not_case_sensitive(make_account) -> None:
     make_account("Beheer", "admin")
     at = login(new_app().run(), "BEHEER", PASSWORD)
     assert [t.value for t in at.title] == ["Instroom"]
+
+
+def test_log_out_returns_to_the_login_form(make_account) -> None:
+    make_account("beheer", "admin")
+    at = login(new_app().run(), "beheer", PASSWORD)
+    assert [t.value for t in at.title] == ["Instroom"]
+    next(b for b in at.sidebar.button if b.label == "Log out").click()
+    at.run()
+    assert not at.exception
+    at.run()
+    assert [s.value for s in at.subheader] == ["Login"]
