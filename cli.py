@@ -116,6 +116,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         notify_updated=args.notify_updated,
         notify_admin=args.notify_admin,
         strict=args.strict,
+        keep_file_days=args.keep_file_days,
     )
     table = read_upload(data, path.name, read_options)
     engine = get_engine(settings.database_url)
@@ -276,6 +277,13 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
     mail.add_argument("--welcome-new", action="store_true", help="welcome email to new users")
     mail.add_argument("--notify-updated", action="store_true", help="notice to updated users")
     mail.add_argument("--notify-admin", metavar="EMAIL", help="completion email to this address")
+    what.add_argument(
+        "--keep-file-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep the file with the import for N days (default: not kept)",
+    )
     out = p.add_argument_group("output")
     out.add_argument(
         "--rejected-out",

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from core.export import frame_from_json
 from core.plan import MASK
-from db.models import EmailMessage, ImportChange, ImportIssue, ImportJob
+from db.models import WITHOUT_FILE, EmailMessage, ImportChange, ImportIssue, ImportJob
 
 JOB_STATUSES = (
     "queued",
@@ -48,7 +48,7 @@ def list_job_rows(
     limit: int = 500,
 ) -> pd.DataFrame:
     """Imports newest first, with the columns the history table shows."""
-    query = select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)
+    query = select(ImportJob).options(WITHOUT_FILE).order_by(ImportJob.id.desc()).limit(limit)
     if statuses:
         query = query.where(ImportJob.status.in_(statuses))
     if since:
@@ -136,7 +136,7 @@ def change_rows(changes: list[ImportChange]) -> pd.DataFrame:
 
 def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
     """The job with its issues, changes, emails and rejected rows."""
-    job = session.get(ImportJob, job_id)
+    job = session.get(ImportJob, job_id, options=[WITHOUT_FILE])
     if job is None:
         return None
     issues = (
@@ -212,7 +212,9 @@ def user_history(*, session: Session, user_id: int) -> pd.DataFrame:
         {
             j.id: j
             for j in session.execute(
-                select(ImportJob).where(ImportJob.id.in_(frame["Import"].unique().tolist()))
+                select(ImportJob)
+                .options(WITHOUT_FILE)
+                .where(ImportJob.id.in_(frame["Import"].unique().tolist()))
             ).scalars()
         }
         if len(frame)
@@ -221,3 +223,11 @@ def user_history(*, session: Session, user_id: int) -> pd.DataFrame:
     frame.insert(1, "When", [jobs[i].created_at for i in frame["Import"]])
     frame.insert(2, "Who", [jobs[i].created_by for i in frame["Import"]])
     return frame
+
+
+def get_kept_file(*, session: Session, job_id: int) -> tuple[str, bytes] | None:
+    """The uploaded file of a job whose administrator chose to keep it, while it is kept."""
+    job = session.get(ImportJob, job_id)
+    if job is None or not job.source_data or job.keep_file_until is None:
+        return None
+    return job.file_name, job.source_data

@@ -4,6 +4,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text, update
@@ -21,7 +22,7 @@ from core.plan import Plan, make_plan
 from core.read import Table
 from core.validate import Catalog, load_catalog, validate_rows
 from db.engine import session_scope
-from db.models import ImportJob, utcnow
+from db.models import WITHOUT_FILE, ImportJob, utcnow
 
 SUCCEEDED, WITH_ERRORS, FAILED = "succeeded", "completed_with_errors", "failed"
 INTERRUPTED = "interrupted"
@@ -151,21 +152,15 @@ def _lock_imports(session: Session, job_id: int) -> None:
 def create_job(
     *,
     session: Session,
-    table: Table | None,
+    table: Table,
     mapping: dict[int, str | None],
     options: ImportOptions,
     file_name: str,
     file_bytes: bytes,
     created_by: str,
     status: str,
-    headers: list[str] | None = None,
 ) -> ImportJob:
-    """Record a new import job."""
-    names = (
-        headers
-        if headers is not None
-        else ([table.column_name(i) for i in range(len(table.headers))] if table else [])
-    )
+    """Record a new import job; the file itself only when the administrator chose to keep it."""
     job = ImportJob(
         created_by=created_by,
         file_name=file_name,
@@ -173,13 +168,13 @@ def create_job(
         file_sha256=hashlib.sha256(file_bytes).hexdigest(),
         mapping={
             "columns": [
-                {"header": names[i] if i < len(names) else "", "field": f}
-                for i, f in sorted(mapping.items())
+                {"header": table.column_name(i), "field": f} for i, f in sorted(mapping.items())
             ]
         },
         options=options.as_dict(),
         status=status,
-        progress_total=table.row_count if table else 0,
+        progress_total=table.row_count,
+        source_data=file_bytes if options.keep_file_days and file_bytes else None,
     )
     session.add(job)
     session.flush()
@@ -222,7 +217,11 @@ def execute_job(
             job = session.get(ImportJob, job_id)
             job.status, job.counts, job.finished_at = status, result.counts, utcnow()
             job.progress_done = table.row_count if applied else 0
-            job.error, job.source_data = plan.refused, None
+            job.error = plan.refused
+            if options.keep_file_days and job.source_data:
+                job.keep_file_until = utcnow() + timedelta(days=options.keep_file_days)
+            else:
+                job.source_data = None
             if plan.error_rows:
                 job.rejected = frame_to_json(rejected_rows(table, plan, mapping))
             session.add(job)
@@ -295,7 +294,9 @@ def run_import(
 
 def list_jobs(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:
     """The newest jobs as plain dictionaries."""
-    jobs = session.exec(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).all()
+    jobs = session.exec(
+        select(ImportJob).options(WITHOUT_FILE).order_by(ImportJob.id.desc()).limit(limit)
+    ).all()
     return [
         {
             "job_id": j.id,
@@ -308,6 +309,7 @@ def list_jobs(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:
             "file_sha256": j.file_sha256,
             "counts": j.counts,
             "error": j.error,
+            "file_kept_until": j.keep_file_until.isoformat() if j.keep_file_until else None,
         }
         for j in jobs
     ]

@@ -6,6 +6,7 @@ from typing import Any
 
 MODES = ("create", "update", "upsert")
 MATCH_KEYS = ("email", "username")
+MAX_KEEP_FILE_DAYS = 90
 _LIMIT = re.compile(r"^\s*(\d+)\s*(%?)\s*$")
 
 
@@ -34,6 +35,7 @@ class ImportOptions:
     notify_updated: bool = False
     notify_admin: str | None = None
     strict: bool = False
+    keep_file_days: int = 0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -42,6 +44,10 @@ class ImportOptions:
             raise OptionsError(f"Match on 'email' or 'username', not {self.match!r}.")
         if self.kind not in ("employee", "contact"):
             raise OptionsError(f"The kind must be 'employee' or 'contact', not {self.kind!r}.")
+        if not 0 <= self.keep_file_days <= MAX_KEEP_FILE_DAYS:
+            raise OptionsError(
+                f"Keep the file for 0 to {MAX_KEEP_FILE_DAYS} days, not {self.keep_file_days}."
+            )
         if self.max_deactivate is not None and not _LIMIT.match(self.max_deactivate):
             raise OptionsError(
                 f"The deactivation limit is a number or a percentage such as 25 or 10%, "

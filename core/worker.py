@@ -218,6 +218,17 @@ def requeue_job(*, session: Session, job_id: int) -> None:
     session.add(job)
 
 
+def discard_expired_files(*, engine: Engine) -> int:
+    """Delete kept upload files whose time is up; returns how many."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(ImportJob)
+            .where(ImportJob.keep_file_until.is_not(None), ImportJob.keep_file_until < utcnow())
+            .values(source_data=None, keep_file_until=None)
+        )
+        return result.rowcount or 0
+
+
 def work(
     *, engine: Engine, settings: Settings, stop: threading.Event, poll_seconds: float = 1.0
 ) -> None:
@@ -228,6 +239,7 @@ def work(
         if job_id is None:
             # Messages queued again from the history are sent by whichever worker is idle.
             deliver_pending(engine=engine, settings=settings)
+            discard_expired_files(engine=engine)
             stop.wait(poll_seconds)
             continue
         try:

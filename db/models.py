@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy.orm import defer
 from sqlmodel import Field, SQLModel
 
 
@@ -171,6 +172,8 @@ class ImportJob(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
     heartbeat_at: datetime | None = None
+    # Set when the administrator chose to keep the uploaded file after the import.
+    keep_file_until: datetime | None = None
     # The rejected rows with their original columns and an Error column (passwords masked),
     # kept so they can be downloaded after the file itself is gone.
     rejected: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -288,3 +291,7 @@ class AppSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str
+
+
+# Lists of jobs must not load every kept upload: pass this to their queries.
+WITHOUT_FILE = defer(ImportJob.source_data)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from db.models import (
+    WITHOUT_FILE,
     Account,
     AppSetting,
     Group,
@@ -90,4 +91,6 @@ def count_users_by_status(*, session: Session) -> dict[str, int]:
 
 
 def list_recent_jobs(*, session: Session, limit: int = 10) -> Sequence[ImportJob]:
-    return session.exec(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).all()
+    return session.exec(
+        select(ImportJob).options(WITHOUT_FILE).order_by(ImportJob.id.desc()).limit(limit)
+    ).all()

@@ -16,7 +16,7 @@ from core.mail import requeue_messages
 from core.worker import requeue_job
 from db.engine import read_session
 from ui.auth import require_account
-from ui.history_panels import revert_panel, user_history_panel
+from ui.history_panels import kept_file_panel, revert_panel, user_history_panel
 from ui.progress import rejected_downloads
 from ui.widgets import md, run_action, show_flash
 
@@ -94,6 +94,7 @@ for job_id in jobs["Import"].head(50):
                 )
         rejected_downloads(job, f"history_{job.id}")
         if is_admin:
+            kept_file_panel(engine, job)
             revert_panel(engine, job, account.username)
         if (
             is_admin

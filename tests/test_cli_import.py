@@ -188,6 +188,10 @@ def test_dry_run_map_options_and_readable_summary(sqlite_url: str) -> None:
     ]
     _, jobs = cli_json(sqlite_url, "jobs")
     assert [(j["status"], j["file_name"]) for j in jobs] == [("succeeded", "plek-voorbeeld.tsv")]
+    assert jobs[0]["file_kept_until"] is None
+    assert cli_json(sqlite_url, "import", plek, "--keep-file-days", "5")[0] == 0
+    _, jobs = cli_json(sqlite_url, "jobs")
+    assert jobs[0]["file_kept_until"] is not None
 
 
 def test_max_deactivate_refuses_and_writes_nothing(sqlite_url: str, tmp_path: Path) -> None:

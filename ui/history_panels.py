@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from core.history import SECRET_KEYS, user_history
+from core.history import SECRET_KEYS, get_kept_file, user_history
 from core.issues import UnusableFileError
 from core.revert import REVERTIBLE, create_revert_job, plan_revert
 from db import queries
@@ -94,3 +94,18 @@ def user_history_panel(engine: Engine) -> None:
             return
         history = user_history(session=session, user_id=user.id)
     st.dataframe(history, hide_index=True)
+
+
+def kept_file_panel(engine: Engine, job: ImportJob) -> None:
+    """Download of the original file, for as long as the administrator chose to keep it."""
+    if job.keep_file_until is None:
+        return
+    label = f"Original file (kept until {job.keep_file_until:%Y-%m-%d})"
+    if not st.toggle(label, key=f"kept_{job.id}"):
+        return
+    with read_session(engine) as session:
+        kept = get_kept_file(session=session, job_id=job.id)
+    if kept is None:
+        st.info("The file is no longer kept.")
+        return
+    st.download_button(f"Download {kept[0]}", kept[1], kept[0], key=f"kept_download_{job.id}")

@@ -21,7 +21,7 @@ from core.jobs import (
 )
 from core.mail import render
 from core.mapping import check_mapping, find_saved_mapping, mapping_from_saved, save_mapping
-from core.options import ImportOptions
+from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.plan import Plan
 from core.read import DELIMITER_NAMES, ReadOptions, Table, read_pasted, read_upload
 from core.settings import Settings
@@ -413,6 +413,14 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         ),
         help="Rejected rows come back as a file to correct and upload again.",
     )
+    keep_days = st.number_input(
+        "Keep the uploaded file for (days)",
+        0,
+        MAX_KEEP_FILE_DAYS,
+        o.keep_file_days,
+        help="0: the file is deleted as soon as the import has run. A kept file can be "
+        "downloaded from the history until then.",
+    )
     try:
         wizard.options = ImportOptions(
             mode=mode,
@@ -432,6 +440,7 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             notify_updated=notify_updated,
             notify_admin=None,
             strict=strict,
+            keep_file_days=int(keep_days),
         )
         wizard.notify_me = notify_admin
     except ValueError as exc:

@@ -125,3 +125,17 @@ def test_support_reads_a_users_history_but_cannot_revert(make_account, app_db: E
     assert ("last_name", "Smit", "Smit-Jansen") in set(
         zip(history["Field"], history["Old"], history["New"], strict=True)
     )
+
+
+def test_a_kept_file_can_be_downloaded_by_admins_only(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    make_account("helpdesk", "support")
+    run(app_db, "Email;Voornaam;Achternaam\nann@example.org;Ann;Smit\n", keep_file_days=7)
+    support = signed_in("helpdesk", "support", HISTORY)
+    assert not [t for t in support.toggle if t.label.startswith("Original file")]
+    at = signed_in("beheer", "admin", HISTORY)
+    toggle = next(t for t in at.toggle if t.label.startswith("Original file (kept until"))
+    toggle.set_value(True)
+    at.run()
+    assert not at.exception
+    assert "Download users.csv" in [b.proto.label for b in at.get("download_button")]

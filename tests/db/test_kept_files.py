@@ -1,0 +1,49 @@
+"""Uploaded files are dropped after the import unless kept on purpose, and then for a while."""
+
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.history import get_kept_file
+from core.settings import Settings
+from core.worker import claim_next_job, discard_expired_files, run_job
+from db.engine import session_scope
+from db.models import ImportJob, utcnow
+from tests.db.test_import_engine import run
+from tests.db.test_worker import enqueue, job_of
+
+TEXT = "Email;Voornaam;Achternaam\na@example.org;A;A\n"
+
+
+def test_files_are_not_kept_by_default(engine: Engine, db_url: str) -> None:
+    direct = run(engine, TEXT)
+    queued = enqueue(engine, TEXT)
+    claim_next_job(engine=engine)
+    run_job(engine=engine, job_id=queued, settings=Settings(database_url=db_url))
+    for job_id in (direct.job_id, queued):
+        job = job_of(engine, job_id)
+        assert (job.source_data, job.keep_file_until) == (None, None)
+        with Session(engine) as session:
+            assert get_kept_file(session=session, job_id=job_id) is None
+
+
+def test_a_kept_file_is_downloadable_until_its_day(engine: Engine, db_url: str) -> None:
+    queued = enqueue(engine, TEXT, keep_file_days=3)
+    claim_next_job(engine=engine)
+    run_job(engine=engine, job_id=queued, settings=Settings(database_url=db_url))
+    direct = run(engine, TEXT, keep_file_days=1)
+    for job_id, days in ((queued, 3), (direct.job_id, 1)):
+        job = job_of(engine, job_id)
+        assert abs(job.keep_file_until - utcnow() - timedelta(days=days)) < timedelta(minutes=1)
+        with Session(engine) as session:
+            assert get_kept_file(session=session, job_id=job_id) == (
+                "users.csv" if job_id == direct.job_id else "u.csv",
+                TEXT.encode(),
+            )
+    assert discard_expired_files(engine=engine) == 0
+    with session_scope(engine) as session:
+        session.get(ImportJob, queued).keep_file_until = utcnow() - timedelta(seconds=1)
+    assert discard_expired_files(engine=engine) == 1
+    assert job_of(engine, queued).source_data is None
+    assert job_of(engine, direct.job_id).source_data == TEXT.encode()
