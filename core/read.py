@@ -34,10 +34,7 @@ OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
-# UTF-8 bytes of accented letters read as cp1252 or latin-1 ("é" becomes "Ã©").
-_MOJIBAKE = re.compile(
-    "[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a\u20ac\u2122]"
-)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 SEP_LINE = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
 ENTRA_VERSION_LINE = re.compile(r"^\s*version\s*:\s*v?\d+(\.\d+)*[\s,;\t|]*$", re.IGNORECASE)
 
@@ -309,28 +306,37 @@ def _read_text(text: str, options: ReadOptions, *, source: str, encoding: str | 
     frame = _parse_delimited(text, delimiter, skip_space, counted + 1)
     table = _finish(frame, counted + 1, options, source=source, findings=findings)
     if encoding in {"cp1252", "latin-1"}:
-        table.findings.extend(_mixed_encoding_findings(table))
+        table.findings.extend(_mixed_encoding_findings(table, encoding))
     table.encoding, table.delimiter, table.skipped_lines = encoding, delimiter, skipped
     return table
 
 
-def _mixed_encoding_findings(table: Table) -> list[Issue]:
-    """Rows that look like UTF-8 read as cp1252 ('JosÃ©'): the file mixes two encodings."""
+def _looks_like_utf8(value: str, encoding: str) -> bool:
+    """Whether a cell read as cp1252/latin-1 was really UTF-8 ('JosÃ©' for 'José')."""
+    try:
+        return value.encode(encoding).decode("utf-8") != value
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+
+
+def _mixed_encoding_findings(table: Table, encoding: str) -> list[Issue]:
+    """Rows of a cp1252 or latin-1 file that are UTF-8: the file mixes two encodings."""
     found = []
     for index in range(table.data.shape[1]):
         column = table.data[index]
-        for row in column.index[column.str.contains(_MOJIBAKE, regex=True)]:
-            found.append(
-                Issue(
-                    "mixed-encoding",
-                    f"Row {row} looks like UTF-8 text in a "
-                    f"{table.encoding} file ({column[row]!r}); the file mixes "
-                    "encodings. Save it again as CSV UTF-8.",
-                    WARNING,
-                    row=row,
-                    column=table.column_name(index),
+        for row in column.index[column.str.contains(_NON_ASCII, regex=True)]:
+            if _looks_like_utf8(column[row], encoding):
+                found.append(
+                    Issue(
+                        "mixed-encoding",
+                        f"Row {row} looks like UTF-8 text in a "
+                        f"{encoding} file ({column[row][:40]!r}); the file "
+                        "mixes encodings. Save it again as CSV UTF-8.",
+                        WARNING,
+                        row=row,
+                        column=table.column_name(index),
+                    )
                 )
-            )
     return found
 
 

@@ -135,6 +135,7 @@ def test_wrong_and_mixed_encodings(
     )
     exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(mixed))
     assert exit_code == 0 and codes(out) == [(2, "mixed-encoding")]
+    assert "looks like UTF-8 text in a cp1252 file ('JosÃ©')" in out["issues"][0]["message"]
     assert "Save it again as CSV UTF-8" in out["issues"][0]["message"]
 
 

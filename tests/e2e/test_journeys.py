@@ -54,6 +54,11 @@ def test_administrator_imports_a_sample_and_a_new_user_activates(
     first_run_and_login(page, portal)
 
     open_page(page, "Settings")
+    page.locator("[data-testid=stRadio]").get_by_text("Groups", exact=True).click()
+    wait_idle(page)
+    fill(page, "New group", "Stagiairs")
+    click(page, "Add group")
+    page.get_by_text("Added group 'Stagiairs'.").wait_for()
     page.locator("[data-testid=stRadio]").get_by_text("Levels", exact=True).click()
     wait_idle(page)
     for level in ("A", "B"):
@@ -63,8 +68,7 @@ def test_administrator_imports_a_sample_and_a_new_user_activates(
     shot(page, "03-settings-levels")
 
     open_page(page, "Import")
-    page.locator("input[type=file]").set_input_files(str(SAMPLES / "huddle-puntkomma.csv"))
-    wait_idle(page)
+    upload(page, str(SAMPLES / "huddle-puntkomma.csv"))
     page.get_by_text("huddle-puntkomma.csv: 2 rows").wait_for()
     shot(page, "04-upload")
     click(page, "Next")
@@ -129,6 +133,12 @@ def choose(page, label: str, option: str) -> None:
     wait_idle(page)
 
 
+def upload(page, path) -> None:
+    """Choose a file in the uploader, as a person would."""
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    wait_idle(page)
+
+
 def import_file(
     page,
     path,
@@ -142,8 +152,7 @@ def import_file(
     open_page(page, "Import")
     if page.get_by_role("button", name="Start another import").count():
         click(page, "Start another import")
-    page.locator("input[type=file]").set_input_files(str(path))
-    wait_idle(page)
+    upload(page, str(path))
     click(page, "Next")
     for header, field in (remap or {}).items():
         choose(page, f"Field for {header}", field)
@@ -205,8 +214,14 @@ def test_every_sample_a_revert_and_a_support_account(
     shot(page, "11-afas-result")
 
     open_page(page, "History")
+    afas = page.locator("[data-testid=stExpander]", has_text="afas-mutaties").first
+    afas.locator("summary").first.click()
+    wait_idle(page)
+    with page.expect_download() as download:
+        afas.get_by_role("button", name="Issues (CSV)").click()
+    assert "not-found" in download.value.path().read_text(encoding="utf-8-sig")
     expander = page.locator("[data-testid=stExpander]", has_text="plek-voorbeeld").first
-    expander.locator("summary").click()
+    expander.locator("summary").first.click()
     wait_idle(page)
     expander.get_by_text("Revert this import…").click()
     wait_idle(page)
@@ -239,3 +254,55 @@ def test_every_sample_a_revert_and_a_support_account(
     wait_idle(page)
     page.get_by_text(re.compile("This page is for the administrator role|Login")).first.wait_for()
     assert page.get_by_text("Step 1 of 6").count() == 0
+
+
+def test_hostile_files_through_the_wizard(browser_page, portal: Portal, tmp_path) -> None:
+    from tests.test_hostile_files import zip_bomb
+
+    page = browser_page
+    first_run_and_login(page, portal)
+    open_page(page, "Import")
+    picture, header_only, bomb, quotes = (
+        tmp_path / "picture.csv",
+        tmp_path / "header-only.csv",
+        tmp_path / "bomb.xlsx",
+        tmp_path / "quotes.csv",
+    )
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(500))
+    header_only.write_text("Email;Voornaam;Achternaam\n")
+    zip_bomb(bomb)
+    quotes.write_text('Email;Voornaam\na@example.org;"Ann\nb@example.org;Bob\n')
+    for path, message in (
+        (picture, "The file is a PNG image, not a spreadsheet."),
+        (header_only, "no rows of users below it"),
+        (bomb, "more than Instroom reads"),
+        (quotes, "Row 2 opens a quote"),
+    ):
+        upload(page, str(path))
+        page.get_by_text(message).wait_for()
+        assert page.get_by_role("button", name="Next").count() == 0
+    shot(page, "14-hostile-file")
+    hostile_rows = tmp_path / "hostile-rows.csv"
+    hostile_rows.write_text(
+        "Email;Voornaam;Achternaam\nok@example.org;Ok;Rij\nc@example.org,Comma,Row\n"
+        "d@example.org;Bell\x07;Ring\n\u202eevil@example.org;Rtl;Override\n"
+        "lookalike@ex\u0430mple.org;Look;Alike\nlong@example.org;"
+        + "x" * 100_000
+        + ";Long\nhtml@example.org;<b>Vet</b>;=1+1\n",
+        encoding="utf-8",
+    )
+    upload(page, str(hostile_rows))
+    page.get_by_text("hostile-rows.csv: 7 rows, utf-8").wait_for()
+    for _ in range(3):
+        click(page, "Next")
+    page.get_by_text("Step 4 of 6: Preview").wait_for()
+    metrics = {
+        m.locator("[data-testid=stMetricLabel]").inner_text().strip(): m.locator(
+            "[data-testid=stMetricValue]"
+        )
+        .inner_text()
+        .strip()
+        for m in page.locator("[data-testid=stMetric]").all()
+    }
+    assert (metrics["Created"], metrics["Errors"], metrics["Warnings"]) == ("3", "4", "1")
+    shot(page, "15-hostile-rows-preview")
