@@ -363,16 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "status": "failed",
                         "dry_run": args.dry_run,
                         "counts": None,
-                        "issues": [
-                            {
-                                "row": None,
-                                "column": None,
-                                "field": None,
-                                "code": exc.code,
-                                "severity": "error",
-                                "message": exc.message,
-                            }
-                        ],
+                        "issues": [exc.issue.as_contract()],
                         "emails": None,
                     },
                     ensure_ascii=False,

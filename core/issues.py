@@ -23,6 +23,12 @@ class Issue:
         """A plain dictionary, for JSON and the database."""
         return asdict(self)
 
+    def as_contract(self) -> dict[str, Any]:
+        """The issue as the CLI's JSON contract has it (the value is left out)."""
+        return {
+            k: getattr(self, k) for k in ("row", "column", "field", "code", "severity", "message")
+        }
+
 
 class UnusableFileError(Exception):
     """The file as a whole cannot be imported; nothing is written."""

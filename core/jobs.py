@@ -64,13 +64,7 @@ class ImportResult:
             "status": self.status,
             "dry_run": self.dry_run,
             "counts": self.counts,
-            "issues": [
-                {
-                    k: i.as_dict()[k]
-                    for k in ("row", "column", "field", "code", "severity", "message")
-                }
-                for i in self.issues
-            ],
+            "issues": [i.as_contract() for i in self.issues],
             "emails": {
                 "welcome": len(self.plan.welcome) if sent else 0,
                 "updated": len(self.plan.notify) if sent else 0,

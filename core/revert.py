@@ -274,17 +274,7 @@ class RevertResult:
             "status": self.status,
             "dry_run": self.dry_run,
             "counts": self.plan.counts,
-            "issues": [
-                {
-                    "row": i.row,
-                    "column": i.column,
-                    "field": i.field,
-                    "code": i.code,
-                    "severity": i.severity,
-                    "message": i.message,
-                }
-                for i in self.plan.issues
-            ],
+            "issues": [i.as_contract() for i in self.plan.issues],
             "emails": {"welcome": 0, "updated": 0},
         }
 
