@@ -569,6 +569,11 @@ def _emails(wizard: Wizard, settings: Settings, plan: Plan) -> None:
         return
     st.subheader("Emails")
     st.write(f"Welcome emails: {len(plan.welcome):,}; change notices: {len(plan.notify):,}.")
+    recipients = [{"To": e, "Message": "welcome"} for e in plan.welcome]
+    recipients += [{"To": e, "Message": "change notice"} for e in plan.notify]
+    if wizard.notify_me:
+        recipients.append({"To": "you", "Message": "import finished"})
+    _paged(pd.DataFrame(recipients, columns=["To", "Message"]), "page_emails")
     if not settings.smtp_configured:
         st.warning(
             "No mail server is configured, so these emails will be kept as not sent. "

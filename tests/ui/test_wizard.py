@@ -73,6 +73,9 @@ def test_wizard_end_to_end_with_a_fixed_row(make_account, app_db: Engine) -> Non
         "is not a valid email address" in d.value.to_string() for d in at.dataframe
     )
     assert "No mail server is configured" in texts(at)
+    emails = next(d.value for d in at.dataframe if list(d.value.columns) == ["To", "Message"])
+    assert len(emails) == 3 and set(emails["Message"]) == {"welcome"}
+    assert "ngra@cwtestgebruiker.nl" in emails["To"].tolist()
     widget(at.selectbox, "Row").set_value(4)
     widget(at.selectbox, "Column").set_value(2)
     widget(at.text_input, "New value").input("ben.holt@cwtestgebruiker.nl")
