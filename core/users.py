@@ -24,6 +24,12 @@ SINGLE_USER_FIELDS = (
 )
 
 
+def _holders(link: type, model: type) -> Any:
+    """The ids of users in a membership table, joined to its groups or levels."""
+    target = getattr(link, f"{model.__name__.lower()}_id")
+    return select(link.user_id).join(model, model.id == target)
+
+
 def search_users(
     *,
     session: Session,
@@ -50,22 +56,9 @@ def search_users(
         query = query.where(User.status == status)
     if kind:
         query = query.where(User.kind == kind)
-    if group:
-        query = query.where(
-            User.id.in_(
-                select(UserGroup.user_id)
-                .join(Group, Group.id == UserGroup.group_id)
-                .where(Group.name == group)
-            )
-        )
-    if level:
-        query = query.where(
-            User.id.in_(
-                select(UserLevel.user_id)
-                .join(Level, Level.id == UserLevel.level_id)
-                .where(Level.name == level)
-            )
-        )
+    for link, model, name in ((UserGroup, Group, group), (UserLevel, Level, level)):
+        if name:
+            query = query.where(User.id.in_(_holders(link, model).where(model.name == name)))
     rows = [
         {
             "Id": u.id,
