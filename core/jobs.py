@@ -12,13 +12,14 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from core.apply import Progress, apply_plan, write_issues
+from core.bulk import without_collector
 from core.export import frame_to_json, rejected_rows
 from core.fields import BUILTIN_FIELDS
 from core.issues import ERROR, Issue, UnusableFileError
 from core.mail import queue_import_emails
 from core.mapping import check_mapping, normalise, suggest_mapping
 from core.options import ImportOptions
-from core.plan import Plan, make_plan
+from core.plan import CHUNK_ROWS, Plan, make_plan, plan_chunks
 from core.read import Table
 from core.validate import Catalog, load_catalog, validate_rows
 from db.engine import session_scope
@@ -188,6 +189,7 @@ def execute_job(
     mapping: dict[int, str | None],
     options: ImportOptions,
     progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportResult:
     """Plan and apply a recorded job in one transaction; on any failure nothing of it stays."""
     # Marked running in its own transaction: progress reports update the same row on
@@ -200,13 +202,12 @@ def execute_job(
     try:
         with session_scope(engine) as session:
             _lock_imports(session, job_id)
-            plan = prepare_import(session=session, table=table, mapping=mapping, options=options)
-            status, applied = _status(plan, options)
+            plan, applied = _plan_and_apply(
+                session, job_id, table, mapping, options, progress, chunk_rows
+            )
+            status = _status(plan, options)[0]
             result = ImportResult(job_id, status, False, plan, applied)
-            if applied:
-                apply_plan(session=session, plan=plan, job_id=job_id, progress=progress)
-                queue_import_emails(session=session, job_id=job_id, plan=plan, options=options)
-            else:
+            if not applied:
                 write_issues(session=session, job_id=job_id, issues=result.issues)
             job = session.get(ImportJob, job_id)
             job.status, job.counts, job.finished_at = status, result.counts, utcnow()
@@ -223,6 +224,61 @@ def execute_job(
     except BaseException as exc:
         _record_failure(engine, job_id, exc)
         raise
+
+
+def _chunk_progress(
+    progress: Progress | None, offset: int, rows: int, total: int
+) -> Progress | None:
+    """Report a chunk's written share as rows of the whole file."""
+    if progress is None:
+        return None
+    return lambda written, of: progress(offset + (rows * written // of if of else rows), total)
+
+
+@without_collector
+def _plan_and_apply(
+    session: Session,
+    job_id: int,
+    table: Table,
+    mapping: dict[int, str | None],
+    options: ImportOptions,
+    progress: Progress | None,
+    chunk_rows: int,
+) -> tuple[Plan, bool]:
+    """Plan and write the rows a chunk at a time; (the plan without its rows, whether written).
+
+    A strict import that meets an error after writing chunks rolls the transaction back.
+    """
+    catalog = load_catalog(session=session)
+    check_import_mapping(catalog=catalog, table=table, mapping=mapping)
+    validated = validate_rows(table, mapping, options, catalog)
+    plan, wrote = Plan.empty(), False
+    writing = not (options.strict and validated.error_rows)
+    done = 0
+    chunks = plan_chunks(session=session, validated=validated, options=options, size=chunk_rows)
+    for chunk in chunks:
+        plan.add(chunk, keep_rows=False)
+        writing = writing and _status(plan, options)[1]
+        if writing:
+            apply_plan(
+                session=session,
+                plan=chunk,
+                job_id=job_id,
+                progress=_chunk_progress(progress, done, len(chunk.rows), table.row_count),
+            )
+            queue_import_emails(
+                session=session, job_id=job_id, plan=chunk, options=options, completion=False
+            )
+            wrote = True
+        done += len(chunk.rows)
+    if writing:
+        queue_import_emails(
+            session=session, job_id=job_id, plan=Plan.empty(), options=options, completion=True
+        )
+    elif wrote:
+        session.rollback()
+    plan.issues.sort(key=lambda i: (i.row or 0, i.code))
+    return plan, writing
 
 
 def _record_failure(engine: Engine, job_id: int, exc: BaseException) -> None:
@@ -258,6 +314,7 @@ def run_import(
     created_by: str = "",
     dry_run: bool = False,
     progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportResult:
     """Plan and (unless dry_run) apply an import now, in this process, recorded as a job."""
     with Session(engine) as session:
@@ -283,6 +340,7 @@ def run_import(
         mapping=mapping,
         options=options,
         progress=progress,
+        chunk_rows=chunk_rows,
     )
 
 

@@ -94,9 +94,12 @@ def _language(code: str | None) -> str:
 
 
 def queue_import_emails(
-    *, session: Session, job_id: int, plan: Plan, options: ImportOptions
+    *, session: Session, job_id: int, plan: Plan, options: ImportOptions, completion: bool = True
 ) -> int:
-    """Queue the messages an applied import sends; returns how many."""
+    """Queue the messages an applied import (or chunk of one) sends; returns how many.
+
+    completion: also the message to the administrator that the import finished.
+    """
     wanted = [("welcome", e) for e in plan.welcome] + [("updated", e) for e in plan.notify]
     users = {}
     emails = sorted({e for _, e in wanted})
@@ -121,7 +124,7 @@ def queue_import_emails(
                 "created_at": utcnow(),
             }
         )
-    if options.notify_admin:
+    if completion and options.notify_admin:
         rows.append(
             {
                 "job_id": job_id,

