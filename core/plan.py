@@ -168,6 +168,16 @@ class Plan:
         )
 
 
+def describe_changes(row: RowPlan) -> str:
+    """What a row changes, in one line: 'last_name: Smit → Smit-Jansen; groups +Sales'."""
+    parts = [f"{key}: {old or '∅'} → {new}" for key, (old, new) in row.changes.items()]
+    if row.groups_add:
+        parts.append(f"groups +{', '.join(row.groups_add)}")
+    if row.levels_add:
+        parts.append(f"levels +{', '.join(row.levels_add)}")
+    return "; ".join(parts)
+
+
 def frame_records(frame: pd.DataFrame) -> dict[int, dict[str, Any]]:
     """Row number -> {column: value}; far faster than DataFrame.to_dict("index")."""
     columns = list(frame.columns)

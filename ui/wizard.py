@@ -22,7 +22,7 @@ from core.jobs import (
 from core.mail import render
 from core.mapping import check_mapping, find_saved_mapping, mapping_from_saved, save_mapping
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
-from core.plan import Plan
+from core.plan import Plan, describe_changes
 from core.read import DELIMITER_NAMES, ReadOptions, Table, read_pasted, read_upload
 from core.settings import Settings
 from core.validate import load_catalog
@@ -463,29 +463,27 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
     return plan
 
 
-def _rows_frame(table: Table, plan: Plan, outcome: str) -> pd.DataFrame:
+def _page(count: int, key: str) -> slice:
+    """The positions of the page chosen under key; only these rows are formatted and sent."""
+    pages = max(1, -(-count // PAGE_SIZE))
+    page = st.number_input(f"Page (of {pages:,})", 1, pages, 1, key=key) if pages > 1 else 1
+    return slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
+
+
+def _rows_page(plan: Plan, outcome: str) -> None:
     rows = [r for r in plan.rows if r.outcome == outcome]
-    return pd.DataFrame(
-        [
-            {
-                "Row": r.row,
-                "Email": r.email,
-                "Changes": "; ".join(
-                    f"{k}: {old or '∅'} → {new}" for k, (old, new) in r.changes.items()
-                )
-                + (f"; groups +{', '.join(r.groups_add)}" if r.groups_add else "")
-                + (f"; levels +{', '.join(r.levels_add)}" if r.levels_add else ""),
-            }
-            for r in rows
-        ],
-        columns=["Row", "Email", "Changes"],
+    shown = rows[_page(len(rows), f"page_{outcome}")]
+    st.dataframe(
+        pd.DataFrame(
+            [{"Row": r.row, "Email": r.email, "Changes": describe_changes(r)} for r in shown],
+            columns=["Row", "Email", "Changes"],
+        ),
+        hide_index=True,
     )
 
 
 def _paged(frame: pd.DataFrame, key: str) -> None:
-    pages = max(1, -(-len(frame) // PAGE_SIZE))
-    page = st.number_input(f"Page (of {pages:,})", 1, pages, 1, key=key) if pages > 1 else 1
-    st.dataframe(frame.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], hide_index=True)
+    st.dataframe(frame.iloc[_page(len(frame), key)], hide_index=True)
 
 
 def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
@@ -502,13 +500,13 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         tile.metric(key.capitalize(), f"{counts[key]:,}")
     if plan.refused:
         st.error(plan.refused)
-    present = [o for o in OUTCOME_LABELS if any(r.outcome == o for r in plan.rows)]
+    present = [o for o in OUTCOME_LABELS if plan.outcomes[o]]
     if present:
         for tab, outcome in zip(
             st.tabs([OUTCOME_LABELS[o] for o in present]), present, strict=True
         ):
             with tab:
-                _paged(_rows_frame(table, plan, outcome), f"page_{outcome}")
+                _rows_page(plan, outcome)
     if plan.issues:
         st.subheader("Issues")
         frame = pd.DataFrame(

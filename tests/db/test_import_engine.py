@@ -9,8 +9,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from core import export
-from core.issues import UnusableFileError
 from core.apply import Progress
+from core.issues import UnusableFileError
 from core.jobs import ImportResult, prepare_import, resolve_mapping, run_import
 from core.options import ImportOptions
 from core.plan import CHUNK_ROWS
@@ -209,7 +209,9 @@ def test_update_only_changes_what_the_file_says(engine: Engine) -> None:
     )
     assert result.counts["updated"] == 1
     with Session(engine) as session:
-        change = session.exec(select(ImportChange).where(ImportChange.job_id == result.job_id)).one()
+        change = session.exec(
+            select(ImportChange).where(ImportChange.job_id == result.job_id)
+        ).one()
     assert change.before == {"last_name": "Smit", "profile.job_title": "Chef"}
     assert change.after == {
         "last_name": "Smit-Jansen",
