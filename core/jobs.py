@@ -2,7 +2,7 @@
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,14 +12,14 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from core.apply import Progress, apply_plan, write_issues
-from core.bulk import without_collector
+from core.bulk import collector_paused, without_collector
 from core.export import frame_to_json, rejected_rows
 from core.fields import BUILTIN_FIELDS
 from core.issues import ERROR, Issue, UnusableFileError
 from core.mail import queue_import_emails
 from core.mapping import check_mapping, normalise, suggest_mapping
 from core.options import ImportOptions
-from core.plan import CHUNK_ROWS, Plan, make_plan, plan_chunks
+from core.plan import CHUNK_ROWS, Plan, plan_chunks
 from core.read import Table
 from core.validate import Catalog, load_catalog, validate_rows
 from db.engine import session_scope
@@ -30,6 +30,8 @@ INTERRUPTED = "interrupted"
 log = logging.getLogger(__name__)
 # Any constant both app and workers agree on; it names the "imports run one at a time" lock.
 IMPORT_LOCK_KEY = 7_362_011
+# The preview plans small chunks, so its first screen comes after a few thousand rows.
+PREVIEW_CHUNK_ROWS = 5_000
 _WRITE_COUNTS = ("created", "updated", "blocked", "unblocked", "renamed", "deactivated")
 
 
@@ -116,14 +118,43 @@ def check_import_mapping(*, catalog: Catalog, table: Table, mapping: dict[int, s
         raise UnusableFileError(errors[0].code, " ".join(i.message for i in errors))
 
 
-def prepare_import(
-    *, session: Session, table: Table, mapping: dict[int, str | None], options: ImportOptions
-) -> Plan:
-    """Check the mapping, validate every row and plan it: the preview. Writes nothing."""
+def preview_import(
+    *,
+    session: Session,
+    table: Table,
+    mapping: dict[int, str | None],
+    options: ImportOptions,
+    chunk_rows: int = PREVIEW_CHUNK_ROWS,
+) -> Iterator[Plan]:
+    """The preview as it grows: after each chunk, the one plan of every row so far.
+
+    So a screen can show the first rows and counts while the rest is checked. When the
+    iteration ends, the plan is complete, rows and issues in row order. Writes nothing.
+    """
     catalog = load_catalog(session=session)
     check_import_mapping(catalog=catalog, table=table, mapping=mapping)
     validated = validate_rows(table, mapping, options, catalog)
-    return make_plan(session=session, validated=validated, options=options)
+    chunks = plan_chunks(session=session, validated=validated, options=options, size=chunk_rows)
+    plan = Plan.empty()
+    while True:
+        with collector_paused():
+            chunk = next(chunks, None)
+            if chunk is None:
+                plan.rows.sort(key=lambda r: r.row)
+                plan.issues.sort(key=lambda i: (i.row or 0, i.code))
+                return
+            plan.add(chunk)
+        yield plan
+
+
+def prepare_import(
+    *, session: Session, table: Table, mapping: dict[int, str | None], options: ImportOptions
+) -> Plan:
+    """Check the mapping, validate every row and plan it: the whole preview. Writes nothing."""
+    *_, plan = preview_import(
+        session=session, table=table, mapping=mapping, options=options, chunk_rows=CHUNK_ROWS
+    )
+    return plan
 
 
 def _status(plan: Plan, options: ImportOptions) -> tuple[str, bool]:

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from core.bulk import json_text, parse_json, without_collector
+from core.bulk import json_text, parse_json
 from core.issues import ERROR, WARNING, Issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
@@ -661,14 +661,3 @@ def plan_chunks(
     """
     # The caller pauses the cycle collector around the whole loop (see core.bulk).
     return _Planner(session, validated, options).chunks(size)
-
-
-@without_collector
-def make_plan(*, session: Session, validated: ValidatedRows, options: ImportOptions) -> Plan:
-    """What importing the validated rows would do, as one plan in row order; writes nothing."""
-    plan = Plan.empty()
-    for chunk in plan_chunks(session=session, validated=validated, options=options):
-        plan.add(chunk)
-    plan.rows.sort(key=lambda r: r.row)
-    plan.issues.sort(key=lambda i: (i.row or 0, i.code))
-    return plan

@@ -16,13 +16,13 @@ from core.jobs import (
     check_import_mapping,
     create_job,
     known_fields,
-    prepare_import,
+    preview_import,
     resolve_mapping,
 )
 from core.mail import render
 from core.mapping import check_mapping, find_saved_mapping, mapping_from_saved, save_mapping
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
-from core.plan import Plan, describe_changes
+from core.plan import Plan, RowPlan, describe_changes
 from core.read import DELIMITER_NAMES, ReadOptions, Table, read_pasted, read_upload
 from core.settings import Settings
 from core.validate import load_catalog
@@ -450,17 +450,49 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
 
 
 def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
-    """The preview, computed once per set of choices."""
+    """The preview, computed once per set of choices; its first rows show while it grows."""
     cached = st.session_state.get("wizard_plan")
     if cached and cached[0] == wizard.key():
         return cached[1]
     table = current_table(wizard, settings)
+    progress, tiles, first_rows = st.empty(), st.empty(), st.empty()
+    total, shown = max(table.row_count, 1), False
     with Session(engine) as session:
-        plan = prepare_import(
+        for plan in preview_import(
             session=session, table=table, mapping=wizard.mapping, options=wizard.options
-        )
+        ):
+            done = plan.outcomes.total()
+            progress.progress(done / total, text=f"Checked {done:,} of {total:,} rows…")
+            with tiles.container():
+                _count_tiles(plan)
+            if not shown and len(plan.rows) >= min(PAGE_SIZE, total):
+                first_rows.dataframe(_rows_table(plan.rows[:PAGE_SIZE]), hide_index=True)
+                shown = True
+    for placeholder in (progress, tiles, first_rows):
+        placeholder.empty()
     st.session_state["wizard_plan"] = (wizard.key(), plan)
     return plan
+
+
+def _count_tiles(plan: Plan) -> None:
+    counts = plan.counts
+    for tile, key in zip(st.columns(5) * 2, COUNT_LABELS, strict=False):
+        tile.metric(key.capitalize(), f"{counts[key]:,}")
+
+
+def _rows_table(rows: list[RowPlan]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Row": r.row,
+                "Email": r.email,
+                "Outcome": OUTCOME_LABELS.get(r.outcome, r.outcome),
+                "Changes": describe_changes(r),
+            }
+            for r in rows
+        ],
+        columns=["Row", "Email", "Outcome", "Changes"],
+    )
 
 
 def _page(count: int, key: str) -> slice:
@@ -472,14 +504,8 @@ def _page(count: int, key: str) -> slice:
 
 def _rows_page(plan: Plan, outcome: str) -> None:
     rows = [r for r in plan.rows if r.outcome == outcome]
-    shown = rows[_page(len(rows), f"page_{outcome}")]
-    st.dataframe(
-        pd.DataFrame(
-            [{"Row": r.row, "Email": r.email, "Changes": describe_changes(r)} for r in shown],
-            columns=["Row", "Email", "Changes"],
-        ),
-        hide_index=True,
-    )
+    shown = _rows_table(rows[_page(len(rows), f"page_{outcome}")])
+    st.dataframe(shown.drop(columns="Outcome"), hide_index=True)
 
 
 def _paged(frame: pd.DataFrame, key: str) -> None:
@@ -494,10 +520,7 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         st.error(exc.message)
         _nav(wizard, can_next=False)
         return
-    counts = plan.counts
-    tiles = st.columns(5)
-    for tile, key in zip(tiles * 2, COUNT_LABELS, strict=False):
-        tile.metric(key.capitalize(), f"{counts[key]:,}")
+    _count_tiles(plan)
     if plan.refused:
         st.error(plan.refused)
     present = [o for o in OUTCOME_LABELS if plan.outcomes[o]]

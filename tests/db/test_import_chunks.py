@@ -3,6 +3,10 @@
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from core.jobs import preview_import, resolve_mapping
+from core.options import ImportOptions
+from core.read import read_upload
+from core.validate import load_catalog
 from db.models import ImportIssue, ImportJob
 from tests.conftest import SAMPLES
 from tests.db.test_import_engine import run, seed, users
@@ -70,3 +74,25 @@ def test_progress_counts_rows_across_chunks(engine: Engine) -> None:
     assert reports[-1] == (7, 7)
     assert [d for d, _ in reports] == sorted(d for d, _ in reports)
     assert {t for _, t in reports} == {7}
+
+
+def test_the_preview_grows_a_chunk_at_a_time_and_ends_complete(engine: Engine) -> None:
+    seed(engine, {"email": "u3@example.org", "first_name": "Oud", "last_name": "Naam"})
+    text = "Email;Voornaam;Achternaam\n" + "".join(
+        f"u{i}@example.org;U{i};Test\n" for i in range(7)
+    )
+    table = read_upload(text.encode(), "u.csv")
+    with Session(engine) as session:
+        mapping = resolve_mapping(table, load_catalog(session=session))
+        sizes, outcomes = [], []
+        for plan in preview_import(
+            session=session, table=table, mapping=mapping, options=ImportOptions(), chunk_rows=3
+        ):
+            sizes.append(len(plan.rows))
+            outcomes.append(dict(plan.outcomes))
+    # Three chunks of rows, then the (empty) chunk of renames and deactivations.
+    assert sizes == [3, 6, 7, 7]
+    assert outcomes[0] == {"create": 3}
+    assert outcomes[-1] == {"create": 6, "update": 1}
+    assert [r.row for r in plan.rows] == list(range(2, 9))
+    assert plan.rows[3].changes == {"first_name": ("Oud", "U3"), "last_name": ("Naam", "Test")}

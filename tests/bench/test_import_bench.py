@@ -1,0 +1,39 @@
+"""The benchmark runs the real import and reports what it measured (figures are not asserted)."""
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_benchmark_imports_updates_and_reports_each_scenario(tmp_path) -> None:
+    out = tmp_path / "results.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "import_bench.py"),
+            "--sizes",
+            "300",
+            "--databases",
+            "sqlite",
+            "--formats",
+            "csv,xlsx",
+            "--json",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    csv, xlsx = json.loads(out.read_text())
+    for result in (csv, xlsx):
+        assert result["new"]["outcome"] == {"rows": 300, "created": 300}
+        assert result["reimport"]["outcome"] == {"rows": 300, "unchanged": 300}
+        assert result["half_update"]["outcome"] == {"rows": 300, "updated": 150, "unchanged": 150}
+        phases = sum(result["new"][p] for p in ("read", "map", "validate", "plan", "apply"))
+        assert 0 < phases <= result["new"]["total"]
+        assert result["peak_mb"] > 0 and result["speedup_vs_naive"] > 0
+    # Only the SQLite CSV scenario has the raw floor and the command-line run.
+    assert "raw_bulk_load" in csv and "raw_bulk_load" not in xlsx
+    assert csv["cli"]["new"] > csv["cli"]["startup"] > 0
