@@ -2,7 +2,7 @@
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,7 +20,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.types import TypeEngine
 from sqlmodel import Session
 
 from core.bulk import json_text, without_collector
@@ -55,19 +54,28 @@ def _batches(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def _bind_column(kind: TypeEngine, dialect: Dialect, values: list[Any]) -> list[Any]:
-    """A column's values as the driver takes them, through the type's own bind processing."""
-    if isinstance(kind, JSON):
-        return [None if v is None else json_text(v) for v in values]
-    process = kind._cached_bind_processor(dialect)
-    if process is None:
-        return values
-    # The other processed values (timestamps) are the same few in every row.
-    memo: dict[Any, Any] = {}
-    return [
-        None if v is None else memo[v] if v in memo else memo.setdefault(v, process(v))
-        for v in values
-    ]
+def _driver_values(
+    table: Table, columns: list[str], rows: list[dict[str, Any]], dialect: Dialect
+) -> Iterable[tuple[Any, ...]]:
+    """The rows as tuples the driver takes, each column through its type's own bind processing.
+
+    Column by column, so a value repeated in every row (a timestamp) is processed once.
+    psycopg adapts dates itself and takes JSON as text; SQLite needs dates processed too.
+    """
+    converted = []
+    for column in columns:
+        kind, values = table.c[column].type, [row[column] for row in rows]
+        process = None if dialect.name == "postgresql" else kind._cached_bind_processor(dialect)
+        if isinstance(kind, JSON):
+            values = [None if v is None else json_text(v) for v in values]
+        elif process is not None:
+            memo: dict[Any, Any] = {}
+            values = [
+                None if v is None else memo[v] if v in memo else memo.setdefault(v, process(v))
+                for v in values
+            ]
+        converted.append(values)
+    return zip(*converted, strict=True)
 
 
 def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -84,23 +92,19 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
     names = ", ".join(f'"{c}"' for c in columns)
     dialect = connection.dialect
     raw = connection.connection.driver_connection
-    if dialect.name != "postgresql":
-        statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
-        cursor = raw.cursor()
-        for batch in _batches(rows, 20 * BATCH):
-            values = [
-                _bind_column(table.c[c].type, dialect, [row[c] for row in batch]) for c in columns
-            ]
-            cursor.executemany(statement, zip(*values, strict=True))
-        return
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    json_text(v) if isinstance(v, dict | list) else v
-                    for v in (row[c] for c in columns)
-                ]
-            )
+    statement = (
+        f'COPY "{table.name}" ({names}) FROM STDIN'
+        if dialect.name == "postgresql"
+        else f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+    )
+    for batch in _batches(rows, 20 * BATCH):
+        values = _driver_values(table, columns, batch, dialect)
+        if dialect.name != "postgresql":
+            raw.cursor().executemany(statement, values)
+            continue
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
 
 
 def _hash_passwords(rows: list[RowPlan]) -> dict[int, str]:
