@@ -455,21 +455,21 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
     if cached and cached[0] == wizard.key():
         return cached[1]
     table = current_table(wizard, settings)
-    progress, tiles, first_rows = st.empty(), st.empty(), st.empty()
-    total, shown = max(table.row_count, 1), False
+    total, early = table.row_count, None
     with Session(engine) as session:
         for plan in preview_import(
             session=session, table=table, mapping=wizard.mapping, options=wizard.options
         ):
             done = plan.outcomes.total()
-            progress.progress(done / total, text=f"Checked {done:,} of {total:,} rows…")
-            with tiles.container():
-                _count_tiles(plan)
-            if not shown and len(plan.rows) >= min(PAGE_SIZE, total):
-                first_rows.dataframe(_rows_table(plan.rows[:PAGE_SIZE]), hide_index=True)
-                shown = True
-    for placeholder in (progress, tiles, first_rows):
-        placeholder.empty()
+            if done < total:
+                # A large file: show what is known while the rest is checked.
+                early = early if early is not None else st.empty()
+                with early.container():
+                    st.progress(done / total, text=f"Checked {done:,} of {total:,} rows…")
+                    _count_tiles(plan)
+                    st.dataframe(_rows_table(plan.rows[:PAGE_SIZE]), hide_index=True)
+    if early is not None:
+        early.empty()
     st.session_state["wizard_plan"] = (wizard.key(), plan)
     return plan
 

@@ -7,6 +7,7 @@ from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from core import export
+from core.jobs import PREVIEW_CHUNK_ROWS
 from core.settings import load_settings
 from core.worker import claim_next_job, run_job
 from db.models import ImportJob
@@ -141,3 +142,24 @@ def test_unusable_paste_is_explained(make_account, app_db: Engine) -> None:
     assert not at.exception
     assert "no rows of users below it" in texts(at)
     assert [b for b in at.button if b.label == "Next"] == []
+
+
+def test_preview_of_a_file_larger_than_one_chunk(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    at = signed_in("beheer", "admin", IMPORT)
+    rows = "".join(f"u{i}@example.org;U{i};Test\n" for i in range(PREVIEW_CHUNK_ROWS + 1_500))
+    widget(at.text_area, "…or paste the rows here (with a header row)").input(
+        "Email;Voornaam;Achternaam\n" + rows
+    )
+    at.run()
+    at = click(at, "Next")
+    at = click(at, "Next")
+    at = click(at, "Next")
+    assert not at.exception
+    assert "Step 4 of 6: Preview" in at.get("progress")[0].proto.text
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Created"], metrics["Errors"]) == (f"{PREVIEW_CHUNK_ROWS + 1_500:,}", "0")
+    # The progress of the growing preview is gone once the whole file is checked.
+    assert not any("Checked" in p.proto.text for p in at.get("progress"))
+    shown = at.dataframe[0].value
+    assert len(shown) == 50 and shown["Email"].iloc[0] == "u0@example.org"
