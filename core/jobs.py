@@ -125,11 +125,14 @@ def preview_import(
     mapping: dict[int, str | None],
     options: ImportOptions,
     chunk_rows: int = PREVIEW_CHUNK_ROWS,
+    keep_rows: bool = True,
 ) -> Iterator[Plan]:
     """The preview as it grows: after each chunk, the one plan of every row so far.
 
     So a screen can show the first rows and counts while the rest is checked. When the
-    iteration ends, the plan is complete, rows and issues in row order. Writes nothing.
+    iteration ends, the plan is complete, rows and issues in row order. Without keep_rows
+    it holds counts, issues and rejected rows only (a dry run of a million rows). Writes
+    nothing.
     """
     catalog = load_catalog(session=session)
     check_import_mapping(catalog=catalog, table=table, mapping=mapping)
@@ -143,7 +146,7 @@ def preview_import(
                 plan.rows.sort(key=lambda r: r.row)
                 plan.issues.sort(key=lambda i: (i.row or 0, i.code))
                 return
-            plan.add(chunk)
+            plan.add(chunk, keep_rows=keep_rows)
         yield plan
 
 
@@ -350,7 +353,14 @@ def run_import(
     """Plan and (unless dry_run) apply an import now, in this process, recorded as a job."""
     with Session(engine) as session:
         if dry_run:
-            plan = prepare_import(session=session, table=table, mapping=mapping, options=options)
+            *_, plan = preview_import(
+                session=session,
+                table=table,
+                mapping=mapping,
+                options=options,
+                chunk_rows=chunk_rows,
+                keep_rows=False,
+            )
             return ImportResult(None, _status(plan, options)[0], True, plan, False)
         check_import_mapping(catalog=load_catalog(session=session), table=table, mapping=mapping)
     with session_scope(engine) as session:

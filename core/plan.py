@@ -257,8 +257,10 @@ class _Planner:
     def __init__(self, session: Session, validated: ValidatedRows, options: ImportOptions) -> None:
         self.session, self.v, self.options = session, validated, options
         self.frame = validated.frame
-        self.profile_keys = [c for c in self.frame.columns if c.startswith("profile.")]
-        self.stored_keys = [(k, k[len("profile.") :]) for k in self.profile_keys]
+        # (column, key in the stored profile) of the profile fields the file has.
+        self.stored_keys = [
+            (c, c[len("profile.") :]) for c in self.frame.columns if c.startswith("profile.")
+        ]
         self.issues: list[Issue] = []
         self.by_email: dict[str, ExistingUser] = {}
         self.by_username: dict[str, ExistingUser] = {}
@@ -393,9 +395,6 @@ class _Planner:
 
     def plan_row(self, plan: RowPlan, record: dict[str, Any]) -> None:
         action = record["action"]
-        if action == "rename":
-            self.pending_renames.append((plan, record))
-            return
         user = self.find_user(plan, record)
         if plan.outcome == "error":
             return
@@ -448,8 +447,8 @@ class _Planner:
                 WARNING,
             )
             return
-        missing = [k.replace("_", " ") for k in ("first_name", "last_name") if not record[k]]
-        if missing:
+        if not (record["first_name"] and record["last_name"]):
+            missing = [k.replace("_", " ") for k in ("first_name", "last_name") if not record[k]]
             self.issue(
                 plan,
                 "missing-name",
@@ -473,7 +472,7 @@ class _Planner:
             "language": record["language"] or self.options.language or None,
             "kind": record["kind"] or self.options.kind,
             "status": status,
-            "profile": {k[len("profile.") :]: record[k] for k in self.profile_keys if record[k]},
+            "profile": {stored: record[k] for k, stored in self.stored_keys if record[k]},
         }
         plan.outcome, plan.values, plan.password = "create", values, record["password"]
         plan.groups_add = tuple(dict.fromkeys((EVERYONE, *record["groups"])))
