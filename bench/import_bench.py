@@ -1,7 +1,7 @@
 """Benchmark the import pipeline: seconds per phase, rows per second, peak memory.
 
 Usage:  python bench/import_bench.py [--sizes 1k,10k,100k] [--databases sqlite,postgresql]
-                                     [--formats csv,xlsx] [--json FILE]
+                                     [--formats csv,xlsx] [--repeat N] [--json FILE]
 PostgreSQL runs when TEST_DATABASE_URL (or --postgres-url) points at a database the
 benchmark may create schemas in. Every scenario runs in a fresh process, so the peak
 memory printed is that scenario's own.
@@ -409,6 +409,9 @@ def main() -> None:
     parser.add_argument("--formats", default="csv,xlsx")
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--json", help="also write the JSON document to this file")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each scenario N times, keep the fastest"
+    )
     parser.add_argument("--scenario", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
@@ -425,26 +428,32 @@ def main() -> None:
             for database in databases:
                 for fmt in args.formats.split(","):
                     print(f"... {size:,} rows, {database}, {fmt}", file=sys.stderr, flush=True)
-                    out = subprocess.run(
-                        [
-                            sys.executable,
-                            __file__,
-                            "--scenario",
-                            "--size",
-                            str(size),
-                            "--database",
-                            database,
-                            "--format",
-                            fmt,
-                            "--workdir",
-                            workdir,
-                            *(["--postgres-url", args.postgres_url] if args.postgres_url else []),
-                        ],
-                        capture_output=True,
-                        text=True,
-                        check=True,
-                    )
-                    results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                    command = [
+                        sys.executable,
+                        __file__,
+                        "--scenario",
+                        "--size",
+                        str(size),
+                        "--database",
+                        database,
+                        "--format",
+                        fmt,
+                        "--workdir",
+                        workdir,
+                        *(["--postgres-url", args.postgres_url] if args.postgres_url else []),
+                    ]
+                    runs = [
+                        json.loads(
+                            subprocess.run(command, capture_output=True, text=True, check=True)
+                            .stdout.strip()
+                            .splitlines()[-1]
+                        )
+                        for _ in range(args.repeat)
+                    ]
+                    # Shared machines are noisy: keep the fastest run, and say how far apart.
+                    best = min(runs, key=lambda r: r["new"]["total"])
+                    best["new_totals_of_runs"] = [r["new"]["total"] for r in runs]
+                    results.append(best)
     document = json.dumps(results, indent=2)
     print(document)
     print(table(results))

@@ -19,6 +19,8 @@ def test_benchmark_imports_updates_and_reports_each_scenario(tmp_path) -> None:
             "sqlite",
             "--formats",
             "csv,xlsx",
+            "--repeat",
+            "2",
             "--json",
             str(out),
         ],
@@ -34,6 +36,8 @@ def test_benchmark_imports_updates_and_reports_each_scenario(tmp_path) -> None:
         phases = sum(result["new"][p] for p in ("read", "map", "validate", "plan", "apply"))
         assert 0 < phases <= result["new"]["total"]
         assert result["peak_mb"] > 0 and result["speedup_vs_naive"] > 0
+        assert min(result["new_totals_of_runs"]) == result["new"]["total"]
+        assert len(result["new_totals_of_runs"]) == 2
     # Only the SQLite CSV scenario has the raw floor and the command-line run.
     assert "raw_bulk_load" in csv and "raw_bulk_load" not in xlsx
     assert set(csv["cli"]) == {"new", "reimport", "raw_script", "startup"}
