@@ -1,5 +1,7 @@
 """Fixtures shared by the whole suite: databases on SQLite and, when present, PostgreSQL."""
 
+import functools
+import getpass
 import os
 import sys
 import uuid
@@ -19,9 +21,28 @@ if str(ROOT) not in sys.path:
 from db.engine import forget_engine, get_engine  # noqa: E402
 
 
+@functools.cache
+def _local_postgres() -> str | None:
+    """A local server's instroom_test database over its socket, made if missing; or None."""
+    user = getpass.getuser()
+    url = f"postgresql+psycopg://{user}@/instroom_test?host=/var/run/postgresql"
+    try:
+        server = create_engine(url.replace("/instroom_test?", "/postgres?"))
+        with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = 'instroom_test'")
+            ).first()
+            if not found:
+                connection.execute(text("CREATE DATABASE instroom_test"))
+        server.dispose()
+    except Exception:  # no server, no socket, or no role for this user: not available here
+        return None
+    return url
+
+
 def postgres_base_url() -> str | None:
-    """The PostgreSQL database tests may use, or None (a failure under CI, where it must exist)."""
-    url = os.environ.get("TEST_DATABASE_URL")
+    """The PostgreSQL database tests use: TEST_DATABASE_URL, else a local server, else None."""
+    url = os.environ.get("TEST_DATABASE_URL") or _local_postgres()
     if not url and os.environ.get("CI"):
         pytest.fail("CI must test on PostgreSQL: .ci/run sets TEST_DATABASE_URL.")
     return url
@@ -44,7 +65,9 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
 def postgres_url() -> Iterator[str]:
     base = postgres_base_url()
     if not base:
-        pytest.skip("PostgreSQL is not available here: TEST_DATABASE_URL is not set")
+        pytest.skip(
+            "PostgreSQL is not available here: set TEST_DATABASE_URL or start a local server"
+        )
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(base)
     with admin.begin() as connection:
