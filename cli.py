@@ -95,8 +95,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         delimiter="\t" if args.delimiter in {"tab", "\\t"} else args.delimiter,
         has_header=False if args.no_header else None,
         sheet=args.sheet,
-        max_rows=settings.max_rows,
-        max_bytes=settings.max_upload_bytes,
+        **settings.read_limits,
     )
     options = ImportOptions(
         mode=args.mode,

@@ -38,6 +38,10 @@ class UnusableFileError(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Files are read in a child process; the refusal travels back pickled.
+        return (type(self), (self.code, self.message))
+
     @property
     def issue(self) -> Issue:
         """The same problem as an issue record."""

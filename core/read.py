@@ -5,20 +5,32 @@ import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePosixPath
+from typing import Any
 
 import pandas as pd
 import python_calamine
 
 from core.issues import ERROR, WARNING, Issue, UnusableFileError, column_index, column_letter
+from core.sandbox import LimitExceeded, run_limited
 
 DELIMITERS = (";", ",", "\t", "|")
 DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
 FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
 # A workbook that unpacks to more than this is refused before it is parsed (zip bombs).
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+# Columns A to ZZ: no list of users is wider, and a wider sheet is how a small file asks
+# for gigabytes (a single cell at XFD1048576 spans 17 billion cells).
+MAX_COLUMNS = 702
+# Excel itself keeps at most this many characters in a cell.
+MAX_CELL_CHARACTERS = 32_767
+# In the XML a character takes up to 6 bytes (an escaped "&quot;"); text runs between tags.
+_MAX_TEXT_RUN_BYTES = 6 * MAX_CELL_CHARACTERS
+# Fields of ReadOptions that are limits of the installation, not choices about one file.
+LIMIT_FIELDS = frozenset({"max_rows", "max_bytes", "max_memory_bytes", "max_seconds"})
 BINARY_SIGNATURES = {
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
@@ -50,6 +62,9 @@ class ReadOptions:
     skip_rows: int | None = None
     max_rows: int = 1_000_000
     max_bytes: int = 200 * 1024 * 1024
+    # Reading happens in a child process with these caps, whatever the file asks for.
+    max_memory_bytes: int = 4096 * 1024 * 1024
+    max_seconds: float = 300.0
 
 
 @dataclass
@@ -97,6 +112,44 @@ def read_upload(data: bytes, filename: str, options: ReadOptions | None = None) 
             f"The file is {len(data) / 1_048_576:,.1f} MB; the limit is "
             f"{options.max_bytes / 1_048_576:,.0f} MB. Split it into smaller files.",
         )
+    return _guarded(_read_upload, data, filename, options)
+
+
+def read_pasted(text: str, options: ReadOptions | None = None) -> Table:
+    """Read text pasted from a spreadsheet or typed by hand."""
+    options = options or ReadOptions()
+    if len(text) > options.max_bytes:
+        raise UnusableFileError(
+            "too-large",
+            f"The pasted text has {len(text):,} characters; the limit is "
+            f"{options.max_bytes:,}. Upload the list as a file, or split it.",
+        )
+    return _guarded(_read_pasted, text, options)
+
+
+def _guarded(reader: Callable[..., Table], *args: Any) -> Table:
+    """Run a reader in a child process, so no file can exhaust the server's memory or time."""
+    options: ReadOptions = args[-1]
+    try:
+        return run_limited(
+            reader, *args, memory_bytes=options.max_memory_bytes, seconds=options.max_seconds
+        )
+    except LimitExceeded as exc:
+        if exc.limit == "time":
+            raise UnusableFileError(
+                "too-large",
+                f"Reading the file took longer than the limit of {options.max_seconds:,.0f} "
+                "seconds. Save only the sheet with users as CSV, or split the file.",
+            ) from None
+        raise UnusableFileError(
+            "too-large",
+            "Reading the file needed more than the limit of "
+            f"{options.max_memory_bytes / 1_048_576:,.0f} MB of memory. The file asks for far "
+            "more cells than it holds values; save only the users as CSV, or split the file.",
+        ) from None
+
+
+def _read_upload(data: bytes, filename: str, options: ReadOptions) -> Table:
     if not data.strip():
         raise UnusableFileError(
             "empty-file",
@@ -109,9 +162,7 @@ def read_upload(data: bytes, filename: str, options: ReadOptions | None = None) 
     return _read_text(text, options, source="csv", encoding=encoding)
 
 
-def read_pasted(text: str, options: ReadOptions | None = None) -> Table:
-    """Read text pasted from a spreadsheet or typed by hand."""
-    options = options or ReadOptions()
+def _read_pasted(text: str, options: ReadOptions) -> Table:
     if not text.strip():
         raise UnusableFileError(
             "empty-file",
@@ -281,6 +332,7 @@ def _parse_delimited(
             )
         )
         width = max((len(r) for r in rows), default=0)
+        _check_width(width, "A row of the file has {n:,} values")
         return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=str)
 
 
@@ -304,6 +356,8 @@ def _read_text(text: str, options: ReadOptions, *, source: str, encoding: str | 
             "unreadable-file", "The delimiter must be one character, such as ; , | or a tab."
         )
     first_line = sample.partition("\n")[0]
+    # The parser makes a column for every value of the first row before it reads any row.
+    _check_width(text[: text.find("\n")].count(delimiter) + 1, "The first row has {n:,} values")
     skip_space = delimiter != " " and first_line.count(delimiter + " ") >= max(
         1, first_line.count(delimiter) // 2
     )
@@ -313,6 +367,15 @@ def _read_text(text: str, options: ReadOptions, *, source: str, encoding: str | 
         table.findings.extend(_mixed_encoding_findings(table, encoding))
     table.encoding, table.delimiter, table.skipped_lines = encoding, delimiter, skipped
     return table
+
+
+def _check_width(columns: int, what: str) -> None:
+    if columns > MAX_COLUMNS:
+        raise UnusableFileError(
+            "too-large",
+            f"{what.format(n=columns)}; Instroom reads at most {MAX_COLUMNS:,} columns (A to ZZ). "
+            "Check the delimiter, or remove the empty columns.",
+        )
 
 
 def _looks_like_utf8(value: str, encoding: str) -> bool:
@@ -460,6 +523,9 @@ def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
                 f"{options.sheet!r}; it has: {', '.join(workbook.sheet_names)}.",
             )
         sheet_name = options.sheet or (visible or workbook.sheet_names)[0]
+        sheet_xml = _sheet_xml(archive, sheet_name) if archive is not None else b""
+        if archive is not None:
+            _check_sheet_size(archive, sheet_xml)
         rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
     except python_calamine.PasswordError as exc:
         raise UnusableFileError(
@@ -491,7 +557,7 @@ def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
     frame = frame.astype(str)
     cell_findings: list[_CellFinding] = []
     if archive is not None:
-        cell_findings = _xlsx_hygiene(archive, sheet_name)
+        cell_findings = _xlsx_hygiene(sheet_xml, frame.shape[1])
     else:
         findings.append(
             Issue(
@@ -517,6 +583,11 @@ _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _HIDDEN_COL = re.compile(rb"<(?:\w+:)?col\b[^>]*>")
 _HYPERLINK = re.compile(rb'<(?:\w+:)?hyperlink\b[^>]*\bref="([A-Z]+)(\d+)')
 _ATTR = re.compile(rb'\b(\w+)="([^"]*)"')
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"')
+# A reference of three or more letters lies beyond column ZZ.
+_WIDE_REF = re.compile(rb'\br="([A-Z]{3,})(\d+)"')
+_XML_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_LONG_TEXT = re.compile(rb"[^<]{%d,}" % (_MAX_TEXT_RUN_BYTES + 1))
 
 
 def _sheet_path(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
@@ -536,30 +607,96 @@ def _sheet_path(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
-def _xlsx_hygiene(archive: zipfile.ZipFile, sheet_name: str) -> list[_CellFinding]:
-    """Formulas, merged cells, hidden rows and columns, hyperlinks, read from the sheet's XML."""
+def _sheet_xml(archive: zipfile.ZipFile, sheet_name: str) -> bytes:
     try:
         path = _sheet_path(archive, sheet_name)
-        xml = archive.read(path) if path else b""
+        return archive.read(path) if path else b""
     except (KeyError, ET.ParseError):
-        return []
+        return b""
+
+
+def _too_wide(letters: bytes, row: bytes) -> UnusableFileError:
+    cell = (letters + row).decode()
+    return UnusableFileError(
+        "too-large",
+        f"The sheet reaches cell {cell}, {column_index(letters.decode()) + 1:,} columns wide; "
+        f"Instroom reads at most {MAX_COLUMNS:,} columns (A to ZZ). Delete the columns and "
+        "rows after the users' data (or copy the users to a new sheet) and save again.",
+    )
+
+
+def _check_sheet_size(archive: zipfile.ZipFile, sheet_xml: bytes) -> None:
+    """Refuse a sheet that asks for more columns or longer cells than a user list has."""
+    dimension = _DIMENSION.search(sheet_xml, 0, 4096)
+    if dimension and column_index(dimension.group(1).decode()) >= MAX_COLUMNS:
+        raise _too_wide(dimension.group(1), dimension.group(2))
+    wide = _WIDE_REF.search(sheet_xml)
+    if wide:
+        raise _too_wide(wide.group(1), wide.group(2))
+    longest = _longest_text_run(sheet_xml)
+    if "xl/sharedStrings.xml" in archive.namelist():
+        with archive.open("xl/sharedStrings.xml") as strings:
+            longest = max(longest, _longest_text_run(strings))
+    if longest > _MAX_TEXT_RUN_BYTES:
+        raise UnusableFileError(
+            "too-large",
+            f"A cell of the workbook holds about {longest:,} bytes of text; Excel itself keeps "
+            f"at most {MAX_CELL_CHARACTERS:,} characters in a cell. Save the workbook again "
+            "from Excel, or export the users as CSV.",
+        )
+
+
+def _longest_text_run(source: bytes | io.BufferedIOBase) -> int:
+    """The longest stretch without a tag, read in slices so a huge string is never held."""
+    if isinstance(source, bytes):
+        found = _LONG_TEXT.search(source)
+        return len(found.group(0)) if found else 0
+    longest = carried = 0
+    while block := source.read(8 * 1024 * 1024):
+        cut = block.find(b"<")
+        if cut < 0:
+            carried += len(block)
+            longest = max(longest, carried)
+            continue
+        longest = max(longest, carried + cut)
+        found = _LONG_TEXT.search(block, cut)
+        if found:
+            longest = max(longest, len(found.group(0)))
+        carried = len(block) - block.rfind(b"<") - 1
+    return longest
+
+
+def _xlsx_hygiene(xml: bytes, width: int) -> list[_CellFinding]:
+    """Formulas, merged cells, hidden rows and columns, hyperlinks, read from the sheet's XML.
+
+    Every scan is one pass over the XML, so time grows with the sheet, not its square.
+    """
+    if b"<!--" in xml:
+        xml = _XML_COMMENT.sub(b"", xml)
     found: list[_CellFinding] = []
+    cell, searched = None, 0
     for match in _FORMULA.finditer(xml):
-        cell_start = max(xml.rfind(b"<c ", 0, match.start()), xml.rfind(b":c ", 0, match.start()))
-        ref = _CELL_REF.search(xml, cell_start, match.start()) if cell_start >= 0 else None
-        if ref:
-            cell = (ref.group(1) + ref.group(2)).decode()
-            found.append(
-                _CellFinding(
-                    "formula",
-                    int(ref.group(2)),
-                    column_index(ref.group(1).decode()),
-                    f"Cell {cell} holds a formula; the value Instroom reads may be "
-                    "stale. Replace the formula by its value (Paste Special > "
-                    "Values) and upload again.",
-                    ERROR,
-                )
+        # Look back only as far as the previous formula: each byte is looked at once.
+        at = match.start()
+        start = max(xml.rfind(b"<c ", searched, at), xml.rfind(b":c ", searched, at))
+        searched = match.end()
+        if start < 0:
+            continue  # a second formula tag in the same cell, or one outside any cell
+        ref = _CELL_REF.search(xml, start, at)
+        if ref is None or ref.group(0) == cell:
+            continue
+        cell = ref.group(0)
+        found.append(
+            _CellFinding(
+                "formula",
+                int(ref.group(2)),
+                column_index(ref.group(1).decode()),
+                f"Cell {(ref.group(1) + ref.group(2)).decode()} holds a formula; the value "
+                "Instroom reads may be stale. Replace the formula by its value (Paste Special > "
+                "Values) and upload again.",
+                ERROR,
             )
+        )
     for match in _MERGE.finditer(xml):
         first = (match.group(1) + match.group(2)).decode()
         last = (match.group(3) + match.group(4)).decode() if match.group(3) else first
@@ -576,20 +713,23 @@ def _xlsx_hygiene(archive: zipfile.ZipFile, sheet_name: str) -> list[_CellFindin
         for match in _HIDDEN_ROW.finditer(xml):
             attrs = dict(_ATTR.findall(match.group(0)))
             if b"r" in attrs:
-                row = int(attrs[b"r"])
+                row_number = int(attrs[b"r"])
                 found.append(
                     _CellFinding(
                         "hidden-row",
-                        row,
+                        row_number,
                         None,
-                        f"Row {row} is hidden in Excel "
+                        f"Row {row_number} is hidden in Excel "
                         "but is imported. Unhide it to check it, or delete it.",
                     )
                 )
         for match in _HIDDEN_COL.finditer(xml):
             attrs = dict(_ATTR.findall(match.group(0)))
             if attrs.get(b"hidden") in {b"1", b"true"}:
-                for index in range(int(attrs.get(b"min", 1)) - 1, int(attrs.get(b"max", 1))):
+                # A range may name millions of columns; only those the sheet has matter.
+                first_col = int(attrs.get(b"min", 1)) - 1
+                last_col = min(int(attrs.get(b"max", 1)), width)
+                for index in range(first_col, last_col):
                     letter = column_letter(index)
                     found.append(
                         _CellFinding(
@@ -602,13 +742,13 @@ def _xlsx_hygiene(archive: zipfile.ZipFile, sheet_name: str) -> list[_CellFindin
                         )
                     )
     for match in _HYPERLINK.finditer(xml):
-        cell = (match.group(1) + match.group(2)).decode()
+        ref = (match.group(1) + match.group(2)).decode()
         found.append(
             _CellFinding(
                 "hyperlink",
                 int(match.group(2)),
                 column_index(match.group(1).decode()),
-                f"Cell {cell} is a hyperlink; Instroom imports its text, not the link target.",
+                f"Cell {ref} is a hyperlink; Instroom imports its text, not the link target.",
             )
         )
     return found

@@ -37,7 +37,17 @@ class Settings:
     base_url: str = "http://localhost:8501"
     max_upload_bytes: int = 200 * 1024 * 1024
     max_rows: int = 1_000_000
+    max_read_bytes: int = 4096 * 1024 * 1024
     activation_days: int = 7
+
+    @property
+    def read_limits(self) -> dict[str, int]:
+        """The limits every way in reads a file with (ReadOptions' limit fields)."""
+        return {
+            "max_rows": self.max_rows,
+            "max_bytes": self.max_upload_bytes,
+            "max_memory_bytes": self.max_read_bytes,
+        }
 
     @property
     def smtp_configured(self) -> bool:
@@ -94,6 +104,7 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
             base_url=(get("INSTROOM_BASE_URL", "http://localhost:8501") or "").rstrip("/"),
             max_upload_bytes=int(get("INSTROOM_MAX_UPLOAD_MB", "200") or 200) * 1024 * 1024,
             max_rows=int(get("INSTROOM_MAX_ROWS", "1000000") or 1_000_000),
+            max_read_bytes=int(get("INSTROOM_MAX_READ_MB", "4096") or 4096) * 1024 * 1024,
             activation_days=int(get("INSTROOM_ACTIVATION_DAYS", "7") or 7),
         )
     except ValueError as exc:

@@ -14,7 +14,7 @@ from core.issues import UnusableFileError
 from core.jobs import FAILED, IMPORT_LOCK_KEY, ImportResult, execute_job, mapping_of
 from core.mail import deliver_pending
 from core.options import ImportOptions
-from core.read import ReadOptions, Table, read_pasted, read_upload
+from core.read import LIMIT_FIELDS, ReadOptions, Table, read_pasted, read_upload
 from core.revert import execute_revert
 from core.settings import Settings
 from db.engine import session_scope
@@ -52,7 +52,7 @@ def enqueue_import(
     job.status = "queued"
     job.source_data = file_bytes
     job.read_options = {
-        k: v for k, v in asdict(read_options).items() if k not in {"max_rows", "max_bytes"}
+        k: v for k, v in asdict(read_options).items() if k not in LIMIT_FIELDS
     }
     job.corrections = {
         str(r): {str(c): v for c, v in cells.items()} for r, cells in (corrections or {}).items()
@@ -92,7 +92,7 @@ def claim_next_job(*, engine: Engine) -> int | None:
 def load_table(job: ImportJob, settings: Settings) -> Table:
     """The job's file read again as it was previewed, with the corrections made in the wizard."""
     options = ReadOptions(
-        **job.read_options, max_rows=settings.max_rows, max_bytes=settings.max_upload_bytes
+        **job.read_options, **settings.read_limits
     )
     data = job.source_data or b""
     if job.file_name == PASTED:

@@ -59,6 +59,31 @@ def million_empty_formatted_rows(path: Path) -> None:
             target.writestr(item, data)
 
 
+def patched_workbook(path: Path, sheet_end: str = "", shared_string: str | None = None) -> None:
+    """A small real workbook with XML added at the end of its sheet (and a shared string)."""
+    workbook = Workbook()
+    workbook.active.append(["Email", "Voornaam", "Achternaam"])
+    workbook.active.append(["a@example.org", "Ann", "Smit"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(buffer)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", sheet_end.encode() + b"</sheetData>")
+            target.writestr(item, data)
+        if shared_string is not None:
+            target.writestr(
+                "xl/sharedStrings.xml",
+                f'<sst xmlns="x" count="1" uniqueCount="1"><si><t>{shared_string}</t></si></sst>',
+            )
+
+
+def far_cell(column: str) -> str:
+    return f'<row r="1048576"><c r="{column}1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+
+
 UNUSABLE = {
     "zero-bytes.csv": (lambda p: p.write_bytes(b""), "empty-file", "The file is empty"),
     "header-only.csv": (lambda p: p.write_text(HEADER), "empty-file", "no rows of users"),
@@ -73,6 +98,33 @@ UNUSABLE = {
         "not a valid Excel workbook",
     ),
     "bomb.xlsx": (zip_bomb, "too-large", "unpacks to"),
+    # 4.8 KB that asked the reader for 512 GB and aborted the whole server.
+    "far-cell.xlsx": (
+        lambda p: patched_workbook(p, far_cell("XFD")),
+        "too-large",
+        "reaches cell XFD1048576, 16,384 columns wide; Instroom reads at most 702 columns",
+    ),
+    # Within the columns, but 702 x 1,048,576 cells: the child process runs out of memory.
+    "tall-and-wide.xlsx": (
+        lambda p: patched_workbook(p, far_cell("ZZ")),
+        "too-large",
+        "needed more than the limit of 4,096 MB of memory",
+    ),
+    "one-gigantic-string.xlsx": (
+        lambda p: patched_workbook(p, shared_string="a" * 50_000_000),
+        "too-large",
+        "holds about 50,000,00",
+    ),
+    "a-million-semicolons.csv": (
+        lambda p: p.write_text("email" + ";" * 1_000_000 + "\na@example.org\n"),
+        "too-large",
+        "The first row has 1,000,001 values; Instroom reads at most 702 columns",
+    ),
+    "wide-later-row.csv": (
+        lambda p: p.write_text(HEADER + "a@example.org;A;B" + ";" * 5_000 + "\n"),
+        "too-large",
+        "A row of the file has 5,003 values",
+    ),
     "quotes.csv": (
         lambda p: p.write_text(HEADER + 'a@example.org;"Ann;Smit\nb@x.nl;B;C\n'),
         "unreadable-file",
@@ -117,6 +169,28 @@ def test_a_million_empty_formatted_rows_hold_one_user(
     million_empty_formatted_rows(path)
     exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path))
     assert exit_code == 0 and out["counts"]["created"] == 1 and out["counts"]["rows"] == 1
+
+
+def test_hostile_sheet_xml_is_read_in_one_pass(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Ten million hidden columns and 160,000 formula tags in a comment: one finding each."""
+    path = tmp_path / "hygiene.xlsx"
+    comment = "<!--" + "<f>1</f>" * 160_000 + "-->"
+    hidden = '<cols><col min="1" max="10000000" hidden="1"/></cols>'
+    patched_workbook(path, comment)
+    data = path.read_bytes()
+    with zipfile.ZipFile(path, "w") as target, zipfile.ZipFile(io.BytesIO(data)) as source:
+        for item in source.infolist():
+            xml = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                xml = xml.replace(b"<sheetData>", hidden.encode() + b"<sheetData>")
+            target.writestr(item, xml)
+    exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path), "--dry-run")
+    hidden_columns = [i["column"] for i in out["issues"] if i["code"] == "hidden-column"]
+    assert hidden_columns == ["Email", "Voornaam", "Achternaam"]
+    assert [i for i in out["issues"] if i["code"] == "formula"] == []
+    assert exit_code == 0 and out["counts"]["rows"] == 1
 
 
 def test_wrong_and_mixed_encodings(

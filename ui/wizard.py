@@ -70,8 +70,7 @@ class Wizard:
             delimiter=self.delimiter,
             has_header=self.has_header,
             sheet=self.sheet,
-            max_rows=settings.max_rows,
-            max_bytes=settings.max_upload_bytes,
+            **settings.read_limits,
         )
 
     def key(self) -> str:
