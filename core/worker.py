@@ -51,9 +51,7 @@ def enqueue_import(
     """Queue a recorded job with what the worker needs to read the file again."""
     job.status = "queued"
     job.source_data = file_bytes
-    job.read_options = {
-        k: v for k, v in asdict(read_options).items() if k not in LIMIT_FIELDS
-    }
+    job.read_options = {k: v for k, v in asdict(read_options).items() if k not in LIMIT_FIELDS}
     job.corrections = {
         str(r): {str(c): v for c, v in cells.items()} for r, cells in (corrections or {}).items()
     }
@@ -91,9 +89,7 @@ def claim_next_job(*, engine: Engine) -> int | None:
 
 def load_table(job: ImportJob, settings: Settings) -> Table:
     """The job's file read again as it was previewed, with the corrections made in the wizard."""
-    options = ReadOptions(
-        **job.read_options, **settings.read_limits
-    )
+    options = ReadOptions(**job.read_options, **settings.read_limits)
     data = job.source_data or b""
     if job.file_name == PASTED:
         table = read_pasted(data.decode("utf-8"), options)
