@@ -51,6 +51,17 @@ def cmd_create_account(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reset_password(args: argparse.Namespace) -> int:
+    if not args.password_stdin:
+        print("Give the new password on standard input with --password-stdin.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    password = sys.stdin.readline().rstrip("\r\n")
+    with session_scope(_engine()) as session:
+        accounts.reset_password(session=session, username=args.username, password=password)
+    print(f"New password set for {args.username!r}; the account is unlocked and logged out.")
+    return EXIT_OK
+
+
 def cmd_protect(args: argparse.Namespace) -> int:
     with session_scope(_engine()) as session:
         user = catalog.set_user_protected(
@@ -312,6 +323,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from the first line of standard input",
     )
     create.set_defaults(handler=cmd_create_account)
+
+    reset = commands.add_parser(
+        "reset-password",
+        help="give a portal account a new password; unlocks it and ends its sessions",
+    )
+    reset.add_argument("username")
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new password from the first line of standard input",
+    )
+    reset.set_defaults(handler=cmd_reset_password)
 
     protect = commands.add_parser("protect", help="protect a user from every import")
     protect.add_argument("email")

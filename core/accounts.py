@@ -2,13 +2,17 @@
 
 import re
 import secrets
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import bcrypt
+import jwt
 from sqlmodel import Session
 
-from core.settings import Settings, check_cookie_key
 from db import queries
 from db.models import Account, utcnow
 
@@ -19,7 +23,12 @@ MAX_PASSWORD_BYTES = 72
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,50}$")
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
-COOKIE_KEY_SETTING = "cookie_key"
+# One answer for an unknown name, a wrong password and a locked account alike.
+LOGIN_REFUSED = (
+    "The username or password is incorrect, or the account is locked for 15 minutes after "
+    "five wrong passwords. Check both and try again, or ask an administrator to reset the "
+    "password."
+)
 
 
 class AccountError(Exception):
@@ -34,6 +43,7 @@ class SignedInAccount:
     name: str
     email: str
     role: str
+    session_version: int = 0
 
 
 def hash_password(password: str) -> str:
@@ -47,6 +57,12 @@ def verify_password(password: str, password_hash: str) -> bool:
         return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
     except ValueError:
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check against when there is no account to check, at the same cost."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def check_password_strength(password: str) -> None:
@@ -108,6 +124,7 @@ def reset_password(*, session: Session, username: str, password: str) -> None:
     check_password_strength(password)
     account.password_hash = hash_password(password)
     account.failed_logins, account.locked_until = 0, None
+    account.session_version += 1
     session.add(account)
 
 
@@ -118,22 +135,23 @@ def set_account_disabled(*, session: Session, username: str, disabled: bool) -> 
     if disabled and not account.is_disabled and last_admin:
         raise AccountError("This is the last active administrator; add another one first.")
     account.is_disabled = disabled
+    if disabled:
+        account.session_version += 1
     session.add(account)
 
 
-def authenticator_credentials(*, session: Session) -> dict[str, dict[str, dict[str, object]]]:
-    """The credentials dictionary streamlit-authenticator expects, without disabled accounts."""
-    users: dict[str, dict[str, object]] = {}
-    for account in queries.list_accounts(session=session):
-        if account.is_disabled:
-            continue
-        users[account.username] = {
-            "email": account.email,
-            "name": account.name,
-            "password": account.password_hash,
-            "roles": [account.role],
-        }
-    return {"usernames": users}
+def end_sessions(*, session: Session, username: str) -> None:
+    """Log an account out everywhere: every login cookie issued so far stops working."""
+    account = queries.get_account_by_username(session=session, username=username)
+    if account is not None:
+        account.session_version += 1
+        session.add(account)
+
+
+def _signed_in(account: Account) -> SignedInAccount:
+    return SignedInAccount(
+        account.username, account.name, account.email, account.role, account.session_version
+    )
 
 
 def get_signed_in_account(*, session: Session, username: str) -> SignedInAccount | None:
@@ -141,7 +159,34 @@ def get_signed_in_account(*, session: Session, username: str) -> SignedInAccount
     account = queries.get_account_by_username(session=session, username=username)
     if account is None or account.is_disabled:
         return None
-    return SignedInAccount(account.username, account.name, account.email, account.role)
+    return _signed_in(account)
+
+
+def authenticate(*, session: Session, username: str, password: str) -> SignedInAccount | None:
+    """The account when the password is right and the account may log in; else None.
+
+    Every attempt checks one bcrypt hash, so an unknown name, a wrong password and a locked
+    account take the same time; a locked account's password is not checked at all.
+    """
+    account = queries.get_account_by_username(session=session, username=username.strip().lower())
+    usable = (
+        account is not None
+        and not account.is_disabled
+        and (account.locked_until is None or account.locked_until <= utcnow())
+    )
+    matches = verify_password(password, account.password_hash if usable else _dummy_hash())
+    if account is None or not usable:
+        return None
+    if matches:
+        account.last_login_at = utcnow()
+        account.failed_logins, account.locked_until = 0, None
+    else:
+        account.failed_logins += 1
+        if account.failed_logins >= MAX_FAILED_LOGINS:
+            account.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)
+            account.failed_logins = 0
+    session.add(account)
+    return _signed_in(account) if matches else None
 
 
 def locked_until(*, session: Session, username: str) -> datetime | None:
@@ -152,36 +197,40 @@ def locked_until(*, session: Session, username: str) -> datetime | None:
     return account.locked_until
 
 
-def record_login(*, session: Session, username: str) -> None:
-    """Remember a successful login; the count of failures starts again."""
-    account = queries.get_account_by_username(session=session, username=username)
-    if account is not None:
-        account.last_login_at = utcnow()
-        account.failed_logins, account.locked_until = 0, None
-        session.add(account)
+def issue_session_token(account: SignedInAccount, *, key: str, days: float) -> str:
+    """A signed login cookie value that names the account and its session version."""
+    now = int(time.time())
+    claims = {"sub": account.username, "ver": account.session_version, "iat": now}
+    return jwt.encode(claims | {"exp": now + int(days * 86400)}, key, algorithm="HS256")
 
 
-def record_failed_login(*, session: Session, username: str) -> datetime | None:
-    """Count a wrong password; the fifth in a row locks the account for a while."""
-    account = queries.get_account_by_username(session=session, username=username)
-    if account is None:
+def read_session_token(token: str, *, key: str) -> tuple[str, int] | None:
+    """(username, session version) from a login cookie, or None if forged or expired."""
+    try:
+        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp"]})
+    except jwt.PyJWTError:
         return None
-    account.failed_logins += 1
-    if account.failed_logins >= MAX_FAILED_LOGINS:
-        account.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)
-        account.failed_logins = 0
-    session.add(account)
-    return account.locked_until
+    if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("ver"), int):
+        return None
+    return claims["sub"], claims["ver"]
 
 
-def resolve_cookie_key(*, session: Session, settings: Settings) -> str:
-    """The configured cookie secret, or one generated once and kept in the database."""
-    if settings.cookie_key:
-        return settings.cookie_key
-    stored = queries.get_setting(session=session, key=COOKIE_KEY_SETTING)
-    if stored is None:
-        stored = secrets.token_urlsafe(48)
-        queries.set_setting(session=session, key=COOKIE_KEY_SETTING, value=stored)
-        session.flush()
-    check_cookie_key(stored)
-    return stored
+class LoginRateLimit:
+    """At most `per_client` login attempts a minute from one address, `overall` from all."""
+
+    def __init__(self, per_client: int = 10, overall: int = 60, window: float = 60.0) -> None:
+        self.per_client, self.overall, self.window = per_client, overall, window
+        self._attempts: deque[tuple[float, str]] = deque()
+        self._lock = threading.Lock()
+
+    def allow(self, client: str, now: float | None = None) -> bool:
+        """Count an attempt from client; False when a limit is reached (nothing is counted)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            while self._attempts and self._attempts[0][0] <= now - self.window:
+                self._attempts.popleft()
+            mine = sum(1 for _, who in self._attempts if who == client)
+            if len(self._attempts) >= self.overall or mine >= self.per_client:
+                return False
+            self._attempts.append((now, client))
+            return True

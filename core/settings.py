@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,9 @@ SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 # Values copied from an example file are not secrets; refuse them rather than run insecurely.
 PLACEHOLDERS = {"", "change-me", "changeme", "replace-me", "secret", "some_key", "xxx"}
 MIN_COOKIE_KEY_LENGTH = 32
+# A random key of 32 characters from 64 symbols has about 28 different ones; 32 zeros has 1.
+MIN_COOKIE_KEY_SYMBOLS = 16
+MAX_SESSION_DAYS = 14
 
 
 class SettingsError(Exception):
@@ -25,8 +29,9 @@ class Settings:
 
     database_url: str
     cookie_key: str | None = None
+    cookie_key_file: Path | None = None
     cookie_name: str = "instroom_auth"
-    cookie_expiry_days: float = 1.0
+    session_days: float = 7.0
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -85,6 +90,14 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
     cookie_key = get("INSTROOM_COOKIE_KEY")
     if cookie_key is not None:
         check_cookie_key(cookie_key)
+    database_url = get("DATABASE_URL") or default_database_url()
+    key_file = get("INSTROOM_COOKIE_KEY_FILE")
+    session_days = float(get("INSTROOM_SESSION_DAYS", "7") or 7)
+    if not 0 < session_days <= MAX_SESSION_DAYS:
+        raise SettingsError(
+            f"INSTROOM_SESSION_DAYS is {session_days:g}; a login may last from a part of a day "
+            f"up to {MAX_SESSION_DAYS} days."
+        )
     security = (get("INSTROOM_SMTP_SECURITY", "none") or "none").lower()
     if security not in {"ssl", "starttls", "none"}:
         raise SettingsError(
@@ -92,8 +105,10 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
         )
     try:
         return Settings(
-            database_url=get("DATABASE_URL") or default_database_url(),
+            database_url=database_url,
             cookie_key=cookie_key,
+            cookie_key_file=Path(key_file) if key_file else default_key_file(database_url),
+            session_days=session_days,
             smtp_host=get("INSTROOM_SMTP_HOST"),
             smtp_port=int(get("INSTROOM_SMTP_PORT", "25") or 25),
             smtp_user=get("INSTROOM_SMTP_USER"),
@@ -111,11 +126,46 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
         raise SettingsError(f"A numeric setting is not a whole number: {exc}.") from exc
 
 
+def default_key_file(database_url: str) -> Path:
+    """Where a generated cookie key is kept: beside the SQLite file, else under data/."""
+    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+        return Path(database_url.removeprefix("sqlite:///")).parent / "cookie_key"
+    return PROJECT_ROOT / "data" / "cookie_key"
+
+
 def check_cookie_key(key: str) -> None:
-    """Refuse a placeholder or short cookie secret."""
-    if key.strip().lower() in PLACEHOLDERS or len(key) < MIN_COOKIE_KEY_LENGTH:
+    """Refuse a placeholder, short or low-entropy cookie secret."""
+    if (
+        key.strip().lower() in PLACEHOLDERS
+        or len(key) < MIN_COOKIE_KEY_LENGTH
+        or len(set(key)) < MIN_COOKIE_KEY_SYMBOLS
+        or any(c.isspace() for c in key)
+    ):
         raise SettingsError(
-            "INSTROOM_COOKIE_KEY is a placeholder or shorter than 32 characters. "
+            "INSTROOM_COOKIE_KEY is a placeholder, shorter than 32 characters or not random "
+            "enough (too few different characters, or spaces as in the example text). "
             'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))", '
-            "or remove the setting and Instroom generates and stores one itself."
+            "or remove the setting and Instroom generates one in a file only it can read."
         )
+
+
+def resolve_cookie_key(settings: Settings) -> str:
+    """The configured cookie secret, or one generated once into a file readable only by us."""
+    if settings.cookie_key:
+        return settings.cookie_key
+    path = settings.cookie_key_file or default_key_file(settings.database_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        key = path.read_text(encoding="ascii").strip()
+    else:
+        key = secrets.token_urlsafe(48)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(key)
+    try:
+        check_cookie_key(key)
+    except SettingsError as exc:
+        raise SettingsError(f"The cookie key in {path} is unusable; delete it. {exc}") from None
+    return key

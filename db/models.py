@@ -269,6 +269,8 @@ class Account(SQLModel, table=True):
     last_login_at: datetime | None = None
     failed_logins: int = Field(default=0)
     locked_until: datetime | None = None
+    # Raised by logout, a password reset and disabling: every login cookie issued before ends.
+    session_version: int = Field(default=0)
 
 
 class SavedMapping(SQLModel, table=True):

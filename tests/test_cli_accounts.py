@@ -93,3 +93,32 @@ def test_protect_marks_the_user(db_url: str) -> None:
     assert result.returncode == 0, result.stderr
     with Session(get_engine(db_url)) as session:
         assert session.exec(select(User)).one().is_protected is True
+
+
+def test_a_locked_out_administrator_gets_back_in_with_reset_password(db_url: str) -> None:
+    from core import accounts
+    from db.engine import session_scope
+
+    engine = get_engine(db_url)
+    with session_scope(engine) as session:
+        accounts.create_account(
+            session=session,
+            username="beheer",
+            email="b@example.org",
+            role="admin",
+            password="the old password",
+        )
+    with session_scope(engine) as session:
+        for _ in range(5):
+            accounts.authenticate(session=session, username="beheer", password="guess")
+        assert accounts.locked_until(session=session, username="beheer") is not None
+    result = run_cli(
+        db_url, "reset-password", "beheer", "--password-stdin", stdin="a new password 1\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "unlocked and logged out" in result.stdout
+    with session_scope(engine) as session:
+        signed_in = accounts.authenticate(
+            session=session, username="beheer", password="a new password 1"
+        )
+        assert signed_in is not None and signed_in.session_version == 1

@@ -1,14 +1,15 @@
 """The login gate every page calls before it shows anything."""
 
+import json
+
 import streamlit as st
-import streamlit_authenticator as stauth
+import streamlit.components.v1 as components
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from streamlit_authenticator.utilities import LoginError
 
 from core import accounts
 from core.accounts import AccountError, SignedInAccount
-from core.settings import Settings, SettingsError, load_settings
+from core.settings import Settings, SettingsError, load_settings, resolve_cookie_key
 from core.worker import ensure_background_worker
 from db import queries
 from db.engine import get_engine, session_scope
@@ -78,47 +79,113 @@ def _first_run_form(engine: Engine) -> None:
     st.rerun()
 
 
-def _sidebar(authenticator: stauth.Authenticate, account: SignedInAccount) -> None:
+_RATE_LIMIT = accounts.LoginRateLimit()
+_LOGGED_OUT = "_logged_out"
+
+
+def _cookie_key(settings: Settings) -> str:
+    try:
+        return resolve_cookie_key(settings)
+    except (SettingsError, OSError) as exc:
+        st.error(f"Instroom cannot start: {exc}")
+        st.stop()
+        raise AssertionError("unreachable") from exc
+
+
+def _write_cookie(settings: Settings, value: str, max_age: int) -> None:
+    """Set (or with max_age 0, delete) the login cookie in the browser.
+
+    Streamlit cannot send a Set-Cookie header; a same-origin frame writes document.cookie,
+    and the next page load (a reload, a new tab, a link) sends it back in st.context.cookies.
+    """
+    secure = "; Secure" if settings.base_url.startswith("https://") else ""
+    cookie = f"{settings.cookie_name}={value}; Max-Age={max_age}; Path=/; SameSite=Strict{secure}"
+    components.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", height=0)
+
+
+def _sign_in(account: SignedInAccount) -> None:
+    st.session_state.update(
+        authentication_status=True,
+        username=account.username,
+        session_version=account.session_version,
+    )
+    st.session_state.pop(_LOGGED_OUT, None)
+
+
+def _sign_out(engine: Engine, settings: Settings, username: str) -> None:
+    with session_scope(engine) as session:
+        accounts.end_sessions(session=session, username=username)
+    for key in ("authentication_status", "username", "session_version"):
+        st.session_state.pop(key, None)
+    st.session_state[_LOGGED_OUT] = True
+
+
+def _current_account(engine: Engine, settings: Settings, key: str) -> SignedInAccount | None:
+    """The account of this browser session, from its state or its login cookie; checked fresh."""
+    state = st.session_state
+    if state.get("authentication_status"):
+        claim: tuple[str, int] | None = (state.get("username", ""), state.get("session_version"))
+    elif state.get(_LOGGED_OUT):
+        return None
+    else:
+        token = st.context.cookies.get(settings.cookie_name)
+        claim = accounts.read_session_token(token, key=key) if token else None
+    if claim is None:
+        return None
+    with session_scope(engine) as session:
+        account = accounts.get_signed_in_account(session=session, username=claim[0])
+    if account is None or account.session_version != claim[1]:
+        was_signed_in = bool(state.pop("authentication_status", None))
+        state.pop("username", None)
+        if was_signed_in and account is None:
+            st.error("This account has been disabled or removed. Ask an administrator.")
+        return None
+    _sign_in(account)
+    return account
+
+
+def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount | None:
+    """The login form; the signed-in account when this run's submission was right."""
+    if st.session_state.get(_LOGGED_OUT):
+        _write_cookie(settings, "", 0)
+    form_area = st.empty()
+    with form_area.form("login"):
+        st.subheader("Login")
+        username = st.text_input("Username")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Login")
+    if not submitted:
+        return None
+    if not _RATE_LIMIT.allow(st.context.ip_address or "unknown"):
+        st.error("Too many login attempts in the last minute. Wait a minute and try again.")
+        return None
+    with session_scope(engine) as session:
+        account = accounts.authenticate(session=session, username=username, password=password)
+    if account is None:
+        st.error(accounts.LOGIN_REFUSED)
+        return None
+    form_area.empty()
+    _sign_in(account)
+    _write_cookie(
+        settings,
+        accounts.issue_session_token(account, key=key, days=settings.session_days),
+        int(settings.session_days * 86400),
+    )
+    return account
+
+
+def _sidebar(engine: Engine, settings: Settings, account: SignedInAccount) -> None:
     with st.sidebar:
         st.markdown(f"**{md(account.name)}**  \n{ROLE_LABELS[account.role]}")
         for path, label, roles in PAGES:
             if account.role in roles:
                 st.page_link(path, label=label)
-        # Not key="logout": the authenticator keeps its own flag under that name.
-        authenticator.logout("Log out", location="sidebar", key="logout_button")
-
-
-def _login(authenticator: stauth.Authenticate, engine: Engine, credentials: dict) -> None:
-    """The login form, with failed attempts counted per account and locked after five."""
-    try:
-        authenticator.login(location="main", key="login")
-    except LoginError as exc:
-        st.error(str(exc))
-    status = st.session_state.get("authentication_status")
-    if status:
-        username = st.session_state["username"]
-        with session_scope(engine) as session:
-            until = accounts.locked_until(session=session, username=username)
-            if until is None:
-                accounts.record_login(session=session, username=username)
-        if until is None:
-            st.rerun()
-        st.session_state["authentication_status"] = None
-        st.error(
-            f"This account is locked after too many failed logins until {until:%H:%M} UTC."
-            " Try again then, or ask an administrator to reset the password."
+        st.button(
+            "Log out",
+            key="logout_button",
+            on_click=_sign_out,
+            args=(engine, settings, account.username),
         )
-    elif status is False:
-        # The authenticator counts a failure in the credentials entry of the username typed.
-        failed = [
-            name
-            for name, entry in credentials["usernames"].items()
-            if entry.pop("failed_login_attempts", 0)
-        ]
-        with session_scope(engine) as session:
-            for name in failed:
-                accounts.record_failed_login(session=session, username=name)
-        st.error("The username or password is incorrect.")
 
 
 def require_account(*roles: str) -> tuple[SignedInAccount, Settings, Engine]:
@@ -128,28 +195,12 @@ def require_account(*roles: str) -> tuple[SignedInAccount, Settings, Engine]:
         if queries.count_accounts(session=session) == 0:
             _first_run_form(engine)
             st.stop()
-        credentials = accounts.authenticator_credentials(session=session)
-        cookie_key = accounts.resolve_cookie_key(session=session, settings=settings)
-    authenticator = stauth.Authenticate(
-        credentials,
-        settings.cookie_name,
-        cookie_key,
-        settings.cookie_expiry_days,
-        auto_hash=False,
-        login_sleep_time=0,
-    )
-    if not st.session_state.get("authentication_status"):
-        _login(authenticator, engine, credentials)
-        st.stop()
-    with session_scope(engine) as session:
-        account = accounts.get_signed_in_account(
-            session=session, username=st.session_state.get("username") or ""
-        )
+    key = _cookie_key(settings)
+    account = _current_account(engine, settings, key) or _login_form(engine, settings, key)
     if account is None:
-        st.session_state["authentication_status"] = None
-        st.error("This account has been disabled or removed. Ask an administrator.")
         st.stop()
-    _sidebar(authenticator, account)
+        raise AssertionError("unreachable")
+    _sidebar(engine, settings, account)
     if roles and account.role not in roles:
         needed = " or ".join(ROLE_LABELS[r] for r in roles)
         st.error(f"This page is for the {needed} role; you are signed in as {account.role}.")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import SettingsError, default_database_url, load_settings
+from core.settings import SettingsError, default_database_url, load_settings, resolve_cookie_key
 
 
 def test_defaults_use_the_embedded_sqlite_file(tmp_path: Path) -> None:
@@ -23,7 +23,12 @@ def test_environment_wins_over_secrets_file(tmp_path: Path) -> None:
     assert settings.smtp_host == "mail.local"
 
 
-@pytest.mark.parametrize("key", ["change-me", "some_key", "short-but-not-a-placeholder"])
+EXAMPLE_KEY = "paste the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+@pytest.mark.parametrize(
+    "key", ["change-me", "some_key", "short-but-not-a-placeholder", "0" * 32, EXAMPLE_KEY]
+)
 def test_placeholder_or_short_cookie_key_is_refused(tmp_path: Path, key: str) -> None:
     with pytest.raises(SettingsError, match="INSTROOM_COOKIE_KEY"):
         load_settings(env={"INSTROOM_COOKIE_KEY": key}, secrets_file=tmp_path / "none.toml")
@@ -39,3 +44,32 @@ def test_broken_secrets_file_says_which_file(tmp_path: Path) -> None:
 def test_unknown_smtp_security_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="ssl', 'starttls' or 'none'"):
         load_settings(env={"INSTROOM_SMTP_SECURITY": "tls"}, secrets_file=tmp_path / "x.toml")
+
+
+def test_the_example_file_key_is_refused(tmp_path: Path) -> None:
+    example = (Path(__file__).parents[2] / ".streamlit" / "secrets.toml.example").read_text()
+    line = next(x for x in example.splitlines() if "INSTROOM_COOKIE_KEY =" in x)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(line.lstrip("# ") + "\n")
+    with pytest.raises(SettingsError, match="INSTROOM_COOKIE_KEY"):
+        load_settings(env={}, secrets_file=secrets)
+
+
+def test_generated_cookie_key_lives_in_a_private_file_beside_the_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/instroom.db"
+    settings = load_settings(env={"DATABASE_URL": url}, secrets_file=tmp_path / "none.toml")
+    first = resolve_cookie_key(settings)
+    assert first == resolve_cookie_key(settings) and len(first) >= 32
+    key_file = tmp_path / "cookie_key"
+    assert key_file.read_text() == first and key_file.stat().st_mode & 0o777 == 0o600
+    configured = load_settings(
+        env={"DATABASE_URL": url, "INSTROOM_COOKIE_KEY": first[::-1]},
+        secrets_file=tmp_path / "none.toml",
+    )
+    assert resolve_cookie_key(configured) == first[::-1]
+
+
+@pytest.mark.parametrize("days", ["0", "15", "3650"])
+def test_a_login_lasts_at_most_fourteen_days(tmp_path: Path, days: str) -> None:
+    with pytest.raises(SettingsError, match="up to 14 days"):
+        load_settings(env={"INSTROOM_SESSION_DAYS": days}, secrets_file=tmp_path / "x.toml")

@@ -6,7 +6,6 @@ from sqlmodel import Session, select
 from core import accounts, catalog
 from core.accounts import AccountError
 from core.catalog import CatalogError
-from core.settings import Settings
 from db import queries
 from db.models import Account, Group, User, UserGroup
 
@@ -62,18 +61,64 @@ def test_duplicate_username_and_last_admin_are_refused(session: Session) -> None
         accounts.set_account_disabled(session=session, username="beheer", disabled=True)
     add_admin(session, "tweede")
     accounts.set_account_disabled(session=session, username="beheer", disabled=True)
-    credentials = accounts.authenticator_credentials(session=session)
-    assert list(credentials["usernames"]) == ["tweede"]
+    password = "correct horse battery"
+    assert accounts.authenticate(session=session, username="beheer", password=password) is None
     assert accounts.get_signed_in_account(session=session, username="beheer") is None
+    assert accounts.authenticate(session=session, username="tweede", password=password)
 
 
-def test_cookie_key_is_generated_once_and_kept(session: Session) -> None:
-    settings = Settings(database_url="unused")
-    first = accounts.resolve_cookie_key(session=session, settings=settings)
-    second = accounts.resolve_cookie_key(session=session, settings=settings)
-    assert first == second and len(first) >= 32
-    configured = Settings(database_url="unused", cookie_key="k" * 40)
-    assert accounts.resolve_cookie_key(session=session, settings=configured) == "k" * 40
+def test_every_login_answer_checks_exactly_one_hash(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unknown name, wrong password, locked account, right password: one bcrypt check each,
+    so the time taken does not tell them apart; a locked account's own hash is never tried."""
+    admin = add_admin(session)
+    checked: list[str] = []
+    real = accounts.verify_password
+    monkeypatch.setattr(accounts, "verify_password", lambda pw, h: checked.append(h) or real(pw, h))
+    assert accounts.authenticate(session=session, username="niemand", password="x" * 12) is None
+    for _ in range(5):
+        accounts.authenticate(session=session, username="beheer", password="wrong password")
+    assert admin.locked_until is not None
+    right = "correct horse battery"
+    assert accounts.authenticate(session=session, username="beheer", password=right) is None
+    assert len(checked) == 7
+    assert checked[0] == checked[6] != admin.password_hash  # the dummy, for unknown and locked
+    assert checked[1:6] == [admin.password_hash] * 5
+
+
+def test_sessions_end_on_logout_reset_and_disable(session: Session) -> None:
+    add_admin(session)
+    add_admin(session, "tweede")
+    key = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789"
+    versions = []
+    for end in (
+        lambda: accounts.end_sessions(session=session, username="beheer"),
+        lambda: accounts.reset_password(session=session, username="beheer", password="nieuw 12345"),
+        lambda: accounts.set_account_disabled(session=session, username="beheer", disabled=True),
+    ):
+        signed_in = accounts.get_signed_in_account(session=session, username="beheer")
+        token = accounts.issue_session_token(signed_in, key=key, days=1)
+        assert accounts.read_session_token(token, key=key) == ("beheer", signed_in.session_version)
+        end()
+        now = accounts.get_signed_in_account(session=session, username="beheer")
+        versions.append(now.session_version if now else None)
+        assert now is None or now.session_version != signed_in.session_version
+    assert versions == [1, 2, None]
+    assert accounts.read_session_token(token, key="another " + key) is None
+    expired = accounts.issue_session_token(signed_in, key=key, days=-1)
+    assert accounts.read_session_token(expired, key=key) is None
+
+
+def test_login_attempts_are_limited_per_client_and_overall() -> None:
+    limit = accounts.LoginRateLimit(per_client=3, overall=5, window=60)
+    assert [limit.allow("a", now=t) for t in range(4)] == [True, True, True, False]
+    assert [limit.allow("b", now=10), limit.allow("c", now=11), limit.allow("d", now=12)] == [
+        True,
+        True,
+        False,
+    ]
+    assert limit.allow("a", now=61) and limit.allow("d", now=62)
 
 
 def test_groups_add_rename_and_delete_with_confirmation(session: Session) -> None:
@@ -148,11 +193,9 @@ def test_languages_and_protection(session: Session) -> None:
 
 def test_five_failed_logins_lock_and_a_password_reset_unlocks(session: Session) -> None:
     add_admin(session)
-    for attempt in range(1, 5):
-        assert accounts.record_failed_login(session=session, username="BEHEER") is None, attempt
-    until = accounts.record_failed_login(session=session, username="beheer")
-    assert until is not None
-    assert accounts.locked_until(session=session, username="beheer") == until
+    for attempt in range(1, 6):
+        assert accounts.authenticate(session=session, username="BEHEER", password="nee") is None
+        assert (accounts.locked_until(session=session, username="beheer") is None) == (attempt < 5)
     accounts.reset_password(session=session, username="beheer", password="another password 2")
     assert accounts.locked_until(session=session, username="beheer") is None
-    assert accounts.record_failed_login(session=session, username="nobody") is None
+    assert accounts.authenticate(session=session, username="beheer", password="another password 2")

@@ -109,7 +109,8 @@ def browser_page(portal: Portal) -> Iterator:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        # A context of its own, so a test can open a second tab that shares the cookies.
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.set_default_timeout(30_000)
         yield page
         browser.close()

@@ -54,13 +54,12 @@ def new_app(page: str | None = None) -> AppTest:
 
 
 def signed_in(username: str, role: str, page: str | None = None) -> AppTest:
-    """An AppTest whose session is already signed in, as the authenticator leaves it."""
+    """An AppTest whose session is already signed in, as a login leaves it."""
     at = new_app(page)
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
     at.session_state["name"] = username
-    at.session_state["roles"] = [role]
-    at.session_state["logout"] = None
+    at.session_state["session_version"] = 0
     return at.run()
 
 
