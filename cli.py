@@ -4,7 +4,6 @@ import argparse
 import json
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,9 +20,10 @@ from core.mail import deliver_pending
 from core.options import ImportOptions, OptionsError
 from core.read import ReadOptions, read_upload
 from core.revert import run_revert
-from core.settings import SettingsError, load_settings
+from core.settings import Settings, SettingsError, load_settings
 from core.validate import load_catalog
-from core.worker import claim_next_job, mark_interrupted, run_job, work
+from core.worker import claim_next_job, mark_interrupted, run_job, start_threads, work
+from db import queries
 from db.engine import get_engine, session_scope
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
@@ -142,18 +142,36 @@ def cmd_import(args: argparse.Namespace) -> int:
         created_by="cli",
         dry_run=args.dry_run,
     )
-    if result.applied:
-        deliver_pending(engine=engine, settings=settings, job_id=result.job_id)
+    emails = _send_import_mail(engine, settings, result)
     if args.rejected_out and result.plan.error_rows:
         frame = export.rejected_rows(table, result.plan, mapping)
         out = Path(args.rejected_out)
         writer = export.to_xlsx_bytes if out.suffix.lower() == ".xlsx" else export.to_csv_bytes
         out.write_bytes(writer(frame))
     if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False))
+        print(json.dumps(result.as_json() | {"emails": emails}, ensure_ascii=False))
     else:
         _print_summary(result, path.name)
+        if emails["failed"] or emails["queued"]:
+            print(
+                f"Mail: {emails['sent']} sent, {emails['failed']} failed, {emails['queued']} "
+                "still queued (a running worker sends those; see the history).",
+                file=sys.stderr,
+            )
     return EXIT_OK if result.status == SUCCEEDED else EXIT_REJECTED
+
+
+def _send_import_mail(engine: Engine, settings: Settings, result: ImportResult) -> dict[str, int]:
+    """Send an import's mail within INSTROOM_MAIL_BUDGET; the counts of what really happened."""
+    emails = result.as_json()["emails"] | dict.fromkeys(("sent", "failed", "skipped", "queued"), 0)
+    if result.applied and result.job_id is not None:
+        deliver_pending(
+            engine=engine, settings=settings, job_id=result.job_id, budget=settings.mail_budget
+        )
+        with Session(engine) as session:
+            by_status = queries.count_emails_by_status(session=session, job_id=result.job_id)
+        emails |= {k: by_status.get(k, 0) for k in ("sent", "failed", "skipped", "queued")}
+    return emails
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -166,8 +184,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         while (job_id := claim_next_job(engine=engine)) is not None:
             run_job(engine=engine, job_id=job_id, settings=settings)
             print(f"Ran job {job_id}.")
+        report = deliver_pending(engine=engine, settings=settings, budget=settings.mail_budget)
+        print(f"Mail: {report.sent} sent, {report.failed} failed, {report.queued} still queued.")
         return EXIT_OK
-    stop = threading.Event()
+    stop = start_threads(engine=engine, settings=settings, imports=False)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print("Worker running; stop with Ctrl+C.", flush=True)
     try:

@@ -18,7 +18,7 @@ from core.fields import BUILTIN_FIELDS
 from core.issues import ERROR, Issue, UnusableFileError
 from core.mail import queue_import_emails
 from core.mapping import check_mapping, normalise, suggest_mapping
-from core.options import ImportOptions
+from core.options import ImportOptions, OptionsError
 from core.plan import CHUNK_ROWS, Plan, plan_chunks
 from core.read import Table
 from core.validate import Catalog, load_catalog, validate_rows
@@ -108,6 +108,19 @@ def resolve_mapping(
         for index in matches:
             mapping[index] = field or None
     return mapping
+
+
+def check_options(*, catalog: Catalog, options: ImportOptions) -> None:
+    """Raise OptionsError when the role or language for new users is not in the catalogue."""
+    for what, value, known in (
+        ("role", options.role, catalog.roles),
+        ("language", options.language, catalog.languages),
+    ):
+        if value and value.casefold() not in known:
+            raise OptionsError(
+                f"There is no {what} {value!r}; choose one of: {', '.join(known.values())} "
+                f"(Settings lists them, and adds new ones)."
+            )
 
 
 def check_import_mapping(*, catalog: Catalog, table: Table, mapping: dict[int, str | None]) -> None:
@@ -352,6 +365,8 @@ def run_import(
 ) -> ImportResult:
     """Plan and (unless dry_run) apply an import now, in this process, recorded as a job."""
     with Session(engine) as session:
+        catalog = load_catalog(session=session)
+        check_options(catalog=catalog, options=options)
         if dry_run:
             *_, plan = preview_import(
                 session=session,
@@ -362,7 +377,7 @@ def run_import(
                 keep_rows=False,
             )
             return ImportResult(None, _status(plan, options)[0], True, plan, False)
-        check_import_mapping(catalog=load_catalog(session=session), table=table, mapping=mapping)
+        check_import_mapping(catalog=catalog, table=table, mapping=mapping)
     with session_scope(engine) as session:
         job_id = create_job(
             session=session,

@@ -6,7 +6,7 @@ import secrets
 import smtplib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import yagmail
@@ -70,11 +70,12 @@ class MailError(Exception):
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """How many messages one delivery round sent, failed or skipped."""
+    """How many messages one delivery round sent, failed, skipped or left queued."""
 
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    queued: int = 0
 
 
 def token_hash(token: str) -> str:
@@ -190,7 +191,11 @@ def smtp_client(settings: Settings) -> yagmail.SMTP:
     )
 
 
-def _send(settings: Settings, recipient: str, subject: str, body: str) -> None:
+def _send(
+    settings: Settings, recipient: str, subject: str, body: str, timeout: float | None = None
+) -> None:
+    if timeout is not None:
+        settings = replace(settings, smtp_timeout=max(0.1, min(settings.smtp_timeout, timeout)))
     try:
         client = smtp_client(settings)
         try:
@@ -206,6 +211,8 @@ def _send(settings: Settings, recipient: str, subject: str, body: str) -> None:
         ) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"The mail server cannot be reached: {exc}", transient=True) from exc
+    except ValueError as exc:  # a header smtplib refuses, such as a line break in an address
+        raise MailError(f"The message cannot be sent: {exc}", transient=False) from exc
     if refused is False:
         raise MailError("The mail server kept dropping the connection.", transient=True)
     if refused:
@@ -219,15 +226,22 @@ def deliver_pending(
     job_id: int | None = None,
     backoff: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
+    budget: float | None = None,
 ) -> DeliveryReport:
-    """Send queued messages, retrying transient failures with backoff; record every outcome."""
+    """Send queued messages, retrying transient failures with backoff; record every outcome.
+
+    budget: seconds this round may take in all; what it cannot reach stays queued.
+    """
+    deadline = None if budget is None else time.monotonic() + budget
     query = select(EmailMessage.id).where(EmailMessage.status == "queued")
     if job_id is not None:
         query = query.where(EmailMessage.job_id == job_id)
     with Session(engine) as session:
         ids = list(session.execute(query.order_by(EmailMessage.id)).scalars())
-    sent = failed = skipped = 0
+    sent = failed = skipped = left = 0
     for message_id in ids:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         # Claim the message first, so two workers never send it twice.
         with session_scope(engine) as session:
             claimed = session.execute(
@@ -237,36 +251,79 @@ def deliver_pending(
             ).rowcount
         if not claimed:
             continue
+        if not settings.smtp_configured:
+            _record(engine, message_id, "skipped", NOT_CONFIGURED)
+            skipped += 1
+            continue
+        outcome = _deliver(engine, message_id, settings, deadline, backoff, sleep)
+        if outcome == "sent":
+            sent += 1
+        elif outcome == "failed":
+            failed += 1
+        else:
+            left += 1
+    return DeliveryReport(sent, failed, skipped, left)
+
+
+def _record(engine: Engine, message_id: int, status: str, error: str | None) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            update(EmailMessage)
+            .where(EmailMessage.id == message_id)
+            .values(
+                status=status,
+                error=error[:1000] if error else None,
+                sent_at=utcnow() if status == "sent" else None,
+            )
+        )
+
+
+def _deliver(
+    engine: Engine,
+    message_id: int,
+    settings: Settings,
+    deadline: float | None,
+    backoff: float,
+    sleep: Callable[[float], None],
+) -> str:
+    """Try one claimed message until it is sent, fails for good, or the budget is spent.
+
+    No transaction is open while the mail server is talked to: on SQLite an open one would
+    keep every other writer (logins, imports) waiting for as long as the server takes.
+    """
+    error, transient, attempts = "", True, 0
+    while transient:
+        left = None if deadline is None else deadline - time.monotonic()
         with session_scope(engine) as session:
             message = session.get(EmailMessage, message_id)
-            if not settings.smtp_configured:
-                message.status, message.error = "skipped", NOT_CONFIGURED
-                session.add(message)
-                skipped += 1
-                continue
-            error = None
-            for attempt in range(1, MAX_ATTEMPTS + 1):
-                message.attempts += 1
-                subject, body = _compose(session, message, settings)
-                try:
-                    _send(settings, message.recipient, subject, body)
-                    error = None
-                    break
-                except MailError as exc:
-                    error = str(exc)
-                    if not exc.transient:
-                        break
-                    if attempt < MAX_ATTEMPTS:
-                        sleep(backoff * 2 ** (attempt - 1))
-            message.subject = subject
-            if error is None:
-                message.status, message.error, message.sent_at = "sent", None, utcnow()
-                sent += 1
-            else:
-                message.status, message.error = "failed", error[:1000]
-                failed += 1
-            session.add(message)
-    return DeliveryReport(sent, failed, skipped)
+            if message is None:
+                return "failed"
+            attempts = message.attempts
+            if attempts >= MAX_ATTEMPTS or (left is not None and left <= 0):
+                break
+            message.attempts = attempts = attempts + 1
+            try:
+                message.subject, body = _compose(session, message, settings)
+            except (LookupError, AttributeError, TypeError) as exc:  # its user or job is gone
+                error, transient = f"The message cannot be composed: {exc!r}", False
+                break
+            recipient, subject = message.recipient, message.subject
+        try:
+            _send(settings, recipient, subject, body, timeout=left)
+        except MailError as exc:
+            error, transient = str(exc), exc.transient
+            pause = backoff * 2 ** (attempts - 1)
+            if transient and attempts < MAX_ATTEMPTS and (left is None or pause < left):
+                sleep(pause)
+            continue
+        _record(engine, message_id, "sent", None)
+        return "sent"
+    if transient and attempts < MAX_ATTEMPTS:
+        # Out of time, not out of tries: the next round tries again.
+        _record(engine, message_id, "queued", error or None)
+        return "queued"
+    _record(engine, message_id, "failed", error)
+    return "failed"
 
 
 def requeue_messages(*, session: Session, message_ids: list[int]) -> int:
@@ -274,6 +331,6 @@ def requeue_messages(*, session: Session, message_ids: list[int]) -> int:
     result = session.execute(
         update(EmailMessage)
         .where(EmailMessage.id.in_(message_ids), EmailMessage.status.in_(("failed", "skipped")))
-        .values(status="queued", error=None)
+        .values(status="queued", error=None, attempts=0)
     )
     return result.rowcount or 0

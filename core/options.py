@@ -4,6 +4,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 MODES = ("create", "update", "upsert")
 MATCH_KEYS = ("email", "username")
 MAX_KEEP_FILE_DAYS = 90
@@ -48,6 +50,14 @@ class ImportOptions:
             raise OptionsError(
                 f"Keep the file for 0 to {MAX_KEEP_FILE_DAYS} days, not {self.keep_file_days}."
             )
+        if self.notify_admin is not None:
+            try:
+                validate_email(self.notify_admin, check_deliverability=False)
+            except EmailNotValidError as exc:
+                raise OptionsError(
+                    f"The address for the completion email, {self.notify_admin!r}, is not a "
+                    f"valid email address: {exc}"
+                ) from None
         if self.max_deactivate is not None and not _LIMIT.match(self.max_deactivate):
             raise OptionsError(
                 f"The deactivation limit is a number or a percentage such as 25 or 10%, "

@@ -37,7 +37,8 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_security: str = "none"
-    smtp_timeout: float = 30.0
+    smtp_timeout: float = 10.0
+    mail_budget: float = 60.0
     mail_from: str = "instroom@localhost"
     base_url: str = "http://localhost:8501"
     max_upload_bytes: int = 200 * 1024 * 1024
@@ -114,7 +115,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
             smtp_user=get("INSTROOM_SMTP_USER"),
             smtp_password=get("INSTROOM_SMTP_PASSWORD"),
             smtp_security=security,
-            smtp_timeout=float(get("INSTROOM_SMTP_TIMEOUT", "30") or 30),
+            smtp_timeout=float(get("INSTROOM_SMTP_TIMEOUT", "10") or 10),
+            mail_budget=float(get("INSTROOM_MAIL_BUDGET", "60") or 60),
             mail_from=get("INSTROOM_MAIL_FROM", "instroom@localhost") or "instroom@localhost",
             base_url=(get("INSTROOM_BASE_URL", "http://localhost:8501") or "").rstrip("/"),
             max_upload_bytes=int(get("INSTROOM_MAX_UPLOAD_MB", "200") or 200) * 1024 * 1024,

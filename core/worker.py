@@ -25,6 +25,8 @@ PASTED = "(pasted text)"
 # A running job whose worker shows no sign of life for this long is taken to be dead.
 STALE_AFTER = timedelta(seconds=60)
 HEARTBEAT_EVERY = 2.0
+# The mail thread gives each round this long, then looks for new messages again.
+MAIL_ROUND_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class _Progress:
 
 
 def run_job(*, engine: Engine, job_id: int, settings: Settings) -> ImportResult | None:
-    """Run a claimed job and send its email; a file that cannot be read fails the job."""
+    """Run a claimed job (its mail is sent by send_mail); an unreadable file fails the job."""
     with Session(engine) as session:
         job = session.get(ImportJob, job_id)
         if job.kind == "revert":
@@ -146,7 +148,6 @@ def run_job(*, engine: Engine, job_id: int, settings: Settings) -> ImportResult 
         )
     finally:
         LIVE.pop(job_id, None)
-    deliver_pending(engine=engine, settings=settings, job_id=job_id)
     return result
 
 
@@ -231,10 +232,13 @@ def work(
     """Run queued jobs one after the other until stop is set."""
     mark_interrupted(engine=engine)
     while not stop.is_set():
-        job_id = claim_next_job(engine=engine)
+        try:
+            job_id = claim_next_job(engine=engine)
+        except OperationalError:  # the database is busy or away for a moment: ask again
+            log.warning("Could not look for queued imports; trying again", exc_info=True)
+            stop.wait(poll_seconds)
+            continue
         if job_id is None:
-            # Messages queued again from the history are sent by whichever worker is idle.
-            deliver_pending(engine=engine, settings=settings)
             discard_expired_files(engine=engine)
             stop.wait(poll_seconds)
             continue
@@ -244,31 +248,58 @@ def work(
             log.exception("Import job %s failed", job_id)
 
 
-_threads: dict[str, tuple[threading.Thread, threading.Event]] = {}
-_threads_lock = threading.Lock()
+def send_mail(
+    *, engine: Engine, settings: Settings, stop: threading.Event, poll_seconds: float = 1.0
+) -> None:
+    """Send queued messages until stop is set; a slow mail server delays only this loop."""
+    while not stop.is_set():
+        try:
+            report = deliver_pending(engine=engine, settings=settings, budget=MAIL_ROUND_SECONDS)
+        except Exception:  # keep sending later; the database may be back by then
+            log.exception("Sending mail failed")
+            report = None
+        if report is None or not (report.sent or report.failed or report.skipped):
+            stop.wait(poll_seconds)
 
 
-def ensure_background_worker(*, engine: Engine, settings: Settings) -> None:
-    """Start this process's worker thread once, so `streamlit run app.py` runs imports too."""
-    with _threads_lock:
-        running = _threads.get(settings.database_url)
-        if running is not None and running[0].is_alive():
-            return
-        stop = threading.Event()
+def start_threads(*, engine: Engine, settings: Settings, imports: bool = True) -> threading.Event:
+    """The mail thread, and unless imports is False the import worker thread; set to stop."""
+    stop = threading.Event()
+    loops = [("instroom-mail", send_mail)] + ([("instroom-worker", work)] if imports else [])
+    threads = []
+    for name, loop in loops:
         thread = threading.Thread(
-            target=work,
-            name="instroom-worker",
+            target=loop,
+            name=name,
             daemon=True,
             kwargs={"engine": engine, "settings": settings, "stop": stop},
         )
         thread.start()
-        _threads[settings.database_url] = (thread, stop)
+        threads.append(thread)
+    _threads[settings.database_url] = (threads, stop)
+    return stop
+
+
+_threads: dict[str, tuple[list[threading.Thread], threading.Event]] = {}
+_threads_lock = threading.Lock()
+
+
+def ensure_background_worker(*, engine: Engine, settings: Settings) -> None:
+    """Start this process's worker and mail threads once, so `streamlit run app.py` runs all."""
+    with _threads_lock:
+        running = _threads.get(settings.database_url)
+        if running is not None and all(t.is_alive() for t in running[0]):
+            return
+        if running is not None:
+            running[1].set()
+        start_threads(engine=engine, settings=settings)
 
 
 def stop_background_worker(database_url: str) -> None:
-    """Stop the worker thread of a database and wait for its current job to end."""
+    """Stop the threads of a database and wait for the current job and message to end."""
     with _threads_lock:
         running = _threads.pop(database_url, None)
     if running is not None:
         running[1].set()
-        running[0].join(timeout=60)
+        for thread in running[0]:
+            thread.join(timeout=60)

@@ -9,6 +9,7 @@ from db.models import (
     WITHOUT_FILE,
     Account,
     AppSetting,
+    EmailMessage,
     Group,
     ImportJob,
     Language,
@@ -94,3 +95,12 @@ def list_recent_jobs(*, session: Session, limit: int = 10) -> Sequence[ImportJob
     return session.exec(
         select(ImportJob).options(WITHOUT_FILE).order_by(ImportJob.id.desc()).limit(limit)
     ).all()
+
+
+def count_emails_by_status(*, session: Session, job_id: int) -> dict[str, int]:
+    rows = session.exec(
+        select(EmailMessage.status, func.count())
+        .where(EmailMessage.job_id == job_id)
+        .group_by(EmailMessage.status)
+    ).all()
+    return {status: count for status, count in rows}

@@ -5,7 +5,6 @@ import streamlit as st
 from core import export
 from core.fields import USER_KINDS, USER_STATUSES
 from core.history import user_history
-from core.mail import deliver_pending
 from core.users import create_single_user, get_user_detail, search_users
 from db import queries
 from db.engine import read_session
@@ -97,7 +96,7 @@ with st.expander("Create a single user"), st.form("single_user", clear_on_submit
         )
         problems = [i.message for i in result.issues]
         if result.counts["created"]:
-            deliver_pending(engine=engine, settings=settings, job_id=result.job_id)
-            st.success(f"Created {values['email'].strip().lower()}.")
+            mail = " The welcome email is sent in the background." if welcome else ""
+            st.success(f"Created {values['email'].strip().lower()}.{mail}")
         for problem in problems:
             st.error(problem)

@@ -2,6 +2,7 @@
 After each: nothing half-written, the job marked truthfully, and the import can run again."""
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -16,7 +17,7 @@ from sqlmodel import Session, select
 
 from core.mail import deliver_pending
 from core.settings import Settings
-from core.worker import claim_next_job, requeue_job, run_job
+from core.worker import claim_next_job, requeue_job, run_job, start_threads
 from db.engine import get_engine, session_scope
 from db.models import EmailMessage, ImportChange, ImportJob, User
 from tests.conftest import ROOT
@@ -54,6 +55,75 @@ def test_a_mail_server_that_never_answers_times_out(engine: Engine, db_url: str)
         message = session.exec(select(EmailMessage)).one()
     assert message.status == "failed" and "timed out" in message.error
     assert message.attempts == 3
+
+
+@contextlib.contextmanager
+def silent_mail_server():
+    """A server that accepts connections and never says a word, as a hung relay does."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(50)
+    try:
+        yield silent.getsockname()[1]
+    finally:
+        silent.close()
+
+
+def wait_for(check, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.1)
+
+
+def test_a_silent_mail_server_never_delays_the_import_queue(engine: Engine, db_url: str) -> None:
+    """While the mail thread waits on a relay that never answers, the next import runs."""
+
+    def mail() -> dict[str, str]:
+        with Session(engine) as session:
+            return {m.recipient: m.status for m in session.exec(select(EmailMessage))}
+
+    with silent_mail_server() as port:
+        settings = Settings(
+            database_url=db_url, smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=20
+        )
+        first = enqueue(engine, "Email;Voornaam;Achternaam\na@example.org;A;A\n", welcome_new=True)
+        stop = start_threads(engine=engine, settings=settings)
+        try:
+            wait_for(lambda: mail().get("a@example.org") == "sending")
+            second = enqueue(
+                engine, "Email;Voornaam;Achternaam\nb@example.org;B;B\n", welcome_new=True
+            )
+            wait_for(lambda: job_of(engine, second).status == "succeeded")
+            # The first message still waits for the server's greeting (20 s per attempt).
+            assert mail() == {"a@example.org": "sending", "b@example.org": "queued"}
+        finally:
+            stop.set()
+    assert job_of(engine, first).status == "succeeded"
+
+
+def test_the_cli_reports_mail_it_could_not_send(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import cli
+
+    path = tmp_path / "twee.csv"
+    path.write_text("Email;Voornaam;Achternaam\na@example.org;A;A\nb@example.org;B;B\n")
+    with silent_mail_server() as port:
+        for name, value in {
+            "DATABASE_URL": db_url,
+            "INSTROOM_SMTP_HOST": "127.0.0.1",
+            "INSTROOM_SMTP_PORT": str(port),
+            "INSTROOM_SMTP_TIMEOUT": "0.3",
+            "INSTROOM_MAIL_BUDGET": "2",
+        }.items():
+            monkeypatch.setenv(name, value)
+        code = cli.main(["import", str(path), "--welcome-new", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["counts"]["created"] == 2
+    emails = out["emails"]
+    assert (emails["welcome"], emails["sent"]) == (2, 0)
+    assert emails["failed"] + emails["queued"] == 2
 
 
 def test_a_full_sqlite_disk_leaves_nothing_and_the_import_runs_again(sqlite_url: str) -> None:
