@@ -22,9 +22,9 @@ from core.read import ReadOptions, read_upload
 from core.revert import run_revert
 from core.settings import Settings, SettingsError, load_settings
 from core.validate import load_catalog
-from core.worker import claim_next_job, mark_interrupted, run_job, start_threads, work
+from core.worker import mark_interrupted, run_next_job, start_threads, work
 from db import queries
-from db.engine import get_engine, session_scope
+from db.engine import BUSY_MESSAGE, get_engine, is_busy, session_scope
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -181,9 +181,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         interrupted = mark_interrupted(engine=engine)
         if interrupted:
             print(f"Marked interrupted: {', '.join(map(str, interrupted))}.")
-        while (job_id := claim_next_job(engine=engine)) is not None:
-            run_job(engine=engine, job_id=job_id, settings=settings)
-            print(f"Ran job {job_id}.")
+        while (job_id := run_next_job(engine, settings)) is not None:
+            print(f"Ran job {job_id}.", flush=True)
         report = deliver_pending(engine=engine, settings=settings, budget=settings.mail_budget)
         print(f"Mail: {report.sent} sent, {report.failed} failed, {report.queued} still queued.")
         return EXIT_OK
@@ -417,6 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except SQLAlchemyError as exc:
+        if is_busy(exc):
+            print(f"error: {BUSY_MESSAGE}", file=sys.stderr)
+            return EXIT_UNUSABLE
         print(
             f"error: the database cannot be used ({type(exc).__name__}: {exc}). "
             "Check DATABASE_URL.",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -23,13 +23,12 @@ from core.plan import CHUNK_ROWS, Plan, plan_chunks
 from core.read import Table
 from core.validate import Catalog, load_catalog, validate_rows
 from db.engine import session_scope
+from db.locks import job_lease, lock_imports
 from db.models import WITHOUT_FILE, ImportJob, utcnow
 
 SUCCEEDED, WITH_ERRORS, FAILED = "succeeded", "completed_with_errors", "failed"
 INTERRUPTED = "interrupted"
 log = logging.getLogger(__name__)
-# Any constant both app and workers agree on; it names the "imports run one at a time" lock.
-IMPORT_LOCK_KEY = 7_362_011
 # The preview plans small chunks, so its first screen comes after a few thousand rows.
 PREVIEW_CHUNK_ROWS = 5_000
 _WRITE_COUNTS = ("created", "updated", "blocked", "unblocked", "renamed", "deactivated")
@@ -180,17 +179,6 @@ def _status(plan: Plan, options: ImportOptions) -> tuple[str, bool]:
     return (WITH_ERRORS if plan.error_rows else SUCCEEDED), True
 
 
-def _lock_imports(session: Session, job_id: int) -> None:
-    """Serialise imports that touch users: one at a time, in the order they started."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
-    else:
-        # SQLite has one writer: writing first takes the database's write lock for the import.
-        session.execute(
-            update(ImportJob).where(ImportJob.id == job_id).values(heartbeat_at=utcnow())
-        )
-
-
 def create_job(
     *,
     session: Session,
@@ -217,6 +205,7 @@ def create_job(
         status=status,
         progress_total=table.row_count,
         source_data=file_bytes if options.keep_file_days and file_bytes else None,
+        heartbeat_at=utcnow(),
     )
     session.add(job)
     session.flush()
@@ -248,7 +237,7 @@ def execute_job(
         session.add(job)
     try:
         with session_scope(engine) as session:
-            _lock_imports(session, job_id)
+            lock_imports(session)
             plan, applied = _plan_and_apply(
                 session, job_id, table, mapping, options, progress, chunk_rows
             )
@@ -378,26 +367,33 @@ def run_import(
             )
             return ImportResult(None, _status(plan, options)[0], True, plan, False)
         check_import_mapping(catalog=catalog, table=table, mapping=mapping)
-    with session_scope(engine) as session:
-        job_id = create_job(
-            session=session,
-            table=table,
-            mapping=mapping,
-            options=options,
-            file_name=file_name,
-            file_bytes=file_bytes,
-            created_by=created_by,
-            status="running",
-        ).id
-    return execute_job(
-        engine=engine,
-        job_id=job_id,
-        table=table,
-        mapping=mapping,
-        options=options,
-        progress=progress,
-        chunk_rows=chunk_rows,
-    )
+    # On SQLite this waits while another process imports, instead of failing half-way.
+    with job_lease(engine) as lease:
+        assert lease is not None
+        with session_scope(engine) as session:
+            job_id = create_job(
+                session=session,
+                table=table,
+                mapping=mapping,
+                options=options,
+                file_name=file_name,
+                file_bytes=file_bytes,
+                created_by=created_by,
+                status="running",
+            ).id
+        lease.hold(job_id)
+        try:
+            return execute_job(
+                engine=engine,
+                job_id=job_id,
+                table=table,
+                mapping=mapping,
+                options=options,
+                progress=progress,
+                chunk_rows=chunk_rows,
+            )
+        finally:
+            lease.release(job_id)
 
 
 def list_jobs(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:

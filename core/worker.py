@@ -6,25 +6,28 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from core.issues import UnusableFileError
-from core.jobs import FAILED, IMPORT_LOCK_KEY, ImportResult, execute_job, mapping_of
+from core.jobs import FAILED, ImportResult, execute_job, mapping_of
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.read import LIMIT_FIELDS, ReadOptions, Table, read_pasted, read_upload
 from core.revert import execute_revert
 from core.settings import Settings
 from db.engine import session_scope
+from db.locks import JobLease, is_postgresql, job_lease, running_elsewhere
 from db.models import ImportJob, utcnow
 
 log = logging.getLogger(__name__)
 PASTED = "(pasted text)"
-# A running job whose worker shows no sign of life for this long is taken to be dead.
-STALE_AFTER = timedelta(seconds=60)
-HEARTBEAT_EVERY = 2.0
+# A job claimed this recently may not hold its lock yet; older ones without a lock are dead.
+CLAIM_GRACE = timedelta(seconds=1)
+PROGRESS_EVERY = 2.0
+# How often an idle worker looks for jobs whose worker died.
+RECOVER_EVERY = 5.0
 # The mail thread gives each round this long, then looks for new messages again.
 MAIL_ROUND_SECONDS = 60.0
 
@@ -72,12 +75,15 @@ def queue_position(*, session: Session, job_id: int) -> int:
     return session.execute(query).scalar_one()
 
 
-def claim_next_job(*, engine: Engine) -> int | None:
-    """Take the oldest queued job; each job is claimed by exactly one worker."""
+def claim_next_job(*, engine: Engine, lease: JobLease | None = None) -> int | None:
+    """Take the oldest queued job; each job is claimed by exactly one worker.
+
+    With a lease, the job is held under it (see mark_interrupted) until lease.release.
+    """
     oldest = (
         select(ImportJob.id).where(ImportJob.status == "queued").order_by(ImportJob.id).limit(1)
     )
-    if engine.dialect.name == "postgresql":
+    if is_postgresql(engine):
         oldest = oldest.with_for_update(skip_locked=True)
     claim = (
         update(ImportJob)
@@ -86,7 +92,10 @@ def claim_next_job(*, engine: Engine) -> int | None:
         .returning(ImportJob.id)
     )
     with session_scope(engine) as session:
-        return session.execute(claim).scalar_one_or_none()
+        job_id = session.execute(claim).scalar_one_or_none()
+    if job_id is not None and lease is not None:
+        lease.hold(job_id)
+    return job_id
 
 
 def load_table(job: ImportJob, settings: Settings) -> Table:
@@ -110,13 +119,11 @@ class _Progress:
     def __call__(self, done: int, total: int) -> None:
         LIVE[self.job_id] = LiveProgress(done, total)
         now = time.monotonic()
-        if self.engine.dialect.name == "postgresql" and now - self.last > HEARTBEAT_EVERY:
+        if is_postgresql(self.engine) and now - self.last > PROGRESS_EVERY:
             self.last = now
             with self.engine.begin() as connection:
                 connection.execute(
-                    update(ImportJob)
-                    .where(ImportJob.id == self.job_id)
-                    .values(progress_done=done, heartbeat_at=utcnow())
+                    update(ImportJob).where(ImportJob.id == self.job_id).values(progress_done=done)
                 )
 
 
@@ -151,47 +158,28 @@ def run_job(*, engine: Engine, job_id: int, settings: Settings) -> ImportResult 
     return result
 
 
-def _imports_idle(engine: Engine) -> bool:
-    """Whether no import transaction is open anywhere right now."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            got = connection.execute(
-                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK_KEY}
-            ).scalar_one()
-            connection.rollback()
-            return bool(got)
-    with engine.connect() as connection:
-        try:
-            connection.exec_driver_sql("PRAGMA busy_timeout=0")
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-            connection.exec_driver_sql("ROLLBACK")
-            return True
-        except OperationalError:  # "database is locked": an import is writing
-            return False
-        finally:
-            connection.exec_driver_sql("PRAGMA busy_timeout=30000")
+def mark_interrupted(*, engine: Engine, grace: timedelta = CLAIM_GRACE) -> list[int]:
+    """Jobs left running by a worker that died are marked interrupted, to be started again.
 
-
-def mark_interrupted(*, engine: Engine, stale_after: timedelta = STALE_AFTER) -> list[int]:
-    """Jobs left running by a worker that died are marked interrupted, to be started again."""
-    if not _imports_idle(engine):
-        return []
-    cutoff = utcnow() - stale_after
-    with session_scope(engine) as session:
-        stale = (
+    A live worker holds a lock for each job it runs (see db.locks); the lock of a worker
+    killed with kill -9 is gone at once, so its job is recognised at the next look.
+    """
+    with Session(engine) as session:
+        running = list(
             session.execute(
                 select(ImportJob.id).where(
                     ImportJob.status == "running",
-                    (ImportJob.heartbeat_at.is_(None)) | (ImportJob.heartbeat_at <= cutoff),
+                    ImportJob.heartbeat_at.is_(None) | (ImportJob.heartbeat_at <= utcnow() - grace),
                 )
-            )
-            .scalars()
-            .all()
+            ).scalars()
         )
-        if stale:
+    alive = running_elsewhere(engine, running)
+    dead = [job_id for job_id in running if job_id not in alive]
+    if dead:
+        with session_scope(engine) as session:
             session.execute(
                 update(ImportJob)
-                .where(ImportJob.id.in_(stale))
+                .where(ImportJob.id.in_(dead), ImportJob.status == "running")
                 .values(
                     status="interrupted",
                     finished_at=utcnow(),
@@ -199,7 +187,7 @@ def mark_interrupted(*, engine: Engine, stale_after: timedelta = STALE_AFTER) ->
                     "was saved. Start it again from the history.",
                 )
             )
-    return list(stale)
+    return dead
 
 
 def requeue_job(*, session: Session, job_id: int) -> None:
@@ -230,22 +218,37 @@ def work(
     *, engine: Engine, settings: Settings, stop: threading.Event, poll_seconds: float = 1.0
 ) -> None:
     """Run queued jobs one after the other until stop is set."""
-    mark_interrupted(engine=engine)
+    recovered = 0.0
     while not stop.is_set():
         try:
-            job_id = claim_next_job(engine=engine)
-        except OperationalError:  # the database is busy or away for a moment: ask again
-            log.warning("Could not look for queued imports; trying again", exc_info=True)
+            if time.monotonic() - recovered > RECOVER_EVERY:
+                mark_interrupted(engine=engine)
+                discard_expired_files(engine=engine)
+                recovered = time.monotonic()
+            ran = run_next_job(engine, settings) is not None
+        except OperationalError as exc:  # the database is busy or away for a moment
+            log.warning("Could not look for queued imports (%s); trying again", exc.orig)
+            ran = False
+        if not ran:
             stop.wait(poll_seconds)
-            continue
+
+
+def run_next_job(engine: Engine, settings: Settings) -> int | None:
+    """Run the oldest queued job under a lease; its id, or None when there was none to run."""
+    # On SQLite the lease is not free while another process imports: its turn comes next.
+    with job_lease(engine, wait=False) as lease:
+        if lease is None:
+            return None
+        job_id = claim_next_job(engine=engine, lease=lease)
         if job_id is None:
-            discard_expired_files(engine=engine)
-            stop.wait(poll_seconds)
-            continue
+            return None
         try:
             run_job(engine=engine, job_id=job_id, settings=settings)
         except Exception:  # the job is marked failed with the reason; keep serving the queue
             log.exception("Import job %s failed", job_id)
+        finally:
+            lease.release(job_id)
+        return job_id
 
 
 def send_mail(

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -71,6 +72,39 @@ def forget_engine(url: str) -> None:
         engine = _engines.pop(url, None)
     if engine is not None:
         engine.dispose()
+
+
+BUSY_MESSAGE = (
+    "The database is busy with an import right now; try again when it has finished "
+    "(the History page shows its progress)."
+)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means another writer holds the lock, not a broken setup."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+
+
+@contextmanager
+def brief_write(engine: Engine, milliseconds: int = 2000) -> Iterator[Session]:
+    """A session for a small write that may be lost: on SQLite it waits only briefly for an
+    import's write lock and is then rolled back (the caller keeps what it computed)."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(milliseconds)}")
+        try:
+            with Session(bind=connection) as session:
+                yield session
+                try:
+                    session.commit()
+                except OperationalError as exc:
+                    if not is_busy(exc):
+                        raise
+                    session.rollback()
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA busy_timeout=30000")
 
 
 def read_session(engine: Engine) -> Session:

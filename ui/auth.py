@@ -12,7 +12,7 @@ from core.accounts import AccountError, SignedInAccount
 from core.settings import Settings, SettingsError, load_settings, resolve_cookie_key
 from core.worker import ensure_background_worker
 from db import queries
-from db.engine import get_engine, session_scope
+from db.engine import brief_write, get_engine, session_scope
 from ui.widgets import md
 
 ROLE_LABELS = {"admin": "administrator", "support": "support"}
@@ -159,7 +159,9 @@ def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount
     if not _RATE_LIMIT.allow(st.context.ip_address or "unknown"):
         st.error("Too many login attempts in the last minute. Wait a minute and try again.")
         return None
-    with session_scope(engine) as session:
+    # While an import holds SQLite's write lock the answer stands and only its record is
+    # lost (the rate limit above still bounds guessing meanwhile).
+    with brief_write(engine) as session:
         account = accounts.authenticate(session=session, username=username, password=password)
     if account is None:
         st.error(accounts.LOGIN_REFUSED)

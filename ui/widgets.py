@@ -5,11 +5,12 @@ from collections.abc import Callable
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from core.accounts import AccountError
 from core.catalog import CatalogError
 from core.issues import UnusableFileError
-from db.engine import session_scope
+from db.engine import BUSY_MESSAGE, is_busy, session_scope
 
 FLASH_KEY = "_flash"
 # Refusals whose message is written for the person at the screen.
@@ -40,6 +41,11 @@ def run_action(
             action(session=session, **kwargs)
     except USER_ERRORS as exc:
         st.error(str(exc))
+        return
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        st.error(BUSY_MESSAGE)
         return
     st.session_state[FLASH_KEY] = success
     st.rerun()

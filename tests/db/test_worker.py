@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func
@@ -152,15 +151,15 @@ def test_two_worker_processes_never_run_the_same_job(postgres_url: str) -> None:
         assert sorted(per_job) == [(j, 200) for j in jobs]
 
 
-def test_a_killed_worker_leaves_nothing_and_the_job_interrupted(
-    sqlite_url: str, tmp_path: Path
-) -> None:
+def test_a_killed_worker_leaves_nothing_and_the_job_interrupted(db_url: str) -> None:
+    """kill -9 the worker and start it again at once: the job is recognised as interrupted
+    straight away (the dead worker's lock is gone), then runs again to completion."""
     from db.engine import get_engine
 
-    engine = get_engine(sqlite_url)
+    engine = get_engine(db_url)
     rows = "".join(f"u{i}@example.org;Voor{i};Achter{i};06{i:08d}\n" for i in range(60_000))
     job_id = enqueue(engine, "Email;Voornaam;Achternaam;Telefoon\n" + rows)
-    worker = worker_process(sqlite_url)
+    worker = worker_process(db_url)
     deadline = time.monotonic() + 60
     while job_of(engine, job_id).status != "running" and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -170,11 +169,30 @@ def test_a_killed_worker_leaves_nothing_and_the_job_interrupted(
     worker.wait(timeout=30)
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(User)).one() == 0
-    assert mark_interrupted(engine=engine, stale_after=timedelta(0)) == [job_id]
+    restarted = worker_process(db_url, "--once")
+    output = restarted.communicate(timeout=120)[0]
+    assert f"Marked interrupted: {job_id}." in output, output
     job = job_of(engine, job_id)
     assert job.status == "interrupted" and "Start it again" in job.error
     with session_scope(engine) as session:
         requeue_job(session=session, job_id=job_id)
     assert claim_next_job(engine=engine) == job_id
-    result = run_job(engine=engine, job_id=job_id, settings=Settings(database_url=sqlite_url))
+    result = run_job(engine=engine, job_id=job_id, settings=Settings(database_url=db_url))
     assert result.counts["created"] == 60_000
+
+
+def test_a_running_import_is_not_taken_for_dead(db_url: str) -> None:
+    """While a live process holds its job, a worker starting elsewhere leaves it running."""
+    from db.engine import get_engine
+    from db.locks import job_lease
+
+    engine = get_engine(db_url)
+    job_id = enqueue(engine, "Email;Voornaam;Achternaam\na@example.org;A;B\n")
+    with job_lease(engine) as lease:
+        assert claim_next_job(engine=engine, lease=lease) == job_id
+        with session_scope(engine) as session:
+            session.get(ImportJob, job_id).heartbeat_at -= timedelta(minutes=5)
+        assert mark_interrupted(engine=engine) == []
+        assert job_of(engine, job_id).status == "running"
+        lease.release(job_id)
+    assert mark_interrupted(engine=engine) == [job_id]

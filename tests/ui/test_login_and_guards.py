@@ -152,3 +152,15 @@ def test_log_out_returns_to_the_login_form(make_account) -> None:
     assert not at.exception
     at.run()
     assert [s.value for s in at.subheader] == ["Login"]
+
+
+def test_login_works_while_an_import_holds_the_sqlite_write_lock(
+    make_account, app_db: Engine
+) -> None:
+    make_account("beheer", "admin")
+    with app_db.connect() as importing:
+        importing.exec_driver_sql("BEGIN IMMEDIATE")  # what an import's transaction holds
+        at = login(new_app().run(), "beheer", PASSWORD)
+        importing.exec_driver_sql("ROLLBACK")
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Instroom"]

@@ -1,0 +1,114 @@
+"""Locks that say an import or revert is running: held by a live process, gone when it dies."""
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import Session
+
+# Any constants both app and workers agree on: the "imports run one at a time" lock, and the
+# namespace of the per-job locks a live PostgreSQL worker holds for the jobs it runs.
+IMPORT_LOCK_KEY = 7_362_011
+JOB_LOCK_NAMESPACE = 7_362_012
+
+
+def is_postgresql(engine: Engine | Connection) -> bool:
+    """Whether the database is PostgreSQL (else SQLite)."""
+    return engine.dialect.name == "postgresql"
+
+
+def lock_imports(session: Session) -> None:
+    """Serialise writes to users (imports and reverts): one transaction at a time, in order.
+
+    Call first in the transaction, so that what it reads is what the previous one committed.
+    """
+    if is_postgresql(session.get_bind()):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
+    else:
+        # SQLite has one writer: taking the write lock now makes the snapshot current.
+        session.execute(text("UPDATE import_jobs SET id = id WHERE 0"))
+
+
+def _lock_file(engine: Engine) -> Path:
+    database = engine.url.database or ""
+    return Path(f"{database}.import-lock")
+
+
+@contextmanager
+def _file_lock(engine: Engine, *, wait: bool) -> Iterator[bool]:
+    """An OS lock beside the SQLite file; the kernel releases it when the process dies."""
+    path = _lock_file(engine)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
+
+
+class JobLease:
+    """Held by the process that runs jobs: on SQLite the import file lock, on PostgreSQL a
+    connection whose session locks name the jobs it runs. Either ends with the process."""
+
+    def __init__(self, engine: Engine, connection: Connection | None) -> None:
+        self.engine, self.connection = engine, connection
+
+    def hold(self, job_id: int) -> None:
+        """Say that this process runs job_id until release(job_id)."""
+        self._call("pg_advisory_lock", job_id)
+
+    def release(self, job_id: int) -> None:
+        """The job has ended here."""
+        self._call("pg_advisory_unlock", job_id)
+
+    def _call(self, function: str, job_id: int) -> None:
+        if self.connection is not None:
+            self.connection.execute(
+                text(f"SELECT {function}(:ns, :id)"), {"ns": JOB_LOCK_NAMESPACE, "id": job_id}
+            )
+            self.connection.commit()
+
+
+@contextmanager
+def job_lease(engine: Engine, *, wait: bool = True) -> Iterator[JobLease | None]:
+    """A lease to run jobs under; None when wait is False and another process runs imports.
+
+    On SQLite a second process waits here (imports queue behind each other instead of
+    failing with "database is locked"); on PostgreSQL jobs run side by side and the import
+    transaction's own lock orders them.
+    """
+    if is_postgresql(engine):
+        with engine.connect() as connection:
+            yield JobLease(engine, connection)
+        return
+    with _file_lock(engine, wait=wait) as held:
+        yield JobLease(engine, None) if held else None
+
+
+def running_elsewhere(engine: Engine, job_ids: list[int]) -> set[int]:
+    """Which of these running jobs a live process still holds; the others' workers died."""
+    if not job_ids:
+        return set()
+    if not is_postgresql(engine):
+        with _file_lock(engine, wait=False) as free:
+            return set() if free else set(job_ids)
+    held = set()
+    with engine.connect() as connection:
+        for job_id in job_ids:
+            params = {"ns": JOB_LOCK_NAMESPACE, "id": job_id}
+            if connection.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"), params).scalar():
+                connection.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), params)
+            else:
+                held.add(job_id)
+        connection.commit()
+    return held
