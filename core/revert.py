@@ -10,6 +10,7 @@ from core.apply import write_issues
 from core.issues import WARNING, Issue, UnusableFileError
 from core.plan import MASK, SIMPLE_FIELDS
 from db.engine import session_scope
+from db.locks import job_lease, lock_imports
 from db.models import Group, ImportChange, ImportJob, Level, User, UserGroup, UserLevel, utcnow
 
 REVERTIBLE = {"succeeded", "completed_with_errors"}
@@ -73,6 +74,14 @@ class RevertPlan:
         """One warning per conflict, saying what differs."""
         return [
             Issue(
+                "revert-protected",
+                f"{r.email} is a protected user now; a revert does not change it.",
+                WARNING,
+                field="email",
+                value=r.email,
+            )
+            if r.conflict == "protected since"
+            else Issue(
                 "revert-conflict",
                 f"{r.email} was changed after the import ({r.conflict});"
                 " it was left as it is. Choose to overwrite it if the import's values "
@@ -144,6 +153,9 @@ def plan_revert(*, session: Session, job_id: int, overwrite: set[str] = frozense
         user = session.get(User, change.user_id) if change.user_id else None
         if user is None:
             continue  # removed since; nothing to take back
+        if user.is_protected:
+            rows.append(RevertRow(user.id, user.email, "skip", conflict="protected since"))
+            continue
         later = user.id in changed_later or bool(user.activated_at and user.activated_at > finished)
         after = {
             k: v for k, v in change.after.items() if k in RESTORABLE or k.startswith("profile.")
@@ -220,23 +232,28 @@ def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> N
             values = _set_profile(user, row.changes)
             values["updated_at"] = utcnow()
             session.execute(update(User).where(User.id == row.user_id).values(values))
+            # A group or level deleted since the import has no memberships left to change.
             for name in row.groups_remove:
-                session.execute(
-                    delete(UserGroup).where(
-                        UserGroup.user_id == row.user_id, UserGroup.group_id == names[Group][name]
+                if name in names[Group]:
+                    session.execute(
+                        delete(UserGroup).where(
+                            UserGroup.user_id == row.user_id,
+                            UserGroup.group_id == names[Group][name],
+                        )
                     )
-                )
             for name in row.groups_restore:
                 if name in names[Group]:
                     session.execute(
                         insert(UserGroup).values(user_id=row.user_id, group_id=names[Group][name])
                     )
             for name in row.levels_remove:
-                session.execute(
-                    delete(UserLevel).where(
-                        UserLevel.user_id == row.user_id, UserLevel.level_id == names[Level][name]
+                if name in names[Level]:
+                    session.execute(
+                        delete(UserLevel).where(
+                            UserLevel.user_id == row.user_id,
+                            UserLevel.level_id == names[Level][name],
+                        )
                     )
-                )
             if row.groups_remove:
                 after["groups_removed"] = row.groups_remove
             if row.groups_restore:
@@ -306,6 +323,8 @@ def execute_revert(*, engine: Engine, revert_job_id: int) -> RevertResult:
     """Run a recorded revert job in one transaction; the original becomes `reverted`."""
     try:
         with session_scope(engine) as session:
+            # After any import still writing: its changes are then seen, as conflicts.
+            lock_imports(session)
             job = session.get(ImportJob, revert_job_id)
             job.status, job.started_at = "running", utcnow()
             plan = plan_revert(
@@ -342,12 +361,18 @@ def run_revert(
         return RevertResult(
             None, "completed_with_errors" if plan.conflicts else "succeeded", True, plan
         )
-    with session_scope(engine) as session:
-        revert_id = create_revert_job(
-            session=session,
-            job_id=job_id,
-            created_by=created_by,
-            overwrite=overwrite,
-            status="running",
-        ).id
-    return execute_revert(engine=engine, revert_job_id=revert_id)
+    with job_lease(engine) as lease:
+        assert lease is not None
+        with session_scope(engine) as session:
+            revert_id = create_revert_job(
+                session=session,
+                job_id=job_id,
+                created_by=created_by,
+                overwrite=overwrite,
+                status="running",
+            ).id
+        lease.hold(revert_id)
+        try:
+            return execute_revert(engine=engine, revert_job_id=revert_id)
+        finally:
+            lease.release(revert_id)

@@ -175,3 +175,81 @@ def test_a_password_set_by_an_import_is_taken_back(engine: Engine) -> None:
     with Session(engine) as session:
         user = session.exec(select(User)).one()
         assert verify_password("het oude wachtwoord", user.password_hash)
+
+
+def test_revert_leaves_users_protected_since_alone(engine: Engine) -> None:
+    from core import catalog
+    from db.engine import session_scope
+
+    seed(engine, {"email": "old@example.org", "first_name": "O", "last_name": "Ud"})
+    result = run(
+        engine,
+        "Email;Voornaam;Achternaam\nold@example.org;Oud;Ud\nnew@example.org;Nieuw;Lid\n",
+    )
+    with session_scope(engine) as session:
+        for email in ("old@example.org", "new@example.org"):
+            catalog.set_user_protected(session=session, email=email, protected=True)
+    before = snapshot(engine)
+    reverted = run_revert(engine=engine, job_id=result.job_id, created_by="test")
+    assert snapshot(engine) == before
+    assert sorted((i.code, i.value) for i in reverted.plan.issues) == [
+        ("revert-protected", "new@example.org"),
+        ("revert-protected", "old@example.org"),
+    ]
+    assert reverted.plan.counts["removed"] == 0
+
+
+def test_revert_after_a_group_it_added_was_deleted(engine: Engine) -> None:
+    from core import catalog
+    from db.engine import session_scope
+    from db.models import Group
+
+    seed(engine, {"email": "a@example.org", "first_name": "A", "last_name": "B"})
+    result = run(engine, "Email;Groep\na@example.org;Projectteam\n", create_groups=True)
+    with session_scope(engine) as session:
+        group = session.exec(select(Group).where(Group.name == "Projectteam")).one()
+        catalog.delete_named(session=session, kind_name="group", entry_id=group.id, force=True)
+    reverted = run_revert(engine=engine, job_id=result.job_id, created_by="test")
+    assert reverted.status == "succeeded" and reverted.plan.counts["updated"] == 1
+
+
+def test_revert_waits_for_a_running_import_and_keeps_its_changes(engine: Engine) -> None:
+    """Import 2 updates every user import 1 created; reverting import 1 meanwhile must wait,
+    then see import 2's changes as later changes (block, not remove), losing none of them."""
+    import threading
+
+    rows = "".join(f"u{i}@example.org;Voor{i};Achter{i}\n" for i in range(300))
+    first = run(engine, "Email;Voornaam;Achternaam\n" + rows)
+    updates = "".join(f"u{i}@example.org;Teamleider\n" for i in range(300))
+    inside, proceed = threading.Event(), threading.Event()
+
+    def hold(done: int, total: int) -> None:
+        inside.set()
+        proceed.wait(30)
+
+    outcome: dict[str, object] = {}
+    importing = threading.Thread(
+        target=lambda: outcome.update(
+            second=run(engine, "Email;Functie\n" + updates, progress=hold)
+        )
+    )
+    reverting = threading.Thread(
+        target=lambda: outcome.update(
+            revert=run_revert(engine=engine, job_id=first.job_id, created_by="test")
+        )
+    )
+    importing.start()
+    assert inside.wait(30)  # import 2 is inside its transaction, holding the import lock
+    reverting.start()
+    reverting.join(1.0)
+    assert reverting.is_alive(), "the revert must wait for the running import"
+    proceed.set()
+    importing.join(60)
+    reverting.join(60)
+    assert outcome["second"].status == "succeeded"
+    counts = outcome["revert"].plan.counts
+    assert (counts["removed"], counts["blocked"]) == (0, 300)
+    after = snapshot(engine)
+    assert len(after) == 300
+    assert {u["profile"].get("job_title") for u in after.values()} == {"Teamleider"}
+    assert {u["status"] for u in after.values()} == {"blocked"}
