@@ -3,6 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -230,4 +231,6 @@ def get_kept_file(*, session: Session, job_id: int) -> tuple[str, bytes] | None:
     job = session.get(ImportJob, job_id)
     if job is None or not job.source_data or job.keep_file_until is None:
         return None
+    if any(c.get("field") == "password" for c in job.mapping.get("columns", [])):
+        return f"{PurePath(job.file_name).stem} (without passwords).csv", job.source_data
     return job.file_name, job.source_data

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from core.apply import Progress, apply_plan, write_issues
 from core.bulk import collector_paused, without_collector
-from core.export import frame_to_json, rejected_rows
+from core.export import frame_to_json, rejected_rows, to_csv_bytes
 from core.fields import BUILTIN_FIELDS
 from core.issues import ERROR, Issue, UnusableFileError
 from core.mail import queue_import_emails
@@ -253,6 +253,7 @@ def execute_job(
                 job.keep_file_until = utcnow() + timedelta(days=options.keep_file_days)
             else:
                 job.source_data = None
+            forget_passwords(job, table, mapping)
             if plan.error_rows:
                 job.rejected = frame_to_json(rejected_rows(table, plan, mapping))
             session.add(job)
@@ -260,6 +261,27 @@ def execute_job(
     except BaseException as exc:
         _record_failure(engine, job_id, exc)
         raise
+
+
+def forget_passwords(job: ImportJob, table: Table, mapping: dict[int, str | None]) -> None:
+    """Once a job has run, no typed or uploaded password stays with it in plain text.
+
+    Password corrections are dropped; a kept file loses its password columns (it is kept as
+    CSV then, since the original bytes cannot be edited safely).
+    """
+    secret = {i for i, f in mapping.items() if f == "password"}
+    if not secret:
+        return
+    job.corrections = {
+        row: kept
+        for row, cells in job.corrections.items()
+        if (kept := {c: v for c, v in cells.items() if int(c) not in secret})
+    }
+    if job.source_data:
+        columns = [i for i in table.data.columns if i not in secret]
+        frame = table.data[columns]
+        frame.columns = [table.column_name(i) for i in columns]
+        job.source_data = to_csv_bytes(frame)
 
 
 def _chunk_progress(

@@ -47,3 +47,27 @@ def test_a_kept_file_is_downloadable_until_its_day(engine: Engine, db_url: str) 
     assert discard_expired_files(engine=engine) == 1
     assert job_of(engine, queued).source_data is None
     assert job_of(engine, direct.job_id).source_data == TEXT.encode()
+
+
+def test_no_password_stays_in_plain_text_with_a_job(engine: Engine, db_url: str) -> None:
+    """A password typed as a correction and a kept file's password column are gone once the
+    job has run; the kept file comes back as CSV without that column."""
+    from sqlalchemy import inspect, text
+
+    typed, in_file = "Getypt-Wachtwoord-1", "Bestand-Wachtwoord-2"
+    content = f"Email;Voornaam;Achternaam;Wachtwoord\na@example.org;Ann;Smit;{in_file}\n"
+    queued = enqueue(engine, content, keep_file_days=3, corrections={2: {3: typed, 1: "Anna"}})
+    claim_next_job(engine=engine)
+    run_job(engine=engine, job_id=queued, settings=Settings(database_url=db_url))
+    with engine.connect() as connection:
+        stored = "\n".join(
+            str(row)
+            for table in inspect(engine).get_table_names()
+            for row in connection.execute(text(f'SELECT * FROM "{table}"'))
+        )
+    assert typed not in stored and in_file not in stored
+    assert job_of(engine, queued).corrections == {"2": {"1": "Anna"}}
+    with Session(engine) as session:
+        name, data = get_kept_file(session=session, job_id=queued)
+    assert name == "u (without passwords).csv"
+    assert data.decode("utf-8-sig") == "Email;Voornaam;Achternaam\r\na@example.org;Anna;Smit\r\n"
