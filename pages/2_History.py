@@ -58,7 +58,7 @@ for job_id in jobs["Import"].head(50):
     with st.expander(title, expanded=str(job.id) == wanted):
         st.caption(
             f"Started by {md(job.created_by or '—')} on {job.created_at:%Y-%m-%d %H:%M} UTC"
-            + (f"; {job.error}" if job.error else "")
+            + (f"; {md(job.error)}" if job.error else "")
         )
         options, mapping = st.columns(2)
         options.json(job.options, expanded=False)
@@ -66,7 +66,7 @@ for job_id in jobs["Import"].head(50):
         if detail.issue_counts:
             st.markdown("**Issues**")
             for code, count in detail.issue_counts.items():
-                with st.expander(f"{code}: {count:,}"):
+                with st.expander(f"{md(code)}: {count:,}"):
                     st.dataframe(detail.issues[detail.issues["Code"] == code], hide_index=True)
             st.download_button(
                 "Issues (CSV)",

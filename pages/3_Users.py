@@ -97,6 +97,6 @@ with st.expander("Create a single user"), st.form("single_user", clear_on_submit
         problems = [i.message for i in result.issues]
         if result.counts["created"]:
             mail = " The welcome email is sent in the background." if welcome else ""
-            st.success(f"Created {values['email'].strip().lower()}.{mail}")
+            st.success(md(f"Created {values['email'].strip().lower()}.") + mail)
         for problem in problems:
-            st.error(problem)
+            st.error(md(problem))

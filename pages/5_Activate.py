@@ -5,6 +5,7 @@ import streamlit as st
 from core.activation import ActivationError, activate, find_user_by_token
 from db.engine import session_scope
 from ui.auth import get_context
+from ui.widgets import md
 
 st.set_page_config(page_title="Activate your account · Instroom")
 # No login: the one-time token in the link is the only key to this page.
@@ -16,7 +17,7 @@ try:
         user = find_user_by_token(session=session, token=token) if token else None
         email = user.email if user else ""
 except ActivationError as exc:
-    st.error(str(exc))
+    st.error(md(str(exc)))
     st.stop()
 if not token:
     st.error("Open this page with the link from your welcome email.")
@@ -35,7 +36,7 @@ if submitted:
         with session_scope(engine) as session:
             activate(session=session, token=token, password=password, repeat=repeat)
     except ActivationError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
     else:
         st.query_params.clear()
         st.success("Your password is set and your account is active. You can close this page.")

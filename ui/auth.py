@@ -34,7 +34,7 @@ def get_context() -> tuple[Settings, Engine]:
         ensure_background_worker(engine=engine, settings=settings)
         return settings, engine
     except SettingsError as exc:
-        st.error(f"Instroom cannot start: {exc}")
+        st.error(md(f"Instroom cannot start: {exc}"))
     except SQLAlchemyError as exc:
         st.error(
             "Instroom cannot reach its database. Check DATABASE_URL and that the database "
@@ -73,7 +73,7 @@ def _first_run_form(engine: Engine) -> None:
                 name=name,
             )
     except AccountError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     st.success("Administrator created. Log in with your new account.")
     st.rerun()
@@ -87,7 +87,7 @@ def _cookie_key(settings: Settings) -> str:
     try:
         return resolve_cookie_key(settings)
     except (SettingsError, OSError) as exc:
-        st.error(f"Instroom cannot start: {exc}")
+        st.error(md(f"Instroom cannot start: {exc}"))
         st.stop()
         raise AssertionError("unreachable") from exc
 

@@ -10,6 +10,7 @@ from core.revert import REVERTIBLE, create_revert_job, plan_revert
 from db import queries
 from db.engine import read_session, session_scope
 from db.models import ImportJob
+from ui.widgets import md
 
 
 def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
@@ -22,7 +23,7 @@ def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
         try:
             plan = plan_revert(session=session, job_id=job.id)
         except UnusableFileError as exc:
-            st.error(exc.message)
+            st.error(md(exc.message))
             return
     counts = plan.counts
     columns = st.columns(4)
@@ -77,7 +78,7 @@ def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
                     session=session, job_id=job.id, created_by=username, overwrite=set(overwrite)
                 ).id
         except UnusableFileError as exc:
-            st.error(exc.message)
+            st.error(md(exc.message))
             return
         st.success(f"The revert is queued as job {revert_id}; it appears in the history.")
 
@@ -90,7 +91,7 @@ def user_history_panel(engine: Engine) -> None:
     with read_session(engine) as session:
         user = queries.get_user_by_email(session=session, email=email)
         if user is None:
-            st.info(f"There is no user {email.strip()!r}.")
+            st.info(md(f"There is no user {email.strip()!r}."))
             return
         history = user_history(session=session, user_id=user.id)
     st.dataframe(history, hide_index=True)

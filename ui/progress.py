@@ -8,6 +8,7 @@ from core import export
 from core.plan import COUNT_KEYS
 from core.worker import LIVE, queue_position
 from db.models import ImportJob
+from ui.widgets import md
 
 FINISHED = {"succeeded", "completed_with_errors", "failed", "interrupted", "reverted"}
 # Every count but "rows", in the order of the CLI contract.
@@ -37,7 +38,7 @@ def _summary(job: ImportJob) -> None:
     label = {"succeeded": st.success, "completed_with_errors": st.warning}.get(job.status, st.error)
     label(
         f"Import {job.id} finished: {job.status.replace('_', ' ')}."
-        + (f" {job.error}" if job.error else "")
+        + (f" {md(job.error)}" if job.error else "")
     )
     counts = job.counts or {}
     columns = st.columns(5)

@@ -107,7 +107,7 @@ def taxonomies_tab(engine: Engine, view: SettingsView) -> None:
     named_list_editor(engine, "taxonomy", view.named["taxonomy"])
     for t_id, t_name, _ in view.named["taxonomy"]:
         with st.expander(f"Terms of {md(t_name)}"):
-            st.write(", ".join(name for _, name in view.terms[t_id]) or "No terms yet.")
+            st.write(md(", ".join(name for _, name in view.terms[t_id])) or "No terms yet.")
             with st.form(f"add_term_{t_id}", clear_on_submit=True):
                 term = st.text_input("New term")
                 if st.form_submit_button("Add term"):

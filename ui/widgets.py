@@ -40,7 +40,7 @@ def run_action(
         with session_scope(engine) as session:
             action(session=session, **kwargs)
     except USER_ERRORS as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     except OperationalError as exc:
         if not is_busy(exc):

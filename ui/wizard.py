@@ -150,7 +150,7 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     try:
         table = current_table(wizard, settings)
     except UnusableFileError as exc:
-        st.error(f"{exc.message} ({exc.code})")
+        st.error(md(f"{exc.message} ({exc.code})"))
         return
     _detected(wizard, table)
     st.dataframe(_with_headers(table, table.data.head(20)), hide_index=False)
@@ -282,9 +282,9 @@ def step_map(wizard: Wizard, settings: Settings, engine: Engine, account: Signed
         )
     check = check_mapping(table.headers, wizard.mapping, known_fields(catalog))
     for issue in check.issues:
-        st.error(issue.message)
+        st.error(md(issue.message))
     if check.ignored_columns:
-        st.caption("Left out: " + ", ".join(check.ignored_columns))
+        st.caption("Left out: " + md(", ".join(check.ignored_columns)))
     with st.form("save_mapping", clear_on_submit=True):
         name = st.text_input(
             "Save this mapping as",
@@ -299,7 +299,7 @@ def step_map(wizard: Wizard, settings: Settings, engine: Engine, account: Signed
                     mapping=wizard.mapping,
                     created_by=account.username,
                 )
-            st.success(f"Saved the mapping {name.strip()!r}.")
+            st.success(md(f"Saved the mapping {name.strip()!r}."))
     _nav(wizard, can_next=check.ok)
 
 
@@ -443,7 +443,7 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         )
         wizard.notify_me = notify_admin
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     _nav(wizard)
 
@@ -516,12 +516,12 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     try:
         plan = current_plan(wizard, settings, engine)
     except UnusableFileError as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         _nav(wizard, can_next=False)
         return
     _count_tiles(plan)
     if plan.refused:
-        st.error(plan.refused)
+        st.error(md(plan.refused))
     present = [o for o in OUTCOME_LABELS if plan.outcomes[o]]
     if present:
         for tab, outcome in zip(
