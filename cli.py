@@ -2,13 +2,13 @@
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from core import accounts, catalog, export
@@ -24,9 +24,13 @@ from core.settings import Settings, SettingsError, load_settings
 from core.validate import load_catalog
 from core.worker import mark_interrupted, run_next_job, start_threads, work
 from db import queries
-from db.engine import BUSY_MESSAGE, get_engine, is_busy, session_scope
+from db.engine import BUSY_MESSAGE, DATABASE_ERRORS, get_engine, is_busy, session_scope
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
+
+
+class OutputError(Exception):
+    """An output path cannot be used; the message says why."""
 
 
 def _engine() -> Engine:
@@ -147,7 +151,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         frame = export.rejected_rows(table, result.plan, mapping)
         out = Path(args.rejected_out)
         writer = export.to_xlsx_bytes if out.suffix.lower() == ".xlsx" else export.to_csv_bytes
-        out.write_bytes(writer(frame))
+        _write_file(out, writer(frame))
     if args.json:
         print(json.dumps(result.as_json() | {"emails": emails}, ensure_ascii=False))
     else:
@@ -232,9 +236,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     with Session(_engine()) as session:
         frame = export.users_frame(session=session)
     writer = export.to_xlsx_bytes if args.format == "xlsx" else export.to_csv_bytes
-    Path(args.out).write_bytes(writer(frame))
+    _write_file(Path(args.out), writer(frame))
     print(f"Exported {len(frame):,} users to {args.out}.")
     return EXIT_OK
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write an output file, never through a symbolic link (it could point anywhere)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if path.is_symlink():
+            raise OutputError(
+                f"{path} is a symbolic link; give the path of a real file to write."
+            ) from exc
+        raise
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
@@ -412,12 +430,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (AccountError, CatalogError, SettingsError, OptionsError) as exc:
+    except (AccountError, CatalogError, SettingsError, OptionsError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except SQLAlchemyError as exc:
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc} ({exc.filename or 'a file'}).", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except DATABASE_ERRORS as exc:
         if is_busy(exc):
             print(f"error: {BUSY_MESSAGE}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        if "full" in str(getattr(exc, "orig", exc)):
+            print(
+                "error: the disk of the database is full; nothing of the import was kept. "
+                "Free some space and run it again.",
+                file=sys.stderr,
+            )
             return EXIT_UNUSABLE
         print(
             f"error: the database cannot be used ({type(exc).__name__}: {exc}). "

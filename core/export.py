@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlmodel import Session
 
 from core.fields import MULTI_VALUE_SEPARATOR
@@ -30,16 +30,19 @@ USER_COLUMNS = [
     "levels",
 ]
 ERROR_COLUMN = "Error"
-_FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def make_inert(value: str) -> str:
-    """Prefix a would-be formula with an apostrophe; the reader drops it again."""
+    """Prefix a would-be formula with an apostrophe; the reader drops it again.
+
+    Tab and carriage return count too: spreadsheet programs skip them before an "=".
+    """
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def list_users(*, session: Session) -> list[dict[str, Any]]:
-    """Every user with groups, levels and profile values, as plain dictionaries."""
+def list_users(*, session: Session, user_ids: Select | None = None) -> list[dict[str, Any]]:
+    """Every user (or those user_ids selects) with groups, levels and profile values."""
     groups: dict[int, list[str]] = {}
     levels: dict[int, list[str]] = {}
     for target, link, model in ((groups, UserGroup, Group), (levels, UserLevel, Level)):
@@ -48,7 +51,10 @@ def list_users(*, session: Session) -> list[dict[str, Any]]:
         for user_id, name in session.execute(query.order_by(model.name)):
             target.setdefault(user_id, []).append(name)
     users = []
-    for user in session.exec(select(User).order_by(User.email)).scalars():
+    query = select(User).order_by(User.email)
+    if user_ids is not None:
+        query = query.where(User.id.in_(user_ids))
+    for user in session.exec(query).scalars():
         users.append(
             {
                 "email": user.email,
@@ -69,11 +75,15 @@ def list_users(*, session: Session) -> list[dict[str, Any]]:
     return users
 
 
-def users_frame(*, session: Session) -> pd.DataFrame:
-    """All users in the import template's form: one column per field key, all text."""
-    profile_keys = [f.key for f in queries.list_profile_fields(session=session) if f.importable]
+def _profile_keys(session: Session) -> list[str]:
+    return [f.key for f in queries.list_profile_fields(session=session) if f.importable]
+
+
+def users_frame(*, session: Session, user_ids: Select | None = None) -> pd.DataFrame:
+    """All users (or those user_ids selects) in the import template's form, all text."""
+    profile_keys = _profile_keys(session)
     rows = []
-    for user in list_users(session=session):
+    for user in list_users(session=session, user_ids=user_ids):
         row = {k: user[k] or "" for k in USER_COLUMNS if k not in {"groups", "levels"}}
         row["groups"] = MULTI_VALUE_SEPARATOR.join(user["groups"])
         row["levels"] = MULTI_VALUE_SEPARATOR.join(user["levels"])
@@ -126,7 +136,7 @@ def frame_from_json(payload: dict[str, Any]) -> pd.DataFrame:
 
 def template_frame(*, session: Session) -> pd.DataFrame:
     """An empty import template with the fields of this portal."""
-    return users_frame(session=session).iloc[0:0]
+    return pd.DataFrame(columns=USER_COLUMNS + _profile_keys(session), dtype=object)
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -1,9 +1,10 @@
 """Finding users, and creating one user through the same rules as an import."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, Select, func, or_, select
 from sqlmodel import Session
 
 from core.jobs import ImportResult, run_import
@@ -30,35 +31,73 @@ def _holders(link: type, model: type) -> Any:
     return select(link.user_id).join(model, model.id == target)
 
 
-def search_users(
-    *,
-    session: Session,
-    text: str = "",
-    group: str | None = None,
-    level: str | None = None,
-    status: str | None = None,
-    kind: str | None = None,
-    limit: int = 1000,
-) -> pd.DataFrame:
-    """Users matching a search on name or email and the filters, as a table."""
-    query = select(User).order_by(User.email).limit(limit)
-    for word in text.split():
-        pattern = f"%{word.lower()}%"
-        query = query.where(
-            or_(
-                *(
-                    func.lower(c).like(pattern)
-                    for c in (User.email, User.first_name, User.last_name, User.username)
+# Each word adds a condition; a search pasted from a document (thousands of words) would
+# exceed SQLite's expression depth. More words than this are refused with the count.
+MAX_SEARCH_WORDS = 20
+PAGE_SIZE = 50
+_USER_COLUMNS = ["Id", "Email", "Name", "Username", "Status", "Kind", "Protected"]
+
+
+class SearchError(ValueError):
+    """The search cannot be run as typed; the message says why."""
+
+
+@dataclass(frozen=True)
+class UserSearch:
+    """A search on name, email or username and the filters of the Users page."""
+
+    text: str = ""
+    group: str | None = None
+    level: str | None = None
+    status: str | None = None
+    kind: str | None = None
+
+    def matching_ids(self) -> Select:
+        """The ids of every matching user, as a query to count, page or export by."""
+        words = self.text.split()
+        if len(words) > MAX_SEARCH_WORDS:
+            raise SearchError(
+                f"The search has {len(words):,} words; Instroom searches with at most "
+                f"{MAX_SEARCH_WORDS}. Use fewer, more telling words."
+            )
+        query = select(User.id)
+        for word in words:
+            pattern = f"%{word.lower()}%"
+            query = query.where(
+                or_(
+                    *(
+                        func.lower(c).like(pattern)
+                        for c in (User.email, User.first_name, User.last_name, User.username)
+                    )
                 )
             )
-        )
-    if status:
-        query = query.where(User.status == status)
-    if kind:
-        query = query.where(User.kind == kind)
-    for link, model, name in ((UserGroup, Group, group), (UserLevel, Level, level)):
-        if name:
-            query = query.where(User.id.in_(_holders(link, model).where(model.name == name)))
+        if self.status:
+            query = query.where(User.status == self.status)
+        if self.kind:
+            query = query.where(User.kind == self.kind)
+        for link, model, name in ((UserGroup, Group, self.group), (UserLevel, Level, self.level)):
+            if name:
+                query = query.where(User.id.in_(_holders(link, model).where(model.name == name)))
+        return query
+
+
+def count_users(*, session: Session, search: UserSearch) -> int:
+    """How many users match, all of them."""
+    ids = search.matching_ids().subquery()
+    return session.execute(select(func.count()).select_from(ids)).scalar_one()
+
+
+def search_users(
+    *, session: Session, search: UserSearch, offset: int = 0, limit: int = PAGE_SIZE
+) -> pd.DataFrame:
+    """One page of the matching users, by email, as a table."""
+    query = (
+        select(User)
+        .where(User.id.in_(search.matching_ids()))
+        .order_by(User.email)
+        .offset(offset)
+        .limit(limit)
+    )
     rows = [
         {
             "Id": u.id,
@@ -71,9 +110,7 @@ def search_users(
         }
         for u in session.execute(query).scalars()
     ]
-    return pd.DataFrame(
-        rows, columns=["Id", "Email", "Name", "Username", "Status", "Kind", "Protected"]
-    )
+    return pd.DataFrame(rows, columns=_USER_COLUMNS)
 
 
 def get_user_detail(*, session: Session, user_id: int) -> dict[str, Any] | None:

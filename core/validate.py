@@ -26,6 +26,8 @@ _COMMON_EMAIL = re.compile(r"^[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2
 # A value written inert by an export ('=1+1) reads back as the original (=1+1).
 _INERT_PREFIX = re.compile(r"^'(?=[=+\-@])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Direction overrides and isolates make a value display otherwise than it is stored.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _MASKED_PASSWORD = re.compile(r"^\*+$")
 MIN_IMPORTED_PASSWORD = 8
 MAX_LENGTHS = {"email": 320, "first_name": 200, "last_name": 200, "name_insert": 50}
@@ -261,6 +263,15 @@ def validate_rows(
                 key,
                 f"The {columns[key]} value contains "
                 "invisible control characters. Remove them and upload again.",
+            )
+        for row in values.index[values.str.contains(_BIDI_CONTROL, regex=True)]:
+            issue(
+                "bidi-control",
+                row,
+                key,
+                f"The {columns[key]} value contains a hidden text-direction character, so it "
+                "shows differently from what is stored. Check it and retype it if in doubt.",
+                severity=WARNING,
             )
     _validate_emails(column("email"), result, issue)
     for key in ("first_name", "name_insert", "last_name"):

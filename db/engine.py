@@ -1,15 +1,17 @@
 """Engine and session from DATABASE_URL, with migrations applied on first use."""
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -74,6 +76,8 @@ def forget_engine(url: str) -> None:
         engine.dispose()
 
 
+# Bulk writes use the drivers directly (executemany, COPY), so their own errors arrive too.
+DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
 BUSY_MESSAGE = (
     "The database is busy with an import right now; try again when it has finished "
     "(the History page shows its progress)."
@@ -93,15 +97,18 @@ def brief_write(engine: Engine, milliseconds: int = 2000) -> Iterator[Session]:
     with engine.connect() as connection:
         if sqlite:
             connection.exec_driver_sql(f"PRAGMA busy_timeout={int(milliseconds)}")
+            connection.commit()  # else the session would only join this transaction
         try:
             with Session(bind=connection) as session:
                 yield session
                 try:
                     session.commit()
+                    connection.commit()
                 except OperationalError as exc:
                     if not is_busy(exc):
                         raise
                     session.rollback()
+                    connection.rollback()
         finally:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA busy_timeout=30000")

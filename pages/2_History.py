@@ -66,7 +66,7 @@ for job_id in jobs["Import"].head(50):
         if detail.issue_counts:
             st.markdown("**Issues**")
             for code, count in detail.issue_counts.items():
-                with st.expander(f"{md(code)}: {count:,}"):
+                with st.expander(f"{code}: {count:,}"):
                     st.dataframe(detail.issues[detail.issues["Code"] == code], hide_index=True)
             st.download_button(
                 "Issues (CSV)",

@@ -2,13 +2,21 @@
 
 import streamlit as st
 
-from core import export
 from core.fields import USER_KINDS, USER_STATUSES
 from core.history import user_history
-from core.users import create_single_user, get_user_detail, search_users
+from core.users import (
+    PAGE_SIZE,
+    SearchError,
+    UserSearch,
+    count_users,
+    create_single_user,
+    get_user_detail,
+    search_users,
+)
 from db import queries
 from db.engine import read_session
 from ui.auth import require_account
+from ui.exports import export_buttons
 from ui.widgets import md, show_flash
 
 st.set_page_config(page_title="Users · Instroom", layout="wide")
@@ -22,25 +30,29 @@ with read_session(engine) as session:
     roles = [r.name for r in queries.list_roles(session=session)]
     languages = [lang.code for lang in queries.list_languages(session=session)]
 search, group, level, status, kind = st.columns([3, 2, 2, 1, 1])
-text = search.text_input("Search name, email or username")
-chosen = {
-    "group": group.selectbox("Group", [None, *groups], format_func=lambda g: g or "any"),
-    "level": level.selectbox("Level", [None, *levels], format_func=lambda g: g or "any"),
-    "status": status.selectbox("Status", [None, *USER_STATUSES], format_func=lambda s: s or "any"),
-    "kind": kind.selectbox("Kind", [None, *USER_KINDS], format_func=lambda k: k or "any"),
-}
-with read_session(engine) as session:
-    found = search_users(session=session, text=text, **chosen)
-    everyone = export.users_frame(session=session)
-st.caption(f"{len(found):,} users" + (" (first 1,000 shown)" if len(found) >= 1000 else ""))
+query = UserSearch(
+    text=search.text_input("Search name, email or username"),
+    group=group.selectbox("Group", [None, *groups], format_func=lambda g: g or "any"),
+    level=level.selectbox("Level", [None, *levels], format_func=lambda g: g or "any"),
+    status=status.selectbox("Status", [None, *USER_STATUSES], format_func=lambda s: s or "any"),
+    kind=kind.selectbox("Kind", [None, *USER_KINDS], format_func=lambda k: k or "any"),
+)
+try:
+    with read_session(engine) as session:
+        total = count_users(session=session, search=query)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = st.number_input(f"Page (of {pages:,})", 1, pages, 1) if pages > 1 else 1
+        found = search_users(session=session, search=query, offset=(page - 1) * PAGE_SIZE)
+except SearchError as exc:
+    st.error(md(str(exc)))
+    st.stop()
+first = (page - 1) * PAGE_SIZE + 1
+st.caption(
+    (f"{total:,} users" if total != 1 else "1 user")
+    + (f"; showing {first:,} to {first + len(found) - 1:,}" if pages > 1 else "")
+)
 st.dataframe(found, hide_index=True)
-
-selection = everyone[everyone["email"].isin(found["Email"])]
-downloads = st.columns(4)
-downloads[0].download_button("Selection (CSV)", export.to_csv_bytes(selection), "users.csv")
-downloads[1].download_button("Selection (XLSX)", export.to_xlsx_bytes(selection), "users.xlsx")
-downloads[2].download_button("Everyone (CSV)", export.to_csv_bytes(everyone), "all-users.csv")
-downloads[3].download_button("Everyone (XLSX)", export.to_xlsx_bytes(everyone), "all-users.xlsx")
+export_buttons(engine, query, total)
 
 if len(found):
     user_id = st.selectbox(

@@ -3,7 +3,6 @@
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -100,7 +99,7 @@ def _write_cookie(settings: Settings, value: str, max_age: int) -> None:
     """
     secure = "; Secure" if settings.base_url.startswith("https://") else ""
     cookie = f"{settings.cookie_name}={value}; Max-Age={max_age}; Path=/; SameSite=Strict{secure}"
-    components.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", height=0)
+    st.iframe(f"<script>document.cookie = {json.dumps(cookie)};</script>", height=1)
 
 
 def _sign_in(account: SignedInAccount) -> None:

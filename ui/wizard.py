@@ -1,6 +1,7 @@
 """The import wizard's state and its six steps; the page only calls render_wizard()."""
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -246,8 +247,14 @@ def _detected(wizard: Wizard, table: Table) -> None:
 
 
 def _with_headers(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
-    shown = frame.copy()
-    shown.columns = [table.column_name(i) for i in range(frame.shape[1])]
+    """The frame with the file's headers; a repeated header gets its number ("Naam (2)")."""
+    shown, seen = frame.copy(), Counter[str]()
+    names = []
+    for i in range(frame.shape[1]):
+        name = table.column_name(i)
+        seen[name] += 1
+        names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    shown.columns = names
     return shown
 
 

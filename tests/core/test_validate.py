@@ -231,3 +231,18 @@ def test_full_name_fills_only_missing_parts() -> None:
 def test_row_numbers_follow_the_spreadsheet_with_blank_rows() -> None:
     result = validate("Email\n\na@example.org\n\n\nbad\n")
     assert codes(result) == [(6, "invalid-email", "Email")]
+
+
+def test_a_text_direction_override_in_a_name_is_warned_and_kept() -> None:
+    result = validate("Email;Voornaam;Achternaam\na@example.org;Ann;\u202eSmit\n")
+    issue = only(result, "bidi-control")
+    assert (issue.row, issue.column, issue.severity) == (2, "Achternaam", "warning")
+    assert result.error_rows == set()
+
+
+@pytest.mark.parametrize("cell", ["\t=1+1", "\r=1+1", "=1+1", "+31", "-2", "@SUM(A1)"])
+def test_cells_a_spreadsheet_would_run_are_made_inert(cell: str) -> None:
+    from core.export import make_inert
+
+    assert make_inert(cell) == "'" + cell
+    assert make_inert("Jan") == "Jan"

@@ -227,3 +227,45 @@ def test_two_administrators_import_overlapping_files_at_once(db_url: str, tmp_pa
         assert sorted(j.counts["created"] for j in jobs) == [2000, 3000]
         changes = session.exec(select(func.count()).select_from(ImportChange)).one()
         assert changes == 6000
+
+
+def test_a_full_disk_ends_the_cli_with_a_message_not_a_traceback(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import cli
+
+    engine = get_engine(sqlite_url)
+    with engine.connect() as connection:
+        pages = connection.execute(text("PRAGMA page_count")).scalar_one()
+
+    def small_disk(dbapi_connection, _record) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count={pages + 40}")
+
+    event.listen(engine, "connect", small_disk)
+    engine.dispose()
+    path = tmp_path / "groot.csv"
+    path.write_text(ROWS)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    try:
+        code = cli.main(["import", str(path)])
+    finally:
+        event.remove(engine, "connect", small_disk)
+        engine.dispose()
+    err = capsys.readouterr().err
+    assert code == 2 and "the disk of the database is full" in err and "Traceback" not in err
+    assert count_users(engine) == 0
+
+
+def test_the_cli_never_writes_through_a_symbolic_link(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import cli
+
+    target = tmp_path / "important.txt"
+    target.write_text("keep me")
+    link = tmp_path / "export.csv"
+    link.symlink_to(target)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    assert cli.main(["export", "--out", str(link)]) == 2
+    assert "is a symbolic link" in capsys.readouterr().err
+    assert target.read_text() == "keep me"

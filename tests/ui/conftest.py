@@ -1,5 +1,6 @@
 """AppTest helpers: the real app scripts on a fresh SQLite file."""
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -78,7 +79,8 @@ def texts(at: AppTest) -> str:
     )
     parts += [h.value for h in at.subheader] + [c.value for c in at.caption]
     parts += [w.value for w in at.warning]
-    return "\n".join(str(p) for p in parts)
+    # Markdown escapes (md) are not what the reader sees: "example\.org" shows "example.org".
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))
 
 
 def button(at: AppTest, label: str):

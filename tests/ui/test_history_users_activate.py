@@ -139,3 +139,31 @@ def test_a_kept_file_can_be_downloaded_by_admins_only(make_account, app_db: Engi
     at.run()
     assert not at.exception
     assert "Download users.csv" in [b.proto.label for b in at.get("download_button")]
+
+
+def test_users_page_counts_pages_and_exports_a_whole_selection(
+    make_account, app_db: Engine
+) -> None:
+    """1,200 members of a group: the true count, pages of 50, an export of all 1,200 that
+    exists only for the run that offers it."""
+    make_account("beheer", "admin")
+    rows = "".join(f"u{i:04d}@example.org;U;{i};Team\n" for i in range(1_200))
+    run(
+        app_db,
+        "Email;Voornaam;Achternaam;Groep\n" + rows + "z@example.org;Z;Z;\n",
+        create_groups=True,
+    )
+    at = signed_in("beheer", "admin", USERS)
+    widget(at.selectbox, "Group").set_value("Team")
+    at.run()
+    assert "1,200 users; showing 1 to 50" in texts(at)
+    widget(at.number_input, "Page (of 24)").set_value(24)
+    at.run()
+    assert at.dataframe[0].value["Email"].tolist()[-1] == "u1199@example.org"
+    assert at.get("download_button") == []
+    widget(at.button, "Prepare the file").click()
+    at.run()
+    (download,) = at.get("download_button")
+    assert download.proto.label == "Download 1,200 users (CSV)"
+    at.run()
+    assert at.get("download_button") == []  # gone with the next run, and its file with it

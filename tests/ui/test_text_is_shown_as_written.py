@@ -84,7 +84,7 @@ def test_no_page_renders_a_link_or_image_from_file_data(make_account, app_db: En
     at.run()
     assert links_in(at) == []
     wizard = signed_in("beheer", "admin", "pages/1_Import.py")
-    paste = [w for w in wizard.text_area if "paste" in w.label][0]
+    paste = next(w for w in wizard.text_area if "paste" in w.label)
     paste.input(f"Email;{PAYLOAD}\na@example.org;x\n").run()
     next(b for b in wizard.button if b.label == "Next").click().run()
     assert "Left out" in "\n".join(rendered(wizard))

@@ -163,3 +163,14 @@ def test_preview_of_a_file_larger_than_one_chunk(make_account, app_db: Engine) -
     assert not any("Checked" in p.proto.text for p in at.get("progress"))
     shown = at.dataframe[0].value
     assert len(shown) == 50 and shown["Email"].iloc[0] == "u0@example.org"
+
+
+def test_a_file_with_a_repeated_header_shows_its_columns(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    at = signed_in("beheer", "admin", IMPORT)
+    widget(at.text_area, "…or paste the rows here (with a header row)").input(
+        "email;Naam;Naam\na@example.org;Ann;Smit\n"
+    )
+    at.run()
+    assert not at.exception
+    assert at.dataframe[0].value.columns.tolist() == ["email", "Naam", "Naam (2)"]

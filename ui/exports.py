@@ -1,0 +1,31 @@
+"""Downloads of users, built on request and offered for one run only."""
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from core import export
+from core.users import UserSearch
+from db.engine import read_session
+
+
+def export_buttons(engine: Engine, search: UserSearch, total: int) -> None:
+    """Export the whole selection or everyone, built only when asked for.
+
+    The file exists on the server only for the run that offers it: downloading (or any other
+    click) reruns the page without it, and Streamlit drops the file.
+    """
+    choices = {f"The selection ({total:,} users)": search, "Everyone": UserSearch()}
+    which, fmt, prepare = st.columns([3, 1, 1], vertical_alignment="bottom")
+    chosen = which.selectbox("Export", list(choices))
+    kind = fmt.selectbox("Format", ["CSV", "XLSX"])
+    if not prepare.button("Prepare the file"):
+        return
+    with read_session(engine) as session:
+        frame = export.users_frame(session=session, user_ids=choices[chosen].matching_ids())
+    data = export.to_csv_bytes(frame) if kind == "CSV" else export.to_xlsx_bytes(frame)
+    st.download_button(
+        f"Download {len(frame):,} users ({kind})",
+        data,
+        f"users.{kind.lower()}",
+        type="primary",
+    )
