@@ -44,6 +44,11 @@ def find_user_by_token(*, session: Session, token: str) -> User:
         )
     if user.status == "blocked":
         raise ActivationError("This account is blocked. Contact your administrator.")
+    if user.is_protected:
+        raise ActivationError(
+            "This account is managed by your administrator and cannot be activated with a "
+            "link. Contact your administrator."
+        )
     return user
 
 

@@ -277,6 +277,9 @@ def set_user_protected(*, session: Session, email: str, protected: bool) -> User
     if user is None:
         raise CatalogError(f"There is no user with the email address {email.strip()!r}.")
     user.is_protected = protected
+    if protected:
+        # A system account is set up by hand; a welcome link sent earlier must not open it.
+        user.activation_token_hash, user.activation_expires_at = None, None
     session.add(user)
     session.flush()
     return user

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from core.accounts import verify_password
 from core.activation import ActivationError, activate
-from core.mail import NOT_CONFIGURED, deliver_pending, requeue_messages
+from core.mail import NOT_CONFIGURED, deliver_pending, requeue_messages, token_hash
 from core.settings import Settings
 from db.models import EmailMessage, User, utcnow
 from tests.conftest import Inbox, free_port
@@ -176,3 +176,27 @@ def test_names_in_emails_are_text_not_html(engine: Engine, db_url: str, inbox: I
     deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
     body = Inbox.text(inbox.messages[0])
     assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_protecting_a_user_revokes_its_welcome_link(
+    engine: Engine, db_url: str, inbox: Inbox
+) -> None:
+    from core import catalog
+
+    result = run(engine, "Email;Voornaam;Achternaam\nsvc@example.org;S;V\n", welcome_new=True)
+    deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port), job_id=result.job_id)
+    token = LINK.search(Inbox.text(inbox.messages[0])).group(1)
+    with Session(engine) as session:
+        catalog.set_user_protected(session=session, email="svc@example.org", protected=True)
+        session.commit()
+        with pytest.raises(ActivationError, match="not valid"):
+            activate(session=session, token=token, password=PASSWORD, repeat=PASSWORD)
+        user = session.exec(select(User)).one()
+        assert (user.status, user.password_hash) == ("invited", None)
+        # Even a link issued after protecting (by a mail queued earlier) does not open it.
+        user.activation_token_hash = token_hash(token)
+        user.activation_expires_at = utcnow() + timedelta(days=1)
+        session.add(user)
+        session.commit()
+        with pytest.raises(ActivationError, match="managed by your administrator"):
+            activate(session=session, token=token, password=PASSWORD, repeat=PASSWORD)
