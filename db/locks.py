@@ -9,10 +9,11 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
-# Any constants both app and workers agree on: the "imports run one at a time" lock, and the
-# namespace of the per-job locks a live PostgreSQL worker holds for the jobs it runs.
-IMPORT_LOCK_KEY = 7_362_011
-JOB_LOCK_NAMESPACE = 7_362_012
+# PostgreSQL advisory locks are per database, not per schema: keys are taken from the
+# schema's name, so installations (or test runs) in other schemas never share a lock.
+# One key says "imports run one at a time"; the second half of a job's key is its id.
+_IMPORT_LOCK = "hashtext(current_schema() || '/imports')"
+_JOB_LOCK = "hashtext(current_schema() || '/jobs'), :id"
 
 
 def is_postgresql(engine: Engine | Connection) -> bool:
@@ -26,7 +27,7 @@ def lock_imports(session: Session) -> None:
     Call first in the transaction, so that what it reads is what the previous one committed.
     """
     if is_postgresql(session.get_bind()):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
+        session.execute(text(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK})"))
     else:
         # SQLite has one writer: taking the write lock now makes the snapshot current.
         session.execute(text("UPDATE import_jobs SET id = id WHERE 0"))
@@ -73,9 +74,7 @@ class JobLease:
 
     def _call(self, function: str, job_id: int) -> None:
         if self.connection is not None:
-            self.connection.execute(
-                text(f"SELECT {function}(:ns, :id)"), {"ns": JOB_LOCK_NAMESPACE, "id": job_id}
-            )
+            self.connection.execute(text(f"SELECT {function}({_JOB_LOCK})"), {"id": job_id})
             self.connection.commit()
 
 
@@ -105,9 +104,11 @@ def running_elsewhere(engine: Engine, job_ids: list[int]) -> set[int]:
     held = set()
     with engine.connect() as connection:
         for job_id in job_ids:
-            params = {"ns": JOB_LOCK_NAMESPACE, "id": job_id}
-            if connection.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"), params).scalar():
-                connection.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), params)
+            params = {"id": job_id}
+            if connection.execute(
+                text(f"SELECT pg_try_advisory_lock({_JOB_LOCK})"), params
+            ).scalar():
+                connection.execute(text(f"SELECT pg_advisory_unlock({_JOB_LOCK})"), params)
             else:
                 held.add(job_id)
         connection.commit()
