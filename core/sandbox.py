@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import resource
 from collections.abc import Callable
@@ -30,6 +31,9 @@ class LimitExceeded(Exception):
 def _child(
     connection: Connection, memory_bytes: int, func: Callable[..., Any], args: tuple[Any, ...]
 ) -> None:
+    # An allocation that fails in native code aborts the child; that is reported as the
+    # memory limit, so its stack dump (pytest and others enable faulthandler) is only noise.
+    faulthandler.disable()
     # The child shares the parent's address space at first; the cap is what it may add.
     limit = _address_space() + memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
