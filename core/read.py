@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePosixPath
 from typing import Any
@@ -125,6 +125,21 @@ def read_pasted(text: str, options: ReadOptions | None = None) -> Table:
             f"{options.max_bytes:,}. Upload the list as a file, or split it.",
         )
     return _guarded(_read_pasted, text, options)
+
+
+def with_corrections(table: Table, corrections: dict[int, dict[int, str]]) -> Table:
+    """The table with the administrator's corrected cells; a corrected cell is the admin's
+    value, so what the file said about that cell (a formula, an error value) no longer holds."""
+    if not corrections:
+        return table
+    data = table.data.copy()
+    corrected = set()
+    for row, cells in corrections.items():
+        for column, value in cells.items():
+            data.at[int(row), int(column)] = value
+            corrected.add((int(row), table.column_name(int(column))))
+    findings = [f for f in table.findings if (f.row, f.column) not in corrected]
+    return replace(table, data=data, findings=findings)
 
 
 def _guarded(reader: Callable[..., Table], *args: Any) -> Table:

@@ -14,7 +14,14 @@ from core.issues import UnusableFileError
 from core.jobs import FAILED, ImportResult, execute_job, mapping_of
 from core.mail import deliver_pending
 from core.options import ImportOptions
-from core.read import LIMIT_FIELDS, ReadOptions, Table, read_pasted, read_upload
+from core.read import (
+    LIMIT_FIELDS,
+    ReadOptions,
+    Table,
+    read_pasted,
+    read_upload,
+    with_corrections,
+)
 from core.revert import execute_revert
 from core.settings import Settings
 from db.engine import session_scope
@@ -106,10 +113,10 @@ def load_table(job: ImportJob, settings: Settings) -> Table:
         table = read_pasted(data.decode("utf-8"), options)
     else:
         table = read_upload(data, job.file_name, options)
-    for row, cells in job.corrections.items():
-        for column, value in cells.items():
-            table.data.at[int(row), int(column)] = value
-    return table
+    corrections = {
+        int(r): {int(c): v for c, v in cells.items()} for r, cells in job.corrections.items()
+    }
+    return with_corrections(table, corrections)
 
 
 class _Progress:

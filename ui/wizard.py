@@ -24,7 +24,14 @@ from core.mail import render
 from core.mapping import check_mapping, find_saved_mapping, mapping_from_saved, save_mapping
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.plan import Plan, RowPlan, describe_changes
-from core.read import DELIMITER_NAMES, ReadOptions, Table, read_pasted, read_upload
+from core.read import (
+    DELIMITER_NAMES,
+    ReadOptions,
+    Table,
+    read_pasted,
+    read_upload,
+    with_corrections,
+)
 from core.settings import Settings
 from core.validate import load_catalog
 from core.worker import PASTED, enqueue_import
@@ -89,6 +96,9 @@ class Wizard:
         return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+_GENERATION = "wizard_generation"
+
+
 def get_wizard() -> Wizard:
     """The wizard of this browser session."""
     return st.session_state.setdefault("wizard", Wizard())
@@ -104,13 +114,7 @@ def _read(data: bytes, name: str, options: ReadOptions) -> Table:
 def current_table(wizard: Wizard, settings: Settings) -> Table:
     """The file as read with the chosen options, with the corrections made in the preview."""
     table = _read(wizard.data, wizard.file_name, wizard.read_options(settings))
-    if not wizard.corrections:
-        return table
-    data = table.data.copy()
-    for row, cells in wizard.corrections.items():
-        for column, value in cells.items():
-            data.at[row, column] = value
-    return replace(table, data=data)
+    return with_corrections(table, wizard.corrections)
 
 
 def _nav(wizard: Wizard, *, next_label: str = "Next", can_next: bool = True) -> None:
@@ -136,11 +140,16 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             "XLSX template", export.to_xlsx_bytes(template), "instroom-template.xlsx"
         )
     with left:
+        # New keys after "Start over", so the uploader and the text box forget their content.
+        generation = st.session_state.get(_GENERATION, 0)
         upload = st.file_uploader(
             "Choose a CSV, TSV, TXT, XLSX or XLS file",
             type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls"],
+            key=f"upload_{generation}",
         )
-        pasted = st.text_area("…or paste the rows here (with a header row)", height=120)
+        pasted = st.text_area(
+            "…or paste the rows here (with a header row)", height=120, key=f"paste_{generation}"
+        )
     if upload is not None and (upload.name, upload.size) != (wizard.file_name, len(wizard.data)):
         _new_source(wizard, upload.name, upload.getvalue())
     elif pasted.strip() and pasted.encode() != wizard.data:
@@ -170,9 +179,10 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
 
 
 def _new_source(wizard: Wizard, name: str, data: bytes) -> None:
-    wizard.file_name, wizard.data = name, data
-    wizard.encoding = wizard.delimiter = wizard.has_header = wizard.sheet = None
-    wizard.mapping, wizard.corrections = None, {}
+    """Another file starts from the defaults: nothing chosen for the last one carries over."""
+    fresh = Wizard(step=wizard.step, file_name=name, data=data)
+    for attr, value in vars(fresh).items():
+        setattr(wizard, attr, value)
 
 
 def _read_choice(
@@ -407,7 +417,7 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         "Send new users a welcome email", o.welcome_new, help="With a link to set their password."
     )
     notify_updated = st.checkbox("Tell updated users what changed", o.notify_updated)
-    notify_admin = st.checkbox("Email me when the import is done", bool(o.notify_admin))
+    notify_admin = st.checkbox("Email me when the import is done", wizard.notify_me)
     strict = st.radio(
         "When rows are rejected",
         [False, True],
@@ -698,10 +708,13 @@ def render_wizard(account: SignedInAccount, settings: Settings, engine: Engine) 
     job_param = st.query_params.get("job")
     if job_param and job_param.isdigit() and wizard.job_id is None:
         wizard.job_id, wizard.step = int(job_param), len(STEPS) - 1
-    st.progress(
+    progress, restart = st.columns([6, 1], vertical_alignment="bottom")
+    progress.progress(
         (wizard.step + 1) / len(STEPS),
         text=f"Step {wizard.step + 1} of {len(STEPS)}: {STEPS[wizard.step]}",
     )
+    if wizard.data and wizard.step < len(STEPS) - 1:
+        restart.button("Start over", on_click=_start_over, help="Forget this file and its choices.")
     if wizard.step == 0:
         step_upload(wizard, settings, engine)
     elif wizard.step == 1:
@@ -714,7 +727,11 @@ def render_wizard(account: SignedInAccount, settings: Settings, engine: Engine) 
         step_confirm(wizard, settings, engine, account)
     else:
         job_progress(engine, wizard.job_id)
-        if st.button("Start another import"):
-            st.query_params.clear()
-            st.session_state["wizard"] = Wizard()
-            st.rerun()
+        st.button("Start another import", on_click=_start_over)
+
+
+def _start_over() -> None:
+    st.query_params.clear()
+    st.session_state["wizard"] = Wizard()
+    st.session_state.pop("wizard_plan", None)
+    st.session_state[_GENERATION] = st.session_state.get(_GENERATION, 0) + 1

@@ -196,3 +196,46 @@ def test_a_running_import_is_not_taken_for_dead(db_url: str) -> None:
         assert job_of(engine, job_id).status == "running"
         lease.release(job_id)
     assert mark_interrupted(engine=engine) == [job_id]
+
+
+def test_a_corrected_formula_cell_is_the_administrators_value(engine: Engine, db_url: str) -> None:
+    """The file's formula is reported on its cell; once corrected, the row goes in."""
+    import io
+
+    from openpyxl import Workbook
+
+    from core.read import with_corrections
+
+    workbook = Workbook()
+    workbook.active.append(["Email", "Voornaam", "Achternaam"])
+    workbook.active.append(["a@example.org", '=UPPER("ann")', "Smit"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_upload(buffer.getvalue(), "f.xlsx")
+    assert [(f.code, f.row, f.column) for f in table.findings] == [("formula", 2, "Voornaam")]
+    assert with_corrections(table, {2: {1: "Ann"}}).findings == []
+    data = buffer.getvalue()
+    with session_scope(engine) as session:
+        mapping = resolve_mapping(table, load_catalog(session=session))
+        job = create_job(
+            session=session,
+            table=table,
+            mapping=mapping,
+            options=ImportOptions(),
+            file_name="f.xlsx",
+            file_bytes=data,
+            created_by="beheer",
+            status="queued",
+        )
+        job_id = enqueue_import(
+            session=session,
+            job=job,
+            file_bytes=data,
+            read_options=ReadOptions(),
+            corrections={2: {1: "Ann"}},
+        )
+    claim_next_job(engine=engine)
+    result = run_job(engine=engine, job_id=job_id, settings=Settings(database_url=db_url))
+    assert (result.status, result.counts["created"]) == ("succeeded", 1)
+    with Session(engine) as session:
+        assert session.exec(select(User)).one().first_name == "Ann"

@@ -73,6 +73,9 @@ def portal(tmp_path: Path, inbox: Inbox) -> Iterator[Portal]:
             "127.0.0.1",
             "--browser.gatherUsageStats",
             "false",
+            # The server runs the code as it was when it started, even if files change.
+            "--server.fileWatcherType",
+            "none",
         ],
         cwd=ROOT,
         env=env,

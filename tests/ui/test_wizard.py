@@ -174,3 +174,38 @@ def test_a_file_with_a_repeated_header_shows_its_columns(make_account, app_db: E
     at.run()
     assert not at.exception
     assert at.dataframe[0].value.columns.tolist() == ["email", "Naam", "Naam (2)"]
+
+
+def paste(at: AppTest, text: str) -> AppTest:
+    box = next(w for w in at.text_area if w.label.startswith("…or paste"))
+    box.input(text)
+    return at.run()
+
+
+def test_options_survive_back_and_next_but_not_another_file(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    at = paste(signed_in("beheer", "admin", IMPORT), "Email;Voornaam;Achternaam\na@x.nl;A;B\n")
+    at = click(click(at, "Next"), "Next")
+    widget(at.checkbox, "Email me when the import is done").check()
+    widget(at.checkbox, "This file is the full list").check()
+    at = click(click(at, "Next"), "Back")
+    assert "Step 3 of 6: Options" in at.get("progress")[0].proto.text
+    assert widget(at.checkbox, "Email me when the import is done").value
+    assert widget(at.checkbox, "This file is the full list").value
+    at = click(click(at, "Back"), "Back")
+    at = paste(at, "Email;Voornaam;Achternaam\nb@x.nl;B;C\n")
+    at = click(click(at, "Next"), "Next")
+    assert not widget(at.checkbox, "Email me when the import is done").value
+    assert not widget(at.checkbox, "This file is the full list").value
+
+
+def test_start_over_forgets_the_file_and_its_choices(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin")
+    at = paste(signed_in("beheer", "admin", IMPORT), "Email;Voornaam;Achternaam\na@x.nl;A;B\n")
+    at = click(click(at, "Next"), "Next")
+    widget(at.checkbox, "This file is the full list").check()
+    at = click(at, "Start over")
+    assert "Step 1 of 6: Upload" in at.get("progress")[0].proto.text
+    assert "Upload a file or paste rows to begin." in texts(at)
+    assert next(w for w in at.text_area if w.label.startswith("…or paste")).value == ""
+    assert [b for b in at.button if b.label == "Start over"] == []
