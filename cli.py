@@ -109,6 +109,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         delimiter="\t" if args.delimiter in {"tab", "\\t"} else args.delimiter,
         has_header=False if args.no_header else None,
+        header_row=args.header_row,
         sheet=args.sheet,
         **settings.read_limits,
     )
@@ -271,9 +272,19 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("file")
     read = p.add_argument_group("reading the file")
     read.add_argument("--sheet", help="sheet of a workbook (default: the first visible one)")
-    read.add_argument("--delimiter", help="; , | or tab (default: detected)")
+    read.add_argument(
+        "--delimiter",
+        help="any single character, or 'tab' (default: ; , tab or | as detected)",
+    )
     read.add_argument("--encoding", help="utf-8, utf-16, cp1252, latin-1 (default: detected)")
     read.add_argument("--no-header", action="store_true", help="the first row holds users")
+    read.add_argument(
+        "--header-row",
+        type=int,
+        metavar="N",
+        help="the header is in row N, as Excel numbers rows (default: found by itself, "
+        "passing over a title above it)",
+    )
     read.add_argument(
         "--map",
         action="append",

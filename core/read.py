@@ -1,6 +1,7 @@
 """Read an uploaded file or pasted text into a table of strings, and say what was detected."""
 
 import csv
+import html
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -44,9 +45,15 @@ BINARY_SIGNATURES = {
 }
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
+_HTML_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html|table|head|body)\b", re.IGNORECASE
+)
 EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Characters that belong inside values (addresses, names), never taken for a delimiter.
+_IN_VALUES = set(" @.-_'\"()")
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\r?\n)+")
 SEP_LINE = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
 ENTRA_VERSION_LINE = re.compile(r"^\s*version\s*:\s*v?\d+(\.\d+)*[\s,;\t|]*$", re.IGNORECASE)
 
@@ -58,6 +65,8 @@ class ReadOptions:
     encoding: str | None = None
     delimiter: str | None = None
     has_header: bool | None = None
+    # The spreadsheet row (1 = first) that holds the header; None: found by itself.
+    header_row: int | None = None
     sheet: str | None = None
     skip_rows: int | None = None
     max_rows: int = 1_000_000
@@ -171,7 +180,7 @@ def _read_upload(data: bytes, filename: str, options: ReadOptions) -> Table:
             "The file is empty. Choose a file with a header row and at least one row of users.",
         )
     kind = _detect_kind(data, filename)
-    if kind in {"xlsx", "xls"}:
+    if kind in {"xlsx", "xls", "ods"}:
         return _read_workbook(data, kind, options)
     text, encoding = _decode(data, options.encoding)
     return _read_text(text, options, source="csv", encoding=encoding)
@@ -200,13 +209,30 @@ def _detect_kind(data: bytes, filename: str) -> str:
             ) from exc
         if "xl/workbook.xml" in names:
             return "xlsx"
+        if "content.xml" in names and b"opendocument.spreadsheet" in data[:200]:
+            return "ods"
         raise UnusableFileError(
             "unreadable-file",
             "The file is a zip archive but not an Excel "
             "workbook. Upload an .xlsx, .xls or .csv file.",
         )
     if data.startswith(OLE_SIGNATURE):
+        # An Excel file saved with a password is an OLE container of encrypted streams.
+        if "EncryptedPackage".encode("utf-16-le") in data or _is_encrypted_ole(data):
+            raise UnusableFileError(
+                "password-protected",
+                "The workbook is protected with a password, so Instroom cannot read it. In "
+                "Excel choose File > Info > Protect Workbook > Encrypt with Password, clear "
+                "the password, save, and upload it again (or save it as CSV).",
+            )
         return "xls"
+    if _HTML_START.match(data[:1024]):
+        raise UnusableFileError(
+            "html-file",
+            "The file is a web page (HTML), not a spreadsheet, even if its name says "
+            f"{suffix or 'otherwise'}. Some systems export such pages as 'Excel'. Open it in "
+            "Excel and save it as an Excel workbook (.xlsx) or CSV, then upload that.",
+        )
     for signature, what in BINARY_SIGNATURES.items():
         if data.startswith(signature):
             raise UnusableFileError(
@@ -221,6 +247,15 @@ def _detect_kind(data: bytes, filename: str) -> str:
             "and save it again, or export it as CSV.",
         )
     return "text"
+
+
+def _is_encrypted_ole(data: bytes) -> bool:
+    import msoffcrypto  # only for OLE files, which are rare
+
+    try:
+        return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
+    except Exception:  # not an Office file it knows: let the workbook reader judge it
+        return False
 
 
 def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
@@ -261,12 +296,48 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
             "unreadable-file",
             "The file holds binary data, not text. Upload a CSV file or the .xlsx workbook.",
         )
-    for name in FALLBACK_ENCODINGS:
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("cp1252", errors="replace")
+    if not _looks_western(text):
+        return _detected_encoding(data)
+    for name in FALLBACK_ENCODINGS[1:]:
         try:
             return data.decode(name), name
         except UnicodeDecodeError:
             continue
     raise AssertionError("latin-1 decodes every byte")
+
+
+def _looks_western(text: str) -> bool:
+    """Whether cp1252 reads the text as a Western language: its other characters are mostly
+    letters (é, ë, ß), not the symbol soup a Chinese or Cyrillic file becomes ('³¯¤j¤å')."""
+    other = [c for c in text[:65536] if ord(c) > 127]
+    odd = sum(1 for c in other if not c.isalpha())
+    return odd < 4 or odd * 2 <= len(other)
+
+
+def _detected_encoding(data: bytes) -> tuple[str, str]:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:1_000_000]).best()
+    if best is None or best.encoding in {"cp1252", "latin_1", "iso8859_15"}:
+        raise UnusableFileError(
+            "unreadable-file",
+            "The file's text encoding could not be recognised: it is not UTF-8, and read as "
+            "Windows-1252 or Latin-1 it turns into unreadable symbols. Save it as "
+            "'CSV UTF-8' in Excel, or choose its encoding.",
+        )
+    try:
+        return data.decode(best.encoding), best.encoding
+    except UnicodeDecodeError as exc:
+        raise UnusableFileError(
+            "unreadable-file",
+            f"The file looks like {best.encoding} text but does not read as it. Save it as "
+            "'CSV UTF-8' in Excel, or choose its encoding.",
+        ) from exc
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -280,9 +351,22 @@ def sniff_delimiter(sample: str) -> str:
             return found
     except csv.Error:
         pass
-    counts = {d: lines[0].count(d) for d in DELIMITERS}
+    # Count over every line, not the first: a title line above the header has none.
+    counts = {d: sum(line.count(d) for line in lines) for d in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
+
+
+def _foreign_delimiter(sample: str) -> str | None:
+    """A character that splits every line into the same number of parts, though it is none
+    of the delimiters Instroom detects (a file separated by ':' or '+')."""
+    lines = [line for line in sample.splitlines()[:20] if line.strip()]
+    if len(lines) < 2 or any(d in lines[0] for d in DELIMITERS):
+        return None
+    for char in dict.fromkeys(c for c in lines[0] if not c.isalnum() and c not in _IN_VALUES):
+        if len({line.count(char) for line in lines}) == 1:
+            return char
+    return None
 
 
 def _strip_preamble(text: str, options: ReadOptions) -> tuple[str, str | None, list[str], int]:
@@ -295,6 +379,12 @@ def _strip_preamble(text: str, options: ReadOptions) -> tuple[str, str | None, l
         text = text.partition("\n")[2]
         first = text[: text.find("\n")] if "\n" in text[:65536] else text[:65536]
         delimiter = delimiter or sep.group(1)
+    blank = _LEADING_BLANK_LINES.match(text) if options.skip_rows is None else None
+    if blank:
+        # Blank lines above the header are rows in Excel too: counted, not read.
+        counted += blank.group(0).count("\n")
+        text = text[blank.end() :]
+        first = text[: text.find("\n")] if "\n" in text[:65536] else text[:65536]
     if options.skip_rows is not None:
         lines = text.split("\n", options.skip_rows)
         skipped += [line.rstrip("\r") for line in lines[: options.skip_rows]]
@@ -365,6 +455,16 @@ def _read_text(text: str, options: ReadOptions, *, source: str, encoding: str | 
         text = text.replace("\x00", "")
     text, delimiter, skipped, counted = _strip_preamble(text, options)
     sample = text[:65536]
+    if delimiter is None and (foreign := _foreign_delimiter(sample)):
+        findings.append(
+            Issue(
+                "unknown-delimiter",
+                f"Every line seems to be split by {foreign!r}, which Instroom does not detect "
+                f"by itself; the file was read as one column. Choose {foreign!r} as the "
+                f"delimiter (on the command line: --delimiter '{foreign}').",
+                WARNING,
+            )
+        )
     delimiter = delimiter or sniff_delimiter(sample)
     if delimiter not in DELIMITERS and len(delimiter) != 1:
         raise UnusableFileError(
@@ -447,23 +547,29 @@ def _finish(
             "The file has no rows with values. Choose a file "
             "with a header row and at least one row of users.",
         )
-    first = non_blank.index[0]
-    has_header = options.has_header
+    first = _header_row(frame, non_blank.index, options)
+    has_header = options.has_header if options.header_row is None else True
     if has_header is None:
         has_header = not any(EMAIL_LIKE.match(str(v).strip()) for v in frame.loc[first])
+    if not has_header:
+        first = non_blank.index[0]
+    above = [row for row in non_blank.index if row < first]
+    if above:
+        findings.append(_rows_above_header(frame, above, first))
     if has_header:
         headers = [str(v).strip() for v in frame.loc[first]]
         data = frame.loc[(frame.index > first) & ~blank]
         header_row: int | None = first
     else:
         headers = [""] * frame.shape[1]
-        data = frame.loc[~blank]
+        data = frame.loc[(frame.index >= first) & ~blank]
         header_row = None
     # Trailing columns with neither a header nor a value are spreadsheet leftovers.
     width = len(headers)
     while width and not headers[width - 1] and (data[width - 1].str.strip() == "").all():
         width -= 1
     headers, data = headers[:width], data.iloc[:, :width]
+    findings.extend(_repeated_headers(headers))
     if data.empty:
         raise UnusableFileError(
             "empty-file",
@@ -493,6 +599,58 @@ def _finish(
                 Issue(cell.code, cell.message, cell.severity, row=cell.row, column=column)
             )
     return table
+
+
+def _header_row(frame: pd.DataFrame, non_blank: pd.Index, options: ReadOptions) -> int:
+    """The header's row: as chosen, else the first row about as wide as the table.
+
+    A title above the header ("Personeelslijst 2026", often merged) fills one or two cells;
+    the header names most columns. Only the first ten rows with values are considered.
+    """
+    if options.header_row is not None:
+        if options.header_row not in frame.index:
+            raise UnusableFileError(
+                "unknown-header-row",
+                f"There is no row {options.header_row} in the file; its rows run from "
+                f"{frame.index[0]} to {frame.index[-1]}.",
+            )
+        return options.header_row
+    candidates = list(non_blank[:10])
+    filled = {row: int((frame.loc[row].str.strip() != "").sum()) for row in candidates}
+    widest = max(filled.values())
+    needed = max(min(2, widest), (widest + 1) // 2)
+    return next(row for row in candidates if filled[row] >= needed)
+
+
+def _rows_above_header(frame: pd.DataFrame, rows: list[int], header: int) -> Issue:
+    texts = [" ".join(v.strip() for v in frame.loc[row] if v.strip()) for row in rows]
+    shown = "; ".join(repr(t[:60]) for t in texts[:3]) + ("; …" if len(texts) > 3 else "")
+    where = f"Row {rows[0]}" if len(rows) == 1 else f"Rows {rows[0]} to {rows[-1]}"
+    return Issue(
+        "rows-above-header",
+        f"{where} above the header (row {header}) {'was' if len(rows) == 1 else 'were'} not "
+        f"imported: {shown}. Choose another header row if they hold users.",
+        WARNING,
+    )
+
+
+def _repeated_headers(headers: list[str]) -> list[Issue]:
+    seen: dict[str, list[int]] = {}
+    for index, header in enumerate(headers):
+        if header:
+            seen.setdefault(" ".join(header.casefold().split()), []).append(index)
+    return [
+        Issue(
+            "duplicate-header",
+            f"Columns {', '.join(column_letter(i) for i in columns)} are all named "
+            f"{headers[columns[0]]!r}. Only one of them can be imported as a field: check "
+            "in the mapping which one holds the right values, and leave the other out.",
+            WARNING,
+            column=headers[columns[0]],
+        )
+        for columns in seen.values()
+        if len(columns) > 1
+    ]
 
 
 def _cell_text(value: object) -> str:
@@ -572,14 +730,15 @@ def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
     frame = frame.astype(str)
     cell_findings: list[_CellFinding] = []
     if archive is not None:
+        _pad_zeros(frame, _zero_padded_cells(archive, sheet_xml), skip)
         cell_findings = _xlsx_hygiene(sheet_xml, frame.shape[1])
     else:
+        what = "an old .xls workbook" if kind == "xls" else "an OpenDocument spreadsheet"
         findings.append(
             Issue(
-                "legacy-xls",
-                "This is an old .xls workbook: formulas, hidden rows "
-                "and merged cells cannot be checked. Save it as .xlsx to have them "
-                "checked.",
+                "legacy-xls" if kind == "xls" else "unchecked-ods",
+                f"This is {what}: formulas, error values, hidden rows and merged cells cannot "
+                "be checked. Save it as .xlsx to have them checked.",
                 WARNING,
             )
         )
@@ -602,6 +761,13 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="(?:[A-Z]+\d+:)?([A-Z
 # A reference of three or more letters lies beyond column ZZ.
 _WIDE_REF = re.compile(rb'\br="([A-Z]{3,})(\d+)"')
 _XML_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_NUM_FMT = re.compile(rb'<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="([^"]*)"')
+_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.DOTALL)
+_XF_NUM_FMT = re.compile(rb'<(?:\w+:)?xf\b[^>]*?\bnumFmtId="(\d+)"')
+_ERROR_CELL = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>.*?<(?:\w+:)?v>([^<]*)<',
+    re.DOTALL,
+)
 _LONG_TEXT = re.compile(rb"[^<]{%d,}" % (_MAX_TEXT_RUN_BYTES + 1))
 
 
@@ -681,6 +847,51 @@ def _longest_text_run(source: bytes | io.BufferedIOBase) -> int:
     return longest
 
 
+def _zero_padded_cells(archive: zipfile.ZipFile, sheet_xml: bytes) -> dict[tuple[int, int], int]:
+    """(row, column) -> digits, for number cells whose format shows leading zeros.
+
+    Excel shows 612345678 formatted "0#########" as 0612345678 and 14 formatted "000000"
+    as 000014; the admin sees those, so those are what is imported.
+    """
+    try:
+        styles = archive.read("xl/styles.xml")
+    except KeyError:
+        return {}
+    codes = {int(m.group(1)): html.unescape(m.group(2).decode()) for m in _NUM_FMT.finditer(styles)}
+    cell_xfs = _CELL_XFS.search(styles)
+    widths = {}
+    for index, xf in enumerate(_XF_NUM_FMT.finditer(cell_xfs.group(1) if cell_xfs else b"")):
+        width = _padded_width(codes.get(int(xf.group(1)), ""))
+        if width > 1:
+            widths[str(index).encode()] = width
+    if not widths:
+        return {}
+    styled = re.compile(
+        rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bs="(' + b"|".join(widths) + rb')"'
+    )
+    return {
+        (int(m.group(2)), column_index(m.group(1).decode())): widths[m.group(3)]
+        for m in styled.finditer(sheet_xml)
+    }
+
+
+def _padded_width(code: str) -> int:
+    """How many digits a number format always shows: "0#########" 10, "000000" 6, "0" 1."""
+    code = code.split(";")[0].replace("\\", "").replace('"', "")
+    if not code or set(code) - {"0", "#"} or "0" not in code:
+        return 0
+    return len(code) - code.index("0")
+
+
+def _pad_zeros(frame: pd.DataFrame, cells: dict[tuple[int, int], int], skip: int) -> None:
+    for (row, column), width in cells.items():
+        position = row - 1 - skip
+        if 0 <= position < len(frame) and column < frame.shape[1]:
+            value = frame.iat[position, column]
+            if value.isdigit() and len(value) < width:
+                frame.iat[position, column] = value.zfill(width)
+
+
 def _xlsx_hygiene(xml: bytes, width: int) -> list[_CellFinding]:
     """Formulas, merged cells, hidden rows and columns, hyperlinks, read from the sheet's XML.
 
@@ -712,6 +923,20 @@ def _xlsx_hygiene(xml: bytes, width: int) -> list[_CellFinding]:
                 ERROR,
             )
         )
+    if b't="e"' in xml:
+        for match in _ERROR_CELL.finditer(xml):
+            ref = (match.group(1) + match.group(2)).decode()
+            found.append(
+                _CellFinding(
+                    "error-value",
+                    int(match.group(2)),
+                    column_index(match.group(1).decode()),
+                    f"Cell {ref} shows the Excel error {match.group(3).decode()!r}, so it has no "
+                    "value to import. Correct the cell (or its formula) in Excel, or correct it "
+                    "here.",
+                    ERROR,
+                )
+            )
     for match in _MERGE.finditer(xml):
         first = (match.group(1) + match.group(2)).decode()
         last = (match.group(3) + match.group(4)).decode() if match.group(3) else first

@@ -26,6 +26,9 @@ _COMMON_EMAIL = re.compile(r"^[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2
 # A value written inert by an export ('=1+1) reads back as the original (=1+1).
 _INERT_PREFIX = re.compile(r"^'(?=[=+\-@])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Nine digits starting 1-9: a Dutch phone number (0612345678, 0201234567) without its 0.
+_PHONE_WITHOUT_ZERO = re.compile(r"[1-9]\d{8}")
+PHONE_FIELDS = {"phone", "mobile"}
 # Direction overrides and isolates make a value display otherwise than it is stored.
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _MASKED_PASSWORD = re.compile(r"^\*+$")
@@ -322,6 +325,19 @@ def validate_rows(
     for key, spec in catalog.profile_fields.items():
         if key in index_of:
             frame[f"profile.{key}"] = _validate_profile(column(key), spec, options, result, issue)
+    for key in PHONE_FIELDS & set(index_of):
+        values = column(key)
+        for row in values.index[values.str.fullmatch(_PHONE_WITHOUT_ZERO)]:
+            issue(
+                "leading-zero-lost",
+                row,
+                key,
+                f"The {columns[key]} value {values[row]} looks like a Dutch number that lost "
+                f"its leading 0 (Excel drops it from numbers); it is imported as written. "
+                f"Write 0{values[row]} in the file if that is meant.",
+                value=values[row],
+                severity=WARNING,
+            )
     return result
 
 

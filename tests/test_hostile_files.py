@@ -256,3 +256,17 @@ def test_samples_through_the_cli_never_trace(
     for sample in sorted(SAMPLES.glob("*.*sv")):
         exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(sample))
         assert exit_code in {0, 1} and out["job_id"]
+
+
+def test_a_title_row_above_the_header_through_the_cli(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / "lijst.csv"
+    path.write_text("Personeelslijst 2026;;\n\n" + HEADER + "a@example.org;Ann;Smit\n")
+    exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path))
+    assert exit_code == 0 and out["counts"]["created"] == 1
+    assert codes(out) == [(None, "rows-above-header")]
+    exit_code, out, err = run_cli(
+        monkeypatch, capsys, sqlite_url, "import", str(path), "--header-row", "1", "--dry-run"
+    )
+    assert exit_code == 2 and out["issues"][0]["code"] == "missing-required-field"

@@ -63,7 +63,8 @@ class Wizard:
     data: bytes = b""
     encoding: str | None = None
     delimiter: str | None = None
-    has_header: bool | None = None
+    # None: detected; False: no header row; a number: the header's row in the sheet.
+    header_choice: int | bool | None = None
     sheet: str | None = None
     mapping: dict[int, str | None] | None = None
     mapping_note: str = ""
@@ -73,10 +74,12 @@ class Wizard:
     job_id: int | None = None
 
     def read_options(self, settings: Settings) -> ReadOptions:
+        choice = self.header_choice
         return ReadOptions(
             encoding=self.encoding,
             delimiter=self.delimiter,
-            has_header=self.has_header,
+            has_header=False if choice is False else None,
+            header_row=choice if choice is not False else None,
             sheet=self.sheet,
             **settings.read_limits,
         )
@@ -87,7 +90,7 @@ class Wizard:
             hashlib.sha256(self.data).hexdigest(),
             self.encoding,
             self.delimiter,
-            self.has_header,
+            self.header_choice,
             self.sheet,
             self.mapping,
             self.options,
@@ -246,13 +249,15 @@ def _detected(wizard: Wizard, table: Table) -> None:
         _read_choice(
             columns[1], wizard, "Sheet", "sheet", [None, *table.sheets], {None: "first visible"}
         )
+    rows = [int(r) for r in table.data.index[:10]]
+    header_rows = sorted({*range(1, (table.header_row or 0) + 1), *rows})[:20]
     _read_choice(
         columns[2],
         wizard,
         "Header row",
-        "has_header",
-        [None, True, False],
-        {None: "detected", True: "first row is the header", False: "no header row"},
+        "header_choice",
+        [None, False, *header_rows],
+        {None: "detected", False: "no header row", **{r: f"row {r}" for r in header_rows}},
     )
 
 

@@ -1,6 +1,7 @@
 """Reading every shape of file administrators bring."""
 
 import io
+import zipfile
 from datetime import date, datetime
 
 import pytest
@@ -329,3 +330,177 @@ def test_legacy_xls_is_read_and_says_hygiene_is_not_checked() -> None:
     )
     assert rows(table) == [["a@example.org", "Ann", "42", "2024-03-31"]]
     assert [f.code for f in table.findings] == ["legacy-xls"]
+
+
+def sheet_bytes(*rows: list, build=None) -> bytes:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    if build:
+        build(workbook.active)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def codes(table: Table) -> list[tuple[str, int | None, str | None]]:
+    return [(f.code, f.row, f.column) for f in table.findings]
+
+
+def test_blank_lines_above_the_header_are_skipped_and_counted() -> None:
+    table = read_upload(b"\n\r\nemail,name\na@b.nl,A\n", "x.csv")
+    assert (table.headers, table.header_row, rows(table)) == (
+        ["email", "name"],
+        3,
+        [["a@b.nl", "A"]],
+    )
+    assert table.data.index.tolist() == [4]
+
+
+def test_a_title_above_the_header_is_passed_over_and_said() -> None:
+    csv = b"Personeelslijst 2026\n\nEmail;Voornaam;Achternaam\na@b.nl;Ann;Smit\n"
+    table = read_upload(csv, "lijst.csv")
+    assert (table.headers, table.header_row, table.delimiter) == (
+        ["Email", "Voornaam", "Achternaam"],
+        3,
+        ";",
+    )
+    assert codes(table) == [("rows-above-header", None, None)]
+    assert "'Personeelslijst 2026'" in table.findings[0].message
+
+    def merged_title(sheet) -> None:
+        sheet.insert_rows(1, 2)
+        sheet["A1"] = "Personeelslijst 2026"
+        sheet.merge_cells("A1:C1")
+
+    xlsx = sheet_bytes(
+        ["Email", "Voornaam", "Achternaam"], ["a@b.nl", "Ann", "Smit"], build=merged_title
+    )
+    table = read_upload(xlsx, "lijst.xlsx")
+    assert (table.headers, table.header_row, rows(table)) == (
+        ["Email", "Voornaam", "Achternaam"],
+        3,
+        [["a@b.nl", "Ann", "Smit"]],
+    )
+    chosen = read_upload(xlsx, "lijst.xlsx", ReadOptions(header_row=1))
+    assert chosen.headers[0] == "Personeelslijst 2026" and chosen.row_count == 2
+    with pytest.raises(UnusableFileError, match="There is no row 9"):
+        read_upload(xlsx, "lijst.xlsx", ReadOptions(header_row=9))
+
+
+def test_leading_zeros_shown_by_a_number_format_are_kept() -> None:
+    def formats(sheet) -> None:
+        sheet["B2"].number_format = "0#########"
+        sheet["C2"].number_format = "000000"
+        sheet["D2"].number_format = "0"
+
+    data = sheet_bytes(
+        ["Email", "Mobiel", "Personeelsnummer", "Aantal"],
+        ["a@b.nl", 612345678, 14, 7],
+        build=formats,
+    )
+    assert rows(read_upload(data, "x.xlsx")) == [["a@b.nl", "0612345678", "000014", "7"]]
+
+
+def test_excel_error_values_are_reported_per_cell() -> None:
+    def errors(sheet) -> None:
+        for ref, value in (("B2", "#N/A"), ("C3", "#DIV/0!")):
+            sheet[ref] = value
+            sheet[ref].data_type = "e"
+
+    data = sheet_bytes(
+        ["Email", "Voornaam", "Functie"], ["a@b.nl", None, "x"], ["c@d.nl", "C", None], build=errors
+    )
+    table = read_upload(data, "x.xlsx")
+    assert codes(table) == [("error-value", 2, "Voornaam"), ("error-value", 3, "Functie")]
+    assert "'#N/A'" in table.findings[0].message and "'#DIV/0!'" in table.findings[1].message
+
+
+def test_a_repeated_header_is_reported_with_both_columns() -> None:
+    table = read_upload(b"email,first name,Email\na@b.nl,A,c@d.nl\n", "x.csv")
+    assert codes(table) == [("duplicate-header", None, "email")]
+    assert "Columns A, C are all named 'email'" in table.findings[0].message
+
+
+@pytest.mark.parametrize("separator", [":", "+"])
+def test_an_undetected_delimiter_is_warned(separator: str) -> None:
+    text = f"email{separator}naam\na@b.nl{separator}A\nb@c.nl{separator}B\n"
+    table = read_upload(text.encode(), "x.csv")
+    assert codes(table) == [("unknown-delimiter", None, None)]
+    assert f"--delimiter '{separator}'" in table.findings[0].message
+    chosen = read_upload(text.encode(), "x.csv", ReadOptions(delimiter=separator))
+    assert chosen.headers == ["email", "naam"] and chosen.findings == []
+
+
+def test_text_in_another_alphabet_is_recognised_not_garbled() -> None:
+    data = "email,naam\na@b.nl,陳大文\nb@c.nl,王小明\n".encode("big5")
+    table = read_upload(data, "x.csv")
+    assert table.encoding == "big5" and rows(table) == [["a@b.nl", "陳大文"], ["b@c.nl", "王小明"]]
+    dutch = "Email;Voornaam\na@b.nl;Renée\nb@c.nl;Zoë\n".encode("cp1252")
+    assert read_upload(dutch, "x.csv").encoding == "cp1252"
+
+
+def test_a_web_page_named_xls_is_said_to_be_one() -> None:
+    page = (
+        b"<html><body><table><tr><td>Email</td></tr><tr><td>a@b.nl</td></tr></table></body></html>"
+    )
+    for name in ("export.xls", "export.csv"):
+        with pytest.raises(UnusableFileError, match="is a web page") as caught:
+            read_upload(page, name)
+        assert caught.value.code == "html-file"
+
+
+def test_a_password_protected_workbook_is_said_to_be_protected() -> None:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    encrypted = io.BytesIO()
+    OOXMLFile(io.BytesIO(sheet_bytes(["Email"], ["a@b.nl"]))).encrypt("geheim", encrypted)
+    with pytest.raises(UnusableFileError, match="protected with a password") as caught:
+        read_upload(encrypted.getvalue(), "x.xlsx")
+    assert caught.value.code == "password-protected"
+
+
+def ods_bytes(*rows: list[str]) -> bytes:
+    """A minimal OpenDocument spreadsheet, as LibreOffice saves one."""
+    cells = "".join(
+        "<table:table-row>"
+        + "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+            for v in row
+        )
+        + "</table:table-row>"
+        for row in rows
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="Blad1">{cells}'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", manifest)
+    return buffer.getvalue()
+
+
+def test_an_opendocument_spreadsheet_is_read() -> None:
+    table = read_upload(ods_bytes(["Email", "Voornaam"], ["a@b.nl", "Ann"]), "lijst.ods")
+    assert (table.source, table.headers, rows(table)) == (
+        "ods",
+        ["Email", "Voornaam"],
+        [["a@b.nl", "Ann"]],
+    )
+    assert codes(table) == [("unchecked-ods", None, None)]

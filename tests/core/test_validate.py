@@ -1,5 +1,7 @@
 """Row rules, each with its stable code, the spreadsheet row and the column as written."""
 
+from dataclasses import replace
+
 import pytest
 
 from core.issues import Issue
@@ -246,3 +248,22 @@ def test_cells_a_spreadsheet_would_run_are_made_inert(cell: str) -> None:
 
     assert make_inert(cell) == "'" + cell
     assert make_inert("Jan") == "Jan"
+
+
+def test_a_phone_number_that_lost_its_leading_zero_is_warned() -> None:
+    profile = {
+        "phone": ProfileFieldSpec("phone", "Phone", "text", True),
+        "mobile": ProfileFieldSpec("mobile", "Mobile", "text", True),
+    }
+    catalog = replace(CATALOG, profile_fields=profile)
+    table = read_pasted(
+        "Email;Telefoon;Mobiel\na@example.org;201234567;0612345678\nb@example.org;;612345678\n"
+    )
+    mapping = suggest_mapping(table.headers, {"phone": "Phone", "mobile": "Mobile"})
+    result = validate_rows(table, mapping, ImportOptions(), catalog)
+    assert codes(result) == [
+        (2, "leading-zero-lost", "Telefoon"),
+        (3, "leading-zero-lost", "Mobiel"),
+    ]
+    assert "Write 0612345678" in result.issues[1].message and result.error_rows == set()
+    assert result.frame.loc[3, "profile.mobile"] == "612345678"
