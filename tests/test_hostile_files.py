@@ -266,7 +266,7 @@ def test_a_title_row_above_the_header_through_the_cli(
     exit_code, out, _ = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path))
     assert exit_code == 0 and out["counts"]["created"] == 1
     assert codes(out) == [(None, "rows-above-header")]
-    exit_code, out, err = run_cli(
+    exit_code, out, _ = run_cli(
         monkeypatch, capsys, sqlite_url, "import", str(path), "--header-row", "1", "--dry-run"
     )
     assert exit_code == 2 and out["issues"][0]["code"] == "missing-required-field"

@@ -3,6 +3,8 @@
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.issues import Issue
 from core.mapping import suggest_mapping
@@ -267,3 +269,36 @@ def test_a_phone_number_that_lost_its_leading_zero_is_warned() -> None:
     ]
     assert "Write 0612345678" in result.issues[1].message and result.error_rows == set()
     assert result.frame.loc[3, "profile.mobile"] == "612345678"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["jan..de@voorbeeld.nl", ".jan@x.nl", "jan.@x.nl", "jan@-x.nl", "jan@x-.nl", "a@b.test"],
+)
+def test_addresses_email_validator_refuses_are_refused(address: str) -> None:
+    result = validate(f"Email\n{address}\n")
+    assert codes(result) == [(2, "invalid-email", "Email")]
+
+
+LOCAL = st.text(alphabet="ab9._%+'-", min_size=1, max_size=12)
+LABEL = st.text(alphabet="ab9-", min_size=1, max_size=8)
+DOMAIN = st.lists(LABEL, min_size=1, max_size=3).map(".".join)
+TLD = st.sampled_from(["nl", "com", "test", "local", "n1", "x", "museum", "a-b"])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(local=LOCAL, domain=DOMAIN, tld=TLD)
+def test_the_fast_email_check_accepts_only_what_email_validator_accepts(
+    local: str, domain: str, tld: str
+) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from core.validate import _COMMON_EMAIL
+
+    address = f"{local}@{domain}.{tld}"
+    if _COMMON_EMAIL.match(address):
+        try:
+            checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+        except EmailNotValidError as exc:
+            raise AssertionError(f"fast path accepted {address!r}: {exc}") from exc
+        assert checked.normalized.lower() == address
