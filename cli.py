@@ -131,6 +131,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         notify_updated=args.notify_updated,
         notify_admin=args.notify_admin,
         strict=args.strict,
+        empty_action=args.empty_action,
         keep_file_days=args.keep_file_days,
     )
     table = read_upload(data, path.name, read_options)
@@ -322,6 +323,13 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
         "--max-deactivate",
         metavar="N|N%",
         help="refuse a full-list import that would block more than this",
+    )
+    what.add_argument(
+        "--empty-action",
+        choices=("block", "none"),
+        default="block",
+        help="what an empty action (AFAS mutation code) means: block, as AFAS Profit "
+        "documents (default), or none",
     )
     what.add_argument(
         "--strict",

@@ -7,6 +7,8 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 MODES = ("create", "update", "upsert")
+# What a row with an empty action (AFAS mutation code) means: AFAS Profit documents block.
+EMPTY_ACTIONS = ("block", "none")
 MATCH_KEYS = ("email", "username")
 MAX_KEEP_FILE_DAYS = 90
 _LIMIT = re.compile(r"^\s*(\d+)\s*(%?)\s*$")
@@ -38,12 +40,17 @@ class ImportOptions:
     notify_admin: str | None = None
     strict: bool = False
     keep_file_days: int = 0
+    empty_action: str = "block"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise OptionsError(f"The mode must be one of {', '.join(MODES)}, not {self.mode!r}.")
         if self.match not in MATCH_KEYS:
             raise OptionsError(f"Match on 'email' or 'username', not {self.match!r}.")
+        if self.empty_action not in EMPTY_ACTIONS:
+            raise OptionsError(
+                f"An empty action means 'block' or 'none', not {self.empty_action!r}."
+            )
         if self.kind not in ("employee", "contact"):
             raise OptionsError(f"The kind must be 'employee' or 'contact', not {self.kind!r}.")
         if not 0 <= self.keep_file_days <= MAX_KEEP_FILE_DAYS:

@@ -195,6 +195,16 @@ def split_full_name(full_name: str) -> tuple[str, str, str]:
     return first, "", rest
 
 
+def split_insert(last_name: str) -> tuple[str, str]:
+    """'de Bruin' -> ('de', 'Bruin'), 'van der Berg' -> ('van der', 'Berg'); case is kept,
+    and a name that only starts with those letters (Devries, Vandenberg) is left whole."""
+    folded = last_name.lower()
+    for insert in NAME_INSERTS:
+        if folded.startswith(insert + " ") and last_name[len(insert) + 1 :].strip():
+            return last_name[: len(insert)], last_name[len(insert) + 1 :].strip()
+    return "", last_name
+
+
 def parse_date(value: str) -> str | None:
     """An ISO date for the date forms spreadsheets produce, or None."""
     for fmt in _DATE_FORMATS:
@@ -300,6 +310,11 @@ def validate_rows(
         for key in parts:
             current = frame.loc[needed, key]
             frame.loc[needed, key] = current.where(current.ne(""), split[key])
+    if "last_name" in index_of and "name_insert" not in index_of:
+        # Plek's files carry "de Bruin" in one column: the insert is split off ("de", "Bruin").
+        split = frame["last_name"].map(split_insert)
+        frame["name_insert"] = [insert for insert, _ in split]
+        frame["last_name"] = [last for _, last in split]
     for key, limit in MAX_LENGTHS.items():
         if key == "email":
             continue
@@ -311,6 +326,8 @@ def validate_rows(
                 f"The {key.replace('_', ' ')} is longer than {limit} characters. Shorten it.",
             )
     actions = _validate_actions(column("action"), result, issue)
+    if "action" in index_of:
+        actions = _empty_actions(column("action"), actions, options, columns["action"], issue)
     frame["action"] = actions
     for key in ("username", "new_username"):
         frame[key] = _validate_usernames(column(key), key, issue)
@@ -334,7 +351,7 @@ def validate_rows(
     for key, spec in catalog.profile_fields.items():
         if key in index_of:
             frame[f"profile.{key}"] = _validate_profile(column(key), spec, options, result, issue)
-    for key in PHONE_FIELDS & set(index_of):
+    for key in [k for k in index_of if k in PHONE_FIELDS]:
         values = column(key)
         for row in values.index[values.str.fullmatch(_PHONE_WITHOUT_ZERO)]:
             issue(
@@ -402,6 +419,28 @@ def _validate_emails(values: pd.Series, result: ValidatedRows, issue: Report) ->
             )
         normalised[row] = address
     result.frame["email"] = normalised
+
+
+def _empty_actions(
+    values: pd.Series, actions: pd.Series, options: ImportOptions, header: str, issue: Report
+) -> pd.Series:
+    """AFAS Profit: an empty mutation code means 0, block (unless the admin chose otherwise)."""
+    empty = values.eq("")
+    for row in values.index[empty]:
+        issue(
+            "empty-action",
+            row,
+            "action",
+            f"The {header} is empty. "
+            + (
+                "As in AFAS Profit, an empty code means 0: the user is blocked and leaves all "
+                "groups. Choose 'an empty code means: no action' to only update such rows."
+                if options.empty_action == "block"
+                else "By your choice it means no action: the row only updates the user."
+            ),
+            severity=WARNING,
+        )
+    return actions.mask(empty, "block") if options.empty_action == "block" else actions
 
 
 def _validate_actions(values: pd.Series, result: ValidatedRows, issue: Report) -> pd.Series:

@@ -190,8 +190,8 @@ def test_dry_run_map_options_and_readable_summary(sqlite_url: str) -> None:
         {
             "email": "jandebruin@plek.co",
             "first_name": "Jan",
-            "name_insert": "",
-            "last_name": "de Bruin",
+            "name_insert": "de",
+            "last_name": "Bruin",
             "username": None,
             "status": "invited",
             "role": "manager",

@@ -434,6 +434,17 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         ),
         help="Rejected rows come back as a file to correct and upload again.",
     )
+    empty_action = o.empty_action
+    if "action" in (wizard.mapping or {}).values():
+        empty_action = st.radio(
+            "An empty code in the action column means",
+            ["block", "none"],
+            index=["block", "none"].index(o.empty_action),
+            format_func=lambda a: (
+                "Block the user (as AFAS Profit: code 0)" if a == "block" else "No action"
+            ),
+            horizontal=True,
+        )
     keep_days = st.number_input(
         "Keep the uploaded file for (days)",
         0,
@@ -462,6 +473,7 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             notify_admin=None,
             strict=strict,
             keep_file_days=int(keep_days),
+            empty_action=empty_action,
         )
         wizard.notify_me = notify_admin
     except ValueError as exc:

@@ -122,7 +122,7 @@ def test_afas_code_3_creates_the_rows_groups() -> None:
         ("6", "unblock"),
         ("Blokkeer", "block"),
         ("unblock", "unblock"),
-        ("", None),
+        ("", "block"),  # AFAS Profit: an empty mutation code means 0
     ],
 )
 def test_actions(value: str, action: str | None) -> None:
@@ -302,3 +302,38 @@ def test_the_fast_email_check_accepts_only_what_email_validator_accepts(
         except EmailNotValidError as exc:
             raise AssertionError(f"fast path accepted {address!r}: {exc}") from exc
         assert checked.normalized.lower() == address
+
+
+@pytest.mark.parametrize(
+    ("last", "insert", "rest"),
+    [
+        ("de Bruin", "de", "Bruin"),
+        ("van der Berg", "van der", "Berg"),
+        ("Van den Heuvel", "Van den", "Heuvel"),
+        ("'t Hart", "'t", "Hart"),
+        ("ter Horst", "ter", "Horst"),
+        ("Devries", "", "Devries"),
+        ("Vandenberg", "", "Vandenberg"),
+        ("de", "", "de"),
+        ("Jansen", "", "Jansen"),
+    ],
+)
+def test_plek_full_surname_loses_its_insert_to_the_insert_field(
+    last: str, insert: str, rest: str
+) -> None:
+    result = validate(f"Email;Voornaam;Achternaam\na@example.org;Jan;{last}\n")
+    assert (result.frame.loc[2, "name_insert"], result.frame.loc[2, "last_name"]) == (insert, rest)
+    with_column = validate(f"Email;Voornaam;Tussenvoegsel;Achternaam\na@example.org;Jan;;{last}\n")
+    assert with_column.frame.loc[2, "last_name"] == last
+
+
+def test_an_empty_afas_code_blocks_as_afas_documents_unless_chosen_otherwise() -> None:
+    text = "Mutatiecode;E-mail;Omschrijving\n1;a@example.org;Ann Smit\n;b@example.org;Bob Bakker\n"
+    result = validate(text)
+    assert result.frame["action"].tolist() == ["import", "block"]
+    issue = only(result, "empty-action")
+    assert (issue.row, issue.severity) == (3, "warning") and "means 0" in issue.message
+    chosen = validate(text, empty_action="none")
+    assert chosen.frame["action"].tolist() == ["import", None]
+    assert "no action" in only(chosen, "empty-action").message
+    assert [i for i in validate("Email\na@example.org\n").issues if i.code == "empty-action"] == []

@@ -81,17 +81,17 @@ def test_a_later_change_is_a_conflict_and_is_kept(engine: Engine) -> None:
     run(engine, "Email;Voornaam;Achternaam\na@example.org;Ann;Smit\nb@example.org;Bob;B\n")
     seed(engine, {"email": "x@example.org"})
     second = run(engine, "Email;Achternaam\na@example.org;Jansen\nb@example.org;Bakker\n")
-    third = run(engine, "Email;Achternaam\na@example.org;De Wit\n")
+    third = run(engine, "Email;Achternaam\na@example.org;Visser\n")
     assert third.counts["updated"] == 1
     dry = run_revert(engine=engine, job_id=second.job_id, created_by="test", dry_run=True)
     assert [r.email for r in dry.plan.conflicts] == ["a@example.org"]
-    assert "last_name is now 'De Wit'" in dry.plan.issues[0].message
+    assert "last_name is now 'Visser'" in dry.plan.issues[0].message
     assert snapshot(engine)["b@example.org"]["last_name"] == "Bakker"  # the dry run wrote nothing
     result = run_revert(engine=engine, job_id=second.job_id, created_by="test")
     assert result.status == "completed_with_errors"
     found = snapshot(engine)
     assert (found["a@example.org"]["last_name"], found["b@example.org"]["last_name"]) == (
-        "De Wit",
+        "Visser",
         "B",
     )
 
@@ -99,7 +99,7 @@ def test_a_later_change_is_a_conflict_and_is_kept(engine: Engine) -> None:
 def test_overwriting_a_conflict_takes_the_import_back_anyway(engine: Engine) -> None:
     run(engine, "Email;Voornaam;Achternaam\na@example.org;Ann;Smit\n")
     second = run(engine, "Email;Achternaam\na@example.org;Jansen\n")
-    run(engine, "Email;Achternaam\na@example.org;De Wit\n")
+    run(engine, "Email;Achternaam\na@example.org;Visser\n")
     run_revert(engine=engine, job_id=second.job_id, created_by="test", overwrite={"a@example.org"})
     assert snapshot(engine)["a@example.org"]["last_name"] == "Smit"
 
