@@ -138,16 +138,29 @@ def cmd_import(args: argparse.Namespace) -> int:
     engine = get_engine(settings.database_url)
     with Session(engine) as session:
         mapping = resolve_mapping(table, load_catalog(session=session), _parse_map(args.map))
-    result = run_import(
-        engine=engine,
-        table=table,
-        mapping=mapping,
-        options=options,
-        file_name=path.name,
-        file_bytes=data,
-        created_by="cli",
-        dry_run=args.dry_run,
-    )
+    try:
+        result = run_import(
+            engine=engine,
+            table=table,
+            mapping=mapping,
+            options=options,
+            file_name=path.name,
+            file_bytes=data,
+            created_by="cli",
+            dry_run=args.dry_run,
+        )
+    except UnusableFileError as exc:
+        if exc.code != "missing-required-field":
+            raise
+        columns = [table.column_name(i) for i in range(len(table.headers))]
+        holds_at = (i for i, _ in enumerate(columns) if "@" in table.data[i].iloc[0])
+        example = columns[next(holds_at, 0)]
+        raise UnusableFileError(
+            exc.code,
+            f"{exc.message} The file's columns are: {', '.join(map(repr, columns))}. Say which "
+            "one holds the addresses with --map, for example "
+            f'--map "{example}=email".',
+        ) from None
     emails = _send_import_mail(engine, settings, result)
     if args.rejected_out and result.plan.error_rows:
         frame = export.rejected_rows(table, result.plan, mapping)

@@ -270,3 +270,14 @@ def test_a_title_row_above_the_header_through_the_cli(
         monkeypatch, capsys, sqlite_url, "import", str(path), "--header-row", "1", "--dry-run"
     )
     assert exit_code == 2 and out["issues"][0]["code"] == "missing-required-field"
+
+
+def test_a_file_without_an_email_column_is_told_its_columns_and_map(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / "adressen.csv"
+    path.write_text("Naam;Werkadres\nAnn;ann@example.org\n")
+    exit_code, out, err = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path))
+    assert exit_code == 2 and codes(out) == [(None, "missing-required-field")]
+    assert "The file's columns are: 'Naam', 'Werkadres'" in err
+    assert '--map "Werkadres=email"' in err
