@@ -17,6 +17,24 @@ BUILTIN_FIELDS: dict[str, str] = {
     "language": "Language",
     "kind": "Kind",
 }
+# The same fields as a Dutch reader (of a change notice) knows them.
+BUILTIN_FIELDS_NL: dict[str, str] = {
+    "email": "e-mailadres",
+    "first_name": "voornaam",
+    "name_insert": "tussenvoegsel",
+    "last_name": "achternaam",
+    "full_name": "naam",
+    "username": "gebruikerscode",
+    "new_username": "nieuwe gebruikerscode",
+    "password": "wachtwoord",
+    "status": "status",
+    "action": "actie",
+    "groups": "groepen",
+    "levels": "niveaus",
+    "role": "rol",
+    "language": "taal",
+    "kind": "soort",
+}
 USER_KINDS = ("employee", "contact")
 USER_STATUSES = ("invited", "active", "blocked")
 PROFILE_FIELD_TYPES = ("text", "date", "taxonomy")

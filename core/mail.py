@@ -2,25 +2,32 @@
 
 import hashlib
 import html
+import re
 import secrets
 import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from email.message import EmailMessage as MimeMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
 
 import yagmail
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from core.apply import bulk_insert
+from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
 from core.options import ImportOptions
-from core.plan import Plan
+from core.plan import Plan, RowPlan
 from core.settings import Settings
+from db import queries
 from db.engine import session_scope
-from db.models import EmailMessage, ImportJob, User, utcnow
+from db.models import EmailMessage, ImportChange, ImportJob, User, utcnow
 
 DEFAULT_LANGUAGE = "nl"
+NAME_KEYS = ("first_name", "name_insert", "last_name")
 MAX_ATTEMPTS = 3
 NOT_CONFIGURED = "No mail server is configured (INSTROOM_SMTP_HOST); the message was not sent."
 
@@ -39,13 +46,14 @@ TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("updated", "nl"): (
         "Je gegevens zijn bijgewerkt",
-        "Beste {name},\n\nDe beheerder heeft je gegevens bijgewerkt. Klopt er iets niet? "
-        "Neem dan contact op met de beheerder.\n\nMet vriendelijke groet,\nDe beheerder",
+        "Beste {name},\n\nDe beheerder heeft je gegevens bijgewerkt: {changes}. Klopt er "
+        "iets niet? Neem dan contact op met de beheerder.\n\nMet vriendelijke groet,\n"
+        "De beheerder",
     ),
     ("updated", "en"): (
         "Your details were updated",
-        "Dear {name},\n\nThe administrator has updated your details. If anything is wrong, "
-        "please contact the administrator.\n\nKind regards,\nThe administrator",
+        "Dear {name},\n\nThe administrator has updated your details: {changes}. If anything "
+        "is wrong, please contact the administrator.\n\nKind regards,\nThe administrator",
     ),
     ("completion", "nl"): (
         "Import {job_id} is klaar: {status}",
@@ -84,10 +92,64 @@ def token_hash(token: str) -> str:
 
 
 def render(template: str, language: str, **context: object) -> tuple[str, str]:
-    """Subject and body of a message; values from files are escaped, so a name is only text."""
+    """Subject and plain-text body of a message, with the values as written."""
     subject, body = TEMPLATES.get((template, language)) or TEMPLATES[(template, DEFAULT_LANGUAGE)]
-    safe = {k: html.escape(str(v)) for k, v in context.items()}
-    return subject.format(**safe), body.format(**safe)
+    values = {k: str(v) for k, v in context.items()}
+    return subject.format(**values), body.format(**values)
+
+
+_URL = re.compile(r"https?://\S+")
+_BUTTON = (
+    '<a href="{url}" style="display:inline-block;padding:10px 18px;background:#1f6feb;'
+    'color:#ffffff;text-decoration:none;border-radius:6px">{label}</a>'
+)
+BUTTON_LABELS = {"nl": "Kies je wachtwoord", "en": "Choose your password"}
+
+
+def to_html(body: str, language: str) -> str:
+    """The HTML part of a plain-text body: every value escaped, paragraphs kept, links real.
+
+    The activation link becomes a button; any other address a plain link.
+    """
+    paragraphs = []
+    for paragraph in body.split("\n\n"):
+        parts, last = [], 0
+        for match in _URL.finditer(paragraph):
+            url = match.group(0)
+            parts.append(html.escape(paragraph[last : match.start()]))
+            link = html.escape(url, quote=True)
+            if "/Activate?token=" in url:
+                label = BUTTON_LABELS.get(language, BUTTON_LABELS[DEFAULT_LANGUAGE])
+                parts.append(_BUTTON.format(url=link, label=label) + f"<br><small>{link}</small>")
+            else:
+                parts.append(f'<a href="{link}">{link}</a>')
+            last = match.end()
+        parts.append(html.escape(paragraph[last:]))
+        paragraphs.append("<p>" + "".join(parts).replace("\n", "<br>") + "</p>")
+    return "<html><body>" + "".join(paragraphs) + "</body></html>"
+
+
+def field_labels(*, session: Session, language: str) -> dict[str, str]:
+    """Field key -> the label a reader of that language knows it by."""
+    builtin = BUILTIN_FIELDS_NL if language == "nl" else BUILTIN_FIELDS
+    return builtin | {f.key: f.label for f in queries.list_profile_fields(session=session)}
+
+
+def changed_fields(after: dict[str, Any], labels: dict[str, str], language: str) -> str:
+    """What an update changed, by the fields' labels; a password is never named."""
+    names = []
+    for key in after:
+        if key in {"password", "groups_removed", "levels_added"} or key.startswith("_"):
+            continue
+        key = "groups" if key == "groups_added" else key
+        name = labels.get(key.removeprefix("profile."), key)
+        if name not in names:
+            names.append(name)
+    if "levels_added" in after:
+        names.append(labels["levels"])
+    if "groups_removed" in after and labels["groups"] not in names:
+        names.append(labels["groups"])
+    return ", ".join(names) or ("je gegevens" if language == "nl" else "your details")
 
 
 def _language(code: str | None) -> str:
@@ -120,7 +182,7 @@ def queue_import_emails(
                 "template": template,
                 "language": language,
                 "status": "queued",
-                "subject": render(template, language, name="", expires="", link="")[0],
+                "subject": TEMPLATES[(template, language)][0],
                 "attempts": 0,
                 "created_at": utcnow(),
             }
@@ -159,7 +221,14 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
     user = session.get(User, message.user_id)
     name = " ".join(p for p in (user.first_name, user.name_insert, user.last_name) if p)
     if message.template != "welcome":
-        return render(message.template, message.language, name=name)
+        change = session.execute(
+            select(ImportChange.after).where(
+                ImportChange.job_id == message.job_id, ImportChange.user_id == message.user_id
+            )
+        ).scalar()
+        labels = field_labels(session=session, language=message.language)
+        changes = changed_fields(change or {}, labels, message.language)
+        return render(message.template, message.language, name=name, changes=changes)
     # A new token for every attempt: only its hash is kept, and an older link stops working.
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(days=settings.activation_days)
@@ -172,6 +241,27 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
         expires=expires.strftime("%Y-%m-%d"),
         link=f"{settings.base_url}/Activate?token={token}",
     )
+
+
+def preview_message(
+    *, session: Session, template: str, language: str, row: RowPlan, settings: Settings
+) -> tuple[str, str]:
+    """Subject and text of the message row's user will get (the activation link elided)."""
+    after = {key: new for key, (_, new) in row.changes.items()}
+    if row.user_id is not None and (user := session.get(User, row.user_id)) is not None:
+        stored = {"first_name": user.first_name, "name_insert": user.name_insert}
+        stored["last_name"] = user.last_name
+    else:
+        stored = {}
+    parts = {**stored, **{k: v for k, v in {**row.values, **after}.items() if k in NAME_KEYS}}
+    name = " ".join(str(parts[k]) for k in NAME_KEYS if parts.get(k))
+    if template == "welcome":
+        link = f"{settings.base_url}/Activate?token=…"
+        return render("welcome", language, name=name, expires="…", link=link)
+    if row.groups_add:
+        after["groups_added"] = row.groups_add
+    labels = field_labels(session=session, language=language)
+    return render(template, language, name=name, changes=changed_fields(after, labels, language))
 
 
 def smtp_client(settings: Settings) -> yagmail.SMTP:
@@ -192,14 +282,27 @@ def smtp_client(settings: Settings) -> yagmail.SMTP:
 
 
 def _send(
-    settings: Settings, recipient: str, subject: str, body: str, timeout: float | None = None
+    settings: Settings,
+    recipient: str,
+    subject: str,
+    body: str,
+    language: str = DEFAULT_LANGUAGE,
+    timeout: float | None = None,
 ) -> None:
     if timeout is not None:
         settings = replace(settings, smtp_timeout=max(0.1, min(settings.smtp_timeout, timeout)))
     try:
         client = smtp_client(settings)
+        # yagmail connects (SSL, STARTTLS, login); the message itself is built here, because
+        # yagmail puts its HTML (with <br>) into the plain-text part as well.
+        mail = MimeMessage()
+        mail["From"], mail["To"], mail["Subject"] = settings.mail_from, recipient, subject
+        mail["Date"], mail["Message-ID"] = formatdate(localtime=True), make_msgid()
+        mail.set_content(body)
+        mail.add_alternative(to_html(body, language), subtype="html")
         try:
-            refused = client.send(to=recipient, subject=subject, contents=body)
+            client.login()
+            refused = client.smtp.send_message(mail)
         finally:
             client.close()
     except smtplib.SMTPRecipientsRefused as exc:
@@ -213,8 +316,6 @@ def _send(
         raise MailError(f"The mail server cannot be reached: {exc}", transient=True) from exc
     except ValueError as exc:  # a header smtplib refuses, such as a line break in an address
         raise MailError(f"The message cannot be sent: {exc}", transient=False) from exc
-    if refused is False:
-        raise MailError("The mail server kept dropping the connection.", transient=True)
     if refused:
         raise MailError(f"The mail server refused the address: {refused}", transient=False)
 
@@ -307,9 +408,9 @@ def _deliver(
             except (LookupError, AttributeError, TypeError) as exc:  # its user or job is gone
                 error, transient = f"The message cannot be composed: {exc!r}", False
                 break
-            recipient, subject = message.recipient, message.subject
+            recipient, subject, language = message.recipient, message.subject, message.language
         try:
-            _send(settings, recipient, subject, body, timeout=left)
+            _send(settings, recipient, subject, body, language, timeout=left)
         except MailError as exc:
             error, transient = str(exc), exc.transient
             pause = backoff * 2 ** (attempts - 1)

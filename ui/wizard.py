@@ -20,7 +20,7 @@ from core.jobs import (
     preview_import,
     resolve_mapping,
 )
-from core.mail import render
+from core.mail import preview_message
 from core.mapping import check_mapping, find_saved_mapping, mapping_from_saved, save_mapping
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.plan import Plan, RowPlan, describe_changes
@@ -587,7 +587,7 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             pd.DataFrame([{"Email": d.email, "Name": d.name} for d in plan.deactivate]),
             "page_deactivate",
         )
-    _emails(wizard, settings, plan)
+    _emails(wizard, settings, engine, plan)
     _nav(wizard, can_next=not plan.refused and (plan.writes_anything or bool(plan.error_rows)))
 
 
@@ -618,7 +618,7 @@ def _corrections_editor(wizard: Wizard, table: Table, plan: Plan) -> None:
             st.rerun()
 
 
-def _emails(wizard: Wizard, settings: Settings, plan: Plan) -> None:
+def _emails(wizard: Wizard, settings: Settings, engine: Engine, plan: Plan) -> None:
     if not (plan.welcome or plan.notify or wizard.notify_me):
         return
     st.subheader("Emails")
@@ -634,20 +634,20 @@ def _emails(wizard: Wizard, settings: Settings, plan: Plan) -> None:
             "Set INSTROOM_SMTP_HOST to send them."
         )
     language = st.radio("Preview the message in", ["nl", "en"], horizontal=True)
-    for template, recipients in (("welcome", plan.welcome), ("updated", plan.notify)):
-        if recipients:
-            subject, body = render(
-                template,
-                language,
-                name="Anna de Vries",
-                expires="…",
-                link=f"{settings.base_url}/Activate?token=…",
-            )
-            with st.expander(
-                f"{md(subject)} → {md(recipients[0])}"
-                + (f" and {len(recipients) - 1:,} more" if len(recipients) > 1 else "")
-            ):
-                st.text(body)
+    rows = {r.email: r for r in plan.rows}
+    with Session(engine) as session:
+        for template, recipients in (("welcome", plan.welcome), ("updated", plan.notify)):
+            if recipients and recipients[0] in rows:
+                subject, body = preview_message(
+                    session=session,
+                    template=template,
+                    language=language,
+                    row=rows[recipients[0]],
+                    settings=settings,
+                )
+                more = f" and {len(recipients) - 1:,} more" if len(recipients) > 1 else ""
+                with st.expander(f"{md(subject)} → {md(recipients[0])}{more}"):
+                    st.text(body)
 
 
 def confirmation_text(plan: Plan) -> str:

@@ -174,8 +174,52 @@ def test_names_in_emails_are_text_not_html(engine: Engine, db_url: str, inbox: I
         welcome_new=True,
     )
     deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
-    body = Inbox.text(inbox.messages[0])
-    assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    # The text part says the name as written; the HTML part shows it, never runs it.
+    assert "Beste <script>alert(1)</script> <b>X</b>," in Inbox.text(inbox.messages[0])
+    page = html_part(inbox.messages[0])
+    assert "<script>" not in page and "<b>X" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;X&lt;/b&gt;" in page
+
+
+def html_part(message) -> str:
+    return next(p for p in message.walk() if p.get_content_type() == "text/html").get_content()
+
+
+def test_mail_has_a_clean_text_part_and_a_real_link(
+    engine: Engine, db_url: str, inbox: Inbox
+) -> None:
+    run(engine, "Email;Voornaam;Achternaam\nnina@example.org;Nina;Nieuw\n", welcome_new=True)
+    deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
+    message = inbox.messages[0]
+    text = Inbox.text(message).replace("\r\n", "\n")
+    assert "<br>" not in text and "Beste Nina Nieuw,\n\nEr is een account" in text
+    link = LINK.search(text).group(0)
+    page = html_part(message)
+    assert f'<a href="{link}"' in page and "Kies je wachtwoord</a>" in page
+
+
+def test_a_change_notice_names_the_changed_fields_never_a_password(
+    engine: Engine, db_url: str, inbox: Inbox
+) -> None:
+    seed(
+        engine,
+        {"email": "oud@example.org", "first_name": "Oud", "last_name": "Lid", "status": "active"},
+        {"email": "old@example.org", "first_name": "Old", "last_name": "Member", "language": "en"},
+    )
+    run(
+        engine,
+        "Email;Achternaam;Functie;Wachtwoord;Groep\n"
+        "oud@example.org;Lid-Anders;Teamleider;Geheim-Wachtwoord-9;Sales\n"
+        "old@example.org;;Manager;;\n",
+        notify_updated=True,
+        create_groups=True,
+    )
+    deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
+    dutch = Inbox.text(inbox.to("oud@example.org")[0])
+    assert "je gegevens bijgewerkt: achternaam, Job title, groepen." in dutch
+    assert "Geheim-Wachtwoord-9" not in dutch and "wachtwoord," not in dutch
+    english = Inbox.text(inbox.to("old@example.org")[0])
+    assert "updated your details: Job title." in english
 
 
 def test_protecting_a_user_revokes_its_welcome_link(

@@ -14,6 +14,7 @@ from db.models import ImportJob
 from tests.conftest import SAMPLES
 from tests.db.test_worker import enqueue
 from tests.ui.conftest import signed_in, texts, widget
+from ui.widgets import md
 
 IMPORT = "pages/1_Import.py"
 
@@ -77,6 +78,11 @@ def test_wizard_end_to_end_with_a_fixed_row(make_account, app_db: Engine) -> Non
     emails = next(d.value for d in at.dataframe if list(d.value.columns) == ["To", "Message"])
     assert len(emails) == 3 and set(emails["Message"]) == {"welcome"}
     assert "ngra@cwtestgebruiker.nl" in emails["To"].tolist()
+    # The preview is the message its first recipient gets: heading and body name one person.
+    preview = next(e for e in at.expander if e.label.startswith("Welkom"))
+    assert emails["To"].iloc[0] == "j.brooy@cwtestgebruiker.nl"
+    assert md("j.brooy@cwtestgebruiker.nl") in preview.label
+    assert preview.text[0].value.startswith("Beste Jan Brooy,")
     widget(at.selectbox, "Row").set_value(4)
     widget(at.selectbox, "Column").set_value(2)
     widget(at.text_input, "New value").input("ben.holt@cwtestgebruiker.nl")
