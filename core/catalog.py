@@ -38,13 +38,19 @@ class NamedKind:
     link: type[SQLModel] | None = None
     link_column: str = ""
     user_column: str = ""
+    plural: str = ""
+
+    @property
+    def label_plural(self) -> str:
+        """'groups', 'taxonomies'."""
+        return self.plural or f"{self.label}s"
 
 
 KINDS: dict[str, NamedKind] = {
     "group": NamedKind("group", Group, UserGroup, "group_id"),
     "level": NamedKind("level", Level, UserLevel, "level_id"),
     "role": NamedKind("role", Role, user_column="role"),
-    "taxonomy": NamedKind("taxonomy", Taxonomy),
+    "taxonomy": NamedKind("taxonomy", Taxonomy, plural="taxonomies"),
 }
 
 

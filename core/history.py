@@ -97,13 +97,26 @@ def list_people(*, session: Session) -> list[str]:
     return [p for p in session.execute(query).scalars() if p]
 
 
+# Each status keeps its colour whichever statuses a chart shows.
+STATUS_COLOURS = {
+    "succeeded": "#2e9e44",
+    "completed_with_errors": "#e3a21a",
+    "failed": "#d1242f",
+    "interrupted": "#8250df",
+    "reverted": "#6e7781",
+    "running": "#1f6feb",
+    "queued": "#9ecbff",
+}
+
+
 def outcomes_over_time(*, session: Session) -> pd.DataFrame:
-    """Imports per day and status, for the chart."""
+    """Imports per day and status, for the chart (columns in STATUS_COLOURS' order)."""
     day = func.date(ImportJob.created_at)
     query = select(day, ImportJob.status, func.count()).group_by(day, ImportJob.status)
     rows = [{"Day": str(d), "Status": s, "Imports": n} for d, s, n in session.execute(query)]
     frame = pd.DataFrame(rows, columns=["Day", "Status", "Imports"])
-    return frame.pivot_table(index="Day", columns="Status", values="Imports", fill_value=0)
+    table = frame.pivot_table(index="Day", columns="Status", values="Imports", fill_value=0)
+    return table[[s for s in STATUS_COLOURS if s in table.columns]]
 
 
 def _safe(key: str, value: Any) -> str:
@@ -152,8 +165,9 @@ def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
     issue_frame = pd.DataFrame(
         [
             {
-                "Row": i.row,
-                "Column": i.column,
+                # A file-level issue has no row or column: empty, not "None" or "nan".
+                "Row": "" if i.row is None else str(i.row),
+                "Column": i.column or "",
                 "Code": i.code,
                 "Severity": i.severity,
                 "Problem and what to do": i.message,

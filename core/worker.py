@@ -264,7 +264,9 @@ def send_mail(
     """Send queued messages until stop is set; a slow mail server delays only this loop."""
     while not stop.is_set():
         try:
-            report = deliver_pending(engine=engine, settings=settings, budget=MAIL_ROUND_SECONDS)
+            report = deliver_pending(
+                engine=engine, settings=settings, budget=MAIL_ROUND_SECONDS, sleep=stop.wait
+            )
         except Exception:  # keep sending later; the database may be back by then
             log.exception("Sending mail failed")
             report = None

@@ -7,6 +7,7 @@ import streamlit as st
 from core import export
 from core.history import (
     JOB_STATUSES,
+    STATUS_COLOURS,
     get_job_detail,
     list_job_rows,
     list_people,
@@ -20,6 +21,7 @@ from ui.history_panels import kept_file_panel, revert_panel, user_history_panel
 from ui.progress import rejected_downloads
 from ui.widgets import md, run_action, show_flash
 
+DETAILS_SHOWN, CHANGES_SHOWN = 50, 1_000
 st.set_page_config(page_title="History · Instroom", layout="wide")
 account, settings, engine = require_account("admin", "support")
 is_admin = account.role == "admin"
@@ -46,11 +48,19 @@ if jobs.empty:
     st.info("No imports match these filters.")
     st.stop()
 if len(chart):
-    st.bar_chart(chart, height=200)
+    st.bar_chart(chart, height=200, color=[STATUS_COLOURS[s] for s in chart.columns])
 st.dataframe(jobs, hide_index=True)
 
 wanted = st.query_params.get("job")
-for job_id in jobs["Import"].head(50):
+shown = list(jobs["Import"].head(DETAILS_SHOWN))
+if wanted and wanted.isdigit() and int(wanted) in set(jobs["Import"]) and int(wanted) not in shown:
+    shown.append(int(wanted))
+if len(jobs) > DETAILS_SHOWN:
+    st.caption(
+        f"Details below for the newest {DETAILS_SHOWN} of {len(jobs):,} imports; narrow the "
+        "filters to see others."
+    )
+for job_id in shown:
     with read_session(engine) as session:
         detail = get_job_detail(session=session, job_id=int(job_id))
     job = detail.job
@@ -76,7 +86,18 @@ for job_id in jobs["Import"].head(50):
             )
         if len(detail.changes):
             st.markdown(f"**What changed** ({detail.changes['Email'].nunique():,} users)")
-            st.dataframe(detail.changes.head(1000), hide_index=True)
+            st.dataframe(detail.changes.head(CHANGES_SHOWN), hide_index=True)
+            if len(detail.changes) > CHANGES_SHOWN:
+                st.caption(
+                    f"The first {CHANGES_SHOWN:,} of {len(detail.changes):,} changed values; "
+                    "download them all:"
+                )
+                st.download_button(
+                    "Changes (CSV)",
+                    export.to_csv_bytes(detail.changes),
+                    f"import-{job.id}-changes.csv",
+                    key=f"changes_{job.id}",
+                )
         if len(detail.emails):
             st.markdown("**Emails**")
             st.dataframe(detail.emails, hide_index=True)

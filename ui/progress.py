@@ -7,6 +7,7 @@ from sqlmodel import Session
 from core import export
 from core.plan import COUNT_KEYS
 from core.worker import LIVE, queue_position
+from db import queries
 from db.models import ImportJob
 from ui.widgets import md
 
@@ -48,6 +49,20 @@ def _summary(job: ImportJob) -> None:
     rejected_downloads(job, f"progress_{job.id}")
 
 
+def _mail_status(mail: dict[str, int]) -> None:
+    """How far the import's emails are: they are sent after the import, in the background."""
+    total = sum(mail.values())
+    if not total:
+        return
+    waiting = mail.get("queued", 0) + mail.get("sending", 0)
+    parts = [f"{mail.get('sent', 0):,} of {total:,} emails sent"]
+    parts += [f"{mail[k]:,} {k}" for k in ("failed", "skipped") if mail.get(k)]
+    if waiting:
+        st.progress(mail.get("sent", 0) / total, text=", ".join(parts) + f", {waiting:,} waiting")
+    else:
+        st.caption(", ".join(parts) + ".")
+
+
 def job_progress(engine: Engine, job_id: int | None) -> None:
     """A progress bar while the job waits or runs, then its summary."""
     if job_id is None:
@@ -55,19 +70,25 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
         return
     with Session(engine) as session:
         job = session.get(ImportJob, job_id)
+        mail = queries.count_emails_by_status(session=session, job_id=job_id)
     if job is None:
         st.error(f"There is no import {job_id}.")
         return
+    settled = job.status in FINISHED and not (mail.get("queued") or mail.get("sending"))
 
-    @st.fragment(run_every=None if job.status in FINISHED else 1.0)
+    @st.fragment(run_every=None if settled else 1.0)
     def live() -> None:
         with Session(engine) as session:
             current = session.get(ImportJob, job_id)
             ahead = queue_position(session=session, job_id=job_id)
+            now = queries.count_emails_by_status(session=session, job_id=job_id)
         if current.status in FINISHED:
-            if job.status not in FINISHED:
+            if job.status not in FINISHED or (
+                not settled and not (now.get("queued") or now.get("sending"))
+            ):
                 st.rerun()  # leave the polling fragment for the final page
             _summary(current)
+            _mail_status(now)
         elif current.status == "queued":
             st.info(f"Import {job_id} is waiting; {ahead:,} import(s) before it.")
         else:

@@ -27,7 +27,7 @@ def profile_fields_tab(engine: Engine, view: SettingsView) -> None:
             label = st.text_input("Label", value=label)
             type_ = st.selectbox("Type", PROFILE_FIELD_TYPES, PROFILE_FIELD_TYPES.index(type_))
             taxonomy_id = st.selectbox(
-                "Taxonomy (for taxonomy view.fields)",
+                "Taxonomy (for fields of type taxonomy)",
                 [None, *view.taxonomy_names],
                 format_func=lambda i: view.taxonomy_names.get(i, "—"),
                 index=[None, *view.taxonomy_names].index(taxonomy_id),
@@ -168,7 +168,8 @@ def accounts_tab(engine: Engine, view: SettingsView) -> None:
         username = st.text_input("Username")
         name = st.text_input("Name")
         email = st.text_input("Email")
-        role = st.selectbox("Role", accounts.ROLES)
+        # Most new accounts are for support staff; an administrator is chosen on purpose.
+        role = st.selectbox("Role", accounts.ROLES, index=accounts.ROLES.index("support"))
         password = st.text_input("Initial password", type="password")
         if st.form_submit_button("Add account"):
             run_action(

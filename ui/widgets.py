@@ -55,14 +55,15 @@ def named_list_editor(engine: Engine, kind_name: str, entries: list[tuple[int, s
     """Add, rename and delete entries of a named list (groups, levels, roles, taxonomies)."""
     from core import catalog
 
-    label = catalog.KINDS[kind_name].label
+    kind = catalog.KINDS[kind_name]
+    label = kind.label
     if entries:
         st.dataframe(
             [{"Name": name, "Users": f"{users:,}"} for _, name, users in entries],
             hide_index=True,
         )
     else:
-        st.caption(f"No {label}s yet.")
+        st.caption(f"No {kind.label_plural} yet.")
     names = {entry_id: name for entry_id, name, _ in entries}
     users = {entry_id: count for entry_id, _, count in entries}
     add, rename, delete = st.columns(3)

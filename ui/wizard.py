@@ -100,6 +100,7 @@ class Wizard:
 
 
 _GENERATION = "wizard_generation"
+FIX_ROWS_SHOWN = 200
 
 
 def get_wizard() -> Wizard:
@@ -594,7 +595,12 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
 def _corrections_editor(wizard: Wizard, table: Table, plan: Plan) -> None:
     st.subheader("Fix rejected rows")
     st.caption("Correct the cells below and revalidate; no need to upload the file again.")
-    rows = sorted(plan.error_rows)[:200]
+    rows = sorted(plan.error_rows)[:FIX_ROWS_SHOWN]
+    if len(plan.error_rows) > FIX_ROWS_SHOWN:
+        st.caption(
+            f"The first {FIX_ROWS_SHOWN} of {len(plan.error_rows):,} rejected rows; fix the others "
+            "in the file of rejected rows after the import, or in the file itself."
+        )
     edited = st.data_editor(
         _with_headers(table, table.data.loc[rows]), key="corrections", disabled=False
     )

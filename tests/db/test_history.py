@@ -42,3 +42,20 @@ def test_history_filters_detail_and_user_changes(engine: Engine) -> None:
         assert history["Import"].tolist()[0] == second.job_id
         assert set(history["Import"]) == {first.job_id, second.job_id}
         assert "nieuw-geheim" not in history.to_string() + detail.changes.to_string()
+
+
+def test_file_level_issues_have_empty_row_and_column_not_none(engine) -> None:
+    from sqlmodel import Session
+
+    from core import export
+    from core.history import get_job_detail
+    from tests.db.test_import_engine import run
+
+    result = run(engine, "Email;Naam;Naam\na@example.org;A;B\nfout;C;D\n")
+    with Session(engine) as session:
+        issues = get_job_detail(session=session, job_id=result.job_id).issues
+    text = export.to_csv_bytes(issues).decode("utf-8-sig")
+    assert "None" not in text and "nan" not in text
+    assert issues.loc[issues["Code"] == "duplicate-header", ["Row", "Column"]].values.tolist() == [
+        ["", "Naam"]
+    ]

@@ -2,6 +2,7 @@
 
 import time
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
@@ -215,3 +216,29 @@ def test_start_over_forgets_the_file_and_its_choices(make_account, app_db: Engin
     assert "Upload a file or paste rows to begin." in texts(at)
     assert next(w for w in at.text_area if w.label.startswith("…or paste")).value == ""
     assert [b for b in at.button if b.label == "Start over"] == []
+
+
+def test_the_result_says_how_far_the_emails_are(
+    make_account, app_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mail goes out after the import: the result keeps saying how many are still waiting."""
+    from tests.db.test_faults import silent_mail_server
+
+    make_account("beheer", "admin")
+    job_id = enqueue(
+        app_db,
+        "Email;Voornaam;Achternaam\na@example.org;A;A\nb@example.org;B;B\n",
+        welcome_new=True,
+    )
+    claim_next_job(engine=app_db)
+    run_job(engine=app_db, job_id=job_id, settings=load_settings())
+    with silent_mail_server() as port:
+        monkeypatch.setenv("INSTROOM_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("INSTROOM_SMTP_PORT", str(port))
+        monkeypatch.setenv("INSTROOM_SMTP_TIMEOUT", "3")
+        at = signed_in("beheer", "admin")
+        at.switch_page(IMPORT)
+        at.query_params["job"] = str(job_id)
+        at.run()
+        assert "Import 1 finished: succeeded." in texts(at)
+        assert [p.proto.text for p in at.get("progress")][-1] == "0 of 2 emails sent, 2 waiting"
