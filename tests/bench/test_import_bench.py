@@ -41,3 +41,11 @@ def test_benchmark_imports_updates_and_reports_each_scenario(tmp_path) -> None:
     # Only the SQLite CSV scenario has the raw floor and the command-line run.
     assert "raw_bulk_load" in csv and "raw_bulk_load" not in xlsx
     assert set(csv["cli"]) == {"new", "reimport", "raw_script", "startup"}
+
+
+def test_formula_read_figures_report_every_formula(tmp_path) -> None:
+    from bench.import_bench import formula_reads
+
+    figures = formula_reads([100, 400], tmp_path)
+    assert [(f["formula_cells"], f["found"]) for f in figures] == [(100, 100), (400, 400)]
+    assert all(f["read_seconds"] > 0 for f in figures)
