@@ -329,6 +329,10 @@ def _plan_and_apply(
             )
             wrote = True
         done += len(chunk.rows)
+        if writing and progress is not None:
+            # Every row of the chunk is handled now, also those with nothing to write (the
+            # bar stopped at 86% when the last rows were unchanged).
+            progress(done, table.row_count)
     if writing:
         queue_import_emails(
             session=session, job_id=job_id, plan=Plan.empty(), options=options, completion=True

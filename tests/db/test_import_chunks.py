@@ -96,3 +96,24 @@ def test_the_preview_grows_a_chunk_at_a_time_and_ends_complete(engine: Engine) -
     assert outcomes[-1] == {"create": 6, "update": 1}
     assert [r.row for r in plan.rows] == list(range(2, 9))
     assert plan.rows[3].changes == {"first_name": ("Oud", "U3"), "last_name": ("Naam", "Test")}
+
+
+def test_progress_reaches_every_row_when_the_last_rows_change_nothing(engine: Engine) -> None:
+    """The bar stopped at 86% when the last chunk only held unchanged users."""
+    seed(
+        *[engine],
+        *(
+            {"email": f"u{i}@example.org", "first_name": f"U{i}", "last_name": "Test"}
+            for i in range(4, 7)
+        ),
+    )
+    lines = "".join(f"u{i}@example.org;U{i};Test\n" for i in range(7))
+    reports: list[tuple[int, int]] = []
+    result = run(
+        engine,
+        "Email;Voornaam;Achternaam\n" + lines,
+        chunk_rows=3,
+        progress=lambda done, total: reports.append((done, total)),
+    )
+    assert (result.counts["created"], result.counts["unchanged"]) == (4, 3)
+    assert reports[-1] == (7, 7)
