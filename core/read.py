@@ -733,12 +733,14 @@ def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
         _pad_zeros(frame, _zero_padded_cells(archive, sheet_xml), skip)
         cell_findings = _xlsx_hygiene(sheet_xml, frame.shape[1])
     else:
+        if kind == "xls":
+            cell_findings = _xls_error_values(data, sheet_name)
         what = "an old .xls workbook" if kind == "xls" else "an OpenDocument spreadsheet"
         findings.append(
             Issue(
                 "legacy-xls" if kind == "xls" else "unchecked-ods",
-                f"This is {what}: formulas, error values, hidden rows and merged cells cannot "
-                "be checked. Save it as .xlsx to have them checked.",
+                f"This is {what}: formulas, hidden rows and merged cells cannot be checked. "
+                "Save it as .xlsx to have them checked.",
                 WARNING,
             )
         )
@@ -847,6 +849,35 @@ def _longest_text_run(source: bytes | io.BufferedIOBase) -> int:
     return longest
 
 
+def _error_value(cell: str, error: str, row: int, column: int) -> _CellFinding:
+    return _CellFinding(
+        "error-value",
+        row,
+        column,
+        f"Cell {cell} shows the Excel error {error!r}, so it has no value to import. Correct "
+        "the cell (or its formula) in Excel, or correct it here.",
+        ERROR,
+    )
+
+
+def _xls_error_values(data: bytes, sheet_name: str) -> list[_CellFinding]:
+    """Excel error values in an .xls sheet (the fast reader shows them as empty cells)."""
+    import xlrd  # only for the legacy format, whose sheets are at most 65,536 rows
+
+    try:
+        sheet = xlrd.open_workbook(file_contents=data, on_demand=True).sheet_by_name(sheet_name)
+    except xlrd.XLRDError:
+        return []
+    found = []
+    for row in range(sheet.nrows):
+        for column, kind in enumerate(sheet.row_types(row)):
+            if kind == xlrd.XL_CELL_ERROR:
+                error = xlrd.error_text_from_code.get(sheet.cell_value(row, column), "#?")
+                ref = f"{column_letter(column)}{row + 1}"
+                found.append(_error_value(ref, error, row + 1, column))
+    return found
+
+
 def _zero_padded_cells(archive: zipfile.ZipFile, sheet_xml: bytes) -> dict[tuple[int, int], int]:
     """(row, column) -> digits, for number cells whose format shows leading zeros.
 
@@ -926,17 +957,8 @@ def _xlsx_hygiene(xml: bytes, width: int) -> list[_CellFinding]:
     if b't="e"' in xml:
         for match in _ERROR_CELL.finditer(xml):
             ref = (match.group(1) + match.group(2)).decode()
-            found.append(
-                _CellFinding(
-                    "error-value",
-                    int(match.group(2)),
-                    column_index(match.group(1).decode()),
-                    f"Cell {ref} shows the Excel error {match.group(3).decode()!r}, so it has no "
-                    "value to import. Correct the cell (or its formula) in Excel, or correct it "
-                    "here.",
-                    ERROR,
-                )
-            )
+            column = column_index(match.group(1).decode())
+            found.append(_error_value(ref, match.group(3).decode(), int(match.group(2)), column))
     for match in _MERGE.finditer(xml):
         first = (match.group(1) + match.group(2)).decode()
         last = (match.group(3) + match.group(4)).decode() if match.group(3) else first

@@ -504,3 +504,19 @@ def test_an_opendocument_spreadsheet_is_read() -> None:
         [["a@b.nl", "Ann"]],
     )
     assert codes(table) == [("unchecked-ods", None, None)]
+
+
+def test_excel_error_values_in_a_legacy_xls_are_reported() -> None:
+    import xlwt
+
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet("Users")
+    for column, header in enumerate(["Email", "Naam"]):
+        sheet.write(0, column, header)
+    sheet.write(1, 0, "a@b.nl")
+    sheet.row(1).set_cell_error(1, "#N/A!")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_upload(buffer.getvalue(), "oud.xls")
+    assert codes(table) == [("legacy-xls", None, None), ("error-value", 2, "Naam")]
+    assert "'#N/A'" in table.findings[1].message
