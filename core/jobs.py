@@ -23,7 +23,7 @@ from core.plan import CHUNK_ROWS, Plan, plan_chunks
 from core.read import Table
 from core.validate import Catalog, load_catalog, validate_rows
 from db.engine import session_scope
-from db.locks import job_lease, lock_imports
+from db.locks import lock_imports, run_now
 from db.models import WITHOUT_FILE, ImportJob, utcnow
 
 SUCCEEDED, WITH_ERRORS, FAILED = "succeeded", "completed_with_errors", "failed"
@@ -393,11 +393,10 @@ def run_import(
             )
             return ImportResult(None, _status(plan, options)[0], True, plan, False)
         check_import_mapping(catalog=catalog, table=table, mapping=mapping)
-    # On SQLite this waits while another process imports, instead of failing half-way.
-    with job_lease(engine) as lease:
-        assert lease is not None
-        with session_scope(engine) as session:
-            job_id = create_job(
+    return run_now(
+        engine,
+        lambda session: (
+            create_job(
                 session=session,
                 table=table,
                 mapping=mapping,
@@ -407,19 +406,17 @@ def run_import(
                 created_by=created_by,
                 status="running",
             ).id
-        lease.hold(job_id)
-        try:
-            return execute_job(
-                engine=engine,
-                job_id=job_id,
-                table=table,
-                mapping=mapping,
-                options=options,
-                progress=progress,
-                chunk_rows=chunk_rows,
-            )
-        finally:
-            lease.release(job_id)
+        ),
+        lambda job_id: execute_job(
+            engine=engine,
+            job_id=job_id,
+            table=table,
+            mapping=mapping,
+            options=options,
+            progress=progress,
+            chunk_rows=chunk_rows,
+        ),
+    )
 
 
 def list_jobs(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:

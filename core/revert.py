@@ -10,7 +10,7 @@ from core.apply import write_issues
 from core.issues import WARNING, Issue, UnusableFileError
 from core.plan import MASK, SIMPLE_FIELDS
 from db.engine import session_scope
-from db.locks import job_lease, lock_imports
+from db.locks import lock_imports, run_now
 from db.models import Group, ImportChange, ImportJob, Level, User, UserGroup, UserLevel, utcnow
 
 REVERTIBLE = {"succeeded", "completed_with_errors"}
@@ -361,18 +361,16 @@ def run_revert(
         return RevertResult(
             None, "completed_with_errors" if plan.conflicts else "succeeded", True, plan
         )
-    with job_lease(engine) as lease:
-        assert lease is not None
-        with session_scope(engine) as session:
-            revert_id = create_revert_job(
+    return run_now(
+        engine,
+        lambda session: (
+            create_revert_job(
                 session=session,
                 job_id=job_id,
                 created_by=created_by,
                 overwrite=overwrite,
                 status="running",
             ).id
-        lease.hold(revert_id)
-        try:
-            return execute_revert(engine=engine, revert_job_id=revert_id)
-        finally:
-            lease.release(revert_id)
+        ),
+        lambda revert_id: execute_revert(engine=engine, revert_job_id=revert_id),
+    )

@@ -2,12 +2,17 @@
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
+
+from db.engine import session_scope
+
+T = TypeVar("T")
 
 # PostgreSQL advisory locks are per database, not per schema: keys are taken from the
 # schema's name, so installations (or test runs) in other schemas never share a lock.
@@ -92,6 +97,22 @@ def job_lease(engine: Engine, *, wait: bool = True) -> Iterator[JobLease | None]
         return
     with _file_lock(engine, wait=wait) as held:
         yield JobLease(engine, None) if held else None
+
+
+def run_now(engine: Engine, create: Callable[[Session], int], execute: Callable[[int], T]) -> T:
+    """Record a job (create returns its id) and run it in this process, holding its lease.
+
+    On SQLite this waits while another process imports, instead of failing half-way.
+    """
+    with job_lease(engine) as lease:
+        assert lease is not None
+        with session_scope(engine) as session:
+            job_id = create(session)
+        lease.hold(job_id)
+        try:
+            return execute(job_id)
+        finally:
+            lease.release(job_id)
 
 
 def running_elsewhere(engine: Engine, job_ids: list[int]) -> set[int]:

@@ -126,8 +126,9 @@ def test_the_cli_reports_mail_it_could_not_send(
     assert emails["failed"] + emails["queued"] == 2
 
 
-def test_a_full_sqlite_disk_leaves_nothing_and_the_import_runs_again(sqlite_url: str) -> None:
-    engine = get_engine(sqlite_url)
+@contextlib.contextmanager
+def full_disk(engine: Engine):
+    """The SQLite file may grow only 40 pages: an import of ROWS fills the 'disk'."""
     with engine.connect() as connection:
         pages = connection.execute(text("PRAGMA page_count")).scalar_one()
 
@@ -136,14 +137,21 @@ def test_a_full_sqlite_disk_leaves_nothing_and_the_import_runs_again(sqlite_url:
 
     event.listen(engine, "connect", small_disk)
     engine.dispose()
-    with pytest.raises(Exception, match="full"):
+    try:
+        yield
+    finally:
+        event.remove(engine, "connect", small_disk)
+        engine.dispose()
+
+
+def test_a_full_sqlite_disk_leaves_nothing_and_the_import_runs_again(sqlite_url: str) -> None:
+    engine = get_engine(sqlite_url)
+    with full_disk(engine), pytest.raises(Exception, match="full"):
         run(engine, ROWS)
     assert count_users(engine) == 0
     with Session(engine) as session:
         job = session.exec(select(ImportJob)).one()
     assert job.status == "failed" and "full" in job.error
-    event.remove(engine, "connect", small_disk)
-    engine.dispose()
     assert run(engine, ROWS).counts["created"] == 30_000
 
 
@@ -235,22 +243,11 @@ def test_a_full_disk_ends_the_cli_with_a_message_not_a_traceback(
     import cli
 
     engine = get_engine(sqlite_url)
-    with engine.connect() as connection:
-        pages = connection.execute(text("PRAGMA page_count")).scalar_one()
-
-    def small_disk(dbapi_connection, _record) -> None:
-        dbapi_connection.execute(f"PRAGMA max_page_count={pages + 40}")
-
-    event.listen(engine, "connect", small_disk)
-    engine.dispose()
     path = tmp_path / "groot.csv"
     path.write_text(ROWS)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    try:
+    with full_disk(engine):
         code = cli.main(["import", str(path)])
-    finally:
-        event.remove(engine, "connect", small_disk)
-        engine.dispose()
     err = capsys.readouterr().err
     assert code == 2 and "the disk of the database is full" in err and "Traceback" not in err
     assert count_users(engine) == 0
