@@ -37,11 +37,15 @@ def _engine() -> Engine:
     return get_engine(load_settings().database_url)
 
 
-def cmd_create_account(args: argparse.Namespace) -> int:
+def _password_from_stdin(args: argparse.Namespace) -> str:
+    """The first line of standard input; a password never goes on the command line."""
     if not args.password_stdin:
-        print("Give the password on standard input with --password-stdin.", file=sys.stderr)
-        return EXIT_UNUSABLE
-    password = sys.stdin.readline().rstrip("\r\n")
+        raise AccountError("Give the password on standard input with --password-stdin.")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_create_account(args: argparse.Namespace) -> int:
+    password = _password_from_stdin(args)
     with session_scope(_engine()) as session:
         accounts.create_account(
             session=session,
@@ -56,10 +60,7 @@ def cmd_create_account(args: argparse.Namespace) -> int:
 
 
 def cmd_reset_password(args: argparse.Namespace) -> int:
-    if not args.password_stdin:
-        print("Give the new password on standard input with --password-stdin.", file=sys.stderr)
-        return EXIT_UNUSABLE
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = _password_from_stdin(args)
     with session_scope(_engine()) as session:
         accounts.reset_password(session=session, username=args.username, password=password)
     print(f"New password set for {args.username!r}; the account is unlocked and logged out.")
