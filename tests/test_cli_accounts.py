@@ -1,5 +1,6 @@
 """cli.py create-account and protect, run as a user runs them: a subprocess."""
 
+import io
 import os
 import subprocess
 import sys
@@ -11,21 +12,32 @@ from db.models import Account, User
 from tests.conftest import ROOT
 
 
-def run_cli(db_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db_url}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), *args],
-        input=stdin,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def run_cli(
+    db_url: str, *args: str, stdin: str = "", process: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run cli.py: in this process (fast), or as a real process with its own start-up."""
+    if process:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), *args],
+            input=stdin,
+            env={**os.environ, "DATABASE_URL": db_url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    from tests.test_cli_import import cli
+
+    saved = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        return cli(db_url, *args)
+    finally:
+        sys.stdin = saved
 
 
 def test_help_lists_the_commands(sqlite_url: str) -> None:
-    result = run_cli(sqlite_url, "--help")
+    result = run_cli(sqlite_url, "--help", process=True)
     assert result.returncode == 0
     assert "create-account" in result.stdout and "protect" in result.stdout
 

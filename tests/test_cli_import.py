@@ -1,5 +1,7 @@
 """`cli.py import`, `users`, `export` and `jobs` as a script would call them: the contract."""
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -26,31 +28,51 @@ COUNT_KEYS = {
 }
 
 
-def cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db_url}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), *args],
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+def cli(db_url: str, *args: str, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run cli.py as a script would: in this process (fast), or as a real process."""
+    if process:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), *args],
+            env={**os.environ, "DATABASE_URL": db_url},
+            text=True,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    import cli as command_line
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = db_url
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = command_line.main(list(args))
+            except SystemExit as exc:  # argparse refusing the arguments
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        if saved is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
-def cli_json(db_url: str, *args: str) -> tuple[int, dict]:
-    result = cli(db_url, *args, "--json")
+def cli_json(db_url: str, *args: str, process: bool = False) -> tuple[int, dict]:
+    result = cli(db_url, *args, "--json", process=process)
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, json.loads(result.stdout)
 
 
 def test_json_contract_and_exit_0(db_url: str) -> None:
+    # A real process, as a script calls it; the other tests run the CLI in this process.
     code, out = cli_json(
         db_url,
         "import",
         str(SAMPLES / "caseware-personeel.csv"),
         "--create-groups",
         "--welcome-new",
+        process=True,
     )
     assert code == 0
     assert set(out) == {"job_id", "status", "dry_run", "counts", "issues", "emails"}
