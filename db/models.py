@@ -287,7 +287,7 @@ class SavedMapping(SQLModel, table=True):
 
 
 class AppSetting(SQLModel, table=True):
-    """A value the installation keeps for itself, such as a generated cookie secret."""
+    """A value the installation keeps for itself, such as that its defaults were seeded."""
 
     __tablename__ = "app_settings"
 

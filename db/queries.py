@@ -8,7 +8,6 @@ from sqlmodel import Session, select
 from db.models import (
     WITHOUT_FILE,
     Account,
-    AppSetting,
     EmailMessage,
     Group,
     ImportJob,
@@ -32,20 +31,6 @@ def get_account_by_username(*, session: Session, username: str) -> Account | Non
 
 def list_accounts(*, session: Session) -> Sequence[Account]:
     return session.exec(select(Account).order_by(Account.username)).all()
-
-
-def get_setting(*, session: Session, key: str) -> str | None:
-    row = session.get(AppSetting, key)
-    return row.value if row else None
-
-
-def set_setting(*, session: Session, key: str, value: str) -> None:
-    row = session.get(AppSetting, key)
-    if row is None:
-        session.add(AppSetting(key=key, value=value))
-    else:
-        row.value = value
-        session.add(row)
 
 
 def get_user_by_email(*, session: Session, email: str) -> User | None:
