@@ -31,12 +31,12 @@ from tests.conftest import ROOT
 
 def enqueue(
     engine: Engine,
-    text: str,
+    text: str | bytes,
     name: str = "u.csv",
     corrections: dict[int, dict[int, str]] | None = None,
     **options: object,
 ) -> int:
-    data = text.encode()
+    data = text.encode() if isinstance(text, str) else text
     table = read_upload(data, name)
     with session_scope(engine) as session:
         mapping = resolve_mapping(table, load_catalog(session=session))
@@ -214,26 +214,7 @@ def test_a_corrected_formula_cell_is_the_administrators_value(engine: Engine, db
     table = read_upload(buffer.getvalue(), "f.xlsx")
     assert [(f.code, f.row, f.column) for f in table.findings] == [("formula", 2, "Voornaam")]
     assert with_corrections(table, {2: {1: "Ann"}}).findings == []
-    data = buffer.getvalue()
-    with session_scope(engine) as session:
-        mapping = resolve_mapping(table, load_catalog(session=session))
-        job = create_job(
-            session=session,
-            table=table,
-            mapping=mapping,
-            options=ImportOptions(),
-            file_name="f.xlsx",
-            file_bytes=data,
-            created_by="beheer",
-            status="queued",
-        )
-        job_id = enqueue_import(
-            session=session,
-            job=job,
-            file_bytes=data,
-            read_options=ReadOptions(),
-            corrections={2: {1: "Ann"}},
-        )
+    job_id = enqueue(engine, buffer.getvalue(), "f.xlsx", corrections={2: {1: "Ann"}})
     claim_next_job(engine=engine)
     result = run_job(engine=engine, job_id=job_id, settings=Settings(database_url=db_url))
     assert (result.status, result.counts["created"]) == ("succeeded", 1)
