@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from db import queries
-from db.engine import session_scope
+from core.history import get_home_summary
+from db.engine import read_session
 from ui.auth import require_account
 
 st.set_page_config(page_title="Instroom", page_icon=":inbox_tray:", layout="wide")
@@ -13,13 +13,9 @@ st.title("Instroom")
 st.caption("Create and update many user accounts at once, safely.")
 if account.role == "admin":
     st.page_link("pages/1_Import.py", label="Start an import", icon=":material/upload_file:")
-with session_scope(engine) as session:
-    by_status = queries.count_users_by_status(session=session)
-    recent = queries.list_recent_jobs(session=session, limit=5)
-    recent_rows = [
-        {"Import": job.id, "When": job.created_at, "File": job.file_name, "Status": job.status}
-        for job in recent
-    ]
+with read_session(engine) as session:
+    summary = get_home_summary(session=session)
+by_status = summary.users_by_status
 
 columns = st.columns(4)
 columns[0].metric("Users", f"{sum(by_status.values()):,}")
@@ -27,7 +23,7 @@ for column, status in zip(columns[1:], ("active", "invited", "blocked"), strict=
     column.metric(status.capitalize(), f"{by_status.get(status, 0):,}")
 
 st.subheader("Last imports")
-if recent_rows:
-    st.dataframe(recent_rows, hide_index=True)
+if summary.recent_jobs:
+    st.dataframe(summary.recent_jobs, hide_index=True)
 else:
     st.write("No imports yet.")

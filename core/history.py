@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from core.export import frame_from_json
 from core.plan import MASK
+from db import queries
 from db.models import WITHOUT_FILE, EmailMessage, ImportChange, ImportIssue, ImportJob
 
 JOB_STATUSES = (
@@ -37,6 +38,25 @@ class JobDetail:
     changes: pd.DataFrame
     emails: pd.DataFrame
     rejected: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    """What the home page shows: users by status and the last imports."""
+
+    users_by_status: dict[str, int]
+    recent_jobs: list[dict[str, Any]]
+
+
+def get_home_summary(*, session: Session, recent: int = 5) -> HomeSummary:
+    """Users by status and the newest imports, for the home page."""
+    return HomeSummary(
+        users_by_status=queries.count_users_by_status(session=session),
+        recent_jobs=[
+            {"Import": job.id, "When": job.created_at, "File": job.file_name, "Status": job.status}
+            for job in queries.list_recent_jobs(session=session, limit=recent)
+        ],
+    )
 
 
 def list_job_rows(

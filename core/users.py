@@ -10,6 +10,7 @@ from sqlmodel import Session
 from core.jobs import ImportResult, run_import
 from core.options import ImportOptions
 from core.read import Table
+from db import queries
 from db.models import Group, Level, User, UserGroup, UserLevel
 
 SINGLE_USER_FIELDS = (
@@ -36,6 +37,26 @@ def _holders(link: type, model: type) -> Any:
 MAX_SEARCH_WORDS = 20
 PAGE_SIZE = 50
 _USER_COLUMNS = ["Id", "Email", "Name", "Username", "Status", "Kind", "Protected"]
+
+
+@dataclass(frozen=True)
+class UserChoices:
+    """The values the Users page offers in its filters and its single-user form."""
+
+    groups: list[str]
+    levels: list[str]
+    roles: list[str]
+    languages: list[str]
+
+
+def list_user_choices(*, session: Session) -> UserChoices:
+    """Every group, level, role and language, by name."""
+    return UserChoices(
+        groups=[g.name for g in queries.list_groups(session=session)],
+        levels=[lv.name for lv in queries.list_levels(session=session)],
+        roles=[r.name for r in queries.list_roles(session=session)],
+        languages=[lang.code for lang in queries.list_languages(session=session)],
+    )
 
 
 class SearchError(ValueError):

@@ -11,9 +11,9 @@ from core.users import (
     count_users,
     create_single_user,
     get_user_detail,
+    list_user_choices,
     search_users,
 )
-from db import queries
 from db.engine import read_session
 from ui.auth import require_account
 from ui.exports import export_buttons
@@ -25,15 +25,13 @@ st.title("Users")
 show_flash()
 
 with read_session(engine) as session:
-    groups = [g.name for g in queries.list_groups(session=session)]
-    levels = [lv.name for lv in queries.list_levels(session=session)]
-    roles = [r.name for r in queries.list_roles(session=session)]
-    languages = [lang.code for lang in queries.list_languages(session=session)]
+    choices = list_user_choices(session=session)
+groups = choices.groups
 search, group, level, status, kind = st.columns([3, 2, 2, 1, 1])
 query = UserSearch(
     text=search.text_input("Search name, email or username"),
     group=group.selectbox("Group", [None, *groups], format_func=lambda g: g or "any"),
-    level=level.selectbox("Level", [None, *levels], format_func=lambda g: g or "any"),
+    level=level.selectbox("Level", [None, *choices.levels], format_func=lambda g: g or "any"),
     status=status.selectbox("Status", [None, *USER_STATUSES], format_func=lambda s: s or "any"),
     kind=kind.selectbox("Kind", [None, *USER_KINDS], format_func=lambda k: k or "any"),
 )
@@ -55,11 +53,8 @@ st.dataframe(found, hide_index=True)
 export_buttons(engine, query, total)
 
 if len(found):
-    user_id = st.selectbox(
-        "Show user",
-        found["Id"].tolist(),
-        format_func=lambda i: str(found.loc[found["Id"] == i, "Email"].iloc[0]),
-    )
+    emails = dict(zip(found["Id"], found["Email"], strict=True))
+    user_id = st.selectbox("Show user", list(emails), format_func=lambda i: str(emails[i]))
     with read_session(engine) as session:
         detail = get_user_detail(session=session, user_id=user_id)
         history = user_history(session=session, user_id=user_id)
@@ -97,8 +92,8 @@ with st.expander("Create a single user"), st.form("single_user", clear_on_submit
         "last_name": st.text_input("Last name"),
         "username": st.text_input("Username (optional)"),
         "groups": "~".join(st.pills("Groups", groups, selection_mode="multi")),
-        "role": st.selectbox("Role", ["", *roles]),
-        "language": st.selectbox("Language", ["", *languages]),
+        "role": st.selectbox("Role", ["", *choices.roles]),
+        "language": st.selectbox("Language", ["", *choices.languages]),
         "kind": st.selectbox("Kind", USER_KINDS),
     }
     welcome = st.checkbox("Send a welcome email")
