@@ -1,5 +1,9 @@
 """Instroom's command line: the twin of the portal, over the same core."""
 
+# Each command imports what it uses when it runs: `cli.py --help` and a mistyped argument
+# answer at once instead of loading pandas, SQLAlchemy and the readers first.
+from __future__ import annotations
+
 import argparse
 import json
 import os
@@ -7,44 +11,44 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from core.issues import InstroomError, UnusableFileError
+from core.vocabulary import AccountRole, EmptyAction, Kind, MatchKey, Mode, values
 
-from core import accounts, catalog, export
-from core.accounts import AccountError
-from core.catalog import CatalogError
-from core.issues import UnusableFileError
-from core.jobs import SUCCEEDED, ImportResult, list_jobs, resolve_mapping, run_import
-from core.mail import deliver_pending
-from core.options import ImportOptions, OptionsError
-from core.read import ReadOptions, read_upload
-from core.revert import run_revert
-from core.settings import Settings, SettingsError, load_settings
-from core.validate import load_catalog
-from core.worker import mark_interrupted, run_next_job, start_threads, work
-from db import queries
-from db.engine import BUSY_MESSAGE, DATABASE_ERRORS, get_engine, is_busy, session_scope
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from core.jobs import ImportResult
+    from core.settings import Settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 
 
-class OutputError(Exception):
+class OutputError(InstroomError):
     """An output path cannot be used; the message says why."""
 
 
 def _engine() -> Engine:
+    from core.settings import load_settings
+    from db.engine import get_engine
+
     return get_engine(load_settings().database_url)
 
 
 def _password_from_stdin(args: argparse.Namespace) -> str:
     """The first line of standard input; a password never goes on the command line."""
+    from core.accounts import AccountError
+
     if not args.password_stdin:
         raise AccountError("Give the password on standard input with --password-stdin.")
     return sys.stdin.readline().rstrip("\r\n")
 
 
 def cmd_create_account(args: argparse.Namespace) -> int:
+    from core import accounts
+    from db.engine import session_scope
+
     password = _password_from_stdin(args)
     with session_scope(_engine()) as session:
         accounts.create_account(
@@ -60,6 +64,9 @@ def cmd_create_account(args: argparse.Namespace) -> int:
 
 
 def cmd_reset_password(args: argparse.Namespace) -> int:
+    from core import accounts
+    from db.engine import session_scope
+
     password = _password_from_stdin(args)
     with session_scope(_engine()) as session:
         accounts.reset_password(session=session, username=args.username, password=password)
@@ -68,6 +75,9 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
 
 
 def cmd_protect(args: argparse.Namespace) -> int:
+    from core import catalog
+    from db.engine import session_scope
+
     with session_scope(_engine()) as session:
         user = catalog.set_user_protected(
             session=session, email=args.email, protected=not args.undo
@@ -101,6 +111,16 @@ def _print_summary(result: ImportResult, file: str) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from core import export
+    from core.jobs import SUCCEEDED, resolve_mapping, run_import
+    from core.options import ImportOptions
+    from core.read import ReadOptions, read_upload
+    from core.settings import load_settings
+    from core.validate import load_catalog
+    from db.engine import get_engine
+
     settings = load_settings()
     path = Path(args.file)
     if not path.is_file():
@@ -183,6 +203,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _send_import_mail(engine: Engine, settings: Settings, result: ImportResult) -> dict[str, int]:
     """Send an import's mail within INSTROOM_MAIL_BUDGET; the counts of what really happened."""
+    from sqlmodel import Session
+
+    from core.mail import deliver_pending
+    from db import queries
+
     emails = result.as_json()["emails"] | dict.fromkeys(("sent", "failed", "skipped", "queued"), 0)
     if result.applied and result.job_id is not None:
         deliver_pending(
@@ -195,6 +220,11 @@ def _send_import_mail(engine: Engine, settings: Settings, result: ImportResult) 
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from core.mail import deliver_pending
+    from core.settings import load_settings
+    from core.worker import mark_interrupted, run_next_job, start_threads, work
+    from db.engine import get_engine
+
     settings = load_settings()
     engine = get_engine(settings.database_url)
     if args.once:
@@ -217,6 +247,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_revert(args: argparse.Namespace) -> int:
+    from core.jobs import SUCCEEDED
+    from core.revert import run_revert
+
     engine = _engine()
     result = run_revert(
         engine=engine,
@@ -238,6 +271,10 @@ def cmd_revert(args: argparse.Namespace) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from core import export
+
     with Session(_engine()) as session:
         users = export.list_users(session=session)
     if args.json:
@@ -249,6 +286,10 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from core import export
+
     with Session(_engine()) as session:
         frame = export.users_frame(session=session)
     writer = export.to_xlsx_bytes if args.format == "xlsx" else export.to_csv_bytes
@@ -272,6 +313,10 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from core.jobs import list_jobs
+
     with Session(_engine()) as session:
         jobs = list_jobs(session=session, limit=args.limit)
     if args.json:
@@ -308,8 +353,8 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
         help="map a column to a field; 'Header=' leaves it out (repeatable)",
     )
     what = p.add_argument_group("what the import does")
-    what.add_argument("--mode", choices=("create", "update", "upsert"), default="upsert")
-    what.add_argument("--match", choices=("email", "username"), default="email")
+    what.add_argument("--mode", choices=values(Mode), default=Mode.UPSERT)
+    what.add_argument("--match", choices=values(MatchKey), default=MatchKey.EMAIL)
     what.add_argument(
         "--fill-missing",
         action="store_true",
@@ -324,8 +369,8 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
     what.add_argument("--language", help="language for new users without one")
     what.add_argument(
         "--kind",
-        choices=("employee", "contact"),
-        default="employee",
+        choices=values(Kind),
+        default=Kind.EMPLOYEE,
         help="kind for new users, and the kind a full-list import covers",
     )
     what.add_argument(
@@ -340,8 +385,8 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
     )
     what.add_argument(
         "--empty-action",
-        choices=("block", "none"),
-        default="block",
+        choices=values(EmptyAction),
+        default=EmptyAction.BLOCK,
         help="what an empty action (AFAS mutation code) means: block, as AFAS Profit "
         "documents (default), or none",
     )
@@ -385,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create-account", help="add a portal account (admin or support)")
     create.add_argument("username")
     create.add_argument("--email", required=True)
-    create.add_argument("--role", required=True, choices=accounts.ROLES)
+    create.add_argument("--role", required=True, choices=values(AccountRole))
     create.add_argument("--name", help="display name (default: the username)")
     create.add_argument(
         "--password-stdin",
@@ -463,13 +508,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (AccountError, CatalogError, SettingsError, OptionsError, OutputError) as exc:
+    except InstroomError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except OSError as exc:
         print(f"error: {exc.strerror or exc} ({exc.filename or 'a file'}).", file=sys.stderr)
         return EXIT_UNUSABLE
-    except DATABASE_ERRORS as exc:
+    except Exception as exc:
+        # Only a command that reached the database can meet its errors; it loaded db.engine.
+        from db.engine import BUSY_MESSAGE, database_errors, is_busy
+
+        if not isinstance(exc, database_errors()):
+            raise
         if is_busy(exc):
             print(f"error: {BUSY_MESSAGE}", file=sys.stderr)
             return EXIT_UNUSABLE

@@ -13,10 +13,12 @@ import bcrypt
 import jwt
 from sqlmodel import Session
 
+from core.issues import InstroomError
+from core.vocabulary import AccountRole, values
 from db import queries
 from db.models import Account, utcnow
 
-ROLES = ("admin", "support")
+ROLES = values(AccountRole)
 MIN_PASSWORD_LENGTH = 10
 # bcrypt only looks at the first 72 bytes; a longer password would be silently truncated.
 MAX_PASSWORD_BYTES = 72
@@ -31,7 +33,7 @@ LOGIN_REFUSED = (
 )
 
 
-class AccountError(Exception):
+class AccountError(InstroomError):
     """An account change was refused; the message says why and what to do."""
 
 

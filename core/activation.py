@@ -5,6 +5,7 @@ import re
 from sqlmodel import Session, select
 
 from core.accounts import hash_password
+from core.issues import InstroomError
 from core.mail import token_hash
 from db.models import User, utcnow
 
@@ -12,7 +13,7 @@ MIN_LENGTH = 10
 _CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"\d"), re.compile(r"[^\w]"))
 
 
-class ActivationError(Exception):
+class ActivationError(InstroomError):
     """The link or password cannot be used; the message says what to do."""
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, SQLModel, select
 
 from core.fields import BUILTIN_FIELDS, MULTI_VALUE_SEPARATOR, PROFILE_FIELD_TYPES
+from core.issues import InstroomError
 from db import queries
 from db.models import (
     Group,
@@ -25,7 +26,7 @@ FIELD_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 LANGUAGE_CODE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
 
-class CatalogError(Exception):
+class CatalogError(InstroomError):
     """A settings change was refused; the message says why and what to do."""
 
 

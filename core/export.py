@@ -1,12 +1,12 @@
 """Users and rejected rows as files that import back, with formula injection neutralised."""
 
+from __future__ import annotations
+
 import csv
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Select, select
 from sqlmodel import Session
 
@@ -15,6 +15,9 @@ from core.plan import MASK, Plan
 from core.read import Table
 from db import queries
 from db.models import Group, Level, User, UserGroup, UserLevel
+
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
 
 USER_COLUMNS = [
     "email",
@@ -151,6 +154,10 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "Users") -> bytes:
     """An XLSX workbook whose every cell is text, so nothing in it can run as a formula."""
+    # Imported here: a CSV import or export never needs openpyxl, and it is slow to load.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet)
 

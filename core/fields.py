@@ -1,5 +1,7 @@
 """The field keys an import can map columns to, and the fixed vocabularies of the domain."""
 
+from core.vocabulary import Kind, UserStatus, values
+
 BUILTIN_FIELDS: dict[str, str] = {
     "email": "Email",
     "first_name": "First name",
@@ -35,8 +37,8 @@ BUILTIN_FIELDS_NL: dict[str, str] = {
     "language": "taal",
     "kind": "soort",
 }
-USER_KINDS = ("employee", "contact")
-USER_STATUSES = ("invited", "active", "blocked")
+USER_KINDS = values(Kind)
+USER_STATUSES = values(UserStatus)
 PROFILE_FIELD_TYPES = ("text", "date", "taxonomy")
 MULTI_VALUE_SEPARATOR = "~"
 USERNAME_MAX_LENGTH = 20

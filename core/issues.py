@@ -30,7 +30,11 @@ class Issue:
         }
 
 
-class UnusableFileError(Exception):
+class InstroomError(Exception):
+    """Something Instroom refuses to do, with a message that says why and what to do."""
+
+
+class UnusableFileError(InstroomError):
     """The file as a whole cannot be imported; nothing is written."""
 
     def __init__(self, code: str, message: str) -> None:

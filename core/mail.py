@@ -1,5 +1,7 @@
 """Welcome, update and completion emails: queued with the import, sent with yagmail."""
 
+from __future__ import annotations
+
 import hashlib
 import html
 import re
@@ -11,20 +13,23 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yagmail
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from core.apply import bulk_insert
 from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
+from core.issues import InstroomError
 from core.options import ImportOptions
 from core.plan import Plan, RowPlan
 from core.settings import Settings
 from db import queries
 from db.engine import session_scope
 from db.models import EmailMessage, ImportChange, ImportJob, User, utcnow
+
+if TYPE_CHECKING:
+    import yagmail
 
 DEFAULT_LANGUAGE = "nl"
 NAME_KEYS = ("first_name", "name_insert", "last_name")
@@ -68,7 +73,7 @@ TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
-class MailError(Exception):
+class MailError(InstroomError):
     """A message could not be delivered; `transient` says whether trying again may help."""
 
     def __init__(self, message: str, transient: bool) -> None:
@@ -266,6 +271,8 @@ def preview_message(
 
 def smtp_client(settings: Settings) -> yagmail.SMTP:
     """A yagmail client for the configured server."""
+    import yagmail  # only a process that sends mail loads it
+
     return yagmail.SMTP(
         # The login name is the sender when there is one, else INSTROOM_MAIL_FROM.
         user=settings.smtp_user or settings.mail_from,

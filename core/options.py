@@ -6,15 +6,18 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-MODES = ("create", "update", "upsert")
+from core.issues import InstroomError
+from core.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
+
+MODES = values(Mode)
 # What a row with an empty action (AFAS mutation code) means: AFAS Profit documents block.
-EMPTY_ACTIONS = ("block", "none")
-MATCH_KEYS = ("email", "username")
+EMPTY_ACTIONS = values(EmptyAction)
+MATCH_KEYS = values(MatchKey)
 MAX_KEEP_FILE_DAYS = 90
 _LIMIT = re.compile(r"^\s*(\d+)\s*(%?)\s*$")
 
 
-class OptionsError(ValueError):
+class OptionsError(InstroomError, ValueError):
     """An option has a value that cannot be used; the message says which and why."""
 
 
@@ -51,7 +54,7 @@ class ImportOptions:
             raise OptionsError(
                 f"An empty action means 'block' or 'none', not {self.empty_action!r}."
             )
-        if self.kind not in ("employee", "contact"):
+        if self.kind not in values(Kind):
             raise OptionsError(f"The kind must be 'employee' or 'contact', not {self.kind!r}.")
         if not 0 <= self.keep_file_days <= MAX_KEEP_FILE_DAYS:
             raise OptionsError(

@@ -13,7 +13,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import pandas as pd
-import python_calamine
 
 from core.issues import ERROR, WARNING, Issue, UnusableFileError, column_index, column_letter
 from core.sandbox import LimitExceeded, run_limited
@@ -670,6 +669,8 @@ def _cell_text(value: object) -> str:
 
 
 def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
+    import python_calamine  # a text file never needs the workbook reader
+
     archive = None
     if kind == "xlsx":
         archive = zipfile.ZipFile(io.BytesIO(data))

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from core.issues import InstroomError
+
 T = TypeVar("T")
 
 # Forked, not spawned: the child starts at once with the readers already imported. It only
@@ -17,7 +19,7 @@ T = TypeVar("T")
 _context = multiprocessing.get_context("fork")
 
 
-class LimitExceeded(Exception):
+class LimitExceeded(InstroomError):
     """The child needed more memory or time than allowed; `limit` says which."""
 
     def __init__(self, limit: str) -> None:

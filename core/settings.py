@@ -8,6 +8,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.issues import InstroomError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 
@@ -19,7 +21,7 @@ MIN_COOKIE_KEY_SYMBOLS = 16
 MAX_SESSION_DAYS = 14
 
 
-class SettingsError(Exception):
+class SettingsError(InstroomError):
     """The configuration cannot be used; the message says what to change."""
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import Engine, Select, func, or_, select
 from sqlmodel import Session
 
+from core.issues import InstroomError
 from core.jobs import ImportResult, run_import
 from core.options import ImportOptions
 from core.read import Table
@@ -59,7 +60,7 @@ def list_user_choices(*, session: Session) -> UserChoices:
     )
 
 
-class SearchError(ValueError):
+class SearchError(InstroomError, ValueError):
     """The search cannot be run as typed; the message says why."""
 
 

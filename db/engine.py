@@ -1,20 +1,20 @@
 """Engine and session from DATABASE_URL, with migrations applied on first use."""
 
+import re
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_REVISION = re.compile(r"^(down_)?revision\s*=\s*['\"]?([\w-]+|None)['\"]?\s*$", re.MULTILINE)
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -43,8 +43,36 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def head_revision() -> str:
+    """The newest migration: the one no other migration names as its predecessor.
+
+    Read from the files without Alembic, which takes longer to import than a small
+    command takes to run.
+    """
+    revisions, predecessors = set(), set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict((bool(down), name) for down, name in _REVISION.findall(path.read_text()))
+        revisions.add(found[False])
+        predecessors.add(found.get(True))
+    (head,) = revisions - predecessors
+    return head
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The migration the database was last upgraded to; None for a new database."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest Alembic revision."""
+    """Create or upgrade the schema to the newest Alembic revision, when it is not there yet."""
+    if stored_revision(engine) == head_revision():
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
@@ -76,8 +104,13 @@ def forget_engine(url: str) -> None:
         engine.dispose()
 
 
-# Bulk writes use the drivers directly (executemany, COPY), so their own errors arrive too.
-DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
+def database_errors() -> tuple[type[Exception], ...]:
+    """The errors a database can raise: bulk writes use the drivers directly (executemany,
+    COPY), so their own errors arrive too. psycopg counts once it is loaded (by PostgreSQL)."""
+    psycopg = sys.modules.get("psycopg")
+    return (SQLAlchemyError, sqlite3.Error, *((psycopg.Error,) if psycopg else ()))
+
+
 BUSY_MESSAGE = (
     "The database is busy with an import right now; try again when it has finished "
     "(the History page shows its progress)."

@@ -73,3 +73,9 @@ def test_an_installation_on_an_older_revision_is_upgraded(db_url: str) -> None:
     with Session(get_engine(db_url)) as session:
         job = session.exec(select(db.models.ImportJob)).one()
     assert (job.file_name, job.read_options, job.corrections) == ("old.csv", {}, {})
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    from db.engine import head_revision
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
