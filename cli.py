@@ -114,8 +114,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from core import export
-    from core.jobs import SUCCEEDED, resolve_mapping, run_import
+    from core.jobs import SUCCEEDED, run_import
     from core.options import ImportOptions
+    from core.pipeline import ImportRequest, resolve_mapping
     from core.read import ReadOptions, read_upload
     from core.settings import load_settings
     from core.validate import load_catalog
@@ -162,9 +163,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         result = run_import(
             engine=engine,
-            table=table,
-            mapping=mapping,
-            options=options,
+            request=ImportRequest(table, mapping, options),
             file_name=path.name,
             file_bytes=data,
             created_by="cli",

@@ -143,65 +143,47 @@ def database_url(kind: str, workdir: Path, postgres: str | None) -> tuple[str, o
 
 
 def run_pipeline(url: str, files: list[Path]) -> list[dict[str, float]]:
-    """Import each file in turn as execute_job does (chunk by chunk), timing every phase."""
+    """Import each file in turn through the product's own run_import, timing every phase."""
     from sqlmodel import Session
 
-    from core.apply import apply_plan
-    from core.bulk import collector_paused
-    from core.jobs import create_job, resolve_mapping
+    from core.jobs import run_import
     from core.options import ImportOptions
-    from core.plan import Plan, plan_chunks
+    from core.pipeline import ImportRequest, Stopwatch, resolve_mapping
     from core.read import read_upload
-    from core.validate import load_catalog, validate_rows
-    from db.engine import get_engine, session_scope
+    from core.validate import load_catalog
+    from db.engine import get_engine
 
     engine = get_engine(url)
     options = ImportOptions(create_groups=True)
     results = []
     for path in files:
-        timings: dict[str, float] = dict.fromkeys(("plan", "apply"), 0.0)
+        stopwatch = Stopwatch()
         start = time.perf_counter()
-        data = path.read_bytes()
-        table = read_upload(data, path.name)
-        timings["read"] = time.perf_counter() - start
-        mark = time.perf_counter()
-        with Session(engine) as session:
-            catalog = load_catalog(session=session)
-            mapping = resolve_mapping(table, catalog)
-        timings["map"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        validated = validate_rows(table, mapping, options, catalog)
-        timings["validate"] = time.perf_counter() - mark
-        plan = Plan.empty()
-        with session_scope(engine) as session, collector_paused():
-            job = create_job(
-                session=session,
-                table=table,
-                mapping=mapping,
-                options=options,
-                file_name=path.name,
-                file_bytes=data,
-                created_by="bench",
-                status="running",
-            )
-            chunks = plan_chunks(session=session, validated=validated, options=options)
-            while True:
-                mark = time.perf_counter()
-                chunk = next(chunks, None)
-                timings["plan"] += time.perf_counter() - mark
-                if chunk is None:
-                    break
-                plan.add(chunk, keep_rows=False)
-                mark = time.perf_counter()
-                apply_plan(session=session, plan=chunk, job_id=job.id)
-                timings["apply"] += time.perf_counter() - mark
-            mark = time.perf_counter()
-        timings["apply"] += time.perf_counter() - mark  # the commit
-        timings["total"] = time.perf_counter() - start
-        timings["outcome"] = {k: v for k, v in plan.counts.items() if v}
+        with stopwatch.phase("read"):
+            data = path.read_bytes()
+            table = read_upload(data, path.name)
+        with stopwatch.phase("map"), Session(engine) as session:
+            mapping = resolve_mapping(table, load_catalog(session=session))
+        result = run_import(
+            engine=engine,
+            request=ImportRequest(table, mapping, options),
+            file_name=path.name,
+            file_bytes=data,
+            created_by="bench",
+            stopwatch=stopwatch,
+        )
+        total = time.perf_counter() - start
+        timings: dict[str, float] = {
+            phase: stopwatch.seconds[phase] for phase in ("read", "map", "validate", "plan")
+        }
+        # Apply is what the import spent beyond the phases before it: its writes, the
+        # job record and the commit.
+        timings["apply"] = total - sum(timings.values())
+        timings["total"] = total
+        timings["outcome"] = {k: v for k, v in result.counts.items() if v}
         results.append(timings)
         # Drop this import's file and rows before the next one, as separate imports would.
-        del data, table, validated, plan, chunk, chunks
+        del data, table, result
         gc.collect()
     return results
 
@@ -264,8 +246,8 @@ def preview(url: str, path: Path) -> tuple[float, float]:
     """
     from sqlmodel import Session
 
-    from core.jobs import preview_import, resolve_mapping
     from core.options import ImportOptions
+    from core.pipeline import ImportRequest, preview_import, resolve_mapping
     from core.plan import describe_changes
     from core.read import read_upload
     from core.validate import load_catalog
@@ -278,7 +260,8 @@ def preview(url: str, path: Path) -> tuple[float, float]:
     with Session(engine) as session:
         mapping = resolve_mapping(table, load_catalog(session=session))
         options = ImportOptions(create_groups=True)
-        for plan in preview_import(session=session, table=table, mapping=mapping, options=options):
+        request = ImportRequest(table, mapping, options)
+        for plan in preview_import(session=session, request=request):
             if first is None:
                 [describe_changes(r) for r in plan.rows[:50]]
                 first = time.perf_counter() - start

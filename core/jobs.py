@@ -1,8 +1,7 @@
-"""Run an import end to end: check the mapping, plan, and apply in one transaction."""
+"""The life of an import job: recorded, run through the pipeline in one transaction, ended."""
 
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,26 +10,29 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from core.apply import Progress, apply_plan, write_issues
-from core.bulk import collector_paused, without_collector
+from core.apply import Progress, write_issues
 from core.export import frame_to_json, rejected_rows, to_csv_bytes
-from core.fields import BUILTIN_FIELDS
-from core.issues import ERROR, Issue, UnusableFileError
-from core.mail import queue_import_emails
-from core.mapping import check_mapping, normalise, suggest_mapping
-from core.options import ImportOptions, OptionsError
-from core.plan import CHUNK_ROWS, Plan, plan_chunks
+from core.issues import Issue
+from core.options import ImportOptions
+from core.pipeline import (
+    ImportRequest,
+    Stopwatch,
+    check_import_mapping,
+    check_options,
+    is_written,
+    run_pipeline,
+)
+from core.plan import CHUNK_ROWS, Plan
 from core.read import Table
-from core.validate import Catalog, load_catalog, validate_rows
+from core.validate import load_catalog
+from core.vocabulary import JobStatus
 from db.engine import session_scope
 from db.locks import lock_imports, run_now
 from db.models import WITHOUT_FILE, ImportJob, utcnow
 
-SUCCEEDED, WITH_ERRORS, FAILED = "succeeded", "completed_with_errors", "failed"
-INTERRUPTED = "interrupted"
+SUCCEEDED, WITH_ERRORS = JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS
+FAILED, INTERRUPTED = JobStatus.FAILED, JobStatus.INTERRUPTED
 log = logging.getLogger(__name__)
-# The preview plans small chunks, so its first screen comes after a few thousand rows.
-PREVIEW_CHUNK_ROWS = 5_000
 _WRITE_COUNTS = ("created", "updated", "blocked", "unblocked", "renamed", "deactivated")
 
 
@@ -74,123 +76,24 @@ class ImportResult:
         }
 
 
-def known_fields(catalog: Catalog) -> list[str]:
-    """Every field key a column can be mapped to in this portal."""
-    return [*BUILTIN_FIELDS, *catalog.importable_profile_fields]
-
-
-def resolve_mapping(
-    table: Table,
-    catalog: Catalog,
-    overrides: Sequence[tuple[str, str | None]] = (),
-    saved: dict[int, str | None] | None = None,
-) -> dict[int, str | None]:
-    """Suggestions (or a saved mapping), then the caller's `Header=field` overrides."""
-    samples = [table.data[i].head(20).tolist() for i in range(len(table.headers))]
-    mapping = (
-        saved
-        if saved is not None
-        else suggest_mapping(table.headers, catalog.importable_profile_fields, samples)
-    )
-    mapping = dict(mapping)
-    for header, field in overrides:
-        matches = [
-            i
-            for i in range(len(table.headers))
-            if normalise(table.column_name(i)) == normalise(header)
-        ]
-        if not matches:
-            names = ", ".join(repr(table.column_name(i)) for i in range(len(table.headers)))
-            raise UnusableFileError(
-                "unknown-column", f"The file has no column {header!r}; its columns are {names}."
-            )
-        for index in matches:
-            mapping[index] = field or None
-    return mapping
-
-
-def check_options(*, catalog: Catalog, options: ImportOptions) -> None:
-    """Raise OptionsError when the role or language for new users is not in the catalogue."""
-    for what, value, known in (
-        ("role", options.role, catalog.roles),
-        ("language", options.language, catalog.languages),
-    ):
-        if value and value.casefold() not in known:
-            raise OptionsError(
-                f"There is no {what} {value!r}; choose one of: {', '.join(known.values())} "
-                f"(Settings lists them, and adds new ones)."
-            )
-
-
-def check_import_mapping(*, catalog: Catalog, table: Table, mapping: dict[int, str | None]) -> None:
-    """Raise UnusableFileError when the mapping cannot be imported (nothing is written then)."""
-    check = check_mapping(table.headers, mapping, known_fields(catalog))
-    errors = [i for i in check.issues if i.severity == ERROR]
-    if errors:
-        raise UnusableFileError(errors[0].code, " ".join(i.message for i in errors))
-
-
-def preview_import(
-    *,
-    session: Session,
-    table: Table,
-    mapping: dict[int, str | None],
-    options: ImportOptions,
-    chunk_rows: int = PREVIEW_CHUNK_ROWS,
-    keep_rows: bool = True,
-) -> Iterator[Plan]:
-    """The preview as it grows: after each chunk, the one plan of every row so far.
-
-    So a screen can show the first rows and counts while the rest is checked. When the
-    iteration ends, the plan is complete, rows and issues in row order. Without keep_rows
-    it holds counts, issues and rejected rows only (a dry run of a million rows). Writes
-    nothing.
-    """
-    catalog = load_catalog(session=session)
-    check_import_mapping(catalog=catalog, table=table, mapping=mapping)
-    validated = validate_rows(table, mapping, options, catalog)
-    chunks = plan_chunks(session=session, validated=validated, options=options, size=chunk_rows)
-    plan = Plan.empty()
-    while True:
-        with collector_paused():
-            chunk = next(chunks, None)
-            if chunk is None:
-                plan.rows.sort(key=lambda r: r.row)
-                plan.issues.sort(key=lambda i: (i.row or 0, i.code))
-                return
-            plan.add(chunk, keep_rows=keep_rows)
-        yield plan
-
-
-def prepare_import(
-    *, session: Session, table: Table, mapping: dict[int, str | None], options: ImportOptions
-) -> Plan:
-    """Check the mapping, validate every row and plan it: the whole preview. Writes nothing."""
-    *_, plan = preview_import(
-        session=session, table=table, mapping=mapping, options=options, chunk_rows=CHUNK_ROWS
-    )
-    return plan
-
-
-def _status(plan: Plan, options: ImportOptions) -> tuple[str, bool]:
-    """(status, whether the plan is written)."""
-    if plan.refused or (options.strict and plan.error_rows):
-        return FAILED, False
-    return (WITH_ERRORS if plan.error_rows else SUCCEEDED), True
+def status_of(plan: Plan, options: ImportOptions) -> str:
+    """The status an import ends in with this plan."""
+    if not is_written(plan, options):
+        return FAILED
+    return WITH_ERRORS if plan.error_rows else SUCCEEDED
 
 
 def create_job(
     *,
     session: Session,
-    table: Table,
-    mapping: dict[int, str | None],
-    options: ImportOptions,
+    request: ImportRequest,
     file_name: str,
     file_bytes: bytes,
     created_by: str,
     status: str,
 ) -> ImportJob:
     """Record a new import job; the file itself only when the administrator chose to keep it."""
+    table, mapping, options = request.table, request.mapping, request.options
     job = ImportJob(
         created_by=created_by,
         file_name=file_name,
@@ -221,13 +124,13 @@ def execute_job(
     *,
     engine: Engine,
     job_id: int,
-    table: Table,
-    mapping: dict[int, str | None],
-    options: ImportOptions,
+    request: ImportRequest,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    stopwatch: Stopwatch | None = None,
 ) -> ImportResult:
     """Plan and apply a recorded job in one transaction; on any failure nothing of it stays."""
+    table, mapping, options = request.table, request.mapping, request.options
     # Marked running in its own transaction: progress reports update the same row on
     # PostgreSQL while the import's transaction runs, so that transaction must not lock it.
     with session_scope(engine) as session:
@@ -238,10 +141,16 @@ def execute_job(
     try:
         with session_scope(engine) as session:
             lock_imports(session)
-            plan, applied = _plan_and_apply(
-                session, job_id, table, mapping, options, progress, chunk_rows
+            *_, plan = run_pipeline(
+                session=session,
+                request=request,
+                write=True,
+                job_id=job_id,
+                chunk_rows=chunk_rows,
+                progress=progress,
+                stopwatch=stopwatch,
             )
-            status = _status(plan, options)[0]
+            applied, status = is_written(plan, options), status_of(plan, options)
             result = ImportResult(job_id, status, False, plan, applied)
             if not applied:
                 write_issues(session=session, job_id=job_id, issues=result.issues)
@@ -259,7 +168,7 @@ def execute_job(
             session.add(job)
         return result
     except BaseException as exc:
-        _record_failure(engine, job_id, exc)
+        record_failure(engine, job_id, exc)
         raise
 
 
@@ -284,68 +193,11 @@ def forget_passwords(job: ImportJob, table: Table, mapping: dict[int, str | None
         job.source_data = to_csv_bytes(frame)
 
 
-def _chunk_progress(
-    progress: Progress | None, offset: int, rows: int, total: int
-) -> Progress | None:
-    """Report a chunk's written share as rows of the whole file."""
-    if progress is None:
-        return None
-    return lambda written, of: progress(offset + (rows * written // of if of else rows), total)
-
-
-@without_collector
-def _plan_and_apply(
-    session: Session,
-    job_id: int,
-    table: Table,
-    mapping: dict[int, str | None],
-    options: ImportOptions,
-    progress: Progress | None,
-    chunk_rows: int,
-) -> tuple[Plan, bool]:
-    """Plan and write the rows a chunk at a time; (the plan without its rows, whether written).
-
-    A strict import that meets an error after writing chunks rolls the transaction back.
-    """
-    catalog = load_catalog(session=session)
-    check_import_mapping(catalog=catalog, table=table, mapping=mapping)
-    validated = validate_rows(table, mapping, options, catalog)
-    plan, wrote = Plan.empty(), False
-    writing = not (options.strict and validated.error_rows)
-    done = 0
-    chunks = plan_chunks(session=session, validated=validated, options=options, size=chunk_rows)
-    for chunk in chunks:
-        plan.add(chunk, keep_rows=False)
-        writing = writing and _status(plan, options)[1]
-        if writing:
-            apply_plan(
-                session=session,
-                plan=chunk,
-                job_id=job_id,
-                progress=_chunk_progress(progress, done, len(chunk.rows), table.row_count),
-            )
-            queue_import_emails(
-                session=session, job_id=job_id, plan=chunk, options=options, completion=False
-            )
-            wrote = True
-        done += len(chunk.rows)
-        if writing and progress is not None:
-            # Every row of the chunk is handled now, also those with nothing to write (the
-            # bar stopped at 86% when the last rows were unchanged).
-            progress(done, table.row_count)
-    if writing:
-        queue_import_emails(
-            session=session, job_id=job_id, plan=Plan.empty(), options=options, completion=True
-        )
-    elif wrote:
-        session.rollback()
-    plan.issues.sort(key=lambda i: (i.row or 0, i.code))
-    return plan, writing
-
-
-def _record_failure(engine: Engine, job_id: int, exc: BaseException) -> None:
-    """Mark a job whose transaction failed; a lost connection leaves it restartable."""
-    lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+def record_failure(
+    engine: Engine, job_id: int, exc: BaseException, *, restartable: bool = True
+) -> None:
+    """Mark a job whose transaction failed; a lost connection leaves an import restartable."""
+    lost = restartable and isinstance(exc, DBAPIError) and exc.connection_invalidated
     try:
         with session_scope(engine) as session:
             job = session.get(ImportJob, job_id)
@@ -368,39 +220,31 @@ def _record_failure(engine: Engine, job_id: int, exc: BaseException) -> None:
 def run_import(
     *,
     engine: Engine,
-    table: Table,
-    mapping: dict[int, str | None],
-    options: ImportOptions,
+    request: ImportRequest,
     file_name: str = "",
     file_bytes: bytes = b"",
     created_by: str = "",
     dry_run: bool = False,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    stopwatch: Stopwatch | None = None,
 ) -> ImportResult:
     """Plan and (unless dry_run) apply an import now, in this process, recorded as a job."""
     with Session(engine) as session:
         catalog = load_catalog(session=session)
-        check_options(catalog=catalog, options=options)
+        check_options(catalog=catalog, options=request.options)
         if dry_run:
-            *_, plan = preview_import(
-                session=session,
-                table=table,
-                mapping=mapping,
-                options=options,
-                chunk_rows=chunk_rows,
-                keep_rows=False,
+            *_, plan = run_pipeline(
+                session=session, request=request, chunk_rows=chunk_rows, stopwatch=stopwatch
             )
-            return ImportResult(None, _status(plan, options)[0], True, plan, False)
-        check_import_mapping(catalog=catalog, table=table, mapping=mapping)
+            return ImportResult(None, status_of(plan, request.options), True, plan, False)
+        check_import_mapping(catalog=catalog, table=request.table, mapping=request.mapping)
     return run_now(
         engine,
         lambda session: (
             create_job(
                 session=session,
-                table=table,
-                mapping=mapping,
-                options=options,
+                request=request,
                 file_name=file_name,
                 file_bytes=file_bytes,
                 created_by=created_by,
@@ -410,11 +254,10 @@ def run_import(
         lambda job_id: execute_job(
             engine=engine,
             job_id=job_id,
-            table=table,
-            mapping=mapping,
-            options=options,
+            request=request,
             progress=progress,
             chunk_rows=chunk_rows,
+            stopwatch=stopwatch,
         ),
     )
 

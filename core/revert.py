@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from core.apply import write_issues
 from core.issues import WARNING, Issue, UnusableFileError
+from core.jobs import record_failure
 from core.plan import MASK, SIMPLE_FIELDS
 from db.engine import session_scope
 from db.locks import lock_imports, run_now
@@ -339,10 +340,7 @@ def execute_revert(*, engine: Engine, revert_job_id: int) -> RevertResult:
             write_issues(session=session, job_id=revert_job_id, issues=plan.issues)
         return RevertResult(revert_job_id, status, False, plan)
     except BaseException as exc:
-        with session_scope(engine) as session:
-            job = session.get(ImportJob, revert_job_id)
-            job.status, job.finished_at = "failed", utcnow()
-            job.error = f"{type(exc).__name__}: {exc}"[:2000]
+        record_failure(engine, revert_job_id, exc, restartable=False)
         raise
 
 

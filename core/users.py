@@ -10,6 +10,7 @@ from sqlmodel import Session
 from core.issues import InstroomError
 from core.jobs import ImportResult, run_import
 from core.options import ImportOptions
+from core.pipeline import ImportRequest
 from core.read import Table
 from db import queries
 from db.models import Group, Level, User, UserGroup, UserLevel
@@ -165,9 +166,7 @@ def create_single_user(
     options = ImportOptions(mode="create", welcome_new=welcome)
     return run_import(
         engine=engine,
-        table=table,
-        mapping=dict(enumerate(headers)),
-        options=options,
+        request=ImportRequest(table, dict(enumerate(headers)), options),
         file_name="(single user form)",
         file_bytes=b"",
         created_by=created_by,

@@ -14,6 +14,7 @@ from core.issues import UnusableFileError
 from core.jobs import FAILED, ImportResult, execute_job, mapping_of
 from core.mail import deliver_pending
 from core.options import ImportOptions
+from core.pipeline import ImportRequest
 from core.read import (
     LIMIT_FIELDS,
     ReadOptions,
@@ -150,14 +151,12 @@ def run_job(*, engine: Engine, job_id: int, settings: Settings) -> ImportResult 
             session.add(job)
             session.commit()
             return None
-        mapping, options = mapping_of(job), ImportOptions.from_dict(job.options)
+        request = ImportRequest(table, mapping_of(job), ImportOptions.from_dict(job.options))
     try:
         result = execute_job(
             engine=engine,
             job_id=job_id,
-            table=table,
-            mapping=mapping,
-            options=options,
+            request=request,
             progress=_Progress(engine, job_id),
         )
     finally:

@@ -13,16 +13,17 @@ from core import export
 from core.accounts import SignedInAccount
 from core.fields import BUILTIN_FIELDS
 from core.issues import UnusableFileError
-from core.jobs import (
+from core.jobs import create_job
+from core.mail import preview_message
+from core.mapping import check_mapping, find_saved_mapping, mapping_from_saved, save_mapping
+from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
+from core.pipeline import (
+    ImportRequest,
     check_import_mapping,
-    create_job,
     known_fields,
     preview_import,
     resolve_mapping,
 )
-from core.mail import preview_message
-from core.mapping import check_mapping, find_saved_mapping, mapping_from_saved, save_mapping
-from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.plan import Plan, RowPlan, describe_changes
 from core.read import (
     DELIMITER_NAMES,
@@ -491,9 +492,8 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
     table = current_table(wizard, settings)
     total, early = table.row_count, None
     with Session(engine) as session:
-        for plan in preview_import(
-            session=session, table=table, mapping=wizard.mapping, options=wizard.options
-        ):
+        request = ImportRequest(table, wizard.mapping, wizard.options)
+        for plan in preview_import(session=session, request=request):
             done = plan.outcomes.total()
             if done < total:
                 # A large file: show what is known while the rest is checked.
@@ -705,9 +705,7 @@ def step_confirm(
             )
             job = create_job(
                 session=session,
-                table=table,
-                mapping=wizard.mapping,
-                options=options,
+                request=ImportRequest(table, wizard.mapping, options),
                 file_name=wizard.file_name,
                 file_bytes=wizard.data,
                 created_by=account.username,

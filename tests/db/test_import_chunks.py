@@ -3,8 +3,8 @@
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.jobs import preview_import, resolve_mapping
 from core.options import ImportOptions
+from core.pipeline import ImportRequest, preview_import, resolve_mapping
 from core.read import read_upload
 from core.validate import load_catalog
 from db.models import ImportIssue, ImportJob
@@ -85,9 +85,8 @@ def test_the_preview_grows_a_chunk_at_a_time_and_ends_complete(engine: Engine) -
     with Session(engine) as session:
         mapping = resolve_mapping(table, load_catalog(session=session))
         sizes, outcomes = [], []
-        for plan in preview_import(
-            session=session, table=table, mapping=mapping, options=ImportOptions(), chunk_rows=3
-        ):
+        request = ImportRequest(table, mapping, ImportOptions())
+        for plan in preview_import(session=session, request=request, chunk_rows=3):
             sizes.append(len(plan.rows))
             outcomes.append(dict(plan.outcomes))
     # Three chunks of rows, then the (empty) chunk of renames and deactivations.

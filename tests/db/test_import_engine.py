@@ -11,8 +11,9 @@ from sqlmodel import Session, select
 from core import export
 from core.apply import Progress
 from core.issues import UnusableFileError
-from core.jobs import ImportResult, prepare_import, resolve_mapping, run_import
+from core.jobs import ImportResult, run_import
 from core.options import ImportOptions
+from core.pipeline import ImportRequest, prepare_import, resolve_mapping
 from core.plan import CHUNK_ROWS
 from core.read import read_upload
 from core.validate import load_catalog
@@ -38,9 +39,7 @@ def run(
         mapping = resolve_mapping(table, load_catalog(session=session), overrides)
     return run_import(
         engine=engine,
-        table=table,
-        mapping=mapping,
-        options=ImportOptions(**options),
+        request=ImportRequest(table, mapping, ImportOptions(**options)),
         file_name=name,
         file_bytes=data,
         created_by="test",
@@ -376,12 +375,12 @@ def test_the_plan_is_pure(engine: Engine) -> None:
     table = read_upload(text.encode(), "u.csv")
     with Session(engine) as session:
         catalog = load_catalog(session=session)
-        plan = prepare_import(
-            session=session,
-            table=table,
-            mapping=resolve_mapping(table, catalog),
-            options=ImportOptions(create_groups=True, welcome_new=True),
+        request = ImportRequest(
+            table,
+            resolve_mapping(table, catalog),
+            ImportOptions(create_groups=True, welcome_new=True),
         )
+        plan = prepare_import(session=session, request=request)
     assert plan.counts["created"] == 1 and plan.new_groups == ["Nieuw"]
     assert plan.welcome == ["new@example.org"]
     assert (

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from core.jobs import create_job, resolve_mapping
+from core.jobs import create_job
 from core.options import ImportOptions
+from core.pipeline import ImportRequest, resolve_mapping
 from core.read import ReadOptions, read_upload
 from core.settings import Settings
 from core.validate import load_catalog
@@ -42,9 +43,7 @@ def enqueue(
         mapping = resolve_mapping(table, load_catalog(session=session))
         job = create_job(
             session=session,
-            table=table,
-            mapping=mapping,
-            options=ImportOptions(**options),
+            request=ImportRequest(table, mapping, ImportOptions(**options)),
             file_name=name,
             file_bytes=data,
             created_by="beheer",
