@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from core.mail import deliver_pending
 from core.settings import Settings
-from core.worker import claim_next_job, requeue_job, run_job, start_threads
+from core.worker import claim_next_job, requeue_job, run_job, start_threads, stop_background_worker
 from db.engine import get_engine, session_scope
 from db.models import EmailMessage, ImportChange, ImportJob, User
 from tests.conftest import ROOT
@@ -83,13 +83,17 @@ def test_a_silent_mail_server_never_delays_the_import_queue(engine: Engine, db_u
         with Session(engine) as session:
             return {m.recipient: m.status for m in session.exec(select(EmailMessage))}
 
-    with silent_mail_server() as port:
-        settings = Settings(
-            database_url=db_url, smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=20
-        )
-        first = enqueue(engine, "Email;Voornaam;Achternaam\na@example.org;A;A\n", welcome_new=True)
-        stop = start_threads(engine=engine, settings=settings)
-        try:
+    # The threads are stopped and joined once the silent server has gone, before the
+    # database is dropped (a thread still writing deadlocked DROP SCHEMA on PostgreSQL).
+    try:
+        with silent_mail_server() as port:
+            settings = Settings(
+                database_url=db_url, smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=20
+            )
+            first = enqueue(
+                engine, "Email;Voornaam;Achternaam\na@example.org;A;A\n", welcome_new=True
+            )
+            stop = start_threads(engine=engine, settings=settings)
             wait_for(lambda: mail().get("a@example.org") == "sending")
             second = enqueue(
                 engine, "Email;Voornaam;Achternaam\nb@example.org;B;B\n", welcome_new=True
@@ -97,8 +101,9 @@ def test_a_silent_mail_server_never_delays_the_import_queue(engine: Engine, db_u
             wait_for(lambda: job_of(engine, second).status == "succeeded")
             # The first message still waits for the server's greeting (20 s per attempt).
             assert mail() == {"a@example.org": "sending", "b@example.org": "queued"}
-        finally:
             stop.set()
+    finally:
+        stop_background_worker(db_url)
     assert job_of(engine, first).status == "succeeded"
 
 
