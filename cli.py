@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.issues import InstroomError, UnusableFileError
+from core.issues import InstroomError, Refusal, UnusableFileError
 from core.vocabulary import AccountRole, EmptyAction, Kind, MatchKey, Mode, values
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def _parse_map(values: list[str]) -> list[tuple[str, str | None]]:
     for value in values:
         header, sep, field = value.partition("=")
         if not sep:
-            raise UnusableFileError("unknown-column", f"--map takes Header=field, not {value!r}.")
+            raise UnusableFileError.of("unknown-column", "map-syntax", value=value)
         pairs.append((header.strip(), field.strip() or None))
     return pairs
 
@@ -125,7 +125,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = load_settings()
     path = Path(args.file)
     if not path.is_file():
-        raise UnusableFileError("unreadable-file", f"There is no file {args.file!r}.")
+        raise UnusableFileError.of("unreadable-file", "no-file", name=args.file)
     data = path.read_bytes()
     read_options = ReadOptions(
         encoding=args.encoding,
@@ -175,11 +175,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         columns = [table.column_name(i) for i in range(len(table.headers))]
         holds_at = (i for i, _ in enumerate(columns) if "@" in table.data[i].iloc[0])
         example = columns[next(holds_at, 0)]
-        raise UnusableFileError(
+        raise UnusableFileError.of(
             exc.code,
-            f"{exc.message} The file's columns are: {', '.join(map(repr, columns))}. Say which "
-            "one holds the addresses with --map, for example "
-            f'--map "{example}=email".',
+            "with-columns",
+            field="email",
+            columns=", ".join(map(repr, columns)),
+            example=example,
         ) from None
     emails = _send_import_mail(engine, settings, result)
     if args.rejected_out and result.plan.error_rows:
@@ -490,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except UnusableFileError as exc:
+    except Refusal as exc:
         if getattr(args, "json", False):
             print(
                 json.dumps(

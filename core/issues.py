@@ -1,10 +1,544 @@
-"""Issue records: what is wrong, where (spreadsheet row, column as written), what to do."""
+"""Issue records and the one registry of issue codes: severity, meaning and message templates.
+
+Every issue Instroom reports is made here from its code and parameters, so a code means
+one thing, always has one severity, and its words live in one place (to be translated).
+"""
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from string import Formatter
+from typing import Any, Self
 
-ERROR = "error"
-WARNING = "warning"
+from core.vocabulary import Severity
+
+ERROR: str = Severity.ERROR.value
+WARNING: str = Severity.WARNING.value
+
+
+@dataclass(frozen=True)
+class IssueType:
+    """One stable code: its severity, what it means, and its messages by variant."""
+
+    code: str
+    severity: Severity
+    meaning: str
+    messages: dict[str, str]
+
+    def message(self, variant: str, params: dict[str, Any]) -> str:
+        """The message of a variant ("" is the usual one) filled with its parameters."""
+        return self.messages[variant].format(**params)
+
+    def parameters(self, variant: str) -> set[str]:
+        """The names a variant's template needs."""
+        return {name for _, name, _, _ in Formatter().parse(self.messages[variant]) if name}
+
+
+def _type(code: str, severity: str, meaning: str, message: str = "", **variants: str) -> IssueType:
+    messages = ({"": message} if message else {}) | {
+        name.replace("_", "-"): text for name, text in variants.items()
+    }
+    return IssueType(code, Severity(severity), meaning, messages)
+
+
+_TYPES = [
+    # The file as a whole (nothing is written).
+    _type(
+        "empty-file",
+        ERROR,
+        "The file, the sheet or the pasted text holds no users.",
+        file="The file is empty. Choose a file with a header row and at least one row of users.",
+        pasted="Nothing was pasted. Paste a header row and rows of users, for example copied "
+        "from Excel.",
+        no_values="The file has no rows with values. Choose a file with a header row and at "
+        "least one row of users.",
+        header_only="The file has a header row but no rows of users below it. Add the users "
+        "and upload it again.",
+        sheet="The sheet {sheet!r} is empty. Choose the sheet with the users.",
+    ),
+    _type(
+        "unreadable-file",
+        ERROR,
+        "The file cannot be read as a spreadsheet or as text.",
+        no_file="There is no file {name!r}.",
+        zip="The file is a zip archive but not an Excel workbook. Upload an .xlsx, .xls or "
+        ".csv file.",
+        damaged_zip="The file is a damaged zip archive, not a workbook Instroom can read. "
+        "Save it again from Excel.",
+        binary_kind="The file is {kind}, not a spreadsheet. Upload an .xlsx, .xls or .csv file "
+        "with the users.",
+        not_workbook="The file is named {suffix} but is not a valid Excel workbook. Open it in "
+        "Excel and save it again, or export it as CSV.",
+        unknown_encoding="{encoding!r} is not an encoding Instroom knows. Try utf-8, cp1252 or "
+        "latin-1.",
+        wrong_encoding="The file is not valid {encoding}: byte {byte:,} cannot be read. Choose "
+        "another encoding or let Instroom detect it.",
+        damaged_text="The file starts like {encoding} text but is damaged. Save it again as "
+        "CSV UTF-8.",
+        binary="The file holds binary data, not text. Upload a CSV file or the .xlsx workbook.",
+        unrecognised_encoding="The file's text encoding could not be recognised: it is not "
+        "UTF-8, and read as Windows-1252 or Latin-1 it turns into unreadable symbols. Save it "
+        "as 'CSV UTF-8' in Excel, or choose its encoding.",
+        misread_encoding="The file looks like {encoding} text but does not read as it. Save it "
+        "as 'CSV UTF-8' in Excel, or choose its encoding.",
+        unclosed_quote='Row {row} opens a quote (") that is never closed, so the rest of the '
+        "file would be read as one cell. Close or remove the quote in that row.",
+        delimiter="The delimiter must be one character, such as ; , | or a tab.",
+        workbook_password="The workbook is protected with a password. Remove the password in "
+        "Excel and upload it again.",
+        damaged_workbook="The workbook cannot be read; it may be damaged. Open it in Excel, "
+        "save it again, and upload it.",
+    ),
+    _type(
+        "html-file",
+        ERROR,
+        "A web page saved with a spreadsheet's name.",
+        "The file is a web page (HTML), not a spreadsheet, even if its name says {suffix}. "
+        "Some systems export such pages as 'Excel'. Open it in Excel and save it as an Excel "
+        "workbook (.xlsx) or CSV, then upload that.",
+    ),
+    _type(
+        "password-protected",
+        ERROR,
+        "The workbook is encrypted with a password.",
+        "The workbook is protected with a password, so Instroom cannot read it. In Excel "
+        "choose File > Info > Protect Workbook > Encrypt with Password, clear the password, "
+        "save, and upload it again (or save it as CSV).",
+    ),
+    _type(
+        "too-large",
+        ERROR,
+        "The file is beyond one of Instroom's limits; the message gives the file's figure.",
+        file="The file is {megabytes:,.1f} MB; the limit is {limit:,.0f} MB. Split it into "
+        "smaller files.",
+        pasted="The pasted text has {characters:,} characters; the limit is {limit:,}. Upload "
+        "the list as a file, or split it.",
+        rows="The file has {rows:,} rows; the limit is {limit:,}. Split it into smaller files.",
+        time="Reading the file took longer than the limit of {limit:,.0f} seconds. Save only "
+        "the sheet with users as CSV, or split the file.",
+        memory="Reading the file needed more than the limit of {limit:,.0f} MB of memory. The "
+        "file asks for far more cells than it holds values; save only the users as CSV, or "
+        "split the file.",
+        row_width="A row of the file has {columns:,} values; Instroom reads at most {limit:,} "
+        "columns (A to ZZ). Check the delimiter, or remove the empty columns.",
+        first_row_width="The first row has {columns:,} values; Instroom reads at most "
+        "{limit:,} columns (A to ZZ). Check the delimiter, or remove the empty columns.",
+        sheet_width="The sheet reaches cell {cell}, {columns:,} columns wide; Instroom reads at "
+        "most {limit:,} columns (A to ZZ). Delete the columns and rows after the users' data "
+        "(or copy the users to a new sheet) and save again.",
+        unpacked="The workbook unpacks to {megabytes:,.0f} MB, more than Instroom reads. Save "
+        "only the sheet with users, or export it as CSV.",
+        cell="A cell of the workbook holds about {length:,} bytes of text; Excel itself keeps "
+        "at most {limit:,} characters in a cell. Save the workbook again from Excel, or export "
+        "the users as CSV.",
+    ),
+    _type(
+        "unknown-sheet",
+        ERROR,
+        "The chosen sheet is not in the workbook.",
+        "The workbook has no sheet named {sheet!r}; it has: {sheets}.",
+    ),
+    _type(
+        "unknown-header-row",
+        ERROR,
+        "The chosen header row is not in the file.",
+        "There is no row {row} in the file; its rows run from {first} to {last}.",
+    ),
+    _type(
+        "unknown-column",
+        ERROR,
+        "A column named in a mapping is not in the file.",
+        "The file has no column {header!r}; its columns are {columns}.",
+        map_syntax="--map takes Header=field, not {value!r}.",
+    ),
+    # The file, reported but read.
+    _type(
+        "nul-characters",
+        WARNING,
+        "NUL characters in a text file were removed.",
+        "The file contains NUL characters; they were removed. Check that the file was saved "
+        "as text.",
+    ),
+    _type(
+        "unknown-delimiter",
+        WARNING,
+        "Every line is split by a character Instroom does not detect by itself.",
+        "Every line seems to be split by {delimiter!r}, which Instroom does not detect by "
+        "itself; the file was read as one column. Choose {delimiter!r} as the delimiter (on "
+        "the command line: --delimiter '{delimiter}').",
+    ),
+    _type(
+        "mixed-encoding",
+        WARNING,
+        "A row is UTF-8 text inside a Windows-1252 or Latin-1 file.",
+        "Row {row} looks like UTF-8 text in a {encoding} file ({text!r}); the file mixes "
+        "encodings. Save it again as CSV UTF-8.",
+    ),
+    _type(
+        "rows-above-header",
+        WARNING,
+        "Rows above the header (a title) were passed over.",
+        one="Row {first} above the header (row {header}) was not imported: {texts}. Choose "
+        "another header row if it holds users.",
+        many="Rows {first} to {last} above the header (row {header}) were not imported: "
+        "{texts}. Choose another header row if they hold users.",
+    ),
+    _type(
+        "duplicate-header",
+        WARNING,
+        "Two or more columns of the file have the same header.",
+        "Columns {letters} are all named {header!r}. Only one of them can be imported as a "
+        "field: check in the mapping which one holds the right values, and leave the other out.",
+    ),
+    _type(
+        "hidden-sheet",
+        WARNING,
+        "A hidden sheet of the workbook was not read.",
+        "The sheet {sheet!r} is hidden and was not read. Choose it explicitly if its users "
+        "should be imported.",
+    ),
+    _type(
+        "legacy-xls",
+        WARNING,
+        "An old .xls workbook: its hygiene cannot be checked.",
+        "This is an old .xls workbook: formulas, hidden rows and merged cells cannot be "
+        "checked. Save it as .xlsx to have them checked.",
+    ),
+    _type(
+        "unchecked-ods",
+        WARNING,
+        "An OpenDocument spreadsheet: its hygiene cannot be checked.",
+        "This is an OpenDocument spreadsheet: formulas, hidden rows and merged cells cannot be "
+        "checked. Save it as .xlsx to have them checked.",
+    ),
+    # Cells of a workbook (spreadsheet hygiene).
+    _type(
+        "formula",
+        ERROR,
+        "A cell holds a formula, whose stored value may be stale.",
+        "Cell {cell} holds a formula; the value Instroom reads may be stale. Replace the "
+        "formula by its value (Paste Special > Values) and upload again.",
+    ),
+    _type(
+        "error-value",
+        ERROR,
+        "A cell shows an Excel error value such as #N/A.",
+        "Cell {cell} shows the Excel error {error!r}, so it has no value to import. Correct the "
+        "cell (or its formula) in Excel, or correct it here.",
+    ),
+    _type(
+        "merged-cell",
+        WARNING,
+        "Merged cells: only the first holds the value.",
+        "Cells {first}:{last} are merged; only {first} holds the value and the others read as "
+        "empty. Unmerge them.",
+    ),
+    _type(
+        "hidden-row",
+        WARNING,
+        "A hidden row is imported.",
+        "Row {row} is hidden in Excel but is imported. Unhide it to check it, or delete it.",
+    ),
+    _type(
+        "hidden-column",
+        WARNING,
+        "A hidden column is imported.",
+        "Column {letter} is hidden in Excel but is imported. Unhide it to check it, or delete it.",
+    ),
+    _type(
+        "hyperlink",
+        WARNING,
+        "A cell is a hyperlink; its text is imported.",
+        "Cell {cell} is a hyperlink; Instroom imports its text, not the link target.",
+    ),
+    # The mapping.
+    _type(
+        "unknown-field",
+        ERROR,
+        "A column is mapped to a field the portal does not have.",
+        "{field!r} is not a field of this portal; choose another field or leave the column out.",
+    ),
+    _type(
+        "ambiguous-column",
+        ERROR,
+        "A mapped column's header appears twice, so the mapping cannot tell them apart.",
+        "The header {header!r} appears twice (columns {first} and {second}). Rename one of "
+        "them, or leave one out of the mapping.",
+    ),
+    _type(
+        "field-mapped-twice",
+        ERROR,
+        "Two columns are mapped to the same field.",
+        "Columns {columns} are both mapped to {field!r}. Map only one of them to it.",
+    ),
+    _type(
+        "missing-required-field",
+        ERROR,
+        "No column is mapped to a field every row needs (email).",
+        "No column is mapped to {field!r}, which every row needs. Map the column that holds it.",
+        with_columns="No column is mapped to {field!r}, which every row needs. Map the column "
+        "that holds it. The file's columns are: {columns}. Say which one holds the addresses "
+        'with --map, for example --map "{example}=email".',
+    ),
+    # Rows.
+    _type(
+        "missing-email",
+        ERROR,
+        "A row has no email address.",
+        "The email address is empty. Every row needs one: fill it in or remove the row.",
+    ),
+    _type(
+        "invalid-email",
+        ERROR,
+        "The email address is not valid.",
+        "{value!r} is not a valid email address: {problem} Correct it, e.g. name@example.org.",
+        too_long="The email address is longer than 320 characters. Correct it.",
+    ),
+    _type(
+        "lookalike-email",
+        WARNING,
+        "The address's domain mixes alphabets, as look-alike addresses do.",
+        "The domain of {address} mixes letters from different alphabets, as look-alike "
+        "addresses do. Check that it is the real address.",
+    ),
+    _type(
+        "duplicate-email",
+        ERROR,
+        "The same email address appears in more than one row of the file.",
+        "The email address {email} also appears in row {others}; each address may appear only "
+        "once. Keep one of the rows.",
+    ),
+    _type(
+        "email-taken",
+        ERROR,
+        "A user's new email address already belongs to another user.",
+        "{email} already belongs to another user.",
+    ),
+    _type(
+        "missing-name",
+        ERROR,
+        "A new user has no first or last name.",
+        "{email} is a new user and needs a {missing}. Fill them in, or correct the email "
+        "address if the user should already exist.",
+    ),
+    _type(
+        "missing-username",
+        ERROR,
+        "The row needs a username and has none.",
+        match="This import matches users on their username, but the row has none. Fill it in.",
+        rename="Changing a username needs the current username and the new one; fill in both.",
+    ),
+    _type(
+        "username-too-long",
+        ERROR,
+        "A username has more than 20 characters.",
+        "The username {value!r} has {length} characters; at most {limit} are allowed.",
+    ),
+    _type(
+        "username-has-at",
+        ERROR,
+        "A username contains '@'.",
+        "The username {value!r} contains '@'. Usernames are user codes, not email addresses: "
+        "remove the '@'.",
+    ),
+    _type(
+        "username-taken",
+        ERROR,
+        "A username is used twice in the file or belongs to another user.",
+        in_file="The username {value!r} is also used in row {others}; usernames must be unique.",
+        stored="The username {value!r} already belongs to {holder}. Choose another one.",
+    ),
+    _type(
+        "missing-password",
+        ERROR,
+        "Action 5 (set password) without a password.",
+        "Action 5 sets a password, but the password cell is empty. Fill it in.",
+    ),
+    _type(
+        "weak-password",
+        ERROR,
+        "An imported password is too short.",
+        "The password is shorter than {limit} characters. Give a longer one, or leave the cell "
+        "empty to keep the current password.",
+    ),
+    _type(
+        "invalid-action",
+        ERROR,
+        "The action (AFAS mutation code) is not one Instroom knows.",
+        "{value!r} is not an action. Use 0 block, 1 import, 2 import and block, 3 import and "
+        "create groups, 4 change username, 5 set password, 6 unblock (or the words).",
+    ),
+    _type(
+        "empty-action",
+        WARNING,
+        "The action cell is empty (AFAS: an empty code means block).",
+        block="The {header} is empty. As in AFAS Profit, an empty code means 0: the user is "
+        "blocked and leaves all groups. Choose 'an empty code means: no action' to only update "
+        "such rows.",
+        none="The {header} is empty. By your choice it means no action: the row only updates "
+        "the user.",
+    ),
+    _type(
+        "invalid-status",
+        ERROR,
+        "The status is not one Instroom knows.",
+        "{value!r} is not a status. Use active or blocked (also: Yes/No, Active/Suspended).",
+    ),
+    _type(
+        "invalid-kind",
+        ERROR,
+        "The kind is not employee or contact.",
+        "{value!r} is not a known kind. Use one of: {choices}; or add it under Settings.",
+    ),
+    _type(
+        "unknown-role",
+        ERROR,
+        "The role is not one of the portal's roles.",
+        "{value!r} is not a known role. Use one of: {choices}; or add it under Settings.",
+    ),
+    _type(
+        "unknown-language",
+        ERROR,
+        "The language is not one of the portal's languages.",
+        "{value!r} is not a known language. Use one of: {choices}; or add it under Settings.",
+    ),
+    _type(
+        "unknown-group",
+        ERROR,
+        "A group does not exist and the import may not create it.",
+        "The group {value!r} does not exist. Check the spelling, add it under Settings, or "
+        "allow the import to create missing groups.",
+    ),
+    _type(
+        "unknown-level",
+        ERROR,
+        "A level does not exist and the import may not create it.",
+        "The level {value!r} does not exist. Check the spelling, add it under Settings, or "
+        "allow the import to create missing levels.",
+    ),
+    _type(
+        "unknown-term",
+        ERROR,
+        "A taxonomy term does not exist and the import may not create it.",
+        "{value!r} is not a term of {label}. Use an existing term, or allow the import to "
+        "create missing terms.",
+    ),
+    _type(
+        "multiple-terms",
+        ERROR,
+        "A single-valued taxonomy field holds several terms.",
+        "{label} takes one value per cell, but {value!r} has several. Keep one.",
+    ),
+    _type(
+        "invalid-date",
+        ERROR,
+        "A date field holds something that is not a date.",
+        "{value!r} is not a date. Write it as 2024-03-31 or 31-03-2024.",
+    ),
+    _type(
+        "value-too-long",
+        ERROR,
+        "A value is longer than its field keeps.",
+        "The {name} is longer than {limit} characters. Shorten it.",
+        profile="The {name} has more than {limit:,} characters. Shorten it.",
+    ),
+    _type(
+        "control-characters",
+        ERROR,
+        "A cell holds invisible control characters.",
+        "The {column} value contains invisible control characters. Remove them and upload again.",
+    ),
+    _type(
+        "bidi-control",
+        WARNING,
+        "A cell holds a hidden text-direction character.",
+        "The {column} value contains a hidden text-direction character, so it shows "
+        "differently from what is stored. Check it and retype it if in doubt.",
+    ),
+    _type(
+        "leading-zero-lost",
+        WARNING,
+        "A number looks like a Dutch phone or code number that lost its leading 0.",
+        "The {column} value {value} looks like a Dutch number that lost its leading 0 (Excel "
+        "drops it from numbers); it is imported as written. Write 0{value} in the file if that "
+        "is meant.",
+    ),
+    # Rows compared with the stored users.
+    _type(
+        "not-found",
+        WARNING,
+        "An update-only import meets a user that does not exist; the row is skipped.",
+        "No user {email} exists and this import only updates users; the row was skipped.",
+    ),
+    _type(
+        "already-exists",
+        WARNING,
+        "A create-only import meets a user that exists; the row is skipped.",
+        "{email} already exists and this import only creates users; the row was skipped.",
+    ),
+    _type(
+        "unknown-user",
+        ERROR,
+        "An action (block, unblock, set password, change username) names a user that does "
+        "not exist.",
+        email="No user with the email address {email} exists, so it cannot be {done}. Check "
+        "the address.",
+        username="No user has the username {username!r}, so it cannot be changed. Check the "
+        "username.",
+    ),
+    _type(
+        "protected-user",
+        WARNING,
+        "A protected user is never changed by an import; the row is skipped.",
+        "{email} is a protected user; imports never change it. The row was skipped.",
+    ),
+    _type(
+        "too-many-deactivations",
+        ERROR,
+        "A full-list import would block more users than its limit allows; nothing is written.",
+        "This full-list import would deactivate {count:,} of {population:,} {kind} users, more "
+        "than the limit of {limit:,} ({setting}). Nothing was changed. Check that the file is "
+        "complete, or raise the limit.",
+    ),
+    # Jobs: reverting and restarting.
+    _type(
+        "unknown-import",
+        ERROR,
+        "There is no import with that number.",
+        "There is no import {job_id}.",
+    ),
+    _type(
+        "already-reverted",
+        ERROR,
+        "The import was reverted before.",
+        "Import {job_id} was already reverted; it cannot be reverted twice.",
+        by_job="Import {job_id} was already reverted by job {by}; it cannot be reverted twice.",
+    ),
+    _type(
+        "not-revertible",
+        ERROR,
+        "Only a finished import that changed users can be reverted.",
+        "Import {job_id} is {status}; only a finished import that changed users can be reverted.",
+    ),
+    _type(
+        "not-restartable",
+        ERROR,
+        "Only an interrupted import whose file was kept can be started again.",
+        "Only an interrupted import whose file was kept can be started again.",
+    ),
+    _type(
+        "revert-protected",
+        WARNING,
+        "A revert leaves a user that is protected now as it is.",
+        "{email} is a protected user now; a revert does not change it.",
+    ),
+    _type(
+        "revert-conflict",
+        WARNING,
+        "A user was changed after the import; a revert leaves it as it is unless told.",
+        "{email} was changed after the import ({conflict}); it was left as it is. Choose to "
+        "overwrite it if the import's values should be taken back anyway.",
+    ),
+]
+ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}
 
 
 @dataclass(frozen=True)
@@ -30,17 +564,40 @@ class Issue:
         }
 
 
+def issue(
+    code: str,
+    variant: str = "",
+    /,
+    *,
+    row: int | None = None,
+    column: str | None = None,
+    field: str | None = None,
+    value: str | None = None,
+    **params: Any,
+) -> Issue:
+    """The issue of a registered code, its message made from the variant's template."""
+    kind = ISSUE_TYPES[code]
+    where = {"row": row, "column": column, "field": field, "value": value}
+    message = kind.message(variant, where | params)
+    return Issue(code, message, kind.severity.value, row, column, field, value)
+
+
 class InstroomError(Exception):
     """Something Instroom refuses to do, with a message that says why and what to do."""
 
 
-class UnusableFileError(InstroomError):
-    """The file as a whole cannot be imported; nothing is written."""
+class Refusal(InstroomError):
+    """A refusal with a registered code: the message is the issue's, nothing is written."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+    @classmethod
+    def of(cls, code: str, variant: str = "", /, **params: Any) -> Self:
+        """The refusal of a registered code, its message made from the variant's template."""
+        return cls(code, ISSUE_TYPES[code].message(variant, params))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Files are read in a child process; the refusal travels back pickled.
@@ -50,6 +607,14 @@ class UnusableFileError(InstroomError):
     def issue(self) -> Issue:
         """The same problem as an issue record."""
         return Issue(code=self.code, message=self.message)
+
+
+class UnusableFileError(Refusal):
+    """The file as a whole, or its mapping, cannot be imported; nothing is written."""
+
+
+class JobError(Refusal):
+    """A job cannot be reverted or started again as asked; nothing is changed."""
 
 
 def column_letter(index: int) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from core.fields import BUILTIN_FIELDS
-from core.issues import ERROR, Issue
+from core.issues import ERROR, Issue, issue
 from db.models import SavedMapping
 
 # Normalised header -> field key. Normalising drops case, accents, spaces and punctuation, so
@@ -144,12 +144,12 @@ def check_mapping(
         key = header.strip().casefold()
         if key and key in seen_headers and mapping.get(index):
             issues.append(
-                Issue(
-                    "duplicate-header",
-                    f"The header {header!r} appears twice "
-                    f"(columns {seen_headers[key] + 1} and {index + 1}). Rename one "
-                    "of them, or leave one out of the mapping.",
+                issue(
+                    "ambiguous-column",
                     column=header,
+                    header=header,
+                    first=seen_headers[key] + 1,
+                    second=index + 1,
                 )
             )
         seen_headers.setdefault(key, index)
@@ -159,35 +159,15 @@ def check_mapping(
             by_field.setdefault(field, []).append(index)
     for field, indexes in by_field.items():
         if field not in known:
-            issues.append(
-                Issue(
-                    "unknown-field",
-                    f"{field!r} is not a field of this portal; "
-                    "choose another field or leave the column out.",
-                    column=headers[indexes[0]],
-                    field=field,
-                )
-            )
+            issues.append(issue("unknown-field", column=headers[indexes[0]], field=field))
         if len(indexes) > 1:
             names = " and ".join(repr(headers[i] or f"column {i + 1}") for i in indexes)
             issues.append(
-                Issue(
-                    "duplicate-header",
-                    f"Columns {names} are both mapped to {field!r}. Map only one of them to it.",
-                    column=headers[indexes[1]],
-                    field=field,
-                )
+                issue("field-mapped-twice", column=headers[indexes[1]], field=field, columns=names)
             )
     for field in required:
         if field not in by_field:
-            issues.append(
-                Issue(
-                    "missing-required-field",
-                    f"No column is mapped to {field!r}, "
-                    "which every row needs. Map the column that holds it.",
-                    field=field,
-                )
-            )
+            issues.append(issue("missing-required-field", field=field))
     ignored = [headers[i] or f"column {i + 1}" for i, f in sorted(mapping.items()) if not f]
     return MappingCheck(issues, ignored)
 

@@ -79,9 +79,7 @@ def resolve_mapping(
         ]
         if not matches:
             names = ", ".join(repr(table.column_name(i)) for i in range(len(table.headers)))
-            raise UnusableFileError(
-                "unknown-column", f"The file has no column {header!r}; its columns are {names}."
-            )
+            raise UnusableFileError.of("unknown-column", header=header, columns=names)
         for index in matches:
             mapping[index] = field_key or None
     return mapping

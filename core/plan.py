@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from core.bulk import json_text, parse_json
-from core.issues import ERROR, WARNING, Issue
+from core.issues import ERROR, ISSUE_TYPES, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
 from db.models import Group, Level, User, UserGroup, UserLevel
@@ -288,22 +288,23 @@ class _Planner:
         plan: RowPlan,
         code: str,
         key: str | None,
-        message: str,
-        severity: str = ERROR,
+        variant: str = "",
+        /,
+        *,
         value: str | None = None,
+        **params: Any,
     ) -> None:
-        self.issues.append(
-            Issue(
-                code,
-                message,
-                severity,
-                row=plan.row,
-                field=key,
-                column=self.v.columns.get(key or ""),
-                value=value,
-            )
+        found = issue(
+            code,
+            variant,
+            row=plan.row,
+            field=key,
+            column=self.v.columns.get(key or ""),
+            value=value,
+            **params,
         )
-        if severity == ERROR:
+        self.issues.append(found)
+        if found.severity == ERROR:
             plan.outcome = "error"
 
     def chunks(self, size: int) -> Iterator[Plan]:
@@ -382,13 +383,7 @@ class _Planner:
     def find_user(self, plan: RowPlan, record: dict[str, Any]) -> ExistingUser | None:
         if self.options.match == "username":
             if not record["username"]:
-                self.issue(
-                    plan,
-                    "missing-username",
-                    "username",
-                    "This import matches users on "
-                    "their username, but the row has none. Fill it in.",
-                )
+                self.issue(plan, "missing-username", "username", "match")
                 return None
             return self.by_username.get(record["username"].casefold())
         return self.by_email.get(record["email"])
@@ -400,22 +395,12 @@ class _Planner:
             return
         if user is None and action in {"block", "unblock", "password"}:
             self.issue(
-                plan,
-                "not-found",
-                "email",
-                f"No user with the email address "
-                f"{record['email']} exists, so it cannot be {action}ed. Check the address.",
+                plan, "unknown-user", "email", "email", email=record["email"], done=_DONE[action]
             )
             return
         if user is not None and user.is_protected:
             plan.outcome, plan.user_id = "skip", user.id
-            self.issue(
-                plan,
-                "protected-user",
-                "email",
-                f"{user.email} is a protected user; imports never change it. The row was skipped.",
-                WARNING,
-            )
+            self.issue(plan, "protected-user", "email", email=user.email)
             return
         if user is None:
             self.plan_create(plan, record)
@@ -428,24 +413,13 @@ class _Planner:
         holder = self.by_username.get(username.casefold())
         if holder is not None and holder.id != owner_id:
             self.issue(
-                plan,
-                "username-taken",
-                "username",
-                f"The username {username!r} already belongs to {holder.email}. Choose another one.",
-                value=username,
+                plan, "username-taken", "username", "stored", value=username, holder=holder.email
             )
 
     def plan_create(self, plan: RowPlan, record: dict[str, Any]) -> None:
         if self.options.mode == "update":
             plan.outcome = "skip"
-            self.issue(
-                plan,
-                "not-found",
-                "email",
-                f"No user {record['email']} exists and this "
-                "import only updates users; the row was skipped.",
-                WARNING,
-            )
+            self.issue(plan, "not-found", "email", email=record["email"])
             return
         if not (record["first_name"] and record["last_name"]):
             missing = [k.replace("_", " ") for k in ("first_name", "last_name") if not record[k]]
@@ -453,9 +427,8 @@ class _Planner:
                 plan,
                 "missing-name",
                 "first_name" if "first name" in missing else "last_name",
-                f"{record['email']} is a new user and needs a "
-                f"{' and a '.join(missing)}. Fill them in, or correct the email address "
-                "if the user should already exist.",
+                email=record["email"],
+                missing=" and a ".join(missing),
             )
             return
         self.check_username(plan, record["username"], None)
@@ -490,14 +463,7 @@ class _Planner:
         plan.user_id = user.id
         if self.options.mode == "create":
             plan.outcome = "skip"
-            self.issue(
-                plan,
-                "already-exists",
-                "email",
-                f"{user.email} already exists and this "
-                "import only creates users; the row was skipped.",
-                WARNING,
-            )
+            self.issue(plan, "already-exists", "email", email=user.email)
             return
         action = record["action"]
         changes: dict[str, tuple[Any, Any]] = {}
@@ -514,11 +480,7 @@ class _Planner:
             if self.options.match == "username" and record["email"] != user.email:
                 if record["email"] in self.by_email:
                     self.issue(
-                        plan,
-                        "duplicate-email",
-                        "email",
-                        f"{record['email']} already belongs to another user.",
-                        value=record["email"],
+                        plan, "email-taken", "email", value=record["email"], email=record["email"]
                     )
                     return
                 changes["email"] = (user.email, record["email"])
@@ -539,12 +501,7 @@ class _Planner:
             plan.groups_add = tuple(g for g in record["groups"] if g not in user.groups)
             plan.levels_add = tuple(lv for lv in record["levels"] if lv not in user.levels)
         if action == "password" and not record["password"]:
-            self.issue(
-                plan,
-                "missing-password",
-                "password",
-                "Action 5 sets a password, but the password cell is empty. Fill it in.",
-            )
+            self.issue(plan, "missing-password", "password")
             return
         if record["password"]:
             plan.password, plan.old_password_hash = record["password"], user.password_hash
@@ -578,12 +535,7 @@ class _Planner:
     def plan_rename(self, plan: RowPlan, record: dict[str, Any]) -> None:
         old, new = record["username"], record["new_username"]
         if not old or not new:
-            self.issue(
-                plan,
-                "missing-username",
-                "new_username" if old else "username",
-                "Changing a username needs the current username and the new one; fill in both.",
-            )
+            self.issue(plan, "missing-username", "new_username" if old else "username", "rename")
             return
         user = self.by_username.get(old.casefold())
         renamed = self.by_username.get(new.casefold())
@@ -596,23 +548,11 @@ class _Planner:
             plan.outcome, plan.user_id = "unchanged", renamed.id
             return
         if user is None:
-            self.issue(
-                plan,
-                "not-found",
-                "username",
-                f"No user has the username {old!r}, so it cannot be changed. Check the username.",
-                value=old,
-            )
+            self.issue(plan, "unknown-user", "username", "username", value=old, username=old)
             return
         if user.is_protected:
             plan.outcome, plan.user_id = "skip", user.id
-            self.issue(
-                plan,
-                "protected-user",
-                "username",
-                f"{user.email} is a protected user; imports never change it. The row was skipped.",
-                WARNING,
-            )
+            self.issue(plan, "protected-user", "username", email=user.email)
             return
         self.check_username(plan, new, user.id)
         if plan.outcome == "error":
@@ -639,15 +579,22 @@ class _Planner:
                 deactivate.append(Deactivation(user_id, email, name, status))
         limit = self.options.deactivation_limit(population)
         if limit is not None and len(deactivate) > limit:
-            return deactivate, (
-                f"This full-list import would deactivate {len(deactivate):,} of {population:,} "
-                f"{kind} users, more than the limit of {limit:,} ({self.options.max_deactivate}). "
-                "Nothing was changed. Check that the file is complete, or raise the limit."
+            return deactivate, ISSUE_TYPES["too-many-deactivations"].message(
+                "",
+                {
+                    "count": len(deactivate),
+                    "population": population,
+                    "kind": kind,
+                    "limit": limit,
+                    "setting": self.options.max_deactivate,
+                },
             )
         return deactivate, None
 
 
 CHUNK_ROWS = 20_000
+# How an action on a user that does not exist is named in its message.
+_DONE = {"block": "blocked", "unblock": "unblocked", "password": "given a password"}
 
 
 def plan_chunks(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.issues import ERROR, WARNING, Issue, UnusableFileError, column_index, column_letter
+from core.issues import Issue, UnusableFileError, column_index, column_letter, issue
 from core.sandbox import LimitExceeded, run_limited
 
 DELIMITERS = (";", ",", "\t", "|")
@@ -104,21 +104,23 @@ class Table:
 
 @dataclass(frozen=True)
 class _CellFinding:
+    """An issue of one cell, row or column, found before the table's columns are named."""
+
     code: str
     row: int | None
     col: int | None
-    message: str
-    severity: str = WARNING
+    params: dict[str, str]
 
 
 def read_upload(data: bytes, filename: str, options: ReadOptions | None = None) -> Table:
     """Read an uploaded file: CSV, TSV, TXT, XLSX or XLS, recognised by content and name."""
     options = options or ReadOptions()
     if len(data) > options.max_bytes:
-        raise UnusableFileError(
+        raise UnusableFileError.of(
             "too-large",
-            f"The file is {len(data) / 1_048_576:,.1f} MB; the limit is "
-            f"{options.max_bytes / 1_048_576:,.0f} MB. Split it into smaller files.",
+            "file",
+            megabytes=len(data) / 1_048_576,
+            limit=options.max_bytes / 1_048_576,
         )
     return _guarded(_read_upload, data, filename, options)
 
@@ -127,10 +129,8 @@ def read_pasted(text: str, options: ReadOptions | None = None) -> Table:
     """Read text pasted from a spreadsheet or typed by hand."""
     options = options or ReadOptions()
     if len(text) > options.max_bytes:
-        raise UnusableFileError(
-            "too-large",
-            f"The pasted text has {len(text):,} characters; the limit is "
-            f"{options.max_bytes:,}. Upload the list as a file, or split it.",
+        raise UnusableFileError.of(
+            "too-large", "pasted", characters=len(text), limit=options.max_bytes
         )
     return _guarded(_read_pasted, text, options)
 
@@ -159,25 +159,15 @@ def _guarded(reader: Callable[..., Table], *args: Any) -> Table:
         )
     except LimitExceeded as exc:
         if exc.limit == "time":
-            raise UnusableFileError(
-                "too-large",
-                f"Reading the file took longer than the limit of {options.max_seconds:,.0f} "
-                "seconds. Save only the sheet with users as CSV, or split the file.",
-            ) from None
-        raise UnusableFileError(
-            "too-large",
-            "Reading the file needed more than the limit of "
-            f"{options.max_memory_bytes / 1_048_576:,.0f} MB of memory. The file asks for far "
-            "more cells than it holds values; save only the users as CSV, or split the file.",
+            raise UnusableFileError.of("too-large", "time", limit=options.max_seconds) from None
+        raise UnusableFileError.of(
+            "too-large", "memory", limit=options.max_memory_bytes / 1_048_576
         ) from None
 
 
 def _read_upload(data: bytes, filename: str, options: ReadOptions) -> Table:
     if not data.strip():
-        raise UnusableFileError(
-            "empty-file",
-            "The file is empty. Choose a file with a header row and at least one row of users.",
-        )
+        raise UnusableFileError.of("empty-file", "file")
     kind = _detect_kind(data, filename)
     if kind in {"xlsx", "xls", "ods"}:
         return _read_workbook(data, kind, options)
@@ -187,11 +177,7 @@ def _read_upload(data: bytes, filename: str, options: ReadOptions) -> Table:
 
 def _read_pasted(text: str, options: ReadOptions) -> Table:
     if not text.strip():
-        raise UnusableFileError(
-            "empty-file",
-            "Nothing was pasted. Paste a header row and rows "
-            "of users, for example copied from Excel.",
-        )
+        raise UnusableFileError.of("empty-file", "pasted")
     return _read_text(text.lstrip("\ufeff"), options, source="text", encoding=None)
 
 
@@ -201,50 +187,24 @@ def _detect_kind(data: bytes, filename: str) -> str:
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
         except (zipfile.BadZipFile, ValueError, OSError) as exc:
-            raise UnusableFileError(
-                "unreadable-file",
-                "The file is a damaged zip archive, not a "
-                "workbook Instroom can read. Save it again from Excel.",
-            ) from exc
+            raise UnusableFileError.of("unreadable-file", "damaged-zip") from exc
         if "xl/workbook.xml" in names:
             return "xlsx"
         if "content.xml" in names and b"opendocument.spreadsheet" in data[:200]:
             return "ods"
-        raise UnusableFileError(
-            "unreadable-file",
-            "The file is a zip archive but not an Excel "
-            "workbook. Upload an .xlsx, .xls or .csv file.",
-        )
+        raise UnusableFileError.of("unreadable-file", "zip")
     if data.startswith(OLE_SIGNATURE):
         # An Excel file saved with a password is an OLE container of encrypted streams.
         if "EncryptedPackage".encode("utf-16-le") in data or _is_encrypted_ole(data):
-            raise UnusableFileError(
-                "password-protected",
-                "The workbook is protected with a password, so Instroom cannot read it. In "
-                "Excel choose File > Info > Protect Workbook > Encrypt with Password, clear "
-                "the password, save, and upload it again (or save it as CSV).",
-            )
+            raise UnusableFileError.of("password-protected")
         return "xls"
     if _HTML_START.match(data[:1024]):
-        raise UnusableFileError(
-            "html-file",
-            "The file is a web page (HTML), not a spreadsheet, even if its name says "
-            f"{suffix or 'otherwise'}. Some systems export such pages as 'Excel'. Open it in "
-            "Excel and save it as an Excel workbook (.xlsx) or CSV, then upload that.",
-        )
+        raise UnusableFileError.of("html-file", suffix=suffix or "otherwise")
     for signature, what in BINARY_SIGNATURES.items():
         if data.startswith(signature):
-            raise UnusableFileError(
-                "unreadable-file",
-                f"The file is {what}, not a spreadsheet. "
-                "Upload an .xlsx, .xls or .csv file with the users.",
-            )
+            raise UnusableFileError.of("unreadable-file", "binary-kind", kind=what)
     if suffix in {".xlsx", ".xlsm"}:
-        raise UnusableFileError(
-            "unreadable-file",
-            f"The file is named {suffix} but is not a valid Excel workbook. Open it in Excel "
-            "and save it again, or export it as CSV.",
-        )
+        raise UnusableFileError.of("unreadable-file", "not-workbook", suffix=suffix)
     return "text"
 
 
@@ -262,16 +222,12 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
         try:
             return data.decode(encoding).lstrip("\ufeff"), encoding
         except LookupError as exc:
-            raise UnusableFileError(
-                "unreadable-file",
-                f"{encoding!r} is not an encoding Instroom knows. Try utf-8, cp1252 or latin-1.",
+            raise UnusableFileError.of(
+                "unreadable-file", "unknown-encoding", encoding=encoding
             ) from exc
         except UnicodeDecodeError as exc:
-            raise UnusableFileError(
-                "unreadable-file",
-                f"The file is not valid {encoding}: byte "
-                f"{exc.start + 1:,} cannot be read. Choose another encoding "
-                "or let Instroom detect it.",
+            raise UnusableFileError.of(
+                "unreadable-file", "wrong-encoding", encoding=encoding, byte=exc.start + 1
             ) from exc
     for bom, name in (
         (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -284,17 +240,13 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
             try:
                 return data.decode(name).lstrip("\ufeff"), name
             except UnicodeDecodeError as exc:
-                raise UnusableFileError(
-                    "unreadable-file",
-                    f"The file starts like {name} text but is damaged. Save it again as CSV UTF-8.",
+                raise UnusableFileError.of(
+                    "unreadable-file", "damaged-text", encoding=name
                 ) from exc
     sample = data[:8192]
     control = sum(1 for byte in sample if byte < 32 and byte not in b"\t\n\r")
     if control > len(sample) // 20:
-        raise UnusableFileError(
-            "unreadable-file",
-            "The file holds binary data, not text. Upload a CSV file or the .xlsx workbook.",
-        )
+        raise UnusableFileError.of("unreadable-file", "binary")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -323,19 +275,12 @@ def _detected_encoding(data: bytes) -> tuple[str, str]:
 
     best = from_bytes(data[:1_000_000]).best()
     if best is None or best.encoding in {"cp1252", "latin_1", "iso8859_15"}:
-        raise UnusableFileError(
-            "unreadable-file",
-            "The file's text encoding could not be recognised: it is not UTF-8, and read as "
-            "Windows-1252 or Latin-1 it turns into unreadable symbols. Save it as "
-            "'CSV UTF-8' in Excel, or choose its encoding.",
-        )
+        raise UnusableFileError.of("unreadable-file", "unrecognised-encoding")
     try:
         return data.decode(best.encoding), best.encoding
     except UnicodeDecodeError as exc:
-        raise UnusableFileError(
-            "unreadable-file",
-            f"The file looks like {best.encoding} text but does not read as it. Save it as "
-            "'CSV UTF-8' in Excel, or choose its encoding.",
+        raise UnusableFileError.of(
+            "unreadable-file", "misread-encoding", encoding=best.encoding
         ) from exc
 
 
@@ -422,11 +367,7 @@ def _parse_delimited(
         unclosed = _UNCLOSED_QUOTE.search(str(exc))
         if unclosed:
             row = first_row + int(unclosed.group(1))
-            raise UnusableFileError(
-                "unreadable-file",
-                f'Row {row} opens a quote (") that is never closed, so the rest of the file '
-                "would be read as one cell. Close or remove the quote in that row.",
-            ) from exc
+            raise UnusableFileError.of("unreadable-file", "unclosed-quote", row=row) from exc
         # Rows with more values than the first row: read them all and pad, so nothing is lost.
         rows = list(
             csv.reader(
@@ -436,42 +377,25 @@ def _parse_delimited(
             )
         )
         width = max((len(r) for r in rows), default=0)
-        _check_width(width, "A row of the file has {n:,} values")
+        _check_width(width, "row-width")
         return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=str)
 
 
 def _read_text(text: str, options: ReadOptions, *, source: str, encoding: str | None) -> Table:
     findings: list[Issue] = []
     if "\x00" in text:
-        findings.append(
-            Issue(
-                "control-characters",
-                "The file contains NUL characters; they were "
-                "removed. Check that the file was saved as text.",
-                WARNING,
-            )
-        )
+        findings.append(issue("nul-characters"))
         text = text.replace("\x00", "")
     text, delimiter, skipped, counted = _strip_preamble(text, options)
     sample = text[:65536]
     if delimiter is None and (foreign := _foreign_delimiter(sample)):
-        findings.append(
-            Issue(
-                "unknown-delimiter",
-                f"Every line seems to be split by {foreign!r}, which Instroom does not detect "
-                f"by itself; the file was read as one column. Choose {foreign!r} as the "
-                f"delimiter (on the command line: --delimiter '{foreign}').",
-                WARNING,
-            )
-        )
+        findings.append(issue("unknown-delimiter", delimiter=foreign))
     delimiter = delimiter or sniff_delimiter(sample)
     if delimiter not in DELIMITERS and len(delimiter) != 1:
-        raise UnusableFileError(
-            "unreadable-file", "The delimiter must be one character, such as ; , | or a tab."
-        )
+        raise UnusableFileError.of("unreadable-file", "delimiter")
     first_line = sample.partition("\n")[0]
     # The parser makes a column for every value of the first row before it reads any row.
-    _check_width(text[: text.find("\n")].count(delimiter) + 1, "The first row has {n:,} values")
+    _check_width(text[: text.find("\n")].count(delimiter) + 1, "first-row-width")
     skip_space = delimiter != " " and first_line.count(delimiter + " ") >= max(
         1, first_line.count(delimiter) // 2
     )
@@ -483,13 +407,9 @@ def _read_text(text: str, options: ReadOptions, *, source: str, encoding: str | 
     return table
 
 
-def _check_width(columns: int, what: str) -> None:
+def _check_width(columns: int, variant: str) -> None:
     if columns > MAX_COLUMNS:
-        raise UnusableFileError(
-            "too-large",
-            f"{what.format(n=columns)}; Instroom reads at most {MAX_COLUMNS:,} columns (A to ZZ). "
-            "Check the delimiter, or remove the empty columns.",
-        )
+        raise UnusableFileError.of("too-large", variant, columns=columns, limit=MAX_COLUMNS)
 
 
 def _looks_like_utf8(value: str, encoding: str) -> bool:
@@ -508,14 +428,12 @@ def _mixed_encoding_findings(table: Table, encoding: str) -> list[Issue]:
         for row in column.index[column.str.contains(_NON_ASCII, regex=True)]:
             if _looks_like_utf8(column[row], encoding):
                 found.append(
-                    Issue(
+                    issue(
                         "mixed-encoding",
-                        f"Row {row} looks like UTF-8 text in a "
-                        f"{encoding} file ({column[row][:40]!r}); the file "
-                        "mixes encodings. Save it again as CSV UTF-8.",
-                        WARNING,
                         row=row,
                         column=table.column_name(index),
+                        encoding=encoding,
+                        text=column[row][:40],
                     )
                 )
     return found
@@ -541,11 +459,7 @@ def _finish(
     )
     non_blank = blank[~blank]
     if non_blank.empty:
-        raise UnusableFileError(
-            "empty-file",
-            "The file has no rows with values. Choose a file "
-            "with a header row and at least one row of users.",
-        )
+        raise UnusableFileError.of("empty-file", "no-values")
     first = _header_row(frame, non_blank.index, options)
     has_header = options.has_header if options.header_row is None else True
     if has_header is None:
@@ -570,17 +484,9 @@ def _finish(
     headers, data = headers[:width], data.iloc[:, :width]
     findings.extend(_repeated_headers(headers))
     if data.empty:
-        raise UnusableFileError(
-            "empty-file",
-            "The file has a header row but no rows of users "
-            "below it. Add the users and upload it again.",
-        )
+        raise UnusableFileError.of("empty-file", "header-only")
     if len(data) > options.max_rows:
-        raise UnusableFileError(
-            "too-large",
-            f"The file has {len(data):,} rows; the limit is "
-            f"{options.max_rows:,}. Split it into smaller files.",
-        )
+        raise UnusableFileError.of("too-large", "rows", rows=len(data), limit=options.max_rows)
     table = Table(
         headers=headers,
         data=data,
@@ -594,9 +500,7 @@ def _finish(
             continue
         if cell.row is None or cell.row in data.index or cell.row == header_row:
             column = table.column_name(cell.col) if cell.col is not None else None
-            table.findings.append(
-                Issue(cell.code, cell.message, cell.severity, row=cell.row, column=column)
-            )
+            table.findings.append(issue(cell.code, row=cell.row, column=column, **cell.params))
     return table
 
 
@@ -608,10 +512,11 @@ def _header_row(frame: pd.DataFrame, non_blank: pd.Index, options: ReadOptions) 
     """
     if options.header_row is not None:
         if options.header_row not in frame.index:
-            raise UnusableFileError(
+            raise UnusableFileError.of(
                 "unknown-header-row",
-                f"There is no row {options.header_row} in the file; its rows run from "
-                f"{frame.index[0]} to {frame.index[-1]}.",
+                row=options.header_row,
+                first=frame.index[0],
+                last=frame.index[-1],
             )
         return options.header_row
     candidates = list(non_blank[:10])
@@ -624,12 +529,13 @@ def _header_row(frame: pd.DataFrame, non_blank: pd.Index, options: ReadOptions) 
 def _rows_above_header(frame: pd.DataFrame, rows: list[int], header: int) -> Issue:
     texts = [" ".join(v.strip() for v in frame.loc[row] if v.strip()) for row in rows]
     shown = "; ".join(repr(t[:60]) for t in texts[:3]) + ("; …" if len(texts) > 3 else "")
-    where = f"Row {rows[0]}" if len(rows) == 1 else f"Rows {rows[0]} to {rows[-1]}"
-    return Issue(
+    return issue(
         "rows-above-header",
-        f"{where} above the header (row {header}) {'was' if len(rows) == 1 else 'were'} not "
-        f"imported: {shown}. Choose another header row if they hold users.",
-        WARNING,
+        "one" if len(rows) == 1 else "many",
+        first=rows[0],
+        last=rows[-1],
+        header=header,
+        texts=shown,
     )
 
 
@@ -639,13 +545,11 @@ def _repeated_headers(headers: list[str]) -> list[Issue]:
         if header:
             seen.setdefault(" ".join(header.casefold().split()), []).append(index)
     return [
-        Issue(
+        issue(
             "duplicate-header",
-            f"Columns {', '.join(column_letter(i) for i in columns)} are all named "
-            f"{headers[columns[0]]!r}. Only one of them can be imported as a field: check "
-            "in the mapping which one holds the right values, and leave the other out.",
-            WARNING,
             column=headers[columns[0]],
+            letters=", ".join(column_letter(i) for i in columns),
+            header=headers[columns[0]],
         )
         for columns in seen.values()
         if len(columns) > 1
@@ -676,12 +580,7 @@ def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
         archive = zipfile.ZipFile(io.BytesIO(data))
         unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
-            raise UnusableFileError(
-                "too-large",
-                f"The workbook unpacks to {unpacked / 2**20:,.0f} "
-                "MB, more than Instroom reads. Save only the sheet with users, "
-                "or export it as CSV.",
-            )
+            raise UnusableFileError.of("too-large", "unpacked", megabytes=unpacked / 2**20)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         visible = [
@@ -691,10 +590,8 @@ def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
         ]
         hidden = [m.name for m in workbook.sheets_metadata if m.name not in visible]
         if options.sheet is not None and options.sheet not in workbook.sheet_names:
-            raise UnusableFileError(
-                "unknown-sheet",
-                f"The workbook has no sheet named "
-                f"{options.sheet!r}; it has: {', '.join(workbook.sheet_names)}.",
+            raise UnusableFileError.of(
+                "unknown-sheet", sheet=options.sheet, sheets=", ".join(workbook.sheet_names)
             )
         sheet_name = options.sheet or (visible or workbook.sheet_names)[0]
         sheet_xml = _sheet_xml(archive, sheet_name) if archive is not None else b""
@@ -702,32 +599,14 @@ def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
             _check_sheet_size(archive, sheet_xml)
         rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
     except python_calamine.PasswordError as exc:
-        raise UnusableFileError(
-            "unreadable-file",
-            "The workbook is protected with a password. "
-            "Remove the password in Excel and upload it again.",
-        ) from exc
+        raise UnusableFileError.of("unreadable-file", "workbook-password") from exc
     except (python_calamine.CalamineError, ValueError, KeyError, OSError) as exc:
-        raise UnusableFileError(
-            "unreadable-file",
-            "The workbook cannot be read; it may be "
-            "damaged. Open it in Excel, save it again, and upload it.",
-        ) from exc
-    findings = [
-        Issue(
-            "hidden-sheet",
-            f"The sheet {name!r} is hidden and was not read. Choose it "
-            "explicitly if its users should be imported.",
-            WARNING,
-        )
-        for name in hidden
-    ]
+        raise UnusableFileError.of("unreadable-file", "damaged-workbook") from exc
+    findings = [issue("hidden-sheet", sheet=name) for name in hidden]
     skip = options.skip_rows or 0
     frame = pd.DataFrame([[_cell_text(v) for v in row] for row in rows[skip:]], dtype=object)
     if frame.empty:
-        raise UnusableFileError(
-            "empty-file", f"The sheet {sheet_name!r} is empty. Choose the sheet with the users."
-        )
+        raise UnusableFileError.of("empty-file", "sheet", sheet=sheet_name)
     frame = frame.astype(str)
     cell_findings: list[_CellFinding] = []
     if archive is not None:
@@ -736,15 +615,7 @@ def _read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
     else:
         if kind == "xls":
             cell_findings = _xls_error_values(data, sheet_name)
-        what = "an old .xls workbook" if kind == "xls" else "an OpenDocument spreadsheet"
-        findings.append(
-            Issue(
-                "legacy-xls" if kind == "xls" else "unchecked-ods",
-                f"This is {what}: formulas, hidden rows and merged cells cannot be checked. "
-                "Save it as .xlsx to have them checked.",
-                WARNING,
-            )
-        )
+        findings.append(issue("legacy-xls" if kind == "xls" else "unchecked-ods"))
     table = _finish(
         frame, skip + 1, options, source=kind, findings=findings, cell_findings=cell_findings
     )
@@ -801,11 +672,12 @@ def _sheet_xml(archive: zipfile.ZipFile, sheet_name: str) -> bytes:
 
 def _too_wide(letters: bytes, row: bytes) -> UnusableFileError:
     cell = (letters + row).decode()
-    return UnusableFileError(
+    return UnusableFileError.of(
         "too-large",
-        f"The sheet reaches cell {cell}, {column_index(letters.decode()) + 1:,} columns wide; "
-        f"Instroom reads at most {MAX_COLUMNS:,} columns (A to ZZ). Delete the columns and "
-        "rows after the users' data (or copy the users to a new sheet) and save again.",
+        "sheet-width",
+        cell=cell,
+        columns=column_index(letters.decode()) + 1,
+        limit=MAX_COLUMNS,
     )
 
 
@@ -822,12 +694,7 @@ def _check_sheet_size(archive: zipfile.ZipFile, sheet_xml: bytes) -> None:
         with archive.open("xl/sharedStrings.xml") as strings:
             longest = max(longest, _longest_text_run(strings))
     if longest > _MAX_TEXT_RUN_BYTES:
-        raise UnusableFileError(
-            "too-large",
-            f"A cell of the workbook holds about {longest:,} bytes of text; Excel itself keeps "
-            f"at most {MAX_CELL_CHARACTERS:,} characters in a cell. Save the workbook again "
-            "from Excel, or export the users as CSV.",
-        )
+        raise UnusableFileError.of("too-large", "cell", length=longest, limit=MAX_CELL_CHARACTERS)
 
 
 def _longest_text_run(source: bytes | io.BufferedIOBase) -> int:
@@ -851,14 +718,7 @@ def _longest_text_run(source: bytes | io.BufferedIOBase) -> int:
 
 
 def _error_value(cell: str, error: str, row: int, column: int) -> _CellFinding:
-    return _CellFinding(
-        "error-value",
-        row,
-        column,
-        f"Cell {cell} shows the Excel error {error!r}, so it has no value to import. Correct "
-        "the cell (or its formula) in Excel, or correct it here.",
-        ERROR,
-    )
+    return _CellFinding("error-value", row, column, {"cell": cell, "error": error})
 
 
 def _xls_error_values(data: bytes, sheet_name: str) -> list[_CellFinding]:
@@ -949,10 +809,7 @@ def _xlsx_hygiene(xml: bytes, width: int) -> list[_CellFinding]:
                 "formula",
                 int(ref.group(2)),
                 column_index(ref.group(1).decode()),
-                f"Cell {(ref.group(1) + ref.group(2)).decode()} holds a formula; the value "
-                "Instroom reads may be stale. Replace the formula by its value (Paste Special > "
-                "Values) and upload again.",
-                ERROR,
+                {"cell": (ref.group(1) + ref.group(2)).decode()},
             )
         )
     if b't="e"' in xml:
@@ -968,8 +825,7 @@ def _xlsx_hygiene(xml: bytes, width: int) -> list[_CellFinding]:
                 "merged-cell",
                 int(match.group(2)),
                 column_index(match.group(1).decode()),
-                f"Cells {first}:{last} are merged; only {first} holds the value "
-                "and the others read as empty. Unmerge them.",
+                {"first": first, "last": last},
             )
         )
     if b'hidden="' in xml:
@@ -977,15 +833,7 @@ def _xlsx_hygiene(xml: bytes, width: int) -> list[_CellFinding]:
             attrs = dict(_ATTR.findall(match.group(0)))
             if b"r" in attrs:
                 row_number = int(attrs[b"r"])
-                found.append(
-                    _CellFinding(
-                        "hidden-row",
-                        row_number,
-                        None,
-                        f"Row {row_number} is hidden in Excel "
-                        "but is imported. Unhide it to check it, or delete it.",
-                    )
-                )
+                found.append(_CellFinding("hidden-row", row_number, None, {}))
         for match in _HIDDEN_COL.finditer(xml):
             attrs = dict(_ATTR.findall(match.group(0)))
             if attrs.get(b"hidden") in {b"1", b"true"}:
@@ -993,16 +841,8 @@ def _xlsx_hygiene(xml: bytes, width: int) -> list[_CellFinding]:
                 first_col = int(attrs.get(b"min", 1)) - 1
                 last_col = min(int(attrs.get(b"max", 1)), width)
                 for index in range(first_col, last_col):
-                    letter = column_letter(index)
                     found.append(
-                        _CellFinding(
-                            "hidden-column",
-                            None,
-                            index,
-                            f"Column {letter} is "
-                            "hidden in Excel but is imported. Unhide it to "
-                            "check it, or delete it.",
-                        )
+                        _CellFinding("hidden-column", None, index, {"letter": column_letter(index)})
                     )
     for match in _HYPERLINK.finditer(xml):
         ref = (match.group(1) + match.group(2)).decode()
@@ -1011,7 +851,7 @@ def _xlsx_hygiene(xml: bytes, width: int) -> list[_CellFinding]:
                 "hyperlink",
                 int(match.group(2)),
                 column_index(match.group(1).decode()),
-                f"Cell {ref} is a hyperlink; Instroom imports its text, not the link target.",
+                {"cell": ref},
             )
         )
     return found

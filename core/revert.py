@@ -7,7 +7,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlmodel import Session
 
 from core.apply import write_issues
-from core.issues import WARNING, Issue, UnusableFileError
+from core.issues import Issue, JobError, issue
 from core.jobs import record_failure
 from core.plan import MASK, SIMPLE_FIELDS
 from db.engine import session_scope
@@ -74,22 +74,10 @@ class RevertPlan:
     def issues(self) -> list[Issue]:
         """One warning per conflict, saying what differs."""
         return [
-            Issue(
-                "revert-protected",
-                f"{r.email} is a protected user now; a revert does not change it.",
-                WARNING,
-                field="email",
-                value=r.email,
-            )
+            issue("revert-protected", field="email", value=r.email, email=r.email)
             if r.conflict == "protected since"
-            else Issue(
-                "revert-conflict",
-                f"{r.email} was changed after the import ({r.conflict});"
-                " it was left as it is. Choose to overwrite it if the import's values "
-                "should be taken back anyway.",
-                WARNING,
-                field="email",
-                value=r.email,
+            else issue(
+                "revert-conflict", field="email", value=r.email, email=r.email, conflict=r.conflict
             )
             for r in self.conflicts
         ]
@@ -105,26 +93,16 @@ def get_revertible_job(*, session: Session, job_id: int) -> ImportJob:
     """The import to revert, or a clear refusal."""
     job = session.get(ImportJob, job_id)
     if job is None or job.kind != "import":
-        raise UnusableFileError("not-found", f"There is no import {job_id}.")
+        raise JobError.of("unknown-import", job_id=job_id)
     if job.status == "reverted":
         by = (
             session.execute(select(ImportJob.id).where(ImportJob.reverts_job_id == job_id))
             .scalars()
             .first()
         )
-        raise UnusableFileError(
-            "already-reverted",
-            f"Import {job_id} was already reverted"
-            + (f" by job {by}" if by else "")
-            + "; it cannot be reverted "
-            "twice.",
-        )
+        raise JobError.of("already-reverted", "by-job" if by else "", job_id=job_id, by=by)
     if job.status not in REVERTIBLE:
-        raise UnusableFileError(
-            "not-revertible",
-            f"Import {job_id} is {job.status}; only a "
-            "finished import that changed users can be reverted.",
-        )
+        raise JobError.of("not-revertible", job_id=job_id, status=job.status)
     return job
 
 

@@ -12,13 +12,13 @@ from sqlmodel import Session
 
 from core.bulk import without_collector
 from core.fields import MULTI_VALUE_SEPARATOR, USER_KINDS, USERNAME_MAX_LENGTH
-from core.issues import ERROR, WARNING, Issue
+from core.issues import ERROR, Issue, issue
 from core.mapping import status_means_blocked
 from core.options import ImportOptions
 from core.read import Table
 from db import queries
 
-# Records an issue: (code, row, field key, message, value=None, severity=ERROR).
+# Records an issue: (code, row, field key, variant="", value=None, **message parameters).
 Report = Callable[..., None]
 
 # Most addresses are plain ASCII; they skip the slower, exact email-validator check. The fast
@@ -269,35 +269,23 @@ def validate_rows(
             cleaned[key] = values
         return cleaned[key]
 
-    def issue(
-        code: str, row: int, key: str, message: str, value: str | None = None, severity: str = ERROR
+    def report(
+        code: str, row: int, key: str, variant: str = "", /, *, value: str | None = None, **params
     ) -> None:
+        column_name = columns.get(key)
         result.reject(
-            Issue(code, message, severity, row=row, column=columns.get(key), field=key, value=value)
+            issue(code, variant, row=row, column=column_name, field=key, value=value, **params)
         )
 
     for key in index_of:
         values = column(key)
         for row in values.index[values.str.contains(_CONTROL, regex=True)]:
-            issue(
-                "control-characters",
-                row,
-                key,
-                f"The {columns[key]} value contains "
-                "invisible control characters. Remove them and upload again.",
-            )
+            report("control-characters", row, key)
         # An address with one is refused as invalid anyway.
         bidi = values.str.contains(_BIDI_CONTROL, regex=True) if key != "email" else []
         for row in values.index[bidi]:
-            issue(
-                "bidi-control",
-                row,
-                key,
-                f"The {columns[key]} value contains a hidden text-direction character, so it "
-                "shows differently from what is stored. Check it and retype it if in doubt.",
-                severity=WARNING,
-            )
-    _validate_emails(column("email"), result, issue)
+            report("bidi-control", row, key)
+    _validate_emails(column("email"), result, report)
     for key in ("first_name", "name_insert", "last_name"):
         frame[key] = column(key)
     if "full_name" in index_of:
@@ -319,51 +307,37 @@ def validate_rows(
         if key == "email":
             continue
         for row in frame.index[frame[key].str.len() > limit]:
-            issue(
-                "value-too-long",
-                row,
-                key,
-                f"The {key.replace('_', ' ')} is longer than {limit} characters. Shorten it.",
-            )
-    actions = _validate_actions(column("action"), result, issue)
+            report("value-too-long", row, key, name=key.replace("_", " "), limit=limit)
+    actions = _validate_actions(column("action"), result, report)
     if "action" in index_of:
-        actions = _empty_actions(column("action"), actions, options, columns["action"], issue)
+        actions = _empty_actions(column("action"), actions, options, columns["action"], report)
     frame["action"] = actions
     for key in ("username", "new_username"):
-        frame[key] = _validate_usernames(column(key), key, issue)
-    _validate_username_duplicates(frame, actions, issue)
-    frame["password"] = _validate_passwords(column("password"), issue)
-    frame["status"] = _validate_status(column("status"), columns.get("status", ""), issue)
+        frame[key] = _validate_usernames(column(key), key, report)
+    _validate_username_duplicates(frame, actions, report)
+    frame["password"] = _validate_passwords(column("password"), report)
+    frame["status"] = _validate_status(column("status"), columns.get("status", ""), report)
     for key, known, allowed, new in (
         ("groups", catalog.groups, options.create_groups, result.new_groups),
         ("levels", catalog.levels, options.create_levels, result.new_levels),
     ):
         frame[key] = _validate_names(
-            column(key), key, known, allowed, new, actions, issue, extra=getattr(options, key)
+            column(key), key, known, allowed, new, actions, report, extra=getattr(options, key)
         )
-    frame["role"] = _validate_choice(column("role"), "role", catalog.roles, "unknown-role", issue)
+    frame["role"] = _validate_choice(column("role"), "role", catalog.roles, "unknown-role", report)
     frame["language"] = _validate_choice(
-        column("language"), "language", catalog.languages, "unknown-language", issue
+        column("language"), "language", catalog.languages, "unknown-language", report
     )
     frame["kind"] = _validate_choice(
-        column("kind"), "kind", {k: k for k in USER_KINDS}, "invalid-kind", issue
+        column("kind"), "kind", {k: k for k in USER_KINDS}, "invalid-kind", report
     )
     for key, spec in catalog.profile_fields.items():
         if key in index_of:
-            frame[f"profile.{key}"] = _validate_profile(column(key), spec, options, result, issue)
+            frame[f"profile.{key}"] = _validate_profile(column(key), spec, options, result, report)
     for key in [k for k in index_of if k in PHONE_FIELDS]:
         values = column(key)
         for row in values.index[values.str.fullmatch(_PHONE_WITHOUT_ZERO)]:
-            issue(
-                "leading-zero-lost",
-                row,
-                key,
-                f"The {columns[key]} value {values[row]} looks like a Dutch number that lost "
-                f"its leading 0 (Excel drops it from numbers); it is imported as written. "
-                f"Write 0{values[row]} in the file if that is meant.",
-                value=values[row],
-                severity=WARNING,
-            )
+            report("leading-zero-lost", row, key, value=values[row])
     return result
 
 
@@ -373,7 +347,7 @@ def _map_unique(values: pd.Series, parse: Callable[[str], str | None]) -> pd.Ser
     return pd.Series([parsed[v] for v in values.tolist()], index=values.index, dtype=object)
 
 
-def _validate_emails(values: pd.Series, result: ValidatedRows, issue: Report) -> None:
+def _validate_emails(values: pd.Series, result: ValidatedRows, report: Report) -> None:
     # NFKC only changes non-ASCII text; most files have none.
     ascii_only = values.str.isascii()
     normalised = values.where(ascii_only, values.str.normalize("NFKC")).str.strip().str.lower()
@@ -381,80 +355,33 @@ def _validate_emails(values: pd.Series, result: ValidatedRows, issue: Report) ->
     for row in normalised.index[~common]:
         value = values[row]
         if not value:
-            issue(
-                "missing-email",
-                row,
-                "email",
-                "The email address is empty. Every row needs one: fill it in or remove the row.",
-            )
+            report("missing-email", row, "email")
             continue
         address, problem = _check_email(value)
         if problem:
-            issue(
-                "invalid-email",
-                row,
-                "email",
-                f"{value!r} is not a valid email address: "
-                f"{problem} Correct it, e.g. name@example.org.",
-                value=value,
-            )
+            report("invalid-email", row, "email", value=value, problem=problem)
         elif len(address) > MAX_LENGTHS["email"]:
-            issue(
-                "invalid-email",
-                row,
-                "email",
-                "The email address is longer than 320 characters. Correct it.",
-                value=value[:80],
-            )
+            report("invalid-email", row, "email", "too-long", value=value[:80])
         elif mixes_alphabets(address.rpartition("@")[2]):
-            issue(
-                "lookalike-email",
-                row,
-                "email",
-                f"The domain of {address} mixes letters "
-                "from different alphabets, as look-alike addresses do. Check that it is "
-                "the real address.",
-                value=address,
-                severity=WARNING,
-            )
+            report("lookalike-email", row, "email", value=address, address=address)
         normalised[row] = address
     result.frame["email"] = normalised
 
 
 def _empty_actions(
-    values: pd.Series, actions: pd.Series, options: ImportOptions, header: str, issue: Report
+    values: pd.Series, actions: pd.Series, options: ImportOptions, header: str, report: Report
 ) -> pd.Series:
     """AFAS Profit: an empty mutation code means 0, block (unless the admin chose otherwise)."""
     empty = values.eq("")
     for row in values.index[empty]:
-        issue(
-            "empty-action",
-            row,
-            "action",
-            f"The {header} is empty. "
-            + (
-                "As in AFAS Profit, an empty code means 0: the user is blocked and leaves all "
-                "groups. Choose 'an empty code means: no action' to only update such rows."
-                if options.empty_action == "block"
-                else "By your choice it means no action: the row only updates the user."
-            ),
-            severity=WARNING,
-        )
+        report("empty-action", row, "action", options.empty_action, header=header)
     return actions.mask(empty, "block") if options.empty_action == "block" else actions
 
 
-def _validate_actions(values: pd.Series, result: ValidatedRows, issue: Report) -> pd.Series:
+def _validate_actions(values: pd.Series, result: ValidatedRows, report: Report) -> pd.Series:
     actions = _map_unique(values.str.lower(), lambda v: ACTIONS.get(v) if v else None)
     for row in actions.index[values.ne("") & actions.isna()]:
-        issue(
-            "invalid-action",
-            row,
-            "action",
-            f"{values[row]!r} is not an action. Use 0 block, "
-            "1 import, 2 import and block, 3 import and create groups, 4 change username, "
-            "5 set password, 6 unblock (or the words).",
-            value=values[row],
-        )
+        report("invalid-action", row, "action", value=values[row])
     emails = result.frame["email"]
     checked = emails.ne("") & ~emails.index.isin(list(result.error_rows)) & actions.ne("rename")
     candidates = emails[checked]
@@ -463,40 +390,26 @@ def _validate_actions(values: pd.Series, result: ValidatedRows, issue: Report) -
     for email, rows in duplicated.groupby(folded[duplicated.index]).groups.items():
         for row in rows:
             others = ", ".join(str(r) for r in rows if r != row)
-            issue(
-                "duplicate-email",
-                row,
-                "email",
-                f"The email address {email} also appears in "
-                f"row {others}; each address may appear only once. Keep one of the rows.",
-                value=email,
-            )
+            report("duplicate-email", row, "email", value=email, email=email, others=others)
     return actions
 
 
-def _validate_usernames(values: pd.Series, key: str, issue: Report) -> pd.Series:
+def _validate_usernames(values: pd.Series, key: str, report: Report) -> pd.Series:
     for row in values.index[values.str.len() > USERNAME_MAX_LENGTH]:
-        issue(
+        report(
             "username-too-long",
             row,
             key,
-            f"The username {values[row]!r} has "
-            f"{len(values[row])} characters; at most {USERNAME_MAX_LENGTH} are allowed.",
             value=values[row],
+            length=len(values[row]),
+            limit=USERNAME_MAX_LENGTH,
         )
     for row in values.index[values.str.contains("@", regex=False)]:
-        issue(
-            "username-has-at",
-            row,
-            key,
-            f"The username {values[row]!r} contains '@'. "
-            "Usernames are user codes, not email addresses: remove the '@'.",
-            value=values[row],
-        )
+        report("username-has-at", row, key, value=values[row])
     return values
 
 
-def _validate_username_duplicates(frame: pd.DataFrame, actions: pd.Series, issue: Report) -> None:
+def _validate_username_duplicates(frame: pd.DataFrame, actions: pd.Series, report: Report) -> None:
     # A rename row names an existing username; it may repeat a username of an import row.
     usernames = frame["username"].where(actions.ne("rename"), "")
     claimed = pd.concat([usernames, frame["new_username"]])
@@ -511,31 +424,17 @@ def _validate_username_duplicates(frame: pd.DataFrame, actions: pd.Series, issue
                 if not isinstance(claimed.loc[row], pd.Series)
                 else claimed.loc[row].iloc[0]
             )
-            issue(
-                "username-taken",
-                row,
-                "username",
-                f"The username {value!r} is also used in row {others}; usernames must be unique.",
-                value=value,
-            )
+            report("username-taken", row, "username", "in-file", value=value, others=others)
 
 
-def _validate_passwords(values: pd.Series, issue: Report) -> pd.Series:
+def _validate_passwords(values: pd.Series, report: Report) -> pd.Series:
     keep = values.eq("") | values.str.match(_MASKED_PASSWORD)
     for row in values.index[~keep & (values.str.len() < MIN_IMPORTED_PASSWORD)]:
-        issue(
-            "weak-password",
-            row,
-            "password",
-            f"The password is shorter than "
-            f"{MIN_IMPORTED_PASSWORD} characters. Give a longer one, or leave the cell empty "
-            "to keep the current password.",
-            value="********",
-        )
+        report("weak-password", row, "password", value="********", limit=MIN_IMPORTED_PASSWORD)
     return values.where(~keep, "")
 
 
-def _validate_status(values: pd.Series, header: str, issue: Report) -> pd.Series:
+def _validate_status(values: pd.Series, header: str, report: Report) -> pd.Series:
     yes_means = "blocked" if status_means_blocked(header) else "active"
     no_means = "active" if yes_means == "blocked" else "blocked"
 
@@ -557,14 +456,7 @@ def _validate_status(values: pd.Series, header: str, issue: Report) -> pd.Series
 
     parsed = _map_unique(values, parse)
     for row in parsed.index[parsed.isna()]:
-        issue(
-            "invalid-status",
-            row,
-            "status",
-            f"{values[row]!r} is not a status. Use active or "
-            "blocked (also: Yes/No, Active/Suspended).",
-            value=values[row],
-        )
+        report("invalid-status", row, "status", value=values[row])
     return parsed.fillna("")
 
 
@@ -575,12 +467,11 @@ def _validate_names(
     allowed: bool,
     new: set[str],
     actions: pd.Series,
-    issue: Report,
+    report: Report,
     extra: tuple[str, ...],
 ) -> pd.Series:
     """Split ~-separated groups or levels, resolve them, and report unknown ones."""
-    label = key[:-1]
-    code = f"unknown-{label}"
+    code = "unknown-group" if key == "groups" else "unknown-level"
     option_names = []
     for name in extra:
         cleaned = " ".join(name.split())
@@ -622,32 +513,18 @@ def _validate_names(
             cache[cell, may_create] = resolve(cell, may_create)
         names, unknown = cache[cell, may_create]
         for name in unknown:
-            issue(
-                code,
-                row,
-                key,
-                f"The {label} {name!r} does not exist. Check the spelling, "
-                f"add it under Settings, or allow the import to create missing {key}.",
-                value=name,
-            )
+            report(code, row, key, value=name)
         resolved.append(names)
     return pd.Series(resolved, index=values.index, dtype=object)
 
 
 def _validate_choice(
-    values: pd.Series, key: str, known: dict[str, str], code: str, issue: Report
+    values: pd.Series, key: str, known: dict[str, str], code: str, report: Report
 ) -> pd.Series:
     resolved = _map_unique(values, lambda v: known.get(v.casefold()) if v else "")
     for row in resolved.index[resolved.isna()]:
         choices = ", ".join(sorted(known.values()))
-        issue(
-            code,
-            row,
-            key,
-            f"{values[row]!r} is not a known {key}. Use one of: {choices}; "
-            f"or add it under Settings.",
-            value=values[row],
-        )
+        report(code, row, key, value=values[row], choices=choices)
     return resolved.fillna("")
 
 
@@ -656,39 +533,22 @@ def _validate_profile(
     spec: ProfileFieldSpec,
     options: ImportOptions,
     result: ValidatedRows,
-    issue: Report,
+    report: Report,
 ) -> pd.Series:
     key = spec.key
     for row in values.index[values.str.len() > MAX_PROFILE_LENGTH]:
-        issue(
-            "value-too-long",
-            row,
-            key,
-            f"The {spec.label} has more than {MAX_PROFILE_LENGTH:,} characters. Shorten it.",
-        )
+        report("value-too-long", row, key, "profile", name=spec.label, limit=MAX_PROFILE_LENGTH)
     if spec.type == "date":
         parsed = _map_unique(values, lambda v: parse_date(v) if v else "")
         for row in parsed.index[parsed.isna()]:
-            issue(
-                "invalid-date",
-                row,
-                key,
-                f"{values[row]!r} is not a date. Write it as 2024-03-31 or 31-03-2024.",
-                value=values[row],
-            )
+            report("invalid-date", row, key, value=values[row])
         return parsed.fillna("")
     if spec.type == "taxonomy":
         new_terms = result.new_terms.setdefault(key, set())
         resolved = []
         for row, value in values.items():
             if MULTI_VALUE_SEPARATOR in value:
-                issue(
-                    "multiple-terms",
-                    row,
-                    key,
-                    f"{spec.label} takes one value per cell, but {value!r} has several. Keep one.",
-                    value=value,
-                )
+                report("multiple-terms", row, key, value=value, label=spec.label)
                 resolved.append("")
             elif not value or value.casefold() in spec.terms:
                 resolved.append(spec.terms.get(value.casefold(), ""))
@@ -696,14 +556,7 @@ def _validate_profile(
                 new_terms.add(value)
                 resolved.append(value)
             else:
-                issue(
-                    "unknown-term",
-                    row,
-                    key,
-                    f"{value!r} is not a term of {spec.label}. Use an "
-                    "existing term, or allow the import to create missing terms.",
-                    value=value,
-                )
+                report("unknown-term", row, key, value=value, label=spec.label)
                 resolved.append("")
         return pd.Series(resolved, index=values.index, dtype=object)
     return values

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from core.issues import UnusableFileError
+from core.issues import JobError, UnusableFileError
 from core.jobs import FAILED, ImportResult, execute_job, mapping_of
 from core.mail import deliver_pending
 from core.options import ImportOptions
@@ -200,10 +200,7 @@ def requeue_job(*, session: Session, job_id: int) -> None:
     """Queue an interrupted job again; its file was kept for this."""
     job = session.get(ImportJob, job_id)
     if job is None or job.status != "interrupted" or not job.source_data:
-        raise UnusableFileError(
-            "not-restartable",
-            "Only an interrupted import whose file was kept can be started again.",
-        )
+        raise JobError.of("not-restartable")
     job.status, job.error, job.finished_at, job.heartbeat_at = "queued", None, None, None
     job.created_at = utcnow()
     session.add(job)

@@ -5,7 +5,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from core.history import SECRET_KEYS, get_kept_file, user_history
-from core.issues import UnusableFileError
+from core.issues import JobError
 from core.revert import REVERTIBLE, create_revert_job, plan_revert
 from db import queries
 from db.engine import read_session, session_scope
@@ -22,7 +22,7 @@ def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
     with read_session(engine) as session:
         try:
             plan = plan_revert(session=session, job_id=job.id)
-        except UnusableFileError as exc:
+        except JobError as exc:
             st.error(md(exc.message))
             return
     counts = plan.counts
@@ -77,7 +77,7 @@ def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
                 revert_id = create_revert_job(
                     session=session, job_id=job.id, created_by=username, overwrite=set(overwrite)
                 ).id
-        except UnusableFileError as exc:
+        except JobError as exc:
             st.error(md(exc.message))
             return
         st.success(f"The revert is queued as job {revert_id}; it appears in the history.")

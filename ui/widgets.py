@@ -7,14 +7,12 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from core.accounts import AccountError
-from core.catalog import CatalogError
-from core.issues import UnusableFileError
+from core.issues import InstroomError
 from db.engine import BUSY_MESSAGE, is_busy, session_scope
 
 FLASH_KEY = "_flash"
 # Refusals whose message is written for the person at the screen.
-USER_ERRORS = (CatalogError, AccountError, UnusableFileError)
+USER_ERRORS = (InstroomError,)
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")

@@ -33,7 +33,7 @@ def test_a_rename_finds_the_user_a_chunk_before_created(engine: Engine) -> None:
         "blocked": 1,
         "errors": 1,
     }
-    assert [(i.row, i.code) for i in result.issues] == [(6, "not-found")]
+    assert [(i.row, i.code) for i in result.issues] == [(6, "unknown-user")]
     found = users(engine)
     assert found["b.kroon@voorbeeld.nl"]["username"] == "12345.BRK"
     assert found["b.kroon@voorbeeld.nl"]["groups"] == ["Everyone", "Financien"]
@@ -55,7 +55,7 @@ def test_strict_import_undoes_chunks_written_before_an_error(engine: Engine) -> 
         job = session.get(ImportJob, strict.job_id)
         assert (job.status, job.counts["errors"], job.counts["created"]) == ("failed", 1, 0)
         issues = session.exec(select(ImportIssue.row, ImportIssue.code)).all()
-    assert issues == [(5, "not-found")]
+    assert issues == [(5, "unknown-user")]
     lenient = run(engine, text, chunk_rows=2)
     assert (lenient.status, lenient.counts["created"]) == ("completed_with_errors", 3)
     assert sorted(users(engine)) == ["a@example.org", "b@example.org", "c@example.org"]

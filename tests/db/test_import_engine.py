@@ -400,7 +400,7 @@ def test_mapping_problems_make_the_file_unusable(engine: Engine) -> None:
     assert caught.value.code == "missing-required-field"
     with pytest.raises(UnusableFileError) as caught:
         run(engine, "Email;Mail\na@example.org;b@example.org\n", overrides=(("Mail", "email"),))
-    assert caught.value.code == "duplicate-header"
+    assert caught.value.code == "field-mapped-twice"
     with pytest.raises(UnusableFileError, match="no column 'Nope'"):
         run(engine, "Email\na@example.org\n", overrides=(("Nope", "email"),))
     assert count(engine, ImportJob) == 0

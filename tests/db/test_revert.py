@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.issues import UnusableFileError
+from core.issues import JobError
 from core.revert import run_revert
 from db.models import ImportChange, ImportJob, User, utcnow
 from tests.db.test_import_engine import run, seed, users
@@ -73,7 +73,7 @@ def test_import_then_revert_restores_the_database(engine: Engine) -> None:
             )
         )
         assert actions == ["revert-remove", "revert-restore", "revert-restore", "revert-restore"]
-    with pytest.raises(UnusableFileError, match="already reverted by job"):
+    with pytest.raises(JobError, match="already reverted by job"):
         run_revert(engine=engine, job_id=result.job_id, created_by="test")
 
 

@@ -282,7 +282,7 @@ def test_every_sample_a_revert_and_a_support_account(
     wait_idle(page)
     with page.expect_download() as download:
         afas.get_by_role("button", name="Issues (CSV)").click()
-    assert "not-found" in download.value.path().read_text(encoding="utf-8-sig")
+    assert "unknown-user" in download.value.path().read_text(encoding="utf-8-sig")
     expander = page.locator("[data-testid=stExpander]", has_text="plek-voorbeeld").first
     expander.locator("summary").first.click()
     wait_idle(page)
