@@ -15,22 +15,15 @@ from core.jobs import FAILED, ImportResult, execute_job, mapping_of
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.pipeline import ImportRequest
-from core.read import (
-    LIMIT_FIELDS,
-    ReadOptions,
-    Table,
-    read_pasted,
-    read_upload,
-    with_corrections,
-)
+from core.read import LIMIT_FIELDS, ReadOptions, Table
 from core.revert import execute_revert
 from core.settings import Settings
+from core.source import Corrections, corrections_from_json, corrections_to_json, read_source
 from db.engine import session_scope
 from db.locks import JobLease, is_postgresql, job_lease, running_elsewhere
 from db.models import ImportJob, utcnow
 
 log = logging.getLogger(__name__)
-PASTED = "(pasted text)"
 # A job claimed this recently may not hold its lock yet; older ones without a lock are dead.
 CLAIM_GRACE = timedelta(seconds=1)
 PROGRESS_EVERY = 2.0
@@ -59,15 +52,13 @@ def enqueue_import(
     job: ImportJob,
     file_bytes: bytes,
     read_options: ReadOptions,
-    corrections: dict[int, dict[int, str]] | None = None,
+    corrections: Corrections | None = None,
 ) -> int:
     """Queue a recorded job with what the worker needs to read the file again."""
     job.status = "queued"
     job.source_data = file_bytes
     job.read_options = {k: v for k, v in asdict(read_options).items() if k not in LIMIT_FIELDS}
-    job.corrections = {
-        str(r): {str(c): v for c, v in cells.items()} for r, cells in (corrections or {}).items()
-    }
+    job.corrections = corrections_to_json(corrections)
     session.add(job)
     session.flush()
     return job.id
@@ -109,15 +100,8 @@ def claim_next_job(*, engine: Engine, lease: JobLease | None = None) -> int | No
 def load_table(job: ImportJob, settings: Settings) -> Table:
     """The job's file read again as it was previewed, with the corrections made in the wizard."""
     options = ReadOptions(**job.read_options, **settings.read_limits)
-    data = job.source_data or b""
-    if job.file_name == PASTED:
-        table = read_pasted(data.decode("utf-8"), options)
-    else:
-        table = read_upload(data, job.file_name, options)
-    corrections = {
-        int(r): {int(c): v for c, v in cells.items()} for r, cells in job.corrections.items()
-    }
-    return with_corrections(table, corrections)
+    corrections = corrections_from_json(job.corrections)
+    return read_source(job.source_data or b"", job.file_name, options, corrections)
 
 
 class _Progress:

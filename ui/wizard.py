@@ -29,13 +29,11 @@ from core.read import (
     DELIMITER_NAMES,
     ReadOptions,
     Table,
-    read_pasted,
-    read_upload,
-    with_corrections,
 )
 from core.settings import Settings
+from core.source import PASTED, read_file, read_source
 from core.validate import load_catalog
-from core.worker import PASTED, enqueue_import
+from core.worker import enqueue_import
 from db import queries
 from db.engine import session_scope
 from ui.progress import COUNT_LABELS, job_progress
@@ -109,17 +107,14 @@ def get_wizard() -> Wizard:
     return st.session_state.setdefault("wizard", Wizard())
 
 
-@st.cache_data(max_entries=8, show_spinner="Reading the file…")
-def _read(data: bytes, name: str, options: ReadOptions) -> Table:
-    if name == PASTED:
-        return read_pasted(data.decode("utf-8"), options)
-    return read_upload(data, name, options)
+# Streamlit reruns the page on every click: the file is read once per reading choice.
+_read = st.cache_data(max_entries=8, show_spinner="Reading the file…")(read_file)
 
 
 def current_table(wizard: Wizard, settings: Settings) -> Table:
     """The file as read with the chosen options, with the corrections made in the preview."""
-    table = _read(wizard.data, wizard.file_name, wizard.read_options(settings))
-    return with_corrections(table, wizard.corrections)
+    options = wizard.read_options(settings)
+    return read_source(wizard.data, wizard.file_name, options, wizard.corrections, read=_read)
 
 
 def _nav(wizard: Wizard, *, next_label: str = "Next", can_next: bool = True) -> None:
