@@ -63,7 +63,7 @@ def emitted() -> list[tuple[str, str, str, set[str] | None]]:
                 continue
             name = call_name(node)
             place = f"{path.relative_to(ROOT)}:{node.lineno}"
-            if name == "_CellFinding" and isinstance(node.args[3], ast.Dict):
+            if name == "CellFinding" and isinstance(node.args[3], ast.Dict):
                 keys = {k.value for k in node.args[3].keys if isinstance(k, ast.Constant)}
                 found.append((place, node.args[0].value, "", keys))
             elif name == "_validate_choice":
