@@ -1,0 +1,87 @@
+"""Step 5: everything that will happen in one sentence, then the import is queued."""
+
+from dataclasses import replace
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from core.accounts import SignedInAccount
+from core.jobs import create_job
+from core.pipeline import (
+    ImportRequest,
+    check_import_mapping,
+)
+from core.plan import Plan
+from core.settings import Settings
+from core.validate import load_catalog
+from core.worker import enqueue_import
+from db.engine import session_scope
+from ui.wizard.preview import current_plan
+from ui.wizard.state import Wizard, current_table
+
+
+def confirmation_text(plan: Plan) -> str:
+    """The question an administrator confirms, with the counts that matter."""
+    counts = plan.counts
+    parts = [
+        f"{verb} {counts[key]:,}"
+        for key, verb in (
+            ("created", "create"),
+            ("updated", "update"),
+            ("blocked", "block"),
+            ("unblocked", "unblock"),
+            ("renamed", "rename"),
+            ("deactivated", "deactivate"),
+        )
+        if counts[key]
+    ]
+    text = (
+        ", ".join(parts[:-1]) + " and " + parts[-1]
+        if len(parts) > 1
+        else (parts[0] if parts else "change nothing for")
+    )
+    question = f"{text[0].upper()}{text[1:]} users?"
+    if counts["errors"]:
+        question += f" {counts['errors']:,} rejected rows will not be imported."
+    return question
+
+
+def step_confirm(
+    wizard: Wizard, settings: Settings, engine: Engine, account: SignedInAccount
+) -> None:
+    plan = current_plan(wizard, settings, engine)
+    st.subheader(confirmation_text(plan))
+    if wizard.options.strict and plan.error_rows:
+        st.warning(
+            "All or nothing is chosen and rows are rejected: the import will change "
+            "nothing. Go back to fix the rows, or choose to import the valid ones."
+        )
+    back, start = st.columns([1, 5])
+    if back.button("Back"):
+        wizard.step -= 1
+        st.rerun()
+    if start.button("Start the import", type="primary"):
+        table = current_table(wizard, settings)
+        options = replace(wizard.options, notify_admin=account.email if wizard.notify_me else None)
+        with session_scope(engine) as session:
+            check_import_mapping(
+                catalog=load_catalog(session=session), table=table, mapping=wizard.mapping
+            )
+            job = create_job(
+                session=session,
+                request=ImportRequest(table, wizard.mapping, options),
+                file_name=wizard.file_name,
+                file_bytes=wizard.data,
+                created_by=account.username,
+                status="queued",
+            )
+            wizard.job_id = enqueue_import(
+                session=session,
+                job=job,
+                file_bytes=wizard.data,
+                read_options=wizard.read_options(settings),
+                corrections=wizard.corrections,
+            )
+        st.query_params["job"] = str(wizard.job_id)
+        wizard.step += 1
+        st.rerun()

@@ -1,0 +1,70 @@
+"""Step 2: which field each column fills, suggested from the headers or a saved mapping."""
+
+import streamlit as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.accounts import SignedInAccount
+from core.fields import BUILTIN_FIELDS
+from core.mapping import check_mapping, find_saved_mapping, mapping_from_saved, save_mapping
+from core.pipeline import (
+    known_fields,
+    resolve_mapping,
+)
+from core.settings import Settings
+from core.validate import load_catalog
+from db.engine import session_scope
+from ui.widgets import md
+from ui.wizard.state import Wizard, current_table, step_buttons
+
+
+def step_map(wizard: Wizard, settings: Settings, engine: Engine, account: SignedInAccount) -> None:
+    table = current_table(wizard, settings)
+    with Session(engine) as session:
+        catalog = load_catalog(session=session)
+        if wizard.mapping is None:
+            saved = find_saved_mapping(session=session, headers=table.headers)
+            wizard.mapping = resolve_mapping(
+                table, catalog, saved=mapping_from_saved(saved) if saved else None
+            )
+            wizard.mapping_note = f"Applied the saved mapping {saved.name!r}." if saved else ""
+    suggestions = resolve_mapping(table, catalog)
+    fields = [None, *known_fields(catalog)]
+    labels = {**BUILTIN_FIELDS, **catalog.importable_profile_fields, None: "— leave out —"}
+    if wizard.mapping_note:
+        st.info(wizard.mapping_note)
+    for index in range(len(table.headers)):
+        header, samples = table.column_name(index), table.data[index].head(3).tolist()
+        name, sample_col, pick = st.columns([2, 3, 2])
+        name.markdown(f"**{md(header)}**")
+        sample_col.caption(" · ".join(md(v) for v in samples if v) or "(empty)")
+        suggested = suggestions.get(index)
+        wizard.mapping[index] = pick.selectbox(
+            f"Field for {header}",
+            fields,
+            index=fields.index(wizard.mapping.get(index)),
+            format_func=lambda f, s=suggested: labels[f] + (" (suggested)" if f and f == s else ""),
+            key=f"map_{index}",
+            label_visibility="collapsed",
+        )
+    check = check_mapping(table.headers, wizard.mapping, known_fields(catalog))
+    for issue in check.issues:
+        st.error(md(issue.message))
+    if check.ignored_columns:
+        st.caption("Left out: " + md(", ".join(check.ignored_columns)))
+    with st.form("save_mapping", clear_on_submit=True):
+        name = st.text_input(
+            "Save this mapping as",
+            help="Files with the same headers get it automatically next time.",
+        )
+        if st.form_submit_button("Save mapping") and name.strip():
+            with session_scope(engine) as session:
+                save_mapping(
+                    session=session,
+                    name=name,
+                    headers=table.headers,
+                    mapping=wizard.mapping,
+                    created_by=account.username,
+                )
+            st.success(md(f"Saved the mapping {name.strip()!r}."))
+    step_buttons(wizard, can_next=check.ok)

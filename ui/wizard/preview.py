@@ -1,0 +1,203 @@
+"""Step 4: what the import will do, row by row, with rejected cells to correct."""
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.issues import UnusableFileError
+from core.mail import preview_message
+from core.pipeline import (
+    ImportRequest,
+    preview_import,
+)
+from core.plan import Plan, RowPlan, describe_changes
+from core.read import (
+    Table,
+)
+from core.settings import Settings
+from ui.progress import COUNT_LABELS
+from ui.widgets import md
+from ui.wizard.state import (
+    FIX_ROWS_SHOWN,
+    OUTCOME_LABELS,
+    PAGE_SIZE,
+    Wizard,
+    current_table,
+    step_buttons,
+)
+from ui.wizard.upload import with_headers
+
+
+def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
+    """The preview, computed once per set of choices; its first rows show while it grows."""
+    cached = st.session_state.get("wizard_plan")
+    if cached and cached[0] == wizard.key():
+        return cached[1]
+    table = current_table(wizard, settings)
+    total, early = table.row_count, None
+    with Session(engine) as session:
+        request = ImportRequest(table, wizard.mapping, wizard.options)
+        for plan in preview_import(session=session, request=request):
+            done = plan.outcomes.total()
+            if done < total:
+                # A large file: show what is known while the rest is checked.
+                early = early if early is not None else st.empty()
+                with early.container():
+                    st.progress(done / total, text=f"Checked {done:,} of {total:,} rows…")
+                    _count_tiles(plan)
+                    st.dataframe(_rows_table(plan.rows[:PAGE_SIZE]), hide_index=True)
+    if early is not None:
+        early.empty()
+    st.session_state["wizard_plan"] = (wizard.key(), plan)
+    return plan
+
+
+def _count_tiles(plan: Plan) -> None:
+    counts = plan.counts
+    for tile, key in zip(st.columns(5) * 2, COUNT_LABELS, strict=False):
+        tile.metric(key.capitalize(), f"{counts[key]:,}")
+
+
+def _rows_table(rows: list[RowPlan]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Row": r.row,
+                "Email": r.email,
+                "Outcome": OUTCOME_LABELS.get(r.outcome, r.outcome),
+                "Changes": describe_changes(r),
+            }
+            for r in rows
+        ],
+        columns=["Row", "Email", "Outcome", "Changes"],
+    )
+
+
+def _page(count: int, key: str) -> slice:
+    """The positions of the page chosen under key; only these rows are formatted and sent."""
+    pages = max(1, -(-count // PAGE_SIZE))
+    page = st.number_input(f"Page (of {pages:,})", 1, pages, 1, key=key) if pages > 1 else 1
+    return slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
+
+
+def _rows_page(plan: Plan, outcome: str) -> None:
+    rows = [r for r in plan.rows if r.outcome == outcome]
+    shown = _rows_table(rows[_page(len(rows), f"page_{outcome}")])
+    st.dataframe(shown.drop(columns="Outcome"), hide_index=True)
+
+
+def _paged(frame: pd.DataFrame, key: str) -> None:
+    st.dataframe(frame.iloc[_page(len(frame), key)], hide_index=True)
+
+
+def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
+    table = current_table(wizard, settings)
+    try:
+        plan = current_plan(wizard, settings, engine)
+    except UnusableFileError as exc:
+        st.error(md(exc.message))
+        step_buttons(wizard, can_next=False)
+        return
+    _count_tiles(plan)
+    if plan.refused:
+        st.error(md(plan.refused))
+    present = [o for o in OUTCOME_LABELS if plan.outcomes[o]]
+    if present:
+        for tab, outcome in zip(
+            st.tabs([OUTCOME_LABELS[o] for o in present]), present, strict=True
+        ):
+            with tab:
+                _rows_page(plan, outcome)
+    if plan.issues:
+        st.subheader("Issues")
+        frame = pd.DataFrame(
+            [
+                {
+                    "Row": i.row,
+                    "Column": i.column,
+                    "Code": i.code,
+                    "Severity": i.severity,
+                    "Problem and what to do": i.message,
+                }
+                for i in plan.issues
+            ]
+        )
+        chosen = st.multiselect("Show only", sorted(frame["Code"].unique()))
+        _paged(frame[frame["Code"].isin(chosen)] if chosen else frame, "page_issues")
+    if plan.error_rows:
+        _corrections_editor(wizard, table, plan)
+    if plan.deactivate:
+        st.subheader(f"Would be blocked: {len(plan.deactivate):,} users not in the file")
+        _paged(
+            pd.DataFrame([{"Email": d.email, "Name": d.name} for d in plan.deactivate]),
+            "page_deactivate",
+        )
+    _emails(wizard, settings, engine, plan)
+    step_buttons(
+        wizard, can_next=not plan.refused and (plan.writes_anything or bool(plan.error_rows))
+    )
+
+
+def _corrections_editor(wizard: Wizard, table: Table, plan: Plan) -> None:
+    st.subheader("Fix rejected rows")
+    st.caption("Correct the cells below and revalidate; no need to upload the file again.")
+    rows = sorted(plan.error_rows)[:FIX_ROWS_SHOWN]
+    if len(plan.error_rows) > FIX_ROWS_SHOWN:
+        st.caption(
+            f"The first {FIX_ROWS_SHOWN} of {len(plan.error_rows):,} rejected rows; fix the others "
+            "in the file of rejected rows after the import, or in the file itself."
+        )
+    edited = st.data_editor(
+        with_headers(table, table.data.loc[rows]), key="corrections", disabled=False
+    )
+    if st.button("Revalidate"):
+        for row in rows:
+            for index in range(table.data.shape[1]):
+                value = str(edited.iloc[rows.index(row), index])
+                if value != table.data.at[row, index]:
+                    wizard.corrections.setdefault(row, {})[index] = value
+        st.rerun()
+    with st.form("correct_cell"):
+        st.caption("Or correct one cell:")
+        row_col, column_col, value_col = st.columns(3)
+        row = row_col.selectbox("Row", rows)
+        column = column_col.selectbox(
+            "Column", range(table.data.shape[1]), format_func=table.column_name
+        )
+        value = value_col.text_input("New value")
+        if st.form_submit_button("Correct and revalidate"):
+            wizard.corrections.setdefault(row, {})[column] = value.strip()
+            st.rerun()
+
+
+def _emails(wizard: Wizard, settings: Settings, engine: Engine, plan: Plan) -> None:
+    if not (plan.welcome or plan.notify or wizard.notify_me):
+        return
+    st.subheader("Emails")
+    st.write(f"Welcome emails: {len(plan.welcome):,}; change notices: {len(plan.notify):,}.")
+    recipients = [{"To": e, "Message": "welcome"} for e in plan.welcome]
+    recipients += [{"To": e, "Message": "change notice"} for e in plan.notify]
+    if wizard.notify_me:
+        recipients.append({"To": "you", "Message": "import finished"})
+    _paged(pd.DataFrame(recipients, columns=["To", "Message"]), "page_emails")
+    if not settings.smtp_configured:
+        st.warning(
+            "No mail server is configured, so these emails will be kept as not sent. "
+            "Set INSTROOM_SMTP_HOST to send them."
+        )
+    language = st.radio("Preview the message in", ["nl", "en"], horizontal=True)
+    rows = {r.email: r for r in plan.rows}
+    with Session(engine) as session:
+        for template, recipients in (("welcome", plan.welcome), ("updated", plan.notify)):
+            if recipients and recipients[0] in rows:
+                subject, body = preview_message(
+                    session=session,
+                    template=template,
+                    language=language,
+                    row=rows[recipients[0]],
+                    settings=settings,
+                )
+                more = f" and {len(recipients) - 1:,} more" if len(recipients) > 1 else ""
+                with st.expander(f"{md(subject)} → {md(recipients[0])}{more}"):
+                    st.text(body)

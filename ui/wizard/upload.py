@@ -1,0 +1,162 @@
+"""Step 1: a file or a pasted list, and how it was read (encoding, delimiter, header, sheet)."""
+
+from collections import Counter
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core import export
+from core.issues import UnusableFileError
+from core.read import (
+    DELIMITER_NAMES,
+    Table,
+)
+from core.settings import Settings
+from core.source import PASTED
+from ui.widgets import md
+from ui.wizard.state import GENERATION_KEY, Wizard, current_table, step_buttons
+
+
+def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
+    with Session(engine) as session:
+        template = export.template_frame(session=session)
+    left, right = st.columns([3, 1])
+    with right:
+        st.caption("Download template")
+        st.download_button(
+            "CSV template", export.to_csv_bytes(template), "instroom-template.csv", mime="text/csv"
+        )
+        st.download_button(
+            "XLSX template", export.to_xlsx_bytes(template), "instroom-template.xlsx"
+        )
+    with left:
+        # New keys after "Start over", so the uploader and the text box forget their content.
+        generation = st.session_state.get(GENERATION_KEY, 0)
+        upload = st.file_uploader(
+            "Choose a CSV, TSV, TXT, XLSX or XLS file",
+            type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls"],
+            key=f"upload_{generation}",
+        )
+        pasted = st.text_area(
+            "…or paste the rows here (with a header row)", height=120, key=f"paste_{generation}"
+        )
+    if upload is not None and (upload.name, upload.size) != (wizard.file_name, len(wizard.data)):
+        _new_source(wizard, upload.name, upload.getvalue())
+    elif pasted.strip() and pasted.encode() != wizard.data:
+        _new_source(wizard, PASTED, pasted.encode("utf-8"))
+    if not wizard.data:
+        st.info("Upload a file or paste rows to begin.")
+        return
+    try:
+        table = current_table(wizard, settings)
+    except UnusableFileError as exc:
+        st.error(md(f"{exc.message} ({exc.code})"))
+        return
+    _detected(wizard, table)
+    st.dataframe(with_headers(table, table.data.head(20)), hide_index=False)
+    if table.findings:
+        st.warning(f"{len(table.findings):,} things to check in this file:")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"Row": f.row, "Column": f.column, "Problem": f.message, "Severity": f.severity}
+                    for f in table.findings
+                ]
+            ),
+            hide_index=True,
+        )
+    step_buttons(wizard)
+
+
+def _new_source(wizard: Wizard, name: str, data: bytes) -> None:
+    """Another file starts from the defaults: nothing chosen for the last one carries over."""
+    fresh = Wizard(step=wizard.step, file_name=name, data=data)
+    for attr, value in vars(fresh).items():
+        setattr(wizard, attr, value)
+
+
+def _read_choice(
+    container,
+    wizard: Wizard,
+    label: str,
+    attr: str,
+    choices: list,
+    names: dict,
+) -> None:
+    """A control for one read option; its callback updates the wizard before the rerun."""
+    key = f"read_{attr}"
+
+    def sync() -> None:
+        setattr(wizard, attr, st.session_state[key])
+        wizard.mapping, wizard.corrections = None, {}
+
+    current = getattr(wizard, attr)
+    container.selectbox(
+        label,
+        choices,
+        index=choices.index(current) if current in choices else 0,
+        format_func=lambda c: names.get(c, str(c)),
+        key=key,
+        on_change=sync,
+    )
+
+
+def _detected(wizard: Wizard, table: Table) -> None:
+    st.markdown(
+        f"**{md(wizard.file_name)}**: {table.row_count:,} rows"
+        + (f", sheet {md(table.sheet)}" if table.sheet else "")
+        + (f", {table.encoding}" if table.encoding else "")
+        + (
+            f", {DELIMITER_NAMES.get(table.delimiter, repr(table.delimiter))}-separated"
+            if table.delimiter
+            else ""
+        )
+        + (f", header in row {table.header_row}" if table.has_header else ", no header")
+    )
+    columns = st.columns(4)
+    if table.source in {"csv", "text"}:
+        _read_choice(
+            columns[0],
+            wizard,
+            "Delimiter",
+            "delimiter",
+            [None, *DELIMITER_NAMES],
+            {None: "detected", **DELIMITER_NAMES},
+        )
+    if table.source == "csv":
+        _read_choice(
+            columns[1],
+            wizard,
+            "Encoding",
+            "encoding",
+            [None, "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"],
+            {None: "detected"},
+        )
+    if table.sheets:
+        _read_choice(
+            columns[1], wizard, "Sheet", "sheet", [None, *table.sheets], {None: "first visible"}
+        )
+    rows = [int(r) for r in table.data.index[:10]]
+    header_rows = sorted({*range(1, (table.header_row or 0) + 1), *rows})[:20]
+    _read_choice(
+        columns[2],
+        wizard,
+        "Header row",
+        "header_choice",
+        [None, False, *header_rows],
+        {None: "detected", False: "no header row", **{r: f"row {r}" for r in header_rows}},
+    )
+
+
+def with_headers(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the file's headers; a repeated header gets its number ("Naam (2)")."""
+    shown, seen = frame.copy(), Counter[str]()
+    names = []
+    for i in range(frame.shape[1]):
+        name = table.column_name(i)
+        seen[name] += 1
+        names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    shown.columns = names
+    return shown
