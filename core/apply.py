@@ -2,29 +2,24 @@
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import bcrypt
 from sqlalchemy import (
-    JSON,
-    Connection,
-    Dialect,
-    Table,
     bindparam,
     delete,
-    func,
     insert,
     select,
-    text,
     update,
 )
 from sqlmodel import Session
 
-from core.bulk import json_text, without_collector
+from core.bulk import without_collector
 from core.issues import Issue
 from core.plan import MASK, Plan, RowPlan
+from db.bulk import BATCH, batches, bulk_insert, new_user_ids
 from db.models import (
     Group,
     ImportChange,
@@ -40,71 +35,12 @@ from db.models import (
 from db.seed import EVERYONE
 
 Progress = Callable[[int, int], None]
-BATCH = 2000
 USERS = User.__table__
 WRITTEN_OUTCOMES = {"create", "update", "block", "unblock", "rename"}
 # Imported passwords are hashed with a lower bcrypt cost than portal accounts: a file with
 # thousands of passwords would otherwise take minutes; 10 rounds is still well above the
 # OWASP minimum for bcrypt.
 IMPORTED_PASSWORD_ROUNDS = 10
-
-
-def _batches(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _driver_values(
-    table: Table, columns: list[str], rows: list[dict[str, Any]], dialect: Dialect
-) -> Iterable[tuple[Any, ...]]:
-    """The rows as tuples the driver takes, each column through its type's own bind processing.
-
-    Column by column, so a value repeated in every row (a timestamp) is processed once.
-    psycopg adapts dates itself and takes JSON as text; SQLite needs dates processed too.
-    """
-    converted = []
-    for column in columns:
-        kind, values = table.c[column].type, [row[column] for row in rows]
-        process = None if dialect.name == "postgresql" else kind._cached_bind_processor(dialect)
-        if isinstance(kind, JSON):
-            values = [None if v is None else json_text(v) for v in values]
-        elif process is not None:
-            memo: dict[Any, Any] = {}
-            values = [
-                None if v is None else memo[v] if v in memo else memo.setdefault(v, process(v))
-                for v in values
-            ]
-        converted.append(values)
-    return zip(*converted, strict=True)
-
-
-def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with the driver's fastest path: COPY on PostgreSQL, executemany on SQLite.
-
-    Values pass through each column type's own bind processing (JSON, dates), but not
-    through SQLAlchemy's per-row statement machinery: psycopg's executemany sends a
-    statement per row (25 s for 100k users with their groups and change records) and
-    SQLAlchemy's parameter handling costs more than SQLite's own insert.
-    """
-    if not rows:
-        return
-    columns = list(rows[0])
-    names = ", ".join(f'"{c}"' for c in columns)
-    dialect = connection.dialect
-    raw = connection.connection.driver_connection
-    statement = (
-        f'COPY "{table.name}" ({names}) FROM STDIN'
-        if dialect.name == "postgresql"
-        else f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
-    )
-    for batch in _batches(rows, 20 * BATCH):
-        values = _driver_values(table, columns, batch, dialect)
-        if dialect.name != "postgresql":
-            raw.cursor().executemany(statement, values)
-            continue
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in values:
-                copy.write_row(row)
 
 
 def _hash_passwords(rows: list[RowPlan]) -> dict[int, str]:
@@ -169,18 +105,6 @@ def _change_record(job_id: int, plan: RowPlan, user_id: int | None) -> dict[str,
     }
 
 
-def _new_user_ids(connection: Connection, count: int) -> list[int]:
-    """Ids for count new users, taken before inserting so no insert has to return them."""
-    if connection.dialect.name == "postgresql":
-        query = text(
-            "SELECT nextval(pg_get_serial_sequence('users', 'id')) FROM generate_series(1, :n)"
-        )
-        return list(connection.execute(query, {"n": count}).scalars())
-    # SQLite: the import holds the only write lock, so nobody else takes these ids.
-    first = connection.execute(select(func.coalesce(func.max(USERS.c.id), 0))).scalar_one() + 1
-    return list(range(first, first + count))
-
-
 @without_collector
 def apply_plan(
     *, session: Session, plan: Plan, job_id: int, progress: Progress | None = None
@@ -207,9 +131,9 @@ def apply_plan(
     now = utcnow()
 
     creates = [r for r in written if r.outcome == "create"]
-    for r, user_id in zip(creates, _new_user_ids(connection, len(creates)), strict=True):
+    for r, user_id in zip(creates, new_user_ids(connection, len(creates)), strict=True):
         r.user_id = user_id
-    for batch in _batches(creates, 10 * BATCH):
+    for batch in batches(creates, 10 * BATCH):
         values = [
             {
                 "id": r.user_id,
@@ -226,7 +150,7 @@ def apply_plan(
 
     # A rename of a user this file creates names them by email only.
     unknown = [r for r in written if r.user_id is None]
-    for batch in _batches(unknown):
+    for batch in batches(unknown):
         query = select(USERS.c.email, USERS.c.id).where(USERS.c.email.in_([r.email for r in batch]))
         ids = dict(connection.execute(query).all())
         for r in batch:
@@ -247,7 +171,7 @@ def apply_plan(
             .where(USERS.c.id == bindparam("_id"))
             .values({c: bindparam(c) for c in columns})
         )
-        for batch in _batches(rows):
+        for batch in batches(rows):
             connection.execute(statement, batch)
             advance(len(batch))
 
@@ -260,14 +184,14 @@ def apply_plan(
     for table, rows in ((UserGroup.__table__, memberships), (UserLevel.__table__, levels)):
         bulk_insert(connection, table, rows)
     removals = [r.user_id for r in written if r.groups_remove]
-    for batch in _batches(removals):
+    for batch in batches(removals):
         connection.execute(
             delete(UserGroup.__table__).where(
                 UserGroup.user_id.in_(batch), UserGroup.group_id != group_ids[EVERYONE]
             )
         )
 
-    for batch in _batches(plan.deactivate):
+    for batch in batches(plan.deactivate):
         connection.execute(
             update(USERS)
             .where(USERS.c.id.in_([d.user_id for d in batch]))

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
-from core.apply import bulk_insert
 from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
 from core.issues import InstroomError
 from core.options import ImportOptions
 from core.plan import Plan, RowPlan
 from core.settings import Settings
 from db import queries
+from db.bulk import bulk_insert
 from db.engine import session_scope
 from db.models import EmailMessage, ImportChange, ImportJob, User, utcnow
 

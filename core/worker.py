@@ -20,7 +20,13 @@ from core.revert import execute_revert
 from core.settings import Settings
 from core.source import Corrections, corrections_from_json, corrections_to_json, read_source
 from db.engine import session_scope
-from db.locks import JobLease, is_postgresql, job_lease, running_elsewhere
+from db.locks import (
+    JobLease,
+    claim_oldest_queued,
+    job_lease,
+    record_progress,
+    running_elsewhere,
+)
 from db.models import ImportJob, utcnow
 
 log = logging.getLogger(__name__)
@@ -79,19 +85,7 @@ def claim_next_job(*, engine: Engine, lease: JobLease | None = None) -> int | No
 
     With a lease, the job is held under it (see mark_interrupted) until lease.release.
     """
-    oldest = (
-        select(ImportJob.id).where(ImportJob.status == "queued").order_by(ImportJob.id).limit(1)
-    )
-    if is_postgresql(engine):
-        oldest = oldest.with_for_update(skip_locked=True)
-    claim = (
-        update(ImportJob)
-        .where(ImportJob.id == oldest.scalar_subquery(), ImportJob.status == "queued")
-        .values(status="running", heartbeat_at=utcnow())
-        .returning(ImportJob.id)
-    )
-    with session_scope(engine) as session:
-        job_id = session.execute(claim).scalar_one_or_none()
+    job_id = claim_oldest_queued(engine)
     if job_id is not None and lease is not None:
         lease.hold(job_id)
     return job_id
@@ -111,12 +105,9 @@ class _Progress:
     def __call__(self, done: int, total: int) -> None:
         LIVE[self.job_id] = LiveProgress(done, total)
         now = time.monotonic()
-        if is_postgresql(self.engine) and now - self.last > PROGRESS_EVERY:
+        if now - self.last > PROGRESS_EVERY:
             self.last = now
-            with self.engine.begin() as connection:
-                connection.execute(
-                    update(ImportJob).where(ImportJob.id == self.job_id).values(progress_done=done)
-                )
+            record_progress(self.engine, self.job_id, done)
 
 
 def run_job(*, engine: Engine, job_id: int, settings: Settings) -> ImportResult | None:

@@ -7,10 +7,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, select, text, update
 from sqlmodel import Session
 
 from db.engine import session_scope
+from db.models import ImportJob, utcnow
 
 T = TypeVar("T")
 
@@ -134,3 +135,37 @@ def running_elsewhere(engine: Engine, job_ids: list[int]) -> set[int]:
                 held.add(job_id)
         connection.commit()
     return held
+
+
+def claim_oldest_queued(engine: Engine) -> int | None:
+    """Mark the oldest queued job running and return its id; each is claimed exactly once.
+
+    On PostgreSQL several workers claim side by side (FOR UPDATE SKIP LOCKED); SQLite has
+    one writer at a time.
+    """
+    oldest = (
+        select(ImportJob.id).where(ImportJob.status == "queued").order_by(ImportJob.id).limit(1)
+    )
+    if is_postgresql(engine):
+        oldest = oldest.with_for_update(skip_locked=True)
+    claim = (
+        update(ImportJob)
+        .where(ImportJob.id == oldest.scalar_subquery(), ImportJob.status == "queued")
+        .values(status="running", heartbeat_at=utcnow())
+        .returning(ImportJob.id)
+    )
+    with session_scope(engine) as session:
+        return session.execute(claim).scalar_one_or_none()
+
+
+def record_progress(engine: Engine, job_id: int, done: int) -> None:
+    """Write a running job's progress to its row, where another transaction may write.
+
+    On SQLite the import's transaction holds the only write lock, so progress is shared in
+    the memory of the process that runs it instead (core.worker.LIVE).
+    """
+    if is_postgresql(engine):
+        with engine.begin() as connection:
+            connection.execute(
+                update(ImportJob).where(ImportJob.id == job_id).values(progress_done=done)
+            )
