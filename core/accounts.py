@@ -176,7 +176,8 @@ def authenticate(*, session: Session, username: str, password: str) -> SignedInA
         and not account.is_disabled
         and (account.locked_until is None or account.locked_until <= utcnow())
     )
-    matches = verify_password(password, account.password_hash if usable else _dummy_hash())
+    stored = account.password_hash if account is not None and usable else _dummy_hash()
+    matches = verify_password(password, stored)
     if account is None or not usable:
         return None
     if matches:

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.fields import BUILTIN_FIELDS
 from core.issues import ERROR, Issue, issue
@@ -205,7 +205,7 @@ def save_mapping(
 def find_saved_mapping(*, session: Session, headers: Sequence[str]) -> SavedMapping | None:
     """The newest saved mapping made for exactly these headers."""
     query = select(SavedMapping).where(SavedMapping.headers_key == headers_key(headers))
-    return session.exec(query.order_by(SavedMapping.id.desc())).first()
+    return session.exec(query.order_by(col(SavedMapping.id).desc())).first()
 
 
 def mapping_from_saved(saved: SavedMapping) -> dict[int, str | None]:

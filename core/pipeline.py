@@ -172,6 +172,7 @@ def run_pipeline(
                 progress(done, table.row_count)
         yield plan
     if writing:
+        assert job_id is not None
         queue_import_emails(
             session=session, job_id=job_id, plan=Plan.empty(), options=options, completion=True
         )

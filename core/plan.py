@@ -10,11 +10,12 @@ from sqlalchemy import (
     and_,
     select,
 )
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.issues import ERROR, ISSUE_TYPES, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
+from core.vocabulary import Mode, Outcome
 from db.models import User
 from db.seed import EVERYONE
 from db.users import ExistingUser, load_users
@@ -32,15 +33,15 @@ COUNT_KEYS = (
     "errors",
     "warnings",
 )
-_COUNTED_AS = {
-    "create": "created",
-    "update": "updated",
-    "unchanged": "unchanged",
-    "skip": "skipped",
-    "block": "blocked",
-    "unblock": "unblocked",
-    "rename": "renamed",
-    "error": "errors",
+_COUNTED_AS: dict[str, str] = {
+    Outcome.CREATE: "created",
+    Outcome.UPDATE: "updated",
+    Outcome.UNCHANGED: "unchanged",
+    Outcome.SKIP: "skipped",
+    Outcome.BLOCK: "blocked",
+    Outcome.UNBLOCK: "unblocked",
+    Outcome.RENAME: "renamed",
+    Outcome.ERROR: "errors",
 }
 SIMPLE_FIELDS = ("first_name", "name_insert", "last_name", "username", "role", "language", "kind")
 MASK = "********"
@@ -93,7 +94,7 @@ class Plan:
 
     def __post_init__(self) -> None:
         self.outcomes.update(r.outcome for r in self.rows)
-        self.error_rows.update(r.row for r in self.rows if r.outcome == "error")
+        self.error_rows.update(r.row for r in self.rows if r.outcome == Outcome.ERROR)
 
     @classmethod
     def empty(cls) -> "Plan":
@@ -131,7 +132,7 @@ class Plan:
     def writes_anything(self) -> bool:
         """Whether applying the plan would change the database."""
         return bool(self.deactivate) or any(
-            number and outcome not in {"unchanged", "skip", "error"}
+            number and outcome not in {Outcome.UNCHANGED, Outcome.SKIP, Outcome.ERROR}
             for outcome, number in self.outcomes.items()
         )
 
@@ -208,7 +209,7 @@ class _Planner:
         )
         self.issues.append(found)
         if found.severity == ERROR:
-            plan.outcome = "error"
+            plan.outcome = Outcome.ERROR
 
     def chunks(self, size: int) -> Iterator[Plan]:
         """Plans of consecutive slices of the rows; the last one renames and deactivates."""
@@ -241,9 +242,9 @@ class _Planner:
         self.load_users(records.values())
         rows = []
         for row, record in records.items():
-            plan = RowPlan(row=row, email=record["email"], outcome="unchanged")
+            plan = RowPlan(row=row, email=record["email"], outcome=Outcome.UNCHANGED)
             if row in self.v.error_rows:
-                plan.outcome = "error"
+                plan.outcome = Outcome.ERROR
             elif record["action"] == "rename":
                 renames.append((plan, record))
                 continue
@@ -253,7 +254,8 @@ class _Planner:
         return self.finish(rows, first=first, refused=refused)
 
     def load_users(self, records: Iterable[dict[str, Any]]) -> None:
-        emails, usernames = [], []
+        emails: list[str] = []
+        usernames: list[str] = []
         for record in records:
             emails.append(record["email"])
             usernames += (record["username"], record["new_username"])
@@ -277,9 +279,11 @@ class _Planner:
             welcome=[
                 r.email
                 for r in rows
-                if welcome and r.outcome == "create" and r.values.get("status") != "blocked"
+                if welcome and r.outcome == Outcome.CREATE and r.values.get("status") != "blocked"
             ],
-            notify=[r.email for r in rows if notify and r.outcome in {"update", "rename"}],
+            notify=[
+                r.email for r in rows if notify and r.outcome in {Outcome.UPDATE, Outcome.RENAME}
+            ],
             refused=refused if first else None,
         )
 
@@ -294,7 +298,7 @@ class _Planner:
     def plan_row(self, plan: RowPlan, record: dict[str, Any]) -> None:
         action = record["action"]
         user = self.find_user(plan, record)
-        if plan.outcome == "error":
+        if plan.outcome == Outcome.ERROR:
             return
         if user is None and action in {"block", "unblock", "password"}:
             self.issue(
@@ -302,7 +306,7 @@ class _Planner:
             )
             return
         if user is not None and user.is_protected:
-            plan.outcome, plan.user_id = "skip", user.id
+            plan.outcome, plan.user_id = Outcome.SKIP, user.id
             self.issue(plan, "protected-user", "email", email=user.email)
             return
         if user is None:
@@ -320,8 +324,8 @@ class _Planner:
             )
 
     def plan_create(self, plan: RowPlan, record: dict[str, Any]) -> None:
-        if self.options.mode == "update":
-            plan.outcome = "skip"
+        if self.options.mode == Mode.UPDATE:
+            plan.outcome = Outcome.SKIP
             self.issue(plan, "not-found", "email", email=record["email"])
             return
         if not (record["first_name"] and record["last_name"]):
@@ -335,7 +339,7 @@ class _Planner:
             )
             return
         self.check_username(plan, record["username"], None)
-        if plan.outcome == "error":
+        if plan.outcome == Outcome.ERROR:
             return
         status = record["status"] or "invited"
         if record["action"] == "import_block":
@@ -350,7 +354,7 @@ class _Planner:
             "status": status,
             "profile": {stored: record[k] for k, stored in self.stored_keys if record[k]},
         }
-        plan.outcome, plan.values, plan.password = "create", values, record["password"]
+        plan.outcome, plan.values, plan.password = Outcome.CREATE, values, record["password"]
         plan.groups_add = tuple(dict.fromkeys((EVERYONE, *record["groups"])))
         plan.levels_add = tuple(record["levels"])
         if values["username"]:
@@ -364,8 +368,8 @@ class _Planner:
 
     def plan_update(self, plan: RowPlan, record: dict[str, Any], user: ExistingUser) -> None:
         plan.user_id = user.id
-        if self.options.mode == "create":
-            plan.outcome = "skip"
+        if self.options.mode == Mode.CREATE:
+            plan.outcome = Outcome.SKIP
             self.issue(plan, "already-exists", "email", email=user.email)
             return
         action = record["action"]
@@ -399,7 +403,7 @@ class _Planner:
                     changes[key] = (old, new)
             if "username" in changes:
                 self.check_username(plan, changes["username"][1], user.id)
-                if plan.outcome == "error":
+                if plan.outcome == Outcome.ERROR:
                     return
             plan.groups_add = tuple(g for g in record["groups"] if g not in user.groups)
             plan.levels_add = tuple(lv for lv in record["levels"] if lv not in user.levels)
@@ -418,12 +422,12 @@ class _Planner:
             )
         plan.changes = changes
         if "status" in changes:
-            plan.outcome = "block" if changes["status"][1] == "blocked" else "unblock"
+            plan.outcome = Outcome.BLOCK if changes["status"][1] == "blocked" else Outcome.UNBLOCK
         elif changes or plan.groups_add or plan.levels_add:
-            plan.outcome = "update"
+            plan.outcome = Outcome.UPDATE
         else:
-            plan.outcome = "unchanged"
-        if plan.outcome != "unchanged":
+            plan.outcome = Outcome.UNCHANGED
+        if plan.outcome != Outcome.UNCHANGED:
             plan.values = {
                 k: v for k, (_, v) in changes.items() if k in {"email", "status", *SIMPLE_FIELDS}
             }
@@ -445,22 +449,26 @@ class _Planner:
         created = self.created_usernames.get(new.casefold())
         if created is not None:
             # An earlier row of this file creates the user, already under the new name.
-            plan.outcome, plan.email, plan.changes = "rename", created, {"username": (old, new)}
+            plan.outcome, plan.email, plan.changes = (
+                Outcome.RENAME,
+                created,
+                {"username": (old, new)},
+            )
             return
         if user is None and renamed is not None and renamed.email == plan.email:
-            plan.outcome, plan.user_id = "unchanged", renamed.id
+            plan.outcome, plan.user_id = Outcome.UNCHANGED, renamed.id
             return
         if user is None:
             self.issue(plan, "unknown-user", "username", "username", value=old, username=old)
             return
         if user.is_protected:
-            plan.outcome, plan.user_id = "skip", user.id
+            plan.outcome, plan.user_id = Outcome.SKIP, user.id
             self.issue(plan, "protected-user", "username", email=user.email)
             return
         self.check_username(plan, new, user.id)
-        if plan.outcome == "error":
+        if plan.outcome == Outcome.ERROR:
             return
-        plan.outcome, plan.user_id, plan.email = "rename", user.id, user.email
+        plan.outcome, plan.user_id, plan.email = Outcome.RENAME, user.id, user.email
         plan.values = {"username": new}
         plan.changes = {"username": (old, new)}
 
@@ -470,8 +478,13 @@ class _Planner:
         listed = set(self.frame["email"].tolist())
         kind = self.options.kind
         query = select(
-            User.id, User.email, User.first_name, User.name_insert, User.last_name, User.status
-        ).where(and_(User.kind == kind, ~User.is_protected))
+            col(User.id),
+            col(User.email),
+            col(User.first_name),
+            col(User.name_insert),
+            col(User.last_name),
+            col(User.status),
+        ).where(and_(col(User.kind) == kind, ~col(User.is_protected)))
         population, deactivate = 0, []
         for user_id, email, first, insert, last, status in self.session.execute(query):
             if status == "blocked":

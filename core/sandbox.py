@@ -7,7 +7,7 @@ import multiprocessing
 import resource
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from core.issues import InstroomError
 
@@ -86,4 +86,4 @@ def run_limited(func: Callable[..., T], *args: Any, memory_bytes: int, seconds: 
         raise LimitExceeded("memory")
     if kind == "raised":
         raise value
-    return value
+    return cast(T, value)

@@ -5,6 +5,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import pandas as pd
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
@@ -137,13 +138,11 @@ class Catalog:
 
 def load_catalog(*, session: Session) -> Catalog:
     """A snapshot of groups, levels, roles, languages and profile fields."""
-    taxonomy_terms = {
-        t.id: {
-            term.name.casefold(): term.name
-            for term in queries.list_terms(session=session, taxonomy_id=t.id)
-        }
-        for t in queries.list_taxonomies(session=session)
-    }
+    taxonomy_terms: dict[int | None, dict[str, str]] = {}
+    for taxonomy in queries.list_taxonomies(session=session):
+        assert taxonomy.id is not None  # a stored row
+        terms = queries.list_terms(session=session, taxonomy_id=taxonomy.id)
+        taxonomy_terms[taxonomy.id] = {term.name.casefold(): term.name for term in terms}
     return Catalog(
         groups={g.name.casefold(): g.name for g in queries.list_groups(session=session)},
         levels={lv.name.casefold(): lv.name for lv in queries.list_levels(session=session)},
@@ -270,7 +269,14 @@ def validate_rows(
         return cleaned[key]
 
     def report(
-        code: str, row: int, key: str, variant: str = "", /, *, value: str | None = None, **params
+        code: str,
+        row: int,
+        key: str,
+        variant: str = "",
+        /,
+        *,
+        value: str | None = None,
+        **params: Any,
     ) -> None:
         column_name = columns.get(key)
         result.reject(

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from db.models import User
+from db.models import User, table_of
 
 BATCH = 2000
 
@@ -83,6 +83,7 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
         if dialect.name == "postgresql"
         else f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
     )
+    assert raw is not None, "an open connection"
     for batch in batches(rows, 20 * BATCH):
         values = _driver_values(table, columns, batch, dialect)
         if dialect.name != "postgresql":
@@ -101,7 +102,7 @@ def new_user_ids(connection: Connection, count: int) -> list[int]:
         )
         return list(connection.execute(query, {"n": count}).scalars())
     # SQLite: the import holds the only write lock, so nobody else takes these ids.
-    users = User.__table__
+    users = table_of(User)
     first = connection.execute(select(func.coalesce(func.max(users.c.id), 0))).scalar_one() + 1
     return list(range(first, first + count))
 
@@ -114,6 +115,8 @@ def one_of(column: Any, values: list[Any], connection: Connection) -> ColumnElem
     """
     if connection.dialect.name == "postgresql":
         kind = ARRAY(Integer) if isinstance(values[0], int) else ARRAY(String)
-        return column == any_(bindparam("values", values, type_=kind))
+        condition: ColumnElement[bool] = column == any_(bindparam("values", values, type_=kind))
+        return condition
     listed = func.json_each(json_text(values)).table_valued("value")
-    return column.in_(select(listed.c.value))
+    condition = column.in_(select(listed.c.value))
+    return condition

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -20,7 +21,7 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the history page read while an import writes; the busy timeout makes a
     # second writer wait instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
@@ -55,7 +56,7 @@ def head_revision() -> str:
         revisions.add(found[False])
         predecessors.add(found.get(True))
     (head,) = revisions - predecessors
-    return head
+    return str(head)
 
 
 def stored_revision(engine: Engine) -> str | None:

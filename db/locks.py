@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from db.engine import session_scope
 from db.models import ImportJob, utcnow
@@ -143,16 +143,15 @@ def claim_oldest_queued(engine: Engine) -> int | None:
     On PostgreSQL several workers claim side by side (FOR UPDATE SKIP LOCKED); SQLite has
     one writer at a time.
     """
-    oldest = (
-        select(ImportJob.id).where(ImportJob.status == "queued").order_by(ImportJob.id).limit(1)
-    )
+    job_id, status = col(ImportJob.id), col(ImportJob.status)
+    oldest = select(job_id).where(status == "queued").order_by(job_id).limit(1)
     if is_postgresql(engine):
         oldest = oldest.with_for_update(skip_locked=True)
     claim = (
         update(ImportJob)
-        .where(ImportJob.id == oldest.scalar_subquery(), ImportJob.status == "queued")
+        .where(job_id == oldest.scalar_subquery(), status == "queued")
         .values(status="running", heartbeat_at=utcnow())
-        .returning(ImportJob.id)
+        .returning(job_id)
     )
     with session_scope(engine) as session:
         return session.execute(claim).scalar_one_or_none()
@@ -167,5 +166,5 @@ def record_progress(engine: Engine, job_id: int, done: int) -> None:
     if is_postgresql(engine):
         with engine.begin() as connection:
             connection.execute(
-                update(ImportJob).where(ImportJob.id == job_id).values(progress_done=done)
+                update(ImportJob).where(col(ImportJob.id) == job_id).values(progress_done=done)
             )

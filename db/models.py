@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, Table, UniqueConstraint
 from sqlalchemy.orm import defer
 from sqlmodel import Field, SQLModel
 
@@ -297,3 +297,9 @@ class AppSetting(SQLModel, table=True):
 
 # Lists of jobs must not load every kept upload: pass this to their queries.
 WITHOUT_FILE = defer(ImportJob.source_data)  # type: ignore[arg-type]
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy table of a model, for Core statements (SQLModel leaves it untyped)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table

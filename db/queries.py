@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import (
     WITHOUT_FILE,
@@ -38,7 +38,9 @@ def get_user_by_email(*, session: Session, email: str) -> User | None:
 
 
 def list_profile_fields(*, session: Session) -> Sequence[ProfileField]:
-    return session.exec(select(ProfileField).order_by(ProfileField.position, ProfileField.id)).all()
+    return session.exec(
+        select(ProfileField).order_by(col(ProfileField.position), col(ProfileField.id))
+    ).all()
 
 
 def list_groups(*, session: Session) -> Sequence[Group]:
@@ -78,7 +80,7 @@ def count_users_by_status(*, session: Session) -> dict[str, int]:
 
 def list_recent_jobs(*, session: Session, limit: int = 10) -> Sequence[ImportJob]:
     return session.exec(
-        select(ImportJob).options(WITHOUT_FILE).order_by(ImportJob.id.desc()).limit(limit)
+        select(ImportJob).options(WITHOUT_FILE).order_by(col(ImportJob.id).desc()).limit(limit)
     ).all()
 
 

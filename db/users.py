@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import String, cast, func, select, type_coerce
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from db.bulk import one_of
 from db.models import Group, Level, User, UserGroup, UserLevel
@@ -34,7 +34,7 @@ class ExistingUser:
     levels: set[str] = field(default_factory=set)
 
 
-_USER_COLUMNS = (
+_USER_COLUMNS: tuple[Any, ...] = (
     User.id,
     User.email,
     User.first_name,
@@ -48,7 +48,7 @@ _USER_COLUMNS = (
     User.is_protected,
     User.password_hash,
     type_coerce(User.profile, String),
-    User.activated_at.is_not(None),
+    col(User.activated_at).is_not(None),
 )
 
 
@@ -67,19 +67,20 @@ def load_users(*, session: Session, column: Any, keys: Iterable[str]) -> dict[st
         # Read as text and parsed here: SQLAlchemy's JSON processing is several times slower.
         profile = user.profile
         user.profile = orjson.loads(profile) if isinstance(profile, str) else dict(profile or {})
-        found[user.username.casefold() if folded else user.email] = user
+        found[(user.username or "").casefold() if folded else user.email] = user
     by_id = {u.id: u for u in found.values()}
     for link, model, attribute in ((UserGroup, Group, "groups"), (UserLevel, Level, "levels")):
         if not by_id:
             break
-        names = dict(connection.execute(select(model.id, model.name)).all())
+        query_names = select(col(model.id), col(model.name))
+        names: dict[int | None, str] = {i: n for i, n in connection.execute(query_names)}
         key = getattr(link, f"{model.__name__.lower()}_id")
         # One row per user with its ids joined: a third of the rows of one per membership.
         ids = func.aggregate_strings(cast(key, String), ",")
         query = (
-            select(link.user_id, ids)
+            select(col(link.user_id), ids)
             .where(one_of(link.user_id, list(by_id), connection))
-            .group_by(link.user_id)
+            .group_by(col(link.user_id))
         )
         for user_id, joined in connection.execute(query):
             getattr(by_id[user_id], attribute).update(names[int(i)] for i in joined.split(","))

@@ -63,6 +63,8 @@ if len(jobs) > DETAILS_SHOWN:
 for job_id in shown:
     with read_session(engine) as session:
         detail = get_job_detail(session=session, job_id=int(job_id))
+    if detail is None:
+        continue  # removed since the list was read
     job = detail.job
     title = f"Import {job.id} · {md(job.file_name or '—')} · {job.status.replace('_', ' ')}"
     with st.expander(title, expanded=str(job.id) == wanted):

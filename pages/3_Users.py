@@ -58,31 +58,35 @@ if len(found):
     with read_session(engine) as session:
         detail = get_user_detail(session=session, user_id=user_id)
         history = user_history(session=session, user_id=user_id)
-    user = detail["user"]
-    with st.container(border=True):
-        st.subheader(
-            md(" ".join(p for p in (user.first_name, user.name_insert, user.last_name) if p))
-        )
-        st.markdown(
-            md(
-                f"{user.email} · {user.status} · {user.kind} · role {user.role or '—'} · "
-                f"language {user.language or '—'}" + (" · protected" if user.is_protected else "")
+    if detail is None:
+        st.info("This user was removed in the meantime.")
+    else:
+        user = detail["user"]
+        with st.container(border=True):
+            st.subheader(
+                md(" ".join(p for p in (user.first_name, user.name_insert, user.last_name) if p))
             )
-        )
-        st.markdown(
-            md(
-                "Groups: "
-                + (", ".join(detail["groups"]) or "—")
-                + " · Levels: "
-                + (", ".join(detail["levels"]) or "—")
+            st.markdown(
+                md(
+                    f"{user.email} · {user.status} · {user.kind} · role {user.role or '—'} · "
+                    f"language {user.language or '—'}"
+                    + (" · protected" if user.is_protected else "")
+                )
             )
-        )
-        if user.profile:
-            st.dataframe(
-                [{"Field": k, "Value": v} for k, v in user.profile.items()], hide_index=True
+            st.markdown(
+                md(
+                    "Groups: "
+                    + (", ".join(detail["groups"]) or "—")
+                    + " · Levels: "
+                    + (", ".join(detail["levels"]) or "—")
+                )
             )
-        st.markdown("**Changes by imports**")
-        st.dataframe(history, hide_index=True)
+            if user.profile:
+                st.dataframe(
+                    [{"Field": k, "Value": v} for k, v in user.profile.items()], hide_index=True
+                )
+            st.markdown("**Changes by imports**")
+            st.dataframe(history, hide_index=True)
 
 with st.expander("Create a single user"), st.form("single_user", clear_on_submit=False):
     values = {

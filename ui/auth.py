@@ -123,7 +123,10 @@ def _current_account(engine: Engine, settings: Settings, key: str) -> SignedInAc
     """The account of this browser session, from its state or its login cookie; checked fresh."""
     state = st.session_state
     if state.get("authentication_status"):
-        claim: tuple[str, int] | None = (state.get("username", ""), state.get("session_version"))
+        claim: tuple[str, int | None] | None = (
+            state.get("username", ""),
+            state.get("session_version"),
+        )
     elif state.get(_LOGGED_OUT):
         return None
     else:

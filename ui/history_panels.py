@@ -15,7 +15,7 @@ from ui.widgets import md
 
 def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
     """Preview a revert like an import, choose which conflicts to overwrite, and queue it."""
-    if job.kind != "import" or job.status not in REVERTIBLE:
+    if job.id is None or job.kind != "import" or job.status not in REVERTIBLE:
         return
     if not st.toggle("Revert this import…", key=f"revert_open_{job.id}"):
         return
@@ -90,7 +90,7 @@ def user_history_panel(engine: Engine) -> None:
         return
     with read_session(engine) as session:
         user = queries.get_user_by_email(session=session, email=email)
-        if user is None:
+        if user is None or user.id is None:
             st.info(md(f"There is no user {email.strip()!r}."))
             return
         history = user_history(session=session, user_id=user.id)
@@ -99,7 +99,7 @@ def user_history_panel(engine: Engine) -> None:
 
 def kept_file_panel(engine: Engine, job: ImportJob) -> None:
     """Download of the original file, for as long as the administrator chose to keep it."""
-    if job.keep_file_until is None:
+    if job.id is None or job.keep_file_until is None:
         return
     label = f"Original file (kept until {job.keep_file_until:%Y-%m-%d})"
     if not st.toggle(label, key=f"kept_{job.id}"):

@@ -82,6 +82,9 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
             current = session.get(ImportJob, job_id)
             ahead = queue_position(session=session, job_id=job_id)
             now = queries.count_emails_by_status(session=session, job_id=job_id)
+        if current is None:
+            st.error(f"Import {job_id} is no longer in the history.")
+            return
         if current.status in FINISHED:
             if job.status not in FINISHED or (
                 not settled and not (now.get("queued") or now.get("sending"))

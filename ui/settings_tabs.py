@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from core import accounts, catalog
 from core.catalog import SettingsView
 from core.fields import PROFILE_FIELD_TYPES
-from ui.widgets import md, named_list_editor, run_action
+from ui.widgets import md, named_list_editor, pick_one, run_action
 
 
 def profile_fields_tab(engine: Engine, view: SettingsView) -> None:
@@ -90,7 +90,7 @@ def languages_tab(engine: Engine, view: SettingsView) -> None:
     if view.languages:
         with delete.form("delete_language"):
             codes = {lang_id: code for lang_id, code, _ in view.languages}
-            lang_id = st.selectbox("Delete language", list(codes), format_func=codes.get)
+            lang_id = pick_one("Delete language", codes)
             force = st.checkbox("Also clear it for the users who have it")
             if st.form_submit_button("Delete language"):
                 run_action(
@@ -121,7 +121,7 @@ def taxonomies_tab(engine: Engine, view: SettingsView) -> None:
             if view.terms[t_id]:
                 with st.form(f"delete_term_{t_id}"):
                     names = dict(view.terms[t_id])
-                    term_id = st.selectbox("Term", list(names), format_func=names.get)
+                    term_id = pick_one("Term", names)
                     if st.form_submit_button("Delete term"):
                         run_action(
                             engine,

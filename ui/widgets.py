@@ -1,7 +1,7 @@
 """Small Streamlit building blocks shared by the pages."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -78,7 +78,7 @@ def named_list_editor(engine: Engine, kind_name: str, entries: list[tuple[int, s
     if not entries:
         return
     with rename.form(f"rename_{kind_name}"):
-        entry_id = st.selectbox(f"Rename {label}", list(names), format_func=names.get)
+        entry_id = pick_one(f"Rename {label}", names)
         renamed = st.text_input(f"New name for the {label}")
         if st.form_submit_button(f"Rename {label}"):
             run_action(
@@ -90,7 +90,7 @@ def named_list_editor(engine: Engine, kind_name: str, entries: list[tuple[int, s
                 new_name=renamed,
             )
     with delete.form(f"delete_{kind_name}"):
-        entry_id = st.selectbox(f"Delete {label}", list(names), format_func=names.get)
+        entry_id = pick_one(f"Delete {label}", names)
         force = st.checkbox(f"Also remove the {label} from the users who have it")
         if st.form_submit_button(f"Delete {label}"):
             run_action(
@@ -101,3 +101,10 @@ def named_list_editor(engine: Engine, kind_name: str, entries: list[tuple[int, s
                 entry_id=entry_id,
                 force=force,
             )
+
+
+def pick_one(label: str, names: Mapping[int, str]) -> int:
+    """A select box over named ids (never empty); the chosen id."""
+    chosen = st.selectbox(label, list(names), format_func=lambda i: names[i])
+    assert chosen is not None, "a select box with options always has a choice"
+    return chosen

@@ -88,9 +88,11 @@ def xlsx_hygiene(xml: bytes, width: int) -> list[CellFinding]:
         )
     if b't="e"' in xml:
         for match in _ERROR_CELL.finditer(xml):
-            ref = (match.group(1) + match.group(2)).decode()
+            cell_ref = (match.group(1) + match.group(2)).decode()
             column = column_index(match.group(1).decode())
-            found.append(_error_value(ref, match.group(3).decode(), int(match.group(2)), column))
+            found.append(
+                _error_value(cell_ref, match.group(3).decode(), int(match.group(2)), column)
+            )
     for match in _MERGE.finditer(xml):
         first = (match.group(1) + match.group(2)).decode()
         last = (match.group(3) + match.group(4)).decode() if match.group(3) else first
@@ -119,13 +121,12 @@ def xlsx_hygiene(xml: bytes, width: int) -> list[CellFinding]:
                         CellFinding("hidden-column", None, index, {"letter": column_letter(index)})
                     )
     for match in _HYPERLINK.finditer(xml):
-        ref = (match.group(1) + match.group(2)).decode()
         found.append(
             CellFinding(
                 "hyperlink",
                 int(match.group(2)),
                 column_index(match.group(1).decode()),
-                {"cell": ref},
+                {"cell": (match.group(1) + match.group(2)).decode()},
             )
         )
     return found

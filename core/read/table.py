@@ -1,6 +1,7 @@
 """The table a file is read into, its reading options, and how its header is found."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -113,7 +114,7 @@ def finish_table(
     *,
     source: str,
     findings: list[Issue],
-    cell_findings: list[CellFinding] = (),
+    cell_findings: Sequence[CellFinding] = (),
 ) -> Table:
     """Find the header, drop blank rows and columns, number the rows, check the limits."""
     frame = frame.reset_index(drop=True)
@@ -190,7 +191,7 @@ def _header_row(frame: pd.DataFrame, non_blank: pd.Index, options: ReadOptions) 
     filled = {row: int((frame.loc[row].str.strip() != "").sum()) for row in candidates}
     widest = max(filled.values())
     needed = max(min(2, widest), (widest + 1) // 2)
-    return next(row for row in candidates if filled[row] >= needed)
+    return int(next(row for row in candidates if filled[row] >= needed))
 
 
 def _rows_above_header(frame: pd.DataFrame, rows: list[int], header: int) -> Issue:

@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date, datetime, time, timedelta
+from typing import IO
 
 import pandas as pd
 
@@ -164,7 +165,7 @@ def _check_sheet_size(archive: zipfile.ZipFile, sheet_xml: bytes) -> None:
         raise UnusableFileError.of("too-large", "cell", length=longest, limit=MAX_CELL_CHARACTERS)
 
 
-def _longest_text_run(source: bytes | io.BufferedIOBase) -> int:
+def _longest_text_run(source: bytes | IO[bytes]) -> int:
     """The longest stretch without a tag, read in slices so a huge string is never held."""
     if isinstance(source, bytes):
         found = _LONG_TEXT.search(source)

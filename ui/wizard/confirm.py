@@ -64,12 +64,13 @@ def step_confirm(
         table = current_table(wizard, settings)
         options = replace(wizard.options, notify_admin=account.email if wizard.notify_me else None)
         with session_scope(engine) as session:
+            mapping = wizard.mapping or {}
             check_import_mapping(
-                catalog=load_catalog(session=session), table=table, mapping=wizard.mapping
+                catalog=load_catalog(session=session), table=table, mapping=mapping
             )
             job = create_job(
                 session=session,
-                request=ImportRequest(table, wizard.mapping, options),
+                request=ImportRequest(table, mapping, options),
                 file_name=wizard.file_name,
                 file_bytes=wizard.data,
                 created_by=account.username,

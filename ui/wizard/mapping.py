@@ -1,5 +1,7 @@
 """Step 2: which field each column fills, suggested from the headers or a saved mapping."""
 
+from functools import partial
+
 import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -29,21 +31,23 @@ def step_map(wizard: Wizard, settings: Settings, engine: Engine, account: Signed
             )
             wizard.mapping_note = f"Applied the saved mapping {saved.name!r}." if saved else ""
     suggestions = resolve_mapping(table, catalog)
-    fields = [None, *known_fields(catalog)]
-    labels = {**BUILTIN_FIELDS, **catalog.importable_profile_fields, None: "— leave out —"}
+    fields: list[str | None] = [None, *known_fields(catalog)]
+    labels: dict[str | None, str] = {None: "— leave out —"}
+    labels.update(BUILTIN_FIELDS)
+    labels.update(catalog.importable_profile_fields)
     if wizard.mapping_note:
         st.info(wizard.mapping_note)
     for index in range(len(table.headers)):
         header, samples = table.column_name(index), table.data[index].head(3).tolist()
-        name, sample_col, pick = st.columns([2, 3, 2])
-        name.markdown(f"**{md(header)}**")
+        header_col, sample_col, pick = st.columns([2, 3, 2])
+        header_col.markdown(f"**{md(header)}**")
         sample_col.caption(" · ".join(md(v) for v in samples if v) or "(empty)")
         suggested = suggestions.get(index)
         wizard.mapping[index] = pick.selectbox(
             f"Field for {header}",
             fields,
             index=fields.index(wizard.mapping.get(index)),
-            format_func=lambda f, s=suggested: labels[f] + (" (suggested)" if f and f == s else ""),
+            format_func=partial(_field_label, labels, suggested),
             key=f"map_{index}",
             label_visibility="collapsed",
         )
@@ -68,3 +72,7 @@ def step_map(wizard: Wizard, settings: Settings, engine: Engine, account: Signed
                 )
             st.success(md(f"Saved the mapping {name.strip()!r}."))
     step_buttons(wizard, can_next=check.ok)
+
+
+def _field_label(labels: dict[str | None, str], suggested: str | None, field: str | None) -> str:
+    return labels[field] + (" (suggested)" if field and field == suggested else "")

@@ -37,7 +37,7 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
     table = current_table(wizard, settings)
     total, early = table.row_count, None
     with Session(engine) as session:
-        request = ImportRequest(table, wizard.mapping, wizard.options)
+        request = ImportRequest(table, wizard.mapping or {}, wizard.options)
         for plan in preview_import(session=session, request=request):
             done = plan.outcomes.total()
             if done < total:
@@ -176,11 +176,11 @@ def _emails(wizard: Wizard, settings: Settings, engine: Engine, plan: Plan) -> N
         return
     st.subheader("Emails")
     st.write(f"Welcome emails: {len(plan.welcome):,}; change notices: {len(plan.notify):,}.")
-    recipients = [{"To": e, "Message": "welcome"} for e in plan.welcome]
-    recipients += [{"To": e, "Message": "change notice"} for e in plan.notify]
+    messages = [{"To": e, "Message": "welcome"} for e in plan.welcome]
+    messages += [{"To": e, "Message": "change notice"} for e in plan.notify]
     if wizard.notify_me:
-        recipients.append({"To": "you", "Message": "import finished"})
-    _paged(pd.DataFrame(recipients, columns=["To", "Message"]), "page_emails")
+        messages.append({"To": "you", "Message": "import finished"})
+    _paged(pd.DataFrame(messages, columns=["To", "Message"]), "page_emails")
     if not settings.smtp_configured:
         st.warning(
             "No mail server is configured, so these emails will be kept as not sent. "
