@@ -19,6 +19,7 @@ from sqlmodel import Session
 from core.bulk import without_collector
 from core.issues import Issue
 from core.plan import MASK, Plan, RowPlan
+from core.vocabulary import Outcome
 from db.bulk import BATCH, batches, bulk_insert, new_user_ids
 from db.models import (
     Group,
@@ -36,7 +37,7 @@ from db.seed import EVERYONE
 
 Progress = Callable[[int, int], None]
 USERS = User.__table__
-WRITTEN_OUTCOMES = {"create", "update", "block", "unblock", "rename"}
+WRITTEN_OUTCOMES = {Outcome.CREATE, Outcome.UPDATE, Outcome.BLOCK, Outcome.UNBLOCK, Outcome.RENAME}
 # Imported passwords are hashed with a lower bcrypt cost than portal accounts: a file with
 # thousands of passwords would otherwise take minutes; 10 rounds is still well above the
 # OWASP minimum for bcrypt.
@@ -80,7 +81,7 @@ def _ensure_terms(session: Session, new_terms: dict[str, list[str]]) -> None:
 
 def _change_record(job_id: int, plan: RowPlan, user_id: int | None) -> dict[str, Any]:
     after = {k: new for k, (_, new) in plan.changes.items()}
-    created = plan.outcome == "create"
+    created = plan.outcome == Outcome.CREATE
     # A new user had nothing before; the history shows an empty old value for every key.
     before = {} if created else {k: old for k, (old, _) in plan.changes.items()}
     if "password" in after:
@@ -130,7 +131,7 @@ def apply_plan(
     hashes = _hash_passwords(written)
     now = utcnow()
 
-    creates = [r for r in written if r.outcome == "create"]
+    creates = [r for r in written if r.outcome == Outcome.CREATE]
     for r, user_id in zip(creates, new_user_ids(connection, len(creates)), strict=True):
         r.user_id = user_id
     for batch in batches(creates, 10 * BATCH):
@@ -158,7 +159,7 @@ def apply_plan(
 
     by_columns: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
     for r in written:
-        if r.outcome == "create" or r.user_id is None:
+        if r.outcome == Outcome.CREATE or r.user_id is None:
             continue
         values = dict(r.values)
         if r.row in hashes:
@@ -206,7 +207,7 @@ def apply_plan(
             "user_id": d.user_id,
             "email": d.email,
             "row": None,
-            "action": "deactivate",
+            "action": Outcome.DEACTIVATE,
             "before": {"status": d.status},
             "after": {"status": "blocked"},
         }

@@ -12,18 +12,11 @@ from sqlmodel import Session
 
 from core.export import frame_from_json
 from core.plan import MASK
+from core.vocabulary import JobStatus, values
 from db import queries
 from db.models import WITHOUT_FILE, EmailMessage, ImportChange, ImportIssue, ImportJob
 
-JOB_STATUSES = (
-    "queued",
-    "running",
-    "succeeded",
-    "completed_with_errors",
-    "failed",
-    "interrupted",
-    "reverted",
-)
+JOB_STATUSES = values(JobStatus)
 # Keys in change records that never reach a screen or a file as values.
 SECRET_KEYS = {"password", "password_hash"}
 

@@ -135,7 +135,7 @@ def execute_job(
     # PostgreSQL while the import's transaction runs, so that transaction must not lock it.
     with session_scope(engine) as session:
         job = session.get(ImportJob, job_id)
-        job.status, job.started_at, job.heartbeat_at = "running", utcnow(), utcnow()
+        job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, utcnow(), utcnow()
         job.progress_total = table.row_count
         session.add(job)
     try:
@@ -248,7 +248,7 @@ def run_import(
                 file_name=file_name,
                 file_bytes=file_bytes,
                 created_by=created_by,
-                status="running",
+                status=JobStatus.RUNNING,
             ).id
         ),
         lambda job_id: execute_job(

@@ -23,6 +23,7 @@ from core.issues import InstroomError
 from core.options import ImportOptions
 from core.plan import Plan, RowPlan
 from core.settings import Settings
+from core.vocabulary import EmailStatus
 from db import queries
 from db.bulk import bulk_insert
 from db.engine import session_scope
@@ -186,7 +187,7 @@ def queue_import_emails(
                 "recipient": email,
                 "template": template,
                 "language": language,
-                "status": "queued",
+                "status": EmailStatus.QUEUED,
                 "subject": TEMPLATES[(template, language)][0],
                 "attempts": 0,
                 "created_at": utcnow(),
@@ -200,7 +201,7 @@ def queue_import_emails(
                 "recipient": options.notify_admin,
                 "template": "completion",
                 "language": DEFAULT_LANGUAGE,
-                "status": "queued",
+                "status": EmailStatus.QUEUED,
                 "subject": f"Import {job_id}",
                 "attempts": 0,
                 "created_at": utcnow(),
@@ -341,7 +342,7 @@ def deliver_pending(
     budget: seconds this round may take in all; what it cannot reach stays queued.
     """
     deadline = None if budget is None else time.monotonic() + budget
-    query = select(EmailMessage.id).where(EmailMessage.status == "queued")
+    query = select(EmailMessage.id).where(EmailMessage.status == EmailStatus.QUEUED)
     if job_id is not None:
         query = query.where(EmailMessage.job_id == job_id)
     with Session(engine) as session:
@@ -354,8 +355,8 @@ def deliver_pending(
         with session_scope(engine) as session:
             claimed = session.execute(
                 update(EmailMessage)
-                .where(EmailMessage.id == message_id, EmailMessage.status == "queued")
-                .values(status="sending")
+                .where(EmailMessage.id == message_id, EmailMessage.status == EmailStatus.QUEUED)
+                .values(status=EmailStatus.SENDING)
             ).rowcount
         if not claimed:
             continue
@@ -381,7 +382,7 @@ def _record(engine: Engine, message_id: int, status: str, error: str | None) -> 
             .values(
                 status=status,
                 error=error[:1000] if error else None,
-                sent_at=utcnow() if status == "sent" else None,
+                sent_at=utcnow() if status == EmailStatus.SENT else None,
             )
         )
 
@@ -438,7 +439,10 @@ def requeue_messages(*, session: Session, message_ids: list[int]) -> int:
     """Put failed or skipped messages back in the queue, to be sent again."""
     result = session.execute(
         update(EmailMessage)
-        .where(EmailMessage.id.in_(message_ids), EmailMessage.status.in_(("failed", "skipped")))
-        .values(status="queued", error=None, attempts=0)
+        .where(
+            EmailMessage.id.in_(message_ids),
+            EmailMessage.status.in_((EmailStatus.FAILED, EmailStatus.SKIPPED)),
+        )
+        .values(status=EmailStatus.QUEUED, error=None, attempts=0)
     )
     return result.rowcount or 0

@@ -10,11 +10,12 @@ from core.apply import write_issues
 from core.issues import Issue, JobError, issue
 from core.jobs import record_failure
 from core.plan import MASK, SIMPLE_FIELDS
+from core.vocabulary import JobStatus
 from db.engine import session_scope
 from db.locks import lock_imports, run_now
 from db.models import Group, ImportChange, ImportJob, Level, User, UserGroup, UserLevel, utcnow
 
-REVERTIBLE = {"succeeded", "completed_with_errors"}
+REVERTIBLE = {JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS}
 RESTORABLE = {"email", "status", *SIMPLE_FIELDS}
 
 
@@ -94,7 +95,7 @@ def get_revertible_job(*, session: Session, job_id: int) -> ImportJob:
     job = session.get(ImportJob, job_id)
     if job is None or job.kind != "import":
         raise JobError.of("unknown-import", job_id=job_id)
-    if job.status == "reverted":
+    if job.status == JobStatus.REVERTED:
         by = (
             session.execute(select(ImportJob.id).where(ImportJob.reverts_job_id == job_id))
             .scalars()
@@ -281,7 +282,7 @@ def create_revert_job(
     job_id: int,
     created_by: str,
     overwrite: set[str] = frozenset(),
-    status: str = "queued",
+    status: str = JobStatus.QUEUED,
 ) -> ImportJob:
     """Record a revert of job_id as a job of its own."""
     original = get_revertible_job(session=session, job_id=job_id)
@@ -305,16 +306,16 @@ def execute_revert(*, engine: Engine, revert_job_id: int) -> RevertResult:
             # After any import still writing: its changes are then seen, as conflicts.
             lock_imports(session)
             job = session.get(ImportJob, revert_job_id)
-            job.status, job.started_at = "running", utcnow()
+            job.status, job.started_at = JobStatus.RUNNING, utcnow()
             plan = plan_revert(
                 session=session,
                 job_id=job.reverts_job_id,
                 overwrite=set(job.options.get("overwrite", [])),
             )
             apply_revert(session=session, plan=plan, revert_job_id=revert_job_id)
-            status = "completed_with_errors" if plan.conflicts else "succeeded"
+            status = JobStatus.COMPLETED_WITH_ERRORS if plan.conflicts else JobStatus.SUCCEEDED
             job.status, job.counts, job.finished_at = status, plan.counts, utcnow()
-            session.get(ImportJob, job.reverts_job_id).status = "reverted"
+            session.get(ImportJob, job.reverts_job_id).status = JobStatus.REVERTED
             write_issues(session=session, job_id=revert_job_id, issues=plan.issues)
         return RevertResult(revert_job_id, status, False, plan)
     except BaseException as exc:
@@ -345,7 +346,7 @@ def run_revert(
                 job_id=job_id,
                 created_by=created_by,
                 overwrite=overwrite,
-                status="running",
+                status=JobStatus.RUNNING,
             ).id
         ),
         lambda revert_id: execute_revert(engine=engine, revert_job_id=revert_id),

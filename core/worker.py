@@ -19,6 +19,7 @@ from core.read import LIMIT_FIELDS, ReadOptions, Table
 from core.revert import execute_revert
 from core.settings import Settings
 from core.source import Corrections, corrections_from_json, corrections_to_json, read_source
+from core.vocabulary import JobStatus
 from db.engine import session_scope
 from db.locks import (
     JobLease,
@@ -61,7 +62,7 @@ def enqueue_import(
     corrections: Corrections | None = None,
 ) -> int:
     """Queue a recorded job with what the worker needs to read the file again."""
-    job.status = "queued"
+    job.status = JobStatus.QUEUED
     job.source_data = file_bytes
     job.read_options = {k: v for k, v in asdict(read_options).items() if k not in LIMIT_FIELDS}
     job.corrections = corrections_to_json(corrections)
@@ -75,7 +76,7 @@ def queue_position(*, session: Session, job_id: int) -> int:
     query = (
         select(func.count())
         .select_from(ImportJob)
-        .where(ImportJob.id < job_id, ImportJob.status.in_(("queued", "running")))
+        .where(ImportJob.id < job_id, ImportJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
     )
     return session.execute(query).scalar_one()
 
@@ -149,7 +150,7 @@ def mark_interrupted(*, engine: Engine, grace: timedelta = CLAIM_GRACE) -> list[
         running = list(
             session.execute(
                 select(ImportJob.id).where(
-                    ImportJob.status == "running",
+                    ImportJob.status == JobStatus.RUNNING,
                     ImportJob.heartbeat_at.is_(None) | (ImportJob.heartbeat_at <= utcnow() - grace),
                 )
             ).scalars()
@@ -160,9 +161,9 @@ def mark_interrupted(*, engine: Engine, grace: timedelta = CLAIM_GRACE) -> list[
         with session_scope(engine) as session:
             session.execute(
                 update(ImportJob)
-                .where(ImportJob.id.in_(dead), ImportJob.status == "running")
+                .where(ImportJob.id.in_(dead), ImportJob.status == JobStatus.RUNNING)
                 .values(
-                    status="interrupted",
+                    status=JobStatus.INTERRUPTED,
                     finished_at=utcnow(),
                     error="The worker stopped during the import; nothing of it "
                     "was saved. Start it again from the history.",
@@ -174,9 +175,9 @@ def mark_interrupted(*, engine: Engine, grace: timedelta = CLAIM_GRACE) -> list[
 def requeue_job(*, session: Session, job_id: int) -> None:
     """Queue an interrupted job again; its file was kept for this."""
     job = session.get(ImportJob, job_id)
-    if job is None or job.status != "interrupted" or not job.source_data:
+    if job is None or job.status != JobStatus.INTERRUPTED or not job.source_data:
         raise JobError.of("not-restartable")
-    job.status, job.error, job.finished_at, job.heartbeat_at = "queued", None, None, None
+    job.status, job.error, job.finished_at, job.heartbeat_at = JobStatus.QUEUED, None, None, None
     job.created_at = utcnow()
     session.add(job)
 
