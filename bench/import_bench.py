@@ -9,6 +9,7 @@ memory printed is that scenario's own.
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import random
@@ -230,12 +231,19 @@ def cli_import(workdir: Path, path: Path) -> dict[str, float]:
     cli = [sys.executable, str(ROOT / "cli.py")]
     wall([*cli, "jobs"], env)  # creates and migrates the database, outside the timing
     command = [*cli, "import", str(path), "--create-groups", "--json"]
-    return {
+    figures = {
         "new": wall(command, env),
         "reimport": wall(command, env),
         "raw_script": wall([sys.executable, "-c", RAW_SCRIPT, str(path), f"{database}.raw"]),
         "startup": wall([*cli, "--help"]),
     }
+    if importlib.util.find_spec("import_export") is not None:
+        # The optional comparison: django-import-export's bulk mode on the same file.
+        django = [sys.executable, str(ROOT / "bench" / "django_import_export_run.py"), str(path)]
+        django.append(str(workdir / f"django-{uuid.uuid4().hex[:8]}.sqlite3"))
+        figures["django_import_export_new"] = wall(django)
+        figures["django_import_export_reimport"] = wall(django)
+    return figures
 
 
 def preview(url: str, path: Path) -> tuple[float, float]:
@@ -380,6 +388,13 @@ def table(results: list[dict]) -> str:
                 f"{cli['raw_script']:.2f} s: {cli['new'] / cli['raw_script']:.1f}x new, "
                 f"{cli['reimport'] / cli['raw_script']:.1f}x re-import** | | | |"
             )
+            if "django_import_export_new" in cli:
+                new, again = cli["django_import_export_new"], cli["django_import_export_reimport"]
+                lines.append(
+                    f"| | | | **django-import-export bulk mode as a process: {new:.2f} s new, "
+                    f"{again:.2f} s re-import; `cli.py import` takes {cli['new'] / new:.2f}x "
+                    f"and {cli['reimport'] / again:.2f}x of that** | | | |"
+                )
     return "\n".join(lines)
 
 
