@@ -19,9 +19,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -124,13 +125,17 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def database_url(kind: str, workdir: Path, postgres: str | None) -> tuple[str, object]:
+def database_url(
+    kind: str, workdir: Path, postgres: str | None
+) -> tuple[str, Callable[[], None] | None]:
     if kind == "sqlite":
         return f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}", None
     from sqlalchemy import create_engine, text
 
     from tests.conftest import make_postgres_schema_url
 
+    if postgres is None:
+        raise SystemExit("PostgreSQL needs TEST_DATABASE_URL or --postgres-url.")
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(postgres)
     with admin.begin() as connection:
@@ -143,7 +148,7 @@ def database_url(kind: str, workdir: Path, postgres: str | None) -> tuple[str, o
     return make_postgres_schema_url(postgres, schema), drop
 
 
-def run_pipeline(url: str, files: list[Path]) -> list[dict[str, float]]:
+def run_pipeline(url: str, files: list[Path]) -> list[dict[str, Any]]:
     """Import each file in turn through the product's own run_import, timing every phase."""
     from sqlmodel import Session
 
@@ -181,8 +186,7 @@ def run_pipeline(url: str, files: list[Path]) -> list[dict[str, float]]:
         # job record and the commit.
         timings["apply"] = total - sum(timings.values())
         timings["total"] = total
-        timings["outcome"] = {k: v for k, v in result.counts.items() if v}
-        results.append(timings)
+        results.append(timings | {"outcome": {k: v for k, v in result.counts.items() if v}})
         # Drop this import's file and rows before the next one, as separate imports would.
         del data, table, result
         gc.collect()
@@ -281,7 +285,7 @@ def naive_import(url: str, rows: list[list[str]]) -> float:
     from sqlmodel import Session, select
 
     from db.engine import get_engine
-    from db.models import Group, User, UserGroup
+    from db.models import Group, User, UserGroup, id_of
 
     engine = get_engine(url)
     start = time.perf_counter()
@@ -300,7 +304,7 @@ def naive_import(url: str, rows: list[list[str]]) -> float:
                     group = Group(name=name)
                     session.add(group)
                     session.flush()
-                session.add(UserGroup(user_id=user.id, group_id=group.id))
+                session.add(UserGroup(user_id=id_of(user), group_id=id_of(group)))
             session.flush()
         session.commit()
     return (time.perf_counter() - start) / len(rows)

@@ -14,7 +14,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.bulk import without_collector
 from core.issues import Issue
@@ -31,12 +31,13 @@ from db.models import (
     User,
     UserGroup,
     UserLevel,
+    table_of,
     utcnow,
 )
 from db.seed import EVERYONE
 
 Progress = Callable[[int, int], None]
-USERS = User.__table__
+USERS = table_of(User)
 WRITTEN_OUTCOMES = {Outcome.CREATE, Outcome.UPDATE, Outcome.BLOCK, Outcome.UNBLOCK, Outcome.RENAME}
 # Imported passwords are hashed with a lower bcrypt cost than portal accounts: a file with
 # thousands of passwords would otherwise take minutes; 10 rounds is still well above the
@@ -60,22 +61,23 @@ def _hash_passwords(rows: list[RowPlan]) -> dict[int, str]:
         )
 
 
-def _ensure_names(session: Session, model: type, names: list[str]) -> dict[str, int]:
+def _ensure_names(session: Session, model: type[Group | Level], names: list[str]) -> dict[str, int]:
+    name, model_id = col(model.name), col(model.id)
     if names:
-        existing = set(session.execute(select(model.name).where(model.name.in_(names))).scalars())
+        existing = set(session.execute(select(name).where(name.in_(names))).scalars())
         missing = [{"name": n, "created_at": utcnow()} for n in names if n not in existing]
         if missing:
-            session.execute(insert(model.__table__), missing)
-    return dict(session.execute(select(model.name, model.id)).all())
+            session.execute(insert(table_of(model)), missing)
+    return {n: i for n, i in session.execute(select(name, model_id))}
 
 
 def _ensure_terms(session: Session, new_terms: dict[str, list[str]]) -> None:
     for key, names in new_terms.items():
         taxonomy_id = session.execute(
-            select(ProfileField.taxonomy_id).where(ProfileField.key == key)
+            select(col(ProfileField.taxonomy_id)).where(col(ProfileField.key) == key)
         ).scalar_one()
         session.execute(
-            insert(Term.__table__), [{"taxonomy_id": taxonomy_id, "name": n} for n in names]
+            insert(table_of(Term)), [{"taxonomy_id": taxonomy_id, "name": n} for n in names]
         )
 
 
@@ -153,7 +155,7 @@ def apply_plan(
     unknown = [r for r in written if r.user_id is None]
     for batch in batches(unknown):
         query = select(USERS.c.email, USERS.c.id).where(USERS.c.email.in_([r.email for r in batch]))
-        ids = dict(connection.execute(query).all())
+        ids: dict[str, int] = {email: i for email, i in connection.execute(query)}
         for r in batch:
             r.user_id = ids.get(r.email)
 
@@ -161,11 +163,11 @@ def apply_plan(
     for r in written:
         if r.outcome == Outcome.CREATE or r.user_id is None:
             continue
-        values = dict(r.values)
+        changed: dict[str, Any] = dict(r.values)
         if r.row in hashes:
-            values["password_hash"] = hashes[r.row]
-        values["updated_at"] = now
-        by_columns[frozenset(values)].append({"_id": r.user_id, **values})
+            changed["password_hash"] = hashes[r.row]
+        changed["updated_at"] = now
+        by_columns[frozenset(changed)].append({"_id": r.user_id, **changed})
     for columns, rows in by_columns.items():
         statement = (
             update(USERS)
@@ -182,13 +184,13 @@ def apply_plan(
     levels = [
         {"user_id": r.user_id, "level_id": level_ids[lv]} for r in written for lv in r.levels_add
     ]
-    for table, rows in ((UserGroup.__table__, memberships), (UserLevel.__table__, levels)):
+    for table, rows in ((table_of(UserGroup), memberships), (table_of(UserLevel), levels)):
         bulk_insert(connection, table, rows)
     removals = [r.user_id for r in written if r.groups_remove]
     for batch in batches(removals):
         connection.execute(
-            delete(UserGroup.__table__).where(
-                UserGroup.user_id.in_(batch), UserGroup.group_id != group_ids[EVERYONE]
+            delete(table_of(UserGroup)).where(
+                col(UserGroup.user_id).in_(batch), col(UserGroup.group_id) != group_ids[EVERYONE]
             )
         )
 
@@ -213,7 +215,7 @@ def apply_plan(
         }
         for d in plan.deactivate
     ]
-    bulk_insert(connection, ImportChange.__table__, changes)
+    bulk_insert(connection, table_of(ImportChange), changes)
     write_issues(session=session, job_id=job_id, issues=plan.issues)
 
 
@@ -232,4 +234,4 @@ def write_issues(*, session: Session, job_id: int, issues: list[Issue]) -> None:
         }
         for i in issues
     ]
-    bulk_insert(session.connection(), ImportIssue.__table__, rows)
+    bulk_insert(session.connection(), table_of(ImportIssue), rows)

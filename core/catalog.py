@@ -1,10 +1,12 @@
 """Changes an administrator makes on the Settings page, each one validated."""
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from core.fields import BUILTIN_FIELDS, MULTI_VALUE_SEPARATOR, PROFILE_FIELD_TYPES
 from core.issues import InstroomError
@@ -20,6 +22,7 @@ from db.models import (
     User,
     UserGroup,
     UserLevel,
+    id_of,
 )
 
 FIELD_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
@@ -69,7 +72,9 @@ def _clean_name(name: str, label: str) -> str:
     return cleaned
 
 
-def _find_by_name(session: Session, kind: NamedKind, name: str, exclude_id: int | None = None):
+def _find_by_name(
+    session: Session, kind: NamedKind, name: str, exclude_id: int | None = None
+) -> Any:
     model = kind.model
     query = select(model).where(func.lower(model.name) == name.lower())  # type: ignore[attr-defined]
     if exclude_id is not None:
@@ -77,7 +82,7 @@ def _find_by_name(session: Session, kind: NamedKind, name: str, exclude_id: int 
     return session.exec(query).first()
 
 
-def _get(session: Session, kind: NamedKind, entry_id: int):
+def _get(session: Session, kind: NamedKind, entry_id: int) -> Any:
     entry = session.get(kind.model, entry_id)
     if entry is None:
         raise CatalogError(f"That {kind.label} no longer exists; reload the page.")
@@ -182,7 +187,7 @@ def delete_language(*, session: Session, language_id: int, force: bool = False) 
             f"{in_use} user(s) have the language {language.code!r}. Confirm that you want to "
             "clear it for them as well."
         )
-    session.exec(update(User).where(User.language == language.code).values(language=None))
+    session.exec(update(User).where(col(User.language) == language.code).values(language=None))
     session.delete(language)
     session.flush()
     return in_use
@@ -311,7 +316,7 @@ class SettingsView:
 
 def load_settings_view(*, session: Session) -> SettingsView:
     """The catalogue, protected users and portal accounts, with how many users use each entry."""
-    listers = {
+    listers: dict[str, Callable[..., Sequence[Any]]] = {
         "group": queries.list_groups,
         "level": queries.list_levels,
         "role": queries.list_roles,
@@ -319,23 +324,25 @@ def load_settings_view(*, session: Session) -> SettingsView:
     }
     named = {
         kind: [
-            (e.id, e.name, count_users_of(session=session, kind_name=kind, entry_id=e.id))
+            (id_of(e), e.name, count_users_of(session=session, kind_name=kind, entry_id=id_of(e)))
             for e in lister(session=session)
         ]
         for kind, lister in listers.items()
     }
     return SettingsView(
         fields=[
-            (f.id, f.key, f.label, f.type, f.importable, f.taxonomy_id)
+            (id_of(f), f.key, f.label, f.type, f.importable, f.taxonomy_id)
             for f in queries.list_profile_fields(session=session)
         ],
         named=named,
         terms={
-            t_id: [(t.id, t.name) for t in queries.list_terms(session=session, taxonomy_id=t_id)]
+            t_id: [
+                (id_of(t), t.name) for t in queries.list_terms(session=session, taxonomy_id=t_id)
+            ]
             for t_id, _, _ in named["taxonomy"]
         },
         languages=[
-            (lang.id, lang.code, lang.name) for lang in queries.list_languages(session=session)
+            (id_of(lang), lang.code, lang.name) for lang in queries.list_languages(session=session)
         ],
         protected=[u.email for u in queries.list_protected_users(session=session)],
         accounts=[

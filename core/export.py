@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.fields import MULTI_VALUE_SEPARATOR
 from core.plan import MASK, Plan
 from core.read import Table
 from db import queries
 from db.models import Group, Level, User, UserGroup, UserLevel
-
-if TYPE_CHECKING:
-    from openpyxl.cell import WriteOnlyCell
 
 USER_COLUMNS = [
     "email",
@@ -44,20 +41,20 @@ def make_inert(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def list_users(*, session: Session, user_ids: Select | None = None) -> list[dict[str, Any]]:
+def list_users(*, session: Session, user_ids: Select[Any] | None = None) -> list[dict[str, Any]]:
     """Every user (or those user_ids selects) with groups, levels and profile values."""
     groups: dict[int, list[str]] = {}
     levels: dict[int, list[str]] = {}
     for target, link, model in ((groups, UserGroup, Group), (levels, UserLevel, Level)):
         column = getattr(link, f"{model.__name__.lower()}_id")
-        query = select(link.user_id, model.name).join(model, model.id == column)
-        for user_id, name in session.execute(query.order_by(model.name)):
+        names = select(col(link.user_id), col(model.name)).join(model, col(model.id) == column)
+        for user_id, name in session.execute(names.order_by(col(model.name))):
             target.setdefault(user_id, []).append(name)
     users = []
-    query = select(User).order_by(User.email)
+    query = select(User).order_by(col(User.email))
     if user_ids is not None:
-        query = query.where(User.id.in_(user_ids))
-    for user in session.exec(query).scalars():
+        query = query.where(col(User.id).in_(user_ids))
+    for user in session.execute(query).scalars():
         users.append(
             {
                 "email": user.email,
@@ -82,7 +79,7 @@ def _profile_keys(session: Session) -> list[str]:
     return [f.key for f in queries.list_profile_fields(session=session) if f.importable]
 
 
-def users_frame(*, session: Session, user_ids: Select | None = None) -> pd.DataFrame:
+def users_frame(*, session: Session, user_ids: Select[Any] | None = None) -> pd.DataFrame:
     """All users (or those user_ids selects) in the import template's form, all text."""
     profile_keys = _profile_keys(session)
     rows = []
@@ -161,7 +158,7 @@ def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "Users") -> bytes:
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet)
 
-    def text_cell(value: object) -> WriteOnlyCell:
+    def text_cell(value: object) -> Any:
         cell = WriteOnlyCell(worksheet, value=make_inert("" if value is None else str(value)))
         cell.data_type = "s"
         return cell

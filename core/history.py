@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.export import frame_from_json
 from core.plan import MASK
@@ -62,15 +62,19 @@ def list_job_rows(
     limit: int = 500,
 ) -> pd.DataFrame:
     """Imports newest first, with the columns the history table shows."""
-    query = select(ImportJob).options(WITHOUT_FILE).order_by(ImportJob.id.desc()).limit(limit)
+    query = select(ImportJob).options(WITHOUT_FILE).order_by(col(ImportJob.id).desc()).limit(limit)
     if statuses:
-        query = query.where(ImportJob.status.in_(statuses))
+        query = query.where(col(ImportJob.status).in_(statuses))
     if since:
-        query = query.where(ImportJob.created_at >= datetime.combine(since, time.min, tzinfo=UTC))
+        query = query.where(
+            col(ImportJob.created_at) >= datetime.combine(since, time.min, tzinfo=UTC)
+        )
     if until:
-        query = query.where(ImportJob.created_at <= datetime.combine(until, time.max, tzinfo=UTC))
+        query = query.where(
+            col(ImportJob.created_at) <= datetime.combine(until, time.max, tzinfo=UTC)
+        )
     if person:
-        query = query.where(ImportJob.created_by == person)
+        query = query.where(col(ImportJob.created_by) == person)
     rows = []
     for job in session.execute(query).scalars():
         counts = job.counts or {}
@@ -106,7 +110,7 @@ def list_job_rows(
 
 def list_people(*, session: Session) -> list[str]:
     """Everyone who started an import."""
-    query = select(ImportJob.created_by).distinct().order_by(ImportJob.created_by)
+    query = select(col(ImportJob.created_by)).distinct().order_by(col(ImportJob.created_by))
     return [p for p in session.execute(query).scalars() if p]
 
 
@@ -125,7 +129,8 @@ STATUS_COLOURS = {
 def outcomes_over_time(*, session: Session) -> pd.DataFrame:
     """Imports per day and status, for the chart (columns in STATUS_COLOURS' order)."""
     day = func.date(ImportJob.created_at)
-    query = select(day, ImportJob.status, func.count()).group_by(day, ImportJob.status)
+    status = col(ImportJob.status)
+    query = select(day, status, func.count()).group_by(day, status)
     rows = [{"Day": str(d), "Status": s, "Imports": n} for d, s, n in session.execute(query)]
     frame = pd.DataFrame(rows, columns=["Day", "Status", "Imports"])
     table = frame.pivot_table(index="Day", columns="Status", values="Imports", fill_value=0)
@@ -169,8 +174,8 @@ def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
     issues = (
         session.execute(
             select(ImportIssue)
-            .where(ImportIssue.job_id == job_id)
-            .order_by(ImportIssue.row, ImportIssue.id)
+            .where(col(ImportIssue.job_id) == job_id)
+            .order_by(col(ImportIssue.row), col(ImportIssue.id))
         )
         .scalars()
         .all()
@@ -192,14 +197,18 @@ def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
     )
     changes = (
         session.execute(
-            select(ImportChange).where(ImportChange.job_id == job_id).order_by(ImportChange.id)
+            select(ImportChange)
+            .where(col(ImportChange.job_id) == job_id)
+            .order_by(col(ImportChange.id))
         )
         .scalars()
         .all()
     )
     emails = (
         session.execute(
-            select(EmailMessage).where(EmailMessage.job_id == job_id).order_by(EmailMessage.id)
+            select(EmailMessage)
+            .where(col(EmailMessage.job_id) == job_id)
+            .order_by(col(EmailMessage.id))
         )
         .scalars()
         .all()
@@ -233,7 +242,9 @@ def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
 def user_history(*, session: Session, user_id: int) -> pd.DataFrame:
     """Every change imports made to one user, newest first."""
     query = (
-        select(ImportChange).where(ImportChange.user_id == user_id).order_by(ImportChange.id.desc())
+        select(ImportChange)
+        .where(col(ImportChange.user_id) == user_id)
+        .order_by(col(ImportChange.id).desc())
     )
     frame = change_rows(list(session.execute(query).scalars()))
     jobs = (
@@ -242,7 +253,7 @@ def user_history(*, session: Session, user_id: int) -> pd.DataFrame:
             for j in session.execute(
                 select(ImportJob)
                 .options(WITHOUT_FILE)
-                .where(ImportJob.id.in_(frame["Import"].unique().tolist()))
+                .where(col(ImportJob.id).in_(frame["Import"].unique().tolist()))
             ).scalars()
         }
         if len(frame)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.apply import Progress, write_issues
 from core.export import frame_to_json, rejected_rows, to_csv_bytes
@@ -26,9 +26,10 @@ from core.plan import CHUNK_ROWS, Plan
 from core.read import Table
 from core.validate import load_catalog
 from core.vocabulary import JobStatus
+from db import queries
 from db.engine import session_scope
 from db.locks import lock_imports, run_now
-from db.models import WITHOUT_FILE, ImportJob, utcnow
+from db.models import WITHOUT_FILE, ImportJob, id_of, utcnow
 
 SUCCEEDED, WITH_ERRORS = JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS
 FAILED, INTERRUPTED = JobStatus.FAILED, JobStatus.INTERRUPTED
@@ -134,7 +135,7 @@ def execute_job(
     # Marked running in its own transaction: progress reports update the same row on
     # PostgreSQL while the import's transaction runs, so that transaction must not lock it.
     with session_scope(engine) as session:
-        job = session.get(ImportJob, job_id)
+        job = queries.get_job(session=session, job_id=job_id)
         job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, utcnow(), utcnow()
         job.progress_total = table.row_count
         session.add(job)
@@ -154,7 +155,7 @@ def execute_job(
             result = ImportResult(job_id, status, False, plan, applied)
             if not applied:
                 write_issues(session=session, job_id=job_id, issues=result.issues)
-            job = session.get(ImportJob, job_id)
+            job = queries.get_job(session=session, job_id=job_id)
             job.status, job.counts, job.finished_at = status, result.counts, utcnow()
             job.progress_done = table.row_count if applied else 0
             job.error = plan.refused
@@ -200,7 +201,7 @@ def record_failure(
     lost = restartable and isinstance(exc, DBAPIError) and exc.connection_invalidated
     try:
         with session_scope(engine) as session:
-            job = session.get(ImportJob, job_id)
+            job = queries.get_job(session=session, job_id=job_id)
             job.finished_at = utcnow()
             if lost:
                 job.status = INTERRUPTED
@@ -241,7 +242,7 @@ def run_import(
         check_import_mapping(catalog=catalog, table=request.table, mapping=request.mapping)
     return run_now(
         engine,
-        lambda session: (
+        lambda session: id_of(
             create_job(
                 session=session,
                 request=request,
@@ -249,7 +250,7 @@ def run_import(
                 file_bytes=file_bytes,
                 created_by=created_by,
                 status=JobStatus.RUNNING,
-            ).id
+            )
         ),
         lambda job_id: execute_job(
             engine=engine,
@@ -265,7 +266,7 @@ def run_import(
 def list_jobs(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:
     """The newest jobs as plain dictionaries."""
     jobs = session.exec(
-        select(ImportJob).options(WITHOUT_FILE).order_by(ImportJob.id.desc()).limit(limit)
+        select(ImportJob).options(WITHOUT_FILE).order_by(col(ImportJob.id).desc()).limit(limit)
     ).all()
     return [
         {

@@ -16,7 +16,7 @@ from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
 from core.issues import InstroomError
@@ -27,7 +27,7 @@ from core.vocabulary import EmailStatus
 from db import queries
 from db.bulk import bulk_insert
 from db.engine import session_scope
-from db.models import EmailMessage, ImportChange, ImportJob, User, utcnow
+from db.models import EmailMessage, ImportChange, User, table_of, utcnow
 
 if TYPE_CHECKING:
     import yagmail
@@ -170,11 +170,13 @@ def queue_import_emails(
     completion: also the message to the administrator that the import finished.
     """
     wanted = [("welcome", e) for e in plan.welcome] + [("updated", e) for e in plan.notify]
-    users = {}
+    users: dict[str, tuple[int | None, str | None]] = {}
     emails = sorted({e for _, e in wanted})
     for start in range(0, len(emails), 5000):
         chunk = emails[start : start + 5000]
-        query = select(User.email, User.id, User.language).where(User.email.in_(chunk))
+        query = select(col(User.email), col(User.id), col(User.language)).where(
+            col(User.email).in_(chunk)
+        )
         users.update({email: (uid, lang) for email, uid, lang in session.execute(query)})
     rows = []
     for template, email in wanted:
@@ -207,13 +209,14 @@ def queue_import_emails(
                 "created_at": utcnow(),
             }
         )
-    bulk_insert(session.connection(), EmailMessage.__table__, rows)
+    bulk_insert(session.connection(), table_of(EmailMessage), rows)
     return len(rows)
 
 
 def _compose(session: Session, message: EmailMessage, settings: Settings) -> tuple[str, str]:
     if message.template == "completion":
-        job = session.get(ImportJob, message.job_id)
+        assert message.job_id is not None, "a completion message belongs to its import"
+        job = queries.get_job(session=session, job_id=message.job_id)
         counts = ", ".join(f"{k} {v:,}" for k, v in (job.counts or {}).items() if v)
         return render(
             "completion",
@@ -225,11 +228,14 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
             link=f"{settings.base_url}/History?job={job.id}",
         )
     user = session.get(User, message.user_id)
+    if user is None:
+        raise MailError("The user of this message was removed; it is not sent.", transient=False)
     name = " ".join(p for p in (user.first_name, user.name_insert, user.last_name) if p)
     if message.template != "welcome":
         change = session.execute(
-            select(ImportChange.after).where(
-                ImportChange.job_id == message.job_id, ImportChange.user_id == message.user_id
+            select(col(ImportChange.after)).where(
+                col(ImportChange.job_id) == message.job_id,
+                col(ImportChange.user_id) == message.user_id,
             )
         ).scalar()
         labels = field_labels(session=session, language=message.language)
@@ -334,7 +340,7 @@ def deliver_pending(
     settings: Settings,
     job_id: int | None = None,
     backoff: float = 2.0,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
     budget: float | None = None,
 ) -> DeliveryReport:
     """Send queued messages, retrying transient failures with backoff; record every outcome.
@@ -342,22 +348,27 @@ def deliver_pending(
     budget: seconds this round may take in all; what it cannot reach stays queued.
     """
     deadline = None if budget is None else time.monotonic() + budget
-    query = select(EmailMessage.id).where(EmailMessage.status == EmailStatus.QUEUED)
+    message_id_column = col(EmailMessage.id)
+    query = select(message_id_column).where(col(EmailMessage.status) == EmailStatus.QUEUED)
     if job_id is not None:
-        query = query.where(EmailMessage.job_id == job_id)
+        query = query.where(col(EmailMessage.job_id) == job_id)
     with Session(engine) as session:
-        ids = list(session.execute(query.order_by(EmailMessage.id)).scalars())
+        ids = list(session.execute(query.order_by(message_id_column)).scalars())
     sent = failed = skipped = left = 0
     for message_id in ids:
         if deadline is not None and time.monotonic() >= deadline:
             break
         # Claim the message first, so two workers never send it twice.
         with session_scope(engine) as session:
-            claimed = session.execute(
+            claim = session.execute(
                 update(EmailMessage)
-                .where(EmailMessage.id == message_id, EmailMessage.status == EmailStatus.QUEUED)
+                .where(
+                    message_id_column == message_id,
+                    col(EmailMessage.status) == EmailStatus.QUEUED,
+                )
                 .values(status=EmailStatus.SENDING)
-            ).rowcount
+            )
+            claimed = getattr(claim, "rowcount", 0)
         if not claimed:
             continue
         if not settings.smtp_configured:
@@ -378,7 +389,7 @@ def _record(engine: Engine, message_id: int, status: str, error: str | None) -> 
     with session_scope(engine) as session:
         session.execute(
             update(EmailMessage)
-            .where(EmailMessage.id == message_id)
+            .where(col(EmailMessage.id) == message_id)
             .values(
                 status=status,
                 error=error[:1000] if error else None,
@@ -393,7 +404,7 @@ def _deliver(
     settings: Settings,
     deadline: float | None,
     backoff: float,
-    sleep: Callable[[float], None],
+    sleep: Callable[[float], object],
 ) -> str:
     """Try one claimed message until it is sent, fails for good, or the budget is spent.
 
@@ -413,7 +424,7 @@ def _deliver(
             message.attempts = attempts = attempts + 1
             try:
                 message.subject, body = _compose(session, message, settings)
-            except (LookupError, AttributeError, TypeError) as exc:  # its user or job is gone
+            except (LookupError, MailError, AttributeError, TypeError) as exc:  # user or job gone
                 error, transient = f"The message cannot be composed: {exc!r}", False
                 break
             recipient, subject, language = message.recipient, message.subject, message.language
@@ -440,9 +451,9 @@ def requeue_messages(*, session: Session, message_ids: list[int]) -> int:
     result = session.execute(
         update(EmailMessage)
         .where(
-            EmailMessage.id.in_(message_ids),
-            EmailMessage.status.in_((EmailStatus.FAILED, EmailStatus.SKIPPED)),
+            col(EmailMessage.id).in_(message_ids),
+            col(EmailMessage.status).in_((EmailStatus.FAILED, EmailStatus.SKIPPED)),
         )
         .values(status=EmailStatus.QUEUED, error=None, attempts=0)
     )
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,19 +1,32 @@
 """Take an import back: restore what it changed, unless a user was changed again since."""
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.apply import write_issues
 from core.issues import Issue, JobError, issue
 from core.jobs import record_failure
 from core.plan import MASK, SIMPLE_FIELDS
 from core.vocabulary import JobStatus
+from db import queries
 from db.engine import session_scope
 from db.locks import lock_imports, run_now
-from db.models import Group, ImportChange, ImportJob, Level, User, UserGroup, UserLevel, utcnow
+from db.models import (
+    Group,
+    ImportChange,
+    ImportJob,
+    Level,
+    User,
+    UserGroup,
+    UserLevel,
+    id_of,
+    table_of,
+    utcnow,
+)
 
 REVERTIBLE = {JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS}
 RESTORABLE = {"email", "status", *SIMPLE_FIELDS}
@@ -97,7 +110,9 @@ def get_revertible_job(*, session: Session, job_id: int) -> ImportJob:
         raise JobError.of("unknown-import", job_id=job_id)
     if job.status == JobStatus.REVERTED:
         by = (
-            session.execute(select(ImportJob.id).where(ImportJob.reverts_job_id == job_id))
+            session.execute(
+                select(col(ImportJob.id)).where(col(ImportJob.reverts_job_id) == job_id)
+            )
             .scalars()
             .first()
         )
@@ -107,23 +122,25 @@ def get_revertible_job(*, session: Session, job_id: int) -> ImportJob:
     return job
 
 
-def plan_revert(*, session: Session, job_id: int, overwrite: set[str] = frozenset()) -> RevertPlan:
+def plan_revert(
+    *, session: Session, job_id: int, overwrite: AbstractSet[str] = frozenset()
+) -> RevertPlan:
     """What reverting the import would do; overwrite lists emails whose conflicts to ignore."""
     job = get_revertible_job(session=session, job_id=job_id)
     finished = job.finished_at or utcnow()
     # Users a later import (or revert) changed; activation is the other change a user makes.
     changed_later = set(
         session.execute(
-            select(ImportChange.user_id).where(
-                ImportChange.job_id > job_id, ImportChange.user_id.is_not(None)
+            select(col(ImportChange.user_id)).where(
+                col(ImportChange.job_id) > job_id, col(ImportChange.user_id).is_not(None)
             )
         ).scalars()
     )
     changes = (
         session.execute(
             select(ImportChange)
-            .where(ImportChange.job_id == job_id)
-            .order_by(ImportChange.id.desc())
+            .where(col(ImportChange.job_id) == job_id)
+            .order_by(col(ImportChange.id).desc())
         )
         .scalars()
         .all()
@@ -193,32 +210,35 @@ def _set_profile(user: User, changes: dict[str, tuple[Any, Any]]) -> dict[str, A
 
 def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> None:
     """Write the revert and record it as the revert job's changes; the caller commits."""
-    names = {
-        model: dict(session.execute(select(model.name, model.id)).all()) for model in (Group, Level)
+    names: dict[type[Group | Level], dict[str, int]] = {
+        model: {name: i for name, i in session.execute(select(col(model.name), col(model.id)))}
+        for model in (Group, Level)
     }
     records = []
     for row in plan.rows:
         if row.action == "skip":
             continue
         user = session.get(User, row.user_id)
+        if user is None:
+            continue  # removed since: nothing to take back
         before = {k: old for k, (old, _) in row.changes.items() if k != "password_hash"}
         after = {k: new for k, (_, new) in row.changes.items() if k != "password_hash"}
         if "password_hash" in row.changes:
             before["password"], after["password"] = MASK, "(restored)"
         if row.action == "remove":
-            session.execute(delete(User).where(User.id == row.user_id))
+            session.execute(delete(User).where(col(User.id) == row.user_id))
             before, after = {"email": row.email}, {}
         else:
             values = _set_profile(user, row.changes)
             values["updated_at"] = utcnow()
-            session.execute(update(User).where(User.id == row.user_id).values(values))
+            session.execute(update(User).where(col(User.id) == row.user_id).values(values))
             # A group or level deleted since the import has no memberships left to change.
             for name in row.groups_remove:
                 if name in names[Group]:
                     session.execute(
                         delete(UserGroup).where(
-                            UserGroup.user_id == row.user_id,
-                            UserGroup.group_id == names[Group][name],
+                            col(UserGroup.user_id) == row.user_id,
+                            col(UserGroup.group_id) == names[Group][name],
                         )
                     )
             for name in row.groups_restore:
@@ -230,8 +250,8 @@ def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> N
                 if name in names[Level]:
                     session.execute(
                         delete(UserLevel).where(
-                            UserLevel.user_id == row.user_id,
-                            UserLevel.level_id == names[Level][name],
+                            col(UserLevel.user_id) == row.user_id,
+                            col(UserLevel.level_id) == names[Level][name],
                         )
                     )
             if row.groups_remove:
@@ -252,7 +272,7 @@ def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> N
             }
         )
     if records:
-        session.execute(insert(ImportChange.__table__), records)
+        session.execute(insert(table_of(ImportChange)), records)
 
 
 @dataclass
@@ -281,7 +301,7 @@ def create_revert_job(
     session: Session,
     job_id: int,
     created_by: str,
-    overwrite: set[str] = frozenset(),
+    overwrite: AbstractSet[str] = frozenset(),
     status: str = JobStatus.QUEUED,
 ) -> ImportJob:
     """Record a revert of job_id as a job of its own."""
@@ -305,17 +325,19 @@ def execute_revert(*, engine: Engine, revert_job_id: int) -> RevertResult:
         with session_scope(engine) as session:
             # After any import still writing: its changes are then seen, as conflicts.
             lock_imports(session)
-            job = session.get(ImportJob, revert_job_id)
+            job = queries.get_job(session=session, job_id=revert_job_id)
             job.status, job.started_at = JobStatus.RUNNING, utcnow()
+            reverted_id = job.reverts_job_id
+            assert reverted_id is not None, "a revert job names the import it reverts"
             plan = plan_revert(
                 session=session,
-                job_id=job.reverts_job_id,
+                job_id=reverted_id,
                 overwrite=set(job.options.get("overwrite", [])),
             )
             apply_revert(session=session, plan=plan, revert_job_id=revert_job_id)
             status = JobStatus.COMPLETED_WITH_ERRORS if plan.conflicts else JobStatus.SUCCEEDED
             job.status, job.counts, job.finished_at = status, plan.counts, utcnow()
-            session.get(ImportJob, job.reverts_job_id).status = JobStatus.REVERTED
+            queries.get_job(session=session, job_id=reverted_id).status = JobStatus.REVERTED
             write_issues(session=session, job_id=revert_job_id, issues=plan.issues)
         return RevertResult(revert_job_id, status, False, plan)
     except BaseException as exc:
@@ -329,7 +351,7 @@ def run_revert(
     job_id: int,
     created_by: str,
     dry_run: bool = False,
-    overwrite: set[str] = frozenset(),
+    overwrite: AbstractSet[str] = frozenset(),
 ) -> RevertResult:
     """Revert an import now, in this process (the CLI); a dry run only plans it."""
     if dry_run:
@@ -340,14 +362,14 @@ def run_revert(
         )
     return run_now(
         engine,
-        lambda session: (
+        lambda session: id_of(
             create_revert_job(
                 session=session,
                 job_id=job_id,
                 created_by=created_by,
                 overwrite=overwrite,
                 status=JobStatus.RUNNING,
-            ).id
+            )
         ),
         lambda revert_id: execute_revert(engine=engine, revert_job_id=revert_id),
     )

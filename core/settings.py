@@ -7,6 +7,7 @@ import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.issues import InstroomError
 
@@ -49,7 +50,7 @@ class Settings:
     activation_days: int = 7
 
     @property
-    def read_limits(self) -> dict[str, int]:
+    def read_limits(self) -> dict[str, Any]:
         """The limits every way in reads a file with (ReadOptions' limit fields)."""
         return {
             "max_rows": self.max_rows,

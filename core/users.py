@@ -5,7 +5,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, Select, func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.issues import InstroomError
 from core.jobs import ImportResult, run_import
@@ -28,10 +28,10 @@ SINGLE_USER_FIELDS = (
 )
 
 
-def _holders(link: type, model: type) -> Any:
+def _holders(link: type[UserGroup | UserLevel], model: type[Group | Level]) -> Select[Any]:
     """The ids of users in a membership table, joined to its groups or levels."""
     target = getattr(link, f"{model.__name__.lower()}_id")
-    return select(link.user_id).join(model, model.id == target)
+    return select(col(link.user_id)).join(model, col(model.id) == target)
 
 
 # Each word adds a condition; a search pasted from a document (thousands of words) would
@@ -75,7 +75,7 @@ class UserSearch:
     status: str | None = None
     kind: str | None = None
 
-    def matching_ids(self) -> Select:
+    def matching_ids(self) -> Select[Any]:
         """The ids of every matching user, as a query to count, page or export by."""
         words = self.text.split()
         if len(words) > MAX_SEARCH_WORDS:
@@ -83,31 +83,33 @@ class UserSearch:
                 f"The search has {len(words):,} words; Instroom searches with at most "
                 f"{MAX_SEARCH_WORDS}. Use fewer, more telling words."
             )
-        query = select(User.id)
+        query: Select[Any] = select(col(User.id))
         for word in words:
             pattern = f"%{word.lower()}%"
             query = query.where(
                 or_(
                     *(
-                        func.lower(c).like(pattern)
+                        func.lower(col(c)).like(pattern)
                         for c in (User.email, User.first_name, User.last_name, User.username)
                     )
                 )
             )
         if self.status:
-            query = query.where(User.status == self.status)
+            query = query.where(col(User.status) == self.status)
         if self.kind:
-            query = query.where(User.kind == self.kind)
+            query = query.where(col(User.kind) == self.kind)
         for link, model, name in ((UserGroup, Group, self.group), (UserLevel, Level, self.level)):
             if name:
-                query = query.where(User.id.in_(_holders(link, model).where(model.name == name)))
+                holders = _holders(link, model).where(col(model.name) == name)
+                query = query.where(col(User.id).in_(holders))
         return query
 
 
 def count_users(*, session: Session, search: UserSearch) -> int:
     """How many users match, all of them."""
     ids = search.matching_ids().subquery()
-    return session.execute(select(func.count()).select_from(ids)).scalar_one()
+    count: int = session.execute(select(func.count()).select_from(ids)).scalar_one()
+    return count
 
 
 def search_users(
@@ -116,8 +118,8 @@ def search_users(
     """One page of the matching users, by email, as a table."""
     query = (
         select(User)
-        .where(User.id.in_(search.matching_ids()))
-        .order_by(User.email)
+        .where(col(User.id).in_(search.matching_ids()))
+        .order_by(col(User.email))
         .offset(offset)
         .limit(limit)
     )
@@ -142,16 +144,16 @@ def get_user_detail(*, session: Session, user_id: int) -> dict[str, Any] | None:
     if user is None:
         return None
     groups = session.execute(
-        select(Group.name)
-        .join(UserGroup, UserGroup.group_id == Group.id)
-        .where(UserGroup.user_id == user_id)
-        .order_by(Group.name)
+        select(col(Group.name))
+        .join(UserGroup, col(UserGroup.group_id) == Group.id)
+        .where(col(UserGroup.user_id) == user_id)
+        .order_by(col(Group.name))
     ).scalars()
     levels = session.execute(
-        select(Level.name)
-        .join(UserLevel, UserLevel.level_id == Level.id)
-        .where(UserLevel.user_id == user_id)
-        .order_by(Level.name)
+        select(col(Level.name))
+        .join(UserLevel, col(UserLevel.level_id) == Level.id)
+        .where(col(UserLevel.user_id) == user_id)
+        .order_by(col(Level.name))
     ).scalars()
     return {"user": user, "groups": list(groups), "levels": list(levels)}
 

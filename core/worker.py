@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.issues import JobError, UnusableFileError
 from core.jobs import FAILED, ImportResult, execute_job, mapping_of
@@ -20,6 +20,7 @@ from core.revert import execute_revert
 from core.settings import Settings
 from core.source import Corrections, corrections_from_json, corrections_to_json, read_source
 from core.vocabulary import JobStatus
+from db import queries
 from db.engine import session_scope
 from db.locks import (
     JobLease,
@@ -28,7 +29,7 @@ from db.locks import (
     record_progress,
     running_elsewhere,
 )
-from db.models import ImportJob, utcnow
+from db.models import ImportJob, id_of, utcnow
 
 log = logging.getLogger(__name__)
 # A job claimed this recently may not hold its lock yet; older ones without a lock are dead.
@@ -68,17 +69,15 @@ def enqueue_import(
     job.corrections = corrections_to_json(corrections)
     session.add(job)
     session.flush()
-    return job.id
+    return id_of(job)
 
 
 def queue_position(*, session: Session, job_id: int) -> int:
     """How many queued or running jobs are ahead of this one."""
-    query = (
-        select(func.count())
-        .select_from(ImportJob)
-        .where(ImportJob.id < job_id, ImportJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
-    )
-    return session.execute(query).scalar_one()
+    waiting = col(ImportJob.status).in_((JobStatus.QUEUED, JobStatus.RUNNING))
+    query = select(func.count()).select_from(ImportJob).where(col(ImportJob.id) < job_id, waiting)
+    ahead: int = session.execute(query).scalar_one()
+    return ahead
 
 
 def claim_next_job(*, engine: Engine, lease: JobLease | None = None) -> int | None:
@@ -114,7 +113,7 @@ class _Progress:
 def run_job(*, engine: Engine, job_id: int, settings: Settings) -> ImportResult | None:
     """Run a claimed job (its mail is sent by send_mail); an unreadable file fails the job."""
     with Session(engine) as session:
-        job = session.get(ImportJob, job_id)
+        job = queries.get_job(session=session, job_id=job_id)
         if job.kind == "revert":
             session.close()
             execute_revert(engine=engine, revert_job_id=job_id)
@@ -149,9 +148,10 @@ def mark_interrupted(*, engine: Engine, grace: timedelta = CLAIM_GRACE) -> list[
     with Session(engine) as session:
         running = list(
             session.execute(
-                select(ImportJob.id).where(
-                    ImportJob.status == JobStatus.RUNNING,
-                    ImportJob.heartbeat_at.is_(None) | (ImportJob.heartbeat_at <= utcnow() - grace),
+                select(col(ImportJob.id)).where(
+                    col(ImportJob.status) == JobStatus.RUNNING,
+                    col(ImportJob.heartbeat_at).is_(None)
+                    | (col(ImportJob.heartbeat_at) <= utcnow() - grace),
                 )
             ).scalars()
         )
@@ -161,7 +161,7 @@ def mark_interrupted(*, engine: Engine, grace: timedelta = CLAIM_GRACE) -> list[
         with session_scope(engine) as session:
             session.execute(
                 update(ImportJob)
-                .where(ImportJob.id.in_(dead), ImportJob.status == JobStatus.RUNNING)
+                .where(col(ImportJob.id).in_(dead), col(ImportJob.status) == JobStatus.RUNNING)
                 .values(
                     status=JobStatus.INTERRUPTED,
                     finished_at=utcnow(),
@@ -187,10 +187,13 @@ def discard_expired_files(*, engine: Engine) -> int:
     with session_scope(engine) as session:
         result = session.execute(
             update(ImportJob)
-            .where(ImportJob.keep_file_until.is_not(None), ImportJob.keep_file_until < utcnow())
+            .where(
+                col(ImportJob.keep_file_until).is_not(None),
+                col(ImportJob.keep_file_until) < utcnow(),
+            )
             .values(source_data=None, keep_file_until=None)
         )
-        return result.rowcount or 0
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def work(

@@ -303,3 +303,11 @@ def table_of(model: type[SQLModel]) -> Table:
     """The SQLAlchemy table of a model, for Core statements (SQLModel leaves it untyped)."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+def id_of(row: SQLModel) -> int:
+    """The id of a stored row (SQLModel types it as optional until the row is flushed)."""
+    row_id = getattr(row, "id", None)
+    if not isinstance(row_id, int):
+        raise ValueError(f"{type(row).__name__} has no id yet; flush the session first.")
+    return row_id

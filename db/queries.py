@@ -91,3 +91,11 @@ def count_emails_by_status(*, session: Session, job_id: int) -> dict[str, int]:
         .group_by(EmailMessage.status)
     ).all()
     return {status: count for status, count in rows}
+
+
+def get_job(*, session: Session, job_id: int) -> ImportJob:
+    """A recorded job; LookupError when there is none with that id."""
+    job = session.get(ImportJob, job_id)
+    if job is None:
+        raise LookupError(f"There is no job {job_id}.")
+    return job
