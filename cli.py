@@ -119,7 +119,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from core.pipeline import ImportRequest, resolve_mapping
     from core.read import ReadOptions, read_upload
     from core.settings import load_settings
-    from core.validate import load_catalog
+    from core.validate import load_known_names
     from db.engine import get_engine
 
     settings = load_settings()
@@ -159,7 +159,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     table = read_upload(data, path.name, read_options)
     engine = get_engine(settings.database_url)
     with Session(engine) as session:
-        mapping = resolve_mapping(table, load_catalog(session=session), _parse_map(args.map))
+        mapping = resolve_mapping(table, load_known_names(session=session), _parse_map(args.map))
     try:
         result = run_import(
             engine=engine,

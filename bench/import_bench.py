@@ -156,7 +156,7 @@ def run_pipeline(url: str, files: list[Path]) -> list[dict[str, Any]]:
     from core.options import ImportOptions
     from core.pipeline import ImportRequest, Stopwatch, resolve_mapping
     from core.read import read_upload
-    from core.validate import load_catalog
+    from core.validate import load_known_names
     from db.engine import get_engine
 
     engine = get_engine(url)
@@ -169,7 +169,7 @@ def run_pipeline(url: str, files: list[Path]) -> list[dict[str, Any]]:
             data = path.read_bytes()
             table = read_upload(data, path.name)
         with stopwatch.phase("map"), Session(engine) as session:
-            mapping = resolve_mapping(table, load_catalog(session=session))
+            mapping = resolve_mapping(table, load_known_names(session=session))
         result = run_import(
             engine=engine,
             request=ImportRequest(table, mapping, options),
@@ -262,7 +262,7 @@ def preview(url: str, path: Path) -> tuple[float, float]:
     from core.pipeline import ImportRequest, preview_import, resolve_mapping
     from core.plan import describe_changes
     from core.read import read_upload
-    from core.validate import load_catalog
+    from core.validate import load_known_names
     from db.engine import get_engine
 
     engine = get_engine(url)
@@ -270,7 +270,7 @@ def preview(url: str, path: Path) -> tuple[float, float]:
     start = time.perf_counter()
     first = None
     with Session(engine) as session:
-        mapping = resolve_mapping(table, load_catalog(session=session))
+        mapping = resolve_mapping(table, load_known_names(session=session))
         options = ImportOptions(create_groups=True)
         request = ImportRequest(table, mapping, options)
         for plan in preview_import(session=session, request=request):

@@ -298,7 +298,7 @@ def set_user_protected(*, session: Session, email: str, protected: bool) -> User
 
 
 @dataclass(frozen=True)
-class SettingsView:
+class CatalogView:
     """Everything the Settings page lists, read in one go."""
 
     fields: list[tuple[int, str, str, str, bool, int | None]]
@@ -314,7 +314,7 @@ class SettingsView:
         return {t_id: name for t_id, name, _ in self.named["taxonomy"]}
 
 
-def load_settings_view(*, session: Session) -> SettingsView:
+def load_catalog_view(*, session: Session) -> CatalogView:
     """The catalogue, protected users and portal accounts, with how many users use each entry."""
     listers: dict[str, Callable[..., Sequence[Any]]] = {
         "group": queries.list_groups,
@@ -329,7 +329,7 @@ def load_settings_view(*, session: Session) -> SettingsView:
         ]
         for kind, lister in listers.items()
     }
-    return SettingsView(
+    return CatalogView(
         fields=[
             (id_of(f), f.key, f.label, f.type, f.importable, f.taxonomy_id)
             for f in queries.list_profile_fields(session=session)

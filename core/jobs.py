@@ -24,7 +24,7 @@ from core.pipeline import (
 )
 from core.plan import CHUNK_ROWS, Plan
 from core.read import Table
-from core.validate import load_catalog
+from core.validate import load_known_names
 from core.vocabulary import JobStatus
 from db import queries
 from db.engine import session_scope
@@ -232,14 +232,14 @@ def run_import(
 ) -> ImportResult:
     """Plan and (unless dry_run) apply an import now, in this process, recorded as a job."""
     with Session(engine) as session:
-        catalog = load_catalog(session=session)
-        check_options(catalog=catalog, options=request.options)
+        known_names = load_known_names(session=session)
+        check_options(known_names=known_names, options=request.options)
         if dry_run:
             *_, plan = run_pipeline(
                 session=session, request=request, chunk_rows=chunk_rows, stopwatch=stopwatch
             )
             return ImportResult(None, status_of(plan, request.options), True, plan, False)
-        check_import_mapping(catalog=catalog, table=request.table, mapping=request.mapping)
+        check_import_mapping(known_names=known_names, table=request.table, mapping=request.mapping)
     return run_now(
         engine,
         lambda session: id_of(

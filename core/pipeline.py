@@ -21,7 +21,7 @@ from core.mapping import check_mapping, normalise, suggest_mapping
 from core.options import ImportOptions, OptionsError
 from core.plan import CHUNK_ROWS, Plan, plan_chunks
 from core.read import Table
-from core.validate import Catalog, load_catalog, validate_rows
+from core.validate import KnownNames, load_known_names, validate_rows
 
 # The preview plans small chunks, so its first screen comes after a few thousand rows.
 PREVIEW_CHUNK_ROWS = 5_000
@@ -52,14 +52,14 @@ class Stopwatch:
             self.seconds[name] += time.perf_counter() - start
 
 
-def known_fields(catalog: Catalog) -> list[str]:
+def known_fields(known_names: KnownNames) -> list[str]:
     """Every field key a column can be mapped to in this portal."""
-    return [*BUILTIN_FIELDS, *catalog.importable_profile_fields]
+    return [*BUILTIN_FIELDS, *known_names.importable_profile_fields]
 
 
 def resolve_mapping(
     table: Table,
-    catalog: Catalog,
+    known_names: KnownNames,
     overrides: Sequence[tuple[str, str | None]] = (),
     saved: dict[int, str | None] | None = None,
 ) -> dict[int, str | None]:
@@ -68,7 +68,7 @@ def resolve_mapping(
     mapping = (
         saved
         if saved is not None
-        else suggest_mapping(table.headers, catalog.importable_profile_fields, samples)
+        else suggest_mapping(table.headers, known_names.importable_profile_fields, samples)
     )
     mapping = dict(mapping)
     for header, field_key in overrides:
@@ -85,11 +85,11 @@ def resolve_mapping(
     return mapping
 
 
-def check_options(*, catalog: Catalog, options: ImportOptions) -> None:
+def check_options(*, known_names: KnownNames, options: ImportOptions) -> None:
     """Raise OptionsError when the role or language for new users is not in the catalogue."""
     for what, value, known in (
-        ("role", options.role, catalog.roles),
-        ("language", options.language, catalog.languages),
+        ("role", options.role, known_names.roles),
+        ("language", options.language, known_names.languages),
     ):
         if value and value.casefold() not in known:
             raise OptionsError(
@@ -98,9 +98,11 @@ def check_options(*, catalog: Catalog, options: ImportOptions) -> None:
             )
 
 
-def check_import_mapping(*, catalog: Catalog, table: Table, mapping: dict[int, str | None]) -> None:
+def check_import_mapping(
+    *, known_names: KnownNames, table: Table, mapping: dict[int, str | None]
+) -> None:
     """Raise UnusableFileError when the mapping cannot be imported (nothing is written then)."""
-    check = check_mapping(table.headers, mapping, known_fields(catalog))
+    check = check_mapping(table.headers, mapping, known_fields(known_names))
     errors = [i for i in check.issues if i.severity == ERROR]
     if errors:
         raise UnusableFileError(errors[0].code, " ".join(i.message for i in errors))
@@ -132,10 +134,10 @@ def run_pipeline(
     """
     table, mapping, options = request.table, request.mapping, request.options
     clock = stopwatch or Stopwatch()
-    catalog = load_catalog(session=session)
-    check_import_mapping(catalog=catalog, table=table, mapping=mapping)
+    known_names = load_known_names(session=session)
+    check_import_mapping(known_names=known_names, table=table, mapping=mapping)
     with clock.phase("validate"), collector_paused():
-        validated = validate_rows(table, mapping, options, catalog)
+        validated = validate_rows(table, mapping, options, known_names)
     writing = write and not (options.strict and validated.error_rows)
     wrote, done = False, 0
     chunks = plan_chunks(session=session, validated=validated, options=options, size=chunk_rows)

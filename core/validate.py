@@ -121,7 +121,7 @@ class ProfileFieldSpec:
 
 
 @dataclass(frozen=True)
-class Catalog:
+class KnownNames:
     """The names an import can refer to, each keyed by its case-folded form."""
 
     groups: dict[str, str]
@@ -136,14 +136,14 @@ class Catalog:
         return {k: f.label for k, f in self.profile_fields.items() if f.importable}
 
 
-def load_catalog(*, session: Session) -> Catalog:
+def load_known_names(*, session: Session) -> KnownNames:
     """A snapshot of groups, levels, roles, languages and profile fields."""
     taxonomy_terms: dict[int | None, dict[str, str]] = {}
     for taxonomy in queries.list_taxonomies(session=session):
         assert taxonomy.id is not None  # a stored row
         terms = queries.list_terms(session=session, taxonomy_id=taxonomy.id)
         taxonomy_terms[taxonomy.id] = {term.name.casefold(): term.name for term in terms}
-    return Catalog(
+    return KnownNames(
         groups={g.name.casefold(): g.name for g in queries.list_groups(session=session)},
         levels={lv.name.casefold(): lv.name for lv in queries.list_levels(session=session)},
         roles={r.name.casefold(): r.name for r in queries.list_roles(session=session)},
@@ -245,7 +245,7 @@ def _check_email(value: str) -> tuple[str, str | None]:
 
 @without_collector
 def validate_rows(
-    table: Table, mapping: dict[int, str | None], options: ImportOptions, catalog: Catalog
+    table: Table, mapping: dict[int, str | None], options: ImportOptions, known_names: KnownNames
 ) -> ValidatedRows:
     """Check every mapped value of every row against the rules of the design."""
     columns = {f: table.column_name(i) for i, f in mapping.items() if f}
@@ -324,20 +324,22 @@ def validate_rows(
     frame["password"] = _validate_passwords(column("password"), report)
     frame["status"] = _validate_status(column("status"), columns.get("status", ""), report)
     for key, known, allowed, new in (
-        ("groups", catalog.groups, options.create_groups, result.new_groups),
-        ("levels", catalog.levels, options.create_levels, result.new_levels),
+        ("groups", known_names.groups, options.create_groups, result.new_groups),
+        ("levels", known_names.levels, options.create_levels, result.new_levels),
     ):
         frame[key] = _validate_names(
             column(key), key, known, allowed, new, actions, report, extra=getattr(options, key)
         )
-    frame["role"] = _validate_choice(column("role"), "role", catalog.roles, "unknown-role", report)
+    frame["role"] = _validate_choice(
+        column("role"), "role", known_names.roles, "unknown-role", report
+    )
     frame["language"] = _validate_choice(
-        column("language"), "language", catalog.languages, "unknown-language", report
+        column("language"), "language", known_names.languages, "unknown-language", report
     )
     frame["kind"] = _validate_choice(
         column("kind"), "kind", {k: k for k in USER_KINDS}, "invalid-kind", report
     )
-    for key, spec in catalog.profile_fields.items():
+    for key, spec in known_names.profile_fields.items():
         if key in index_of:
             frame[f"profile.{key}"] = _validate_profile(column(key), spec, options, result, report)
     for key in [k for k in index_of if k in PHONE_FIELDS]:

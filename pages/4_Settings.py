@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.catalog import load_settings_view
+from core.catalog import load_catalog_view
 from db.engine import read_session
 from ui import settings_tabs
 from ui.auth import require_account
@@ -13,7 +13,7 @@ account, settings, engine = require_account("admin")
 st.title("Settings")
 show_flash()
 with read_session(engine) as session:
-    view = load_settings_view(session=session)
+    view = load_catalog_view(session=session)
 
 # A radio, not st.tabs: the chosen section must survive the rerun that follows each change.
 SECTIONS = {

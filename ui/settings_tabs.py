@@ -4,12 +4,12 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from core import accounts, catalog
-from core.catalog import SettingsView
+from core.catalog import CatalogView
 from core.fields import PROFILE_FIELD_TYPES
 from ui.widgets import md, named_list_editor, pick_one, run_action
 
 
-def profile_fields_tab(engine: Engine, view: SettingsView) -> None:
+def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
     """Profile fields: change label, type and import flag; add and delete."""
     st.dataframe(
         [
@@ -74,7 +74,7 @@ def profile_fields_tab(engine: Engine, view: SettingsView) -> None:
             )
 
 
-def languages_tab(engine: Engine, view: SettingsView) -> None:
+def languages_tab(engine: Engine, view: CatalogView) -> None:
     """Languages: add and delete."""
     st.dataframe(
         [{"Code": code, "Name": name} for _, code, name in view.languages], hide_index=True
@@ -102,7 +102,7 @@ def languages_tab(engine: Engine, view: SettingsView) -> None:
                 )
 
 
-def taxonomies_tab(engine: Engine, view: SettingsView) -> None:
+def taxonomies_tab(engine: Engine, view: CatalogView) -> None:
     """Taxonomies and their terms."""
     named_list_editor(engine, "taxonomy", view.named["taxonomy"])
     for t_id, t_name, _ in view.named["taxonomy"]:
@@ -131,7 +131,7 @@ def taxonomies_tab(engine: Engine, view: SettingsView) -> None:
                         )
 
 
-def protected_users_tab(engine: Engine, view: SettingsView) -> None:
+def protected_users_tab(engine: Engine, view: CatalogView) -> None:
     """Users that imports never touch."""
     st.write("Imports never change these users; their rows are reported instead.")
     st.dataframe([{"Email": email} for email in view.protected], hide_index=True)
@@ -148,7 +148,7 @@ def protected_users_tab(engine: Engine, view: SettingsView) -> None:
             )
 
 
-def accounts_tab(engine: Engine, view: SettingsView) -> None:
+def accounts_tab(engine: Engine, view: CatalogView) -> None:
     """Portal accounts: add, reset a password, disable."""
     st.dataframe(
         [

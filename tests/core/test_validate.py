@@ -10,9 +10,15 @@ from core.issues import Issue
 from core.mapping import suggest_mapping
 from core.options import ImportOptions
 from core.read import read_pasted
-from core.validate import Catalog, ProfileFieldSpec, ValidatedRows, split_full_name, validate_rows
+from core.validate import (
+    KnownNames,
+    ProfileFieldSpec,
+    ValidatedRows,
+    split_full_name,
+    validate_rows,
+)
 
-CATALOG = Catalog(
+CATALOG = KnownNames(
     groups={"everyone": "Everyone", "sales": "Sales"},
     levels={"a": "A"},
     roles={"member": "member", "manager": "manager"},
@@ -257,12 +263,12 @@ def test_a_phone_number_that_lost_its_leading_zero_is_warned() -> None:
         "phone": ProfileFieldSpec("phone", "Phone", "text", True),
         "mobile": ProfileFieldSpec("mobile", "Mobile", "text", True),
     }
-    catalog = replace(CATALOG, profile_fields=profile)
+    known_names = replace(CATALOG, profile_fields=profile)
     table = read_pasted(
         "Email;Telefoon;Mobiel\na@example.org;201234567;0612345678\nb@example.org;;612345678\n"
     )
     mapping = suggest_mapping(table.headers, {"phone": "Phone", "mobile": "Mobile"})
-    result = validate_rows(table, mapping, ImportOptions(), catalog)
+    result = validate_rows(table, mapping, ImportOptions(), known_names)
     assert codes(result) == [
         (2, "leading-zero-lost", "Telefoon"),
         (3, "leading-zero-lost", "Mobiel"),

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from core.options import ImportOptions
 from core.pipeline import ImportRequest, preview_import, resolve_mapping
 from core.read import read_upload
-from core.validate import load_catalog
+from core.validate import load_known_names
 from db.models import ImportIssue, ImportJob
 from tests.conftest import SAMPLES
 from tests.db.test_import_engine import run, seed, users
@@ -83,7 +83,7 @@ def test_the_preview_grows_a_chunk_at_a_time_and_ends_complete(engine: Engine) -
     )
     table = read_upload(text.encode(), "u.csv")
     with Session(engine) as session:
-        mapping = resolve_mapping(table, load_catalog(session=session))
+        mapping = resolve_mapping(table, load_known_names(session=session))
         sizes, outcomes = [], []
         request = ImportRequest(table, mapping, ImportOptions())
         for plan in preview_import(session=session, request=request, chunk_rows=3):

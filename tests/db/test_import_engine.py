@@ -16,7 +16,7 @@ from core.options import ImportOptions
 from core.pipeline import ImportRequest, prepare_import, resolve_mapping
 from core.plan import CHUNK_ROWS
 from core.read import read_upload
-from core.validate import load_catalog
+from core.validate import load_known_names
 from db.models import Group, ImportChange, ImportIssue, ImportJob, Level, User, UserGroup
 from tests.conftest import SAMPLES
 
@@ -36,7 +36,7 @@ def run(
     data = content.encode() if isinstance(content, str) else content
     table = read_upload(data, name)
     with Session(engine) as session:
-        mapping = resolve_mapping(table, load_catalog(session=session), overrides)
+        mapping = resolve_mapping(table, load_known_names(session=session), overrides)
     return run_import(
         engine=engine,
         request=ImportRequest(table, mapping, ImportOptions(**options)),
@@ -374,10 +374,10 @@ def test_the_plan_is_pure(engine: Engine) -> None:
     text = "Email;Voornaam;Achternaam;Groep\nnew@example.org;N;N;Nieuw\n"
     table = read_upload(text.encode(), "u.csv")
     with Session(engine) as session:
-        catalog = load_catalog(session=session)
+        known_names = load_known_names(session=session)
         request = ImportRequest(
             table,
-            resolve_mapping(table, catalog),
+            resolve_mapping(table, known_names),
             ImportOptions(create_groups=True, welcome_new=True),
         )
         plan = prepare_import(session=session, request=request)

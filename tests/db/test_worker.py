@@ -16,7 +16,7 @@ from core.options import ImportOptions
 from core.pipeline import ImportRequest, resolve_mapping
 from core.read import ReadOptions, read_upload
 from core.settings import Settings
-from core.validate import load_catalog
+from core.validate import load_known_names
 from core.worker import (
     claim_next_job,
     enqueue_import,
@@ -40,7 +40,7 @@ def enqueue(
     data = text.encode() if isinstance(text, str) else text
     table = read_upload(data, name)
     with session_scope(engine) as session:
-        mapping = resolve_mapping(table, load_catalog(session=session))
+        mapping = resolve_mapping(table, load_known_names(session=session))
         job = create_job(
             session=session,
             request=ImportRequest(table, mapping, ImportOptions(**options)),

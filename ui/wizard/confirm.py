@@ -13,7 +13,7 @@ from core.pipeline import (
 )
 from core.plan import Plan
 from core.settings import Settings
-from core.validate import load_catalog
+from core.validate import load_known_names
 from core.worker import enqueue_import
 from db.engine import session_scope
 from ui.wizard.preview import current_plan
@@ -66,7 +66,7 @@ def step_confirm(
         with session_scope(engine) as session:
             mapping = wizard.mapping or {}
             check_import_mapping(
-                catalog=load_catalog(session=session), table=table, mapping=mapping
+                known_names=load_known_names(session=session), table=table, mapping=mapping
             )
             job = create_job(
                 session=session,

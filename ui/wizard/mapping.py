@@ -14,7 +14,7 @@ from core.pipeline import (
     resolve_mapping,
 )
 from core.settings import Settings
-from core.validate import load_catalog
+from core.validate import load_known_names
 from db.engine import session_scope
 from ui.widgets import md
 from ui.wizard.state import Wizard, current_table, step_buttons
@@ -23,18 +23,18 @@ from ui.wizard.state import Wizard, current_table, step_buttons
 def step_map(wizard: Wizard, settings: Settings, engine: Engine, account: SignedInAccount) -> None:
     table = current_table(wizard, settings)
     with Session(engine) as session:
-        catalog = load_catalog(session=session)
+        known_names = load_known_names(session=session)
         if wizard.mapping is None:
             saved = find_saved_mapping(session=session, headers=table.headers)
             wizard.mapping = resolve_mapping(
-                table, catalog, saved=mapping_from_saved(saved) if saved else None
+                table, known_names, saved=mapping_from_saved(saved) if saved else None
             )
             wizard.mapping_note = f"Applied the saved mapping {saved.name!r}." if saved else ""
-    suggestions = resolve_mapping(table, catalog)
-    fields: list[str | None] = [None, *known_fields(catalog)]
+    suggestions = resolve_mapping(table, known_names)
+    fields: list[str | None] = [None, *known_fields(known_names)]
     labels: dict[str | None, str] = {None: "— leave out —"}
     labels.update(BUILTIN_FIELDS)
-    labels.update(catalog.importable_profile_fields)
+    labels.update(known_names.importable_profile_fields)
     if wizard.mapping_note:
         st.info(wizard.mapping_note)
     for index in range(len(table.headers)):
@@ -51,7 +51,7 @@ def step_map(wizard: Wizard, settings: Settings, engine: Engine, account: Signed
             key=f"map_{index}",
             label_visibility="collapsed",
         )
-    check = check_mapping(table.headers, wizard.mapping, known_fields(catalog))
+    check = check_mapping(table.headers, wizard.mapping, known_fields(known_names))
     for issue in check.issues:
         st.error(md(issue.message))
     if check.ignored_columns:
