@@ -2,6 +2,8 @@
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -139,37 +141,48 @@ def execute_job(
         job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, utcnow(), utcnow()
         job.progress_total = table.row_count
         session.add(job)
+    with job_transaction(engine, job_id) as session:
+        *_, plan = run_pipeline(
+            session=session,
+            request=request,
+            write=True,
+            job_id=job_id,
+            chunk_rows=chunk_rows,
+            progress=progress,
+            stopwatch=stopwatch,
+        )
+        applied, status = is_written(plan, options), status_of(plan, options)
+        result = ImportResult(job_id, status, False, plan, applied)
+        if not applied:
+            write_issues(session=session, job_id=job_id, issues=result.issues)
+        job = queries.get_job(session=session, job_id=job_id)
+        job.status, job.counts, job.finished_at = status, result.counts, utcnow()
+        job.progress_done = table.row_count if applied else 0
+        job.error = plan.refused
+        if options.keep_file_days and job.source_data:
+            job.keep_file_until = utcnow() + timedelta(days=options.keep_file_days)
+        else:
+            job.source_data = None
+        forget_passwords(job, table, mapping)
+        if plan.error_rows:
+            job.rejected = frame_to_json(rejected_rows(table, plan, mapping))
+        session.add(job)
+    return result
+
+
+@contextmanager
+def job_transaction(engine: Engine, job_id: int, *, restartable: bool = True) -> Iterator[Session]:
+    """The one transaction a job (import or revert) writes in, after any running import.
+
+    Taken first, so what it reads is what the previous job committed; when anything fails,
+    nothing of the job stays and the job is marked failed (or interrupted: restartable).
+    """
     try:
         with session_scope(engine) as session:
             lock_imports(session)
-            *_, plan = run_pipeline(
-                session=session,
-                request=request,
-                write=True,
-                job_id=job_id,
-                chunk_rows=chunk_rows,
-                progress=progress,
-                stopwatch=stopwatch,
-            )
-            applied, status = is_written(plan, options), status_of(plan, options)
-            result = ImportResult(job_id, status, False, plan, applied)
-            if not applied:
-                write_issues(session=session, job_id=job_id, issues=result.issues)
-            job = queries.get_job(session=session, job_id=job_id)
-            job.status, job.counts, job.finished_at = status, result.counts, utcnow()
-            job.progress_done = table.row_count if applied else 0
-            job.error = plan.refused
-            if options.keep_file_days and job.source_data:
-                job.keep_file_until = utcnow() + timedelta(days=options.keep_file_days)
-            else:
-                job.source_data = None
-            forget_passwords(job, table, mapping)
-            if plan.error_rows:
-                job.rejected = frame_to_json(rejected_rows(table, plan, mapping))
-            session.add(job)
-        return result
+            yield session
     except BaseException as exc:
-        record_failure(engine, job_id, exc)
+        _record_failure(engine, job_id, exc, restartable=restartable)
         raise
 
 
@@ -194,7 +207,7 @@ def forget_passwords(job: ImportJob, table: Table, mapping: dict[int, str | None
         job.source_data = to_csv_bytes(frame)
 
 
-def record_failure(
+def _record_failure(
     engine: Engine, job_id: int, exc: BaseException, *, restartable: bool = True
 ) -> None:
     """Mark a job whose transaction failed; a lost connection leaves an import restartable."""

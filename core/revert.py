@@ -9,12 +9,11 @@ from sqlmodel import Session, col
 
 from core.apply import write_issues
 from core.issues import Issue, JobError, issue
-from core.jobs import record_failure
+from core.jobs import job_transaction
 from core.plan import MASK, SIMPLE_FIELDS
 from core.vocabulary import JobStatus
 from db import queries
-from db.engine import session_scope
-from db.locks import lock_imports, run_now
+from db.locks import run_now
 from db.models import (
     Group,
     ImportChange,
@@ -321,28 +320,23 @@ def create_revert_job(
 
 def execute_revert(*, engine: Engine, revert_job_id: int) -> RevertResult:
     """Run a recorded revert job in one transaction; the original becomes `reverted`."""
-    try:
-        with session_scope(engine) as session:
-            # After any import still writing: its changes are then seen, as conflicts.
-            lock_imports(session)
-            job = queries.get_job(session=session, job_id=revert_job_id)
-            job.status, job.started_at = JobStatus.RUNNING, utcnow()
-            reverted_id = job.reverts_job_id
-            assert reverted_id is not None, "a revert job names the import it reverts"
-            plan = plan_revert(
-                session=session,
-                job_id=reverted_id,
-                overwrite=set(job.options.get("overwrite", [])),
-            )
-            apply_revert(session=session, plan=plan, revert_job_id=revert_job_id)
-            status = JobStatus.COMPLETED_WITH_ERRORS if plan.conflicts else JobStatus.SUCCEEDED
-            job.status, job.counts, job.finished_at = status, plan.counts, utcnow()
-            queries.get_job(session=session, job_id=reverted_id).status = JobStatus.REVERTED
-            write_issues(session=session, job_id=revert_job_id, issues=plan.issues)
-        return RevertResult(revert_job_id, status, False, plan)
-    except BaseException as exc:
-        record_failure(engine, revert_job_id, exc, restartable=False)
-        raise
+    # After any import still writing: its changes are then seen, as conflicts.
+    with job_transaction(engine, revert_job_id, restartable=False) as session:
+        job = queries.get_job(session=session, job_id=revert_job_id)
+        job.status, job.started_at = JobStatus.RUNNING, utcnow()
+        reverted_id = job.reverts_job_id
+        assert reverted_id is not None, "a revert job names the import it reverts"
+        plan = plan_revert(
+            session=session,
+            job_id=reverted_id,
+            overwrite=set(job.options.get("overwrite", [])),
+        )
+        apply_revert(session=session, plan=plan, revert_job_id=revert_job_id)
+        status = JobStatus.COMPLETED_WITH_ERRORS if plan.conflicts else JobStatus.SUCCEEDED
+        job.status, job.counts, job.finished_at = status, plan.counts, utcnow()
+        queries.get_job(session=session, job_id=reverted_id).status = JobStatus.REVERTED
+        write_issues(session=session, job_id=revert_job_id, issues=plan.issues)
+    return RevertResult(revert_job_id, status, False, plan)
 
 
 def run_revert(
