@@ -6,9 +6,9 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from core.issues import JobError, UnusableFileError
 from core.jobs import FAILED, ImportResult, execute_job, mapping_of
@@ -21,11 +21,13 @@ from core.settings import Settings
 from core.source import Corrections, corrections_from_json, corrections_to_json, read_source
 from core.vocabulary import JobStatus
 from db import queries
-from db.engine import session_scope
 from db.locks import (
     JobLease,
     claim_oldest_queued,
+    discard_expired_files,
     job_lease,
+    list_running_jobs,
+    mark_jobs_interrupted,
     record_progress,
     running_elsewhere,
 )
@@ -70,14 +72,6 @@ def enqueue_import(
     session.add(job)
     session.flush()
     return id_of(job)
-
-
-def queue_position(*, session: Session, job_id: int) -> int:
-    """How many queued or running jobs are ahead of this one."""
-    waiting = col(ImportJob.status).in_((JobStatus.QUEUED, JobStatus.RUNNING))
-    query = select(func.count()).select_from(ImportJob).where(col(ImportJob.id) < job_id, waiting)
-    ahead: int = session.execute(query).scalar_one()
-    return ahead
 
 
 def claim_next_job(*, engine: Engine, lease: JobLease | None = None) -> int | None:
@@ -145,30 +139,16 @@ def mark_interrupted(*, engine: Engine, grace: timedelta = CLAIM_GRACE) -> list[
     A live worker holds a lock for each job it runs (see db.locks); the lock of a worker
     killed with kill -9 is gone at once, so its job is recognised at the next look.
     """
-    with Session(engine) as session:
-        running = list(
-            session.execute(
-                select(col(ImportJob.id)).where(
-                    col(ImportJob.status) == JobStatus.RUNNING,
-                    col(ImportJob.heartbeat_at).is_(None)
-                    | (col(ImportJob.heartbeat_at) <= utcnow() - grace),
-                )
-            ).scalars()
-        )
+    running = list_running_jobs(engine, claimed_before=utcnow() - grace)
     alive = running_elsewhere(engine, running)
     dead = [job_id for job_id in running if job_id not in alive]
     if dead:
-        with session_scope(engine) as session:
-            session.execute(
-                update(ImportJob)
-                .where(col(ImportJob.id).in_(dead), col(ImportJob.status) == JobStatus.RUNNING)
-                .values(
-                    status=JobStatus.INTERRUPTED,
-                    finished_at=utcnow(),
-                    error="The worker stopped during the import; nothing of it "
-                    "was saved. Start it again from the history.",
-                )
-            )
+        mark_jobs_interrupted(
+            engine,
+            dead,
+            error="The worker stopped during the import; nothing of it was saved. Start it "
+            "again from the history.",
+        )
     return dead
 
 
@@ -180,20 +160,6 @@ def requeue_job(*, session: Session, job_id: int) -> None:
     job.status, job.error, job.finished_at, job.heartbeat_at = JobStatus.QUEUED, None, None, None
     job.created_at = utcnow()
     session.add(job)
-
-
-def discard_expired_files(*, engine: Engine) -> int:
-    """Delete kept upload files whose time is up; returns how many."""
-    with session_scope(engine) as session:
-        result = session.execute(
-            update(ImportJob)
-            .where(
-                col(ImportJob.keep_file_until).is_not(None),
-                col(ImportJob.keep_file_until) < utcnow(),
-            )
-            .values(source_data=None, keep_file_until=None)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def work(

@@ -1,13 +1,15 @@
-"""Locks that say an import or revert is running: held by a live process, gone when it dies."""
+"""The job queue's SQL: locks that say an import or revert is running (held by a live
+process, gone when it dies), claiming queued jobs, and marking the ones whose worker died."""
 
 import fcntl
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlmodel import Session, col
 
 from db.engine import session_scope
@@ -168,3 +170,44 @@ def record_progress(engine: Engine, job_id: int, done: int) -> None:
             connection.execute(
                 update(ImportJob).where(col(ImportJob.id) == job_id).values(progress_done=done)
             )
+
+
+def count_jobs_ahead(*, session: Session, job_id: int) -> int:
+    """How many queued or running jobs are ahead of this one."""
+    waiting = col(ImportJob.status).in_(("queued", "running"))
+    query = select(func.count()).select_from(ImportJob).where(col(ImportJob.id) < job_id, waiting)
+    ahead: int = session.execute(query).scalar_one()
+    return ahead
+
+
+def list_running_jobs(engine: Engine, *, claimed_before: datetime) -> list[int]:
+    """Jobs marked running whose claim (or last sign of life) is older than claimed_before."""
+    heartbeat = col(ImportJob.heartbeat_at)
+    query = select(col(ImportJob.id)).where(
+        col(ImportJob.status) == "running",
+        heartbeat.is_(None) | (heartbeat <= claimed_before),
+    )
+    with engine.connect() as connection:
+        return [job_id for job_id in connection.execute(query).scalars() if job_id is not None]
+
+
+def mark_jobs_interrupted(engine: Engine, job_ids: list[int], *, error: str) -> None:
+    """Jobs whose worker died: interrupted, with the reason, to be started again."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(ImportJob)
+            .where(col(ImportJob.id).in_(job_ids), col(ImportJob.status) == "running")
+            .values(status="interrupted", finished_at=utcnow(), error=error)
+        )
+
+
+def discard_expired_files(*, engine: Engine) -> int:
+    """Delete kept upload files whose time is up; returns how many."""
+    until = col(ImportJob.keep_file_until)
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(ImportJob)
+            .where(until.is_not(None), until < utcnow())
+            .values(source_data=None, keep_file_until=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

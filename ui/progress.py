@@ -6,8 +6,9 @@ from sqlmodel import Session
 
 from core import export
 from core.plan import COUNT_KEYS
-from core.worker import LIVE, queue_position
+from core.worker import LIVE
 from db import queries
+from db.locks import count_jobs_ahead
 from db.models import ImportJob
 from ui.widgets import md
 
@@ -80,7 +81,7 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
     def live() -> None:
         with Session(engine) as session:
             current = session.get(ImportJob, job_id)
-            ahead = queue_position(session=session, job_id=job_id)
+            ahead = count_jobs_ahead(session=session, job_id=job_id)
             now = queries.count_emails_by_status(session=session, job_id=job_id)
         if current is None:
             st.error(f"Import {job_id} is no longer in the history.")

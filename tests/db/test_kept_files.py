@@ -7,8 +7,9 @@ from sqlmodel import Session
 
 from core.history import get_kept_file
 from core.settings import Settings
-from core.worker import claim_next_job, discard_expired_files, run_job
+from core.worker import claim_next_job, run_job
 from db.engine import session_scope
+from db.locks import discard_expired_files
 from db.models import ImportJob, utcnow
 from tests.db.test_import_engine import run
 from tests.db.test_worker import enqueue, job_of

@@ -21,11 +21,11 @@ from core.worker import (
     claim_next_job,
     enqueue_import,
     mark_interrupted,
-    queue_position,
     requeue_job,
     run_job,
 )
 from db.engine import session_scope
+from db.locks import count_jobs_ahead
 from db.models import ImportChange, ImportJob, User
 from tests.conftest import ROOT
 
@@ -68,8 +68,8 @@ def test_jobs_run_one_after_the_other_in_order(engine: Engine, db_url: str) -> N
     second = enqueue(engine, "Email;Voornaam;Achternaam\na@example.org;A;Tweede\n")
     with Session(engine) as session:
         assert (
-            queue_position(session=session, job_id=first),
-            queue_position(session=session, job_id=second),
+            count_jobs_ahead(session=session, job_id=first),
+            count_jobs_ahead(session=session, job_id=second),
         ) == (0, 1)
     settings = Settings(database_url=db_url)
     assert claim_next_job(engine=engine) == first
