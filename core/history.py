@@ -7,14 +7,13 @@ from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from core.export import frame_from_json
 from core.plan import MASK
 from core.vocabulary import JobStatus, values
 from db import queries
-from db.models import WITHOUT_FILE, EmailMessage, ImportChange, ImportIssue, ImportJob
+from db.models import WITHOUT_FILE, ImportChange, ImportJob
 
 JOB_STATUSES = values(JobStatus)
 # Keys in change records that never reach a screen or a file as values.
@@ -62,21 +61,16 @@ def list_job_rows(
     limit: int = 500,
 ) -> pd.DataFrame:
     """Imports newest first, with the columns the history table shows."""
-    query = select(ImportJob).options(WITHOUT_FILE).order_by(col(ImportJob.id).desc()).limit(limit)
-    if statuses:
-        query = query.where(col(ImportJob.status).in_(statuses))
-    if since:
-        query = query.where(
-            col(ImportJob.created_at) >= datetime.combine(since, time.min, tzinfo=UTC)
-        )
-    if until:
-        query = query.where(
-            col(ImportJob.created_at) <= datetime.combine(until, time.max, tzinfo=UTC)
-        )
-    if person:
-        query = query.where(col(ImportJob.created_by) == person)
+    found = queries.list_jobs_filtered(
+        session=session,
+        statuses=statuses or (),
+        since=datetime.combine(since, time.min, tzinfo=UTC) if since else None,
+        until=datetime.combine(until, time.max, tzinfo=UTC) if until else None,
+        created_by=person,
+        limit=limit,
+    )
     rows = []
-    for job in session.execute(query).scalars():
+    for job in found:
         counts = job.counts or {}
         rows.append(
             {
@@ -110,8 +104,7 @@ def list_job_rows(
 
 def list_people(*, session: Session) -> list[str]:
     """Everyone who started an import."""
-    query = select(col(ImportJob.created_by)).distinct().order_by(col(ImportJob.created_by))
-    return [p for p in session.execute(query).scalars() if p]
+    return queries.list_job_starters(session=session)
 
 
 # Each status keeps its colour whichever statuses a chart shows.
@@ -128,10 +121,10 @@ STATUS_COLOURS = {
 
 def outcomes_over_time(*, session: Session) -> pd.DataFrame:
     """Imports per day and status, for the chart (columns in STATUS_COLOURS' order)."""
-    day = func.date(ImportJob.created_at)
-    status = col(ImportJob.status)
-    query = select(day, status, func.count()).group_by(day, status)
-    rows = [{"Day": str(d), "Status": s, "Imports": n} for d, s, n in session.execute(query)]
+    rows = [
+        {"Day": d, "Status": s, "Imports": n}
+        for d, s, n in queries.count_jobs_by_day_and_status(session=session)
+    ]
     frame = pd.DataFrame(rows, columns=["Day", "Status", "Imports"])
     table = frame.pivot_table(index="Day", columns="Status", values="Imports", fill_value=0)
     return table[[s for s in STATUS_COLOURS if s in table.columns]]
@@ -171,15 +164,7 @@ def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
     job = session.get(ImportJob, job_id, options=[WITHOUT_FILE])
     if job is None:
         return None
-    issues = (
-        session.execute(
-            select(ImportIssue)
-            .where(col(ImportIssue.job_id) == job_id)
-            .order_by(col(ImportIssue.row), col(ImportIssue.id))
-        )
-        .scalars()
-        .all()
-    )
+    issues = queries.list_job_issues(session=session, job_id=job_id)
     issue_frame = pd.DataFrame(
         [
             {
@@ -195,24 +180,8 @@ def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
         ],
         columns=["Row", "Column", "Code", "Severity", "Problem and what to do", "Value"],
     )
-    changes = (
-        session.execute(
-            select(ImportChange)
-            .where(col(ImportChange.job_id) == job_id)
-            .order_by(col(ImportChange.id))
-        )
-        .scalars()
-        .all()
-    )
-    emails = (
-        session.execute(
-            select(EmailMessage)
-            .where(col(EmailMessage.job_id) == job_id)
-            .order_by(col(EmailMessage.id))
-        )
-        .scalars()
-        .all()
-    )
+    changes = queries.list_job_changes(session=session, job_id=job_id)
+    emails = queries.list_job_emails(session=session, job_id=job_id)
     email_frame = pd.DataFrame(
         [
             {
@@ -241,24 +210,9 @@ def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
 
 def user_history(*, session: Session, user_id: int) -> pd.DataFrame:
     """Every change imports made to one user, newest first."""
-    query = (
-        select(ImportChange)
-        .where(col(ImportChange.user_id) == user_id)
-        .order_by(col(ImportChange.id).desc())
-    )
-    frame = change_rows(list(session.execute(query).scalars()))
-    jobs = (
-        {
-            j.id: j
-            for j in session.execute(
-                select(ImportJob)
-                .options(WITHOUT_FILE)
-                .where(col(ImportJob.id).in_(frame["Import"].unique().tolist()))
-            ).scalars()
-        }
-        if len(frame)
-        else {}
-    )
+    frame = change_rows(list(queries.list_user_changes(session=session, user_id=user_id)))
+    ids = frame["Import"].unique().tolist()
+    jobs = queries.list_jobs_by_id(session=session, job_ids=ids) if ids else {}
     frame.insert(1, "When", [jobs[i].created_at for i in frame["Import"]])
     frame.insert(2, "Who", [jobs[i].created_by for i in frame["Import"]])
     return frame

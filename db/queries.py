@@ -1,6 +1,7 @@
 """Query helpers: verb-first, keyword arguments, the caller owns the session."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -10,6 +11,8 @@ from db.models import (
     Account,
     EmailMessage,
     Group,
+    ImportChange,
+    ImportIssue,
     ImportJob,
     Language,
     Level,
@@ -18,6 +21,7 @@ from db.models import (
     Taxonomy,
     Term,
     User,
+    id_of,
 )
 
 
@@ -99,3 +103,72 @@ def get_job(*, session: Session, job_id: int) -> ImportJob:
     if job is None:
         raise LookupError(f"There is no job {job_id}.")
     return job
+
+
+def list_jobs_filtered(
+    *,
+    session: Session,
+    statuses: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    created_by: str | None = None,
+    limit: int = 500,
+) -> Sequence[ImportJob]:
+    """Jobs newest first (without their files), narrowed by status, time and who started them."""
+    query = select(ImportJob).options(WITHOUT_FILE).order_by(col(ImportJob.id).desc()).limit(limit)
+    if statuses:
+        query = query.where(col(ImportJob.status).in_(statuses))
+    if since is not None:
+        query = query.where(col(ImportJob.created_at) >= since)
+    if until is not None:
+        query = query.where(col(ImportJob.created_at) <= until)
+    if created_by:
+        query = query.where(col(ImportJob.created_by) == created_by)
+    return session.exec(query).all()
+
+
+def list_job_starters(*, session: Session) -> list[str]:
+    """Everyone who started a job, by name."""
+    query = select(col(ImportJob.created_by)).distinct().order_by(col(ImportJob.created_by))
+    return [p for p in session.exec(query).all() if p]
+
+
+def count_jobs_by_day_and_status(*, session: Session) -> list[tuple[str, str, int]]:
+    """(day, status, number of jobs) for every day a job was started."""
+    day, status = func.date(ImportJob.created_at), col(ImportJob.status)
+    query = select(day, status, func.count()).group_by(day, status)
+    return [(str(d), s, n) for d, s, n in session.exec(query).all()]
+
+
+def list_job_issues(*, session: Session, job_id: int) -> Sequence[ImportIssue]:
+    """A job's issues in row order."""
+    query = (
+        select(ImportIssue)
+        .where(col(ImportIssue.job_id) == job_id)
+        .order_by(col(ImportIssue.row), col(ImportIssue.id))
+    )
+    return session.exec(query).all()
+
+
+def list_job_changes(*, session: Session, job_id: int) -> Sequence[ImportChange]:
+    """What a job changed, user by user, in the order it wrote them."""
+    query = select(ImportChange).where(col(ImportChange.job_id) == job_id)
+    return session.exec(query.order_by(col(ImportChange.id))).all()
+
+
+def list_job_emails(*, session: Session, job_id: int) -> Sequence[EmailMessage]:
+    """A job's messages in the order they were queued."""
+    query = select(EmailMessage).where(col(EmailMessage.job_id) == job_id)
+    return session.exec(query.order_by(col(EmailMessage.id))).all()
+
+
+def list_user_changes(*, session: Session, user_id: int) -> Sequence[ImportChange]:
+    """Every change jobs made to one user, newest first."""
+    query = select(ImportChange).where(col(ImportChange.user_id) == user_id)
+    return session.exec(query.order_by(col(ImportChange.id).desc())).all()
+
+
+def list_jobs_by_id(*, session: Session, job_ids: Sequence[int]) -> dict[int, ImportJob]:
+    """These jobs (without their files), by id."""
+    query = select(ImportJob).options(WITHOUT_FILE).where(col(ImportJob.id).in_(job_ids))
+    return {id_of(job): job for job in session.exec(query).all()}
