@@ -7,14 +7,15 @@ import io
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, select
-from sqlmodel import Session, col
+from sqlalchemy import Select
+from sqlmodel import Session
 
 from core.fields import MULTI_VALUE_SEPARATOR
 from core.plan import MASK, Plan
 from core.read import Table
 from db import queries
-from db.models import Group, Level, User, UserGroup, UserLevel
+from db.models import id_of
+from db.users import list_all_memberships, list_selected_users
 
 USER_COLUMNS = [
     "email",
@@ -43,18 +44,9 @@ def make_inert(value: str) -> str:
 
 def list_users(*, session: Session, user_ids: Select[Any] | None = None) -> list[dict[str, Any]]:
     """Every user (or those user_ids selects) with groups, levels and profile values."""
-    groups: dict[int, list[str]] = {}
-    levels: dict[int, list[str]] = {}
-    for target, link, model in ((groups, UserGroup, Group), (levels, UserLevel, Level)):
-        column = getattr(link, f"{model.__name__.lower()}_id")
-        names = select(col(link.user_id), col(model.name)).join(model, col(model.id) == column)
-        for user_id, name in session.execute(names.order_by(col(model.name))):
-            target.setdefault(user_id, []).append(name)
+    groups, levels = list_all_memberships(session=session)
     users = []
-    query = select(User).order_by(col(User.email))
-    if user_ids is not None:
-        query = query.where(col(User.id).in_(user_ids))
-    for user in session.execute(query).scalars():
+    for user in list_selected_users(session=session, user_ids=user_ids):
         users.append(
             {
                 "email": user.email,
@@ -66,8 +58,8 @@ def list_users(*, session: Session, user_ids: Select[Any] | None = None) -> list
                 "role": user.role,
                 "language": user.language,
                 "kind": user.kind,
-                "groups": groups.get(user.id, []),
-                "levels": levels.get(user.id, []),
+                "groups": groups.get(id_of(user), []),
+                "levels": levels.get(id_of(user), []),
                 "is_protected": user.is_protected,
                 "profile": dict(user.profile or {}),
             }

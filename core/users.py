@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, Select, func, or_, select
-from sqlmodel import Session, col
+from sqlalchemy import Engine, Select
+from sqlmodel import Session
 
 from core.issues import InstroomError
 from core.jobs import ImportResult, run_import
@@ -13,7 +13,13 @@ from core.options import ImportOptions
 from core.pipeline import ImportRequest
 from core.read import Table
 from db import queries
-from db.models import Group, Level, User, UserGroup, UserLevel
+from db.models import User
+from db.users import (
+    count_selected_users,
+    list_selected_users,
+    list_user_memberships,
+    matching_user_ids,
+)
 
 SINGLE_USER_FIELDS = (
     "email",
@@ -26,12 +32,6 @@ SINGLE_USER_FIELDS = (
     "language",
     "kind",
 )
-
-
-def _holders(link: type[UserGroup | UserLevel], model: type[Group | Level]) -> Select[Any]:
-    """The ids of users in a membership table, joined to its groups or levels."""
-    target = getattr(link, f"{model.__name__.lower()}_id")
-    return select(col(link.user_id)).join(model, col(model.id) == target)
 
 
 # Each word adds a condition; a search pasted from a document (thousands of words) would
@@ -83,45 +83,22 @@ class UserSearch:
                 f"The search has {len(words):,} words; Instroom searches with at most "
                 f"{MAX_SEARCH_WORDS}. Use fewer, more telling words."
             )
-        query: Select[Any] = select(col(User.id))
-        for word in words:
-            pattern = f"%{word.lower()}%"
-            query = query.where(
-                or_(
-                    *(
-                        func.lower(col(c)).like(pattern)
-                        for c in (User.email, User.first_name, User.last_name, User.username)
-                    )
-                )
-            )
-        if self.status:
-            query = query.where(col(User.status) == self.status)
-        if self.kind:
-            query = query.where(col(User.kind) == self.kind)
-        for link, model, name in ((UserGroup, Group, self.group), (UserLevel, Level, self.level)):
-            if name:
-                holders = _holders(link, model).where(col(model.name) == name)
-                query = query.where(col(User.id).in_(holders))
-        return query
+        return matching_user_ids(
+            words=words, status=self.status, kind=self.kind, group=self.group, level=self.level
+        )
 
 
 def count_users(*, session: Session, search: UserSearch) -> int:
     """How many users match, all of them."""
-    ids = search.matching_ids().subquery()
-    count: int = session.execute(select(func.count()).select_from(ids)).scalar_one()
-    return count
+    return count_selected_users(session=session, user_ids=search.matching_ids())
 
 
 def search_users(
     *, session: Session, search: UserSearch, offset: int = 0, limit: int = PAGE_SIZE
 ) -> pd.DataFrame:
     """One page of the matching users, by email, as a table."""
-    query = (
-        select(User)
-        .where(col(User.id).in_(search.matching_ids()))
-        .order_by(col(User.email))
-        .offset(offset)
-        .limit(limit)
+    found = list_selected_users(
+        session=session, user_ids=search.matching_ids(), offset=offset, limit=limit
     )
     rows = [
         {
@@ -133,7 +110,7 @@ def search_users(
             "Kind": u.kind,
             "Protected": u.is_protected,
         }
-        for u in session.execute(query).scalars()
+        for u in found
     ]
     return pd.DataFrame(rows, columns=_USER_COLUMNS)
 
@@ -143,19 +120,8 @@ def get_user_detail(*, session: Session, user_id: int) -> dict[str, Any] | None:
     user = session.get(User, user_id)
     if user is None:
         return None
-    groups = session.execute(
-        select(col(Group.name))
-        .join(UserGroup, col(UserGroup.group_id) == Group.id)
-        .where(col(UserGroup.user_id) == user_id)
-        .order_by(col(Group.name))
-    ).scalars()
-    levels = session.execute(
-        select(col(Level.name))
-        .join(UserLevel, col(UserLevel.level_id) == Level.id)
-        .where(col(UserLevel.user_id) == user_id)
-        .order_by(col(Level.name))
-    ).scalars()
-    return {"user": user, "groups": list(groups), "levels": list(levels)}
+    groups, levels = list_user_memberships(session=session, user_id=user_id)
+    return {"user": user, "groups": groups, "levels": levels}
 
 
 def create_single_user(

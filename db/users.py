@@ -1,11 +1,12 @@
-"""The stored users an import is compared with, loaded in a few set-based queries."""
+"""Stored users: those an import is compared with (in a few set-based queries), and the
+searches of the Users page and the export."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import String, cast, func, select, type_coerce
+from sqlalchemy import Select, String, cast, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
 from db.bulk import one_of
@@ -84,4 +85,85 @@ def load_users(*, session: Session, column: Any, keys: Iterable[str]) -> dict[st
         )
         for user_id, joined in connection.execute(query):
             getattr(by_id[user_id], attribute).update(names[int(i)] for i in joined.split(","))
+    return found
+
+
+def _holders(link: type[UserGroup | UserLevel], model: type[Group | Level]) -> Select[Any]:
+    """The ids of users in a membership table, joined to its groups or levels."""
+    target = getattr(link, f"{model.__name__.lower()}_id")
+    return select(col(link.user_id)).join(model, col(model.id) == target)
+
+
+def matching_user_ids(
+    *,
+    words: Sequence[str] = (),
+    status: str | None = None,
+    kind: str | None = None,
+    group: str | None = None,
+    level: str | None = None,
+) -> Select[Any]:
+    """The ids of the users whose email, names or username hold every word, and who have
+    the status, kind, group and level asked for: a query to count, page or export by."""
+    query: Select[Any] = select(col(User.id))
+    for word in words:
+        pattern = f"%{word.lower()}%"
+        searched = (User.email, User.first_name, User.last_name, User.username)
+        query = query.where(or_(*(func.lower(col(c)).like(pattern) for c in searched)))
+    if status:
+        query = query.where(col(User.status) == status)
+    if kind:
+        query = query.where(col(User.kind) == kind)
+    for link, model, name in ((UserGroup, Group, group), (UserLevel, Level, level)):
+        if name:
+            holders = _holders(link, model).where(col(model.name) == name)
+            query = query.where(col(User.id).in_(holders))
+    return query
+
+
+def count_selected_users(*, session: Session, user_ids: Select[Any]) -> int:
+    """How many users a query of ids selects."""
+    selected = user_ids.subquery()
+    count: int = session.execute(select(func.count()).select_from(selected)).scalar_one()
+    return count
+
+
+def list_selected_users(
+    *,
+    session: Session,
+    user_ids: Select[Any] | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Sequence[User]:
+    """The users a query of ids selects (every user without one), by email."""
+    query = select(User).order_by(col(User.email)).offset(offset).limit(limit)
+    if user_ids is not None:
+        query = query.where(col(User.id).in_(user_ids))
+    return session.execute(query).scalars().all()
+
+
+def list_user_memberships(*, session: Session, user_id: int) -> tuple[list[str], list[str]]:
+    """The names of one user's groups and of their levels."""
+    groups = session.execute(
+        select(col(Group.name))
+        .join(UserGroup, col(UserGroup.group_id) == Group.id)
+        .where(col(UserGroup.user_id) == user_id)
+        .order_by(col(Group.name))
+    ).scalars()
+    levels = session.execute(
+        select(col(Level.name))
+        .join(UserLevel, col(UserLevel.level_id) == Level.id)
+        .where(col(UserLevel.user_id) == user_id)
+        .order_by(col(Level.name))
+    ).scalars()
+    return list(groups), list(levels)
+
+
+def list_all_memberships(*, session: Session) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """User id -> the names of their groups, and of their levels, each by name."""
+    found: tuple[dict[int, list[str]], dict[int, list[str]]] = ({}, {})
+    for target, link, model in ((found[0], UserGroup, Group), (found[1], UserLevel, Level)):
+        column = getattr(link, f"{model.__name__.lower()}_id")
+        names = select(col(link.user_id), col(model.name)).join(model, col(model.id) == column)
+        for user_id, name in session.execute(names.order_by(col(model.name))):
+            target.setdefault(user_id, []).append(name)
     return found
