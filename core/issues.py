@@ -117,6 +117,8 @@ _TYPES = [
         memory="Reading the file needed more than the limit of {limit:,.0f} MB of memory. The "
         "file asks for far more cells than it holds values; save only the users as CSV, or "
         "split the file.",
+        source="The link's source holds more than {limit:,.0f} MB, the limit of an import "
+        "file. Export fewer columns, or raise INSTROOM_MAX_UPLOAD_MB.",
         row_width="A row of the file has {columns:,} values; Instroom reads at most {limit:,} "
         "columns (A to ZZ). Check the delimiter, or remove the empty columns.",
         first_row_width="The first row has {columns:,} values; Instroom reads at most "
@@ -536,6 +538,83 @@ _TYPES = [
         "A user was changed after the import; a revert leaves it as it is unless told.",
         "{email} was changed after the import ({conflict}); it was left as it is. Choose to "
         "overwrite it if the import's values should be taken back anyway.",
+    ),
+    # Links: scheduled imports from the HR system's export.
+    _type(
+        "invalid-source",
+        ERROR,
+        "A link's source is not written as Instroom reads sources.",
+        "{value!r} is not a source. Write folder:/path/pattern, "
+        "sftp://user@host:port/path/pattern or an https:// address.",
+        folder="{value!r} is not a folder source: write folder: and the full path of the "
+        "folder with the file name or a pattern, such as folder:/srv/hr/medewerkers_*.csv.",
+        sftp="{value!r} is not an SFTP source: write sftp://user@host:port/path/pattern, such "
+        "as sftp://instroom@sftp.example.nl:22/export/medewerkers_*.csv.",
+        plain_http="{value!r} uses plain http://, which would send the link's token "
+        "unencrypted. Use https://; plain http:// is only allowed to this machine itself.",
+        password_in_address="The address holds a password. Leave it out of the address and "
+        "give it as the link's secret, which is stored encrypted.",
+    ),
+    _type(
+        "source-unavailable",
+        ERROR,
+        "A link's source could not be reached or gave no file; nothing was imported.",
+        no_folder="The folder {folder} does not exist or cannot be read by Instroom.",
+        no_match="No file matches the {where}.",
+        sftp_folder="The SFTP server {where} cannot list the folder {folder}: {answer}.",
+        sftp_login="The SFTP server {where} refused the login of {user!r}. Check the user "
+        "name and the link's password or key.",
+        sftp="The SFTP server {where} could not be reached: {answer}.",
+        http_status="The server at {url} answered {status} {reason}: {answer} (check the "
+        "address and the link's token).",
+        http="The server at {url} could not be reached: {answer}.",
+        not_json_page="The next page of {url} is not JSON; the export cannot be read whole.",
+        bad_json="The server at {url} sent JSON that cannot be read: {answer}.",
+        json_shape="The server at {url} sent JSON that is not a list of rows: expected an "
+        'array of objects, or AFAS Profit\'s {{"skip": 0, "take": 100, "rows": [...]}}.',
+    ),
+    _type(
+        "host-key-changed",
+        ERROR,
+        "An SFTP server showed another host key than the one pinned on its first use.",
+        "The SFTP server {where} showed a different host key than the one pinned on the "
+        "link's first run, so no password or key was sent to it. If the server was really "
+        "replaced, forget the pinned key in the link's settings and run it again.",
+    ),
+    _type(
+        "secret-unreadable",
+        ERROR,
+        "A stored secret was sealed with another portal secret and cannot be opened.",
+        "The link's stored secret cannot be opened: the portal's secret (INSTROOM_COOKIE_KEY) "
+        "changed since it was entered. Enter the link's password, key or token again.",
+    ),
+    _type(
+        "invalid-schedule",
+        ERROR,
+        "A link's schedule is not written as Instroom reads schedules.",
+        "{value!r} is not a schedule. Choose every N hours, daily at HH:MM, or a cron "
+        "expression such as 0 2 * * 1-5.",
+        hours="Every {value} hours is not a schedule: choose from 1 to 24 hours.",
+        time="{value!r} is not a time of day: write HH:MM, such as 02:00.",
+        cron="{value!r} is not a cron expression: write five fields (minute, hour, day, "
+        "month, weekday), such as 0 2 * * 1-5 for 02:00 on working days.",
+    ),
+    _type(
+        "invalid-link",
+        ERROR,
+        "A link cannot be saved as asked; the message says what to change.",
+        name="A link needs a name of 1 to {limit} characters.",
+        exists="There is already a link named {name!r}; choose another name.",
+        full_list="A full-list link blocks whoever the export leaves out, every run, without "
+        "anyone looking: give it a deactivation limit (such as 5%).",
+        notify="{value!r} is not an email address to mail about the link.",
+        folder_secret="A folder source needs no password, key or token; leave the secret empty.",
+    ),
+    _type(
+        "unknown-link",
+        ERROR,
+        "There is no link with that name.",
+        "There is no link {name!r}. `cli.py links list` shows the links there are.",
     ),
 ]
 ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}

@@ -213,7 +213,25 @@ def queue_import_emails(
     return len(rows)
 
 
+def queue_message(
+    *, session: Session, recipient: str, subject: str, body: str, job_id: int | None = None
+) -> None:
+    """Queue a message written out already (a link's report to whoever it mails)."""
+    session.add(
+        EmailMessage(
+            job_id=job_id,
+            recipient=recipient,
+            template="report",
+            language=DEFAULT_LANGUAGE,
+            subject=subject[:300],
+            body=body,
+        )
+    )
+
+
 def _compose(session: Session, message: EmailMessage, settings: Settings) -> tuple[str, str]:
+    if message.body is not None:
+        return message.subject, message.body
     if message.template == "completion":
         assert message.job_id is not None, "a completion message belongs to its import"
         job = queries.get_job(session=session, job_id=message.job_id)

@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.issues import InstroomError
 
@@ -48,6 +49,8 @@ class Settings:
     max_rows: int = 1_000_000
     max_read_bytes: int = 4096 * 1024 * 1024
     activation_days: int = 7
+    # Schedules are read, and times shown, in this zone; the database keeps UTC.
+    time_zone: str = "Europe/Amsterdam"
 
     @property
     def read_limits(self) -> dict[str, Any]:
@@ -107,6 +110,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
         raise SettingsError(
             f"INSTROOM_SMTP_SECURITY is {security!r}; use 'ssl', 'starttls' or 'none'."
         )
+    time_zone = get("INSTROOM_TIME_ZONE", "Europe/Amsterdam") or "Europe/Amsterdam"
+    check_time_zone(time_zone)
     try:
         return Settings(
             database_url=database_url,
@@ -126,9 +131,21 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
             max_rows=int(get("INSTROOM_MAX_ROWS", "1000000") or 1_000_000),
             max_read_bytes=int(get("INSTROOM_MAX_READ_MB", "4096") or 4096) * 1024 * 1024,
             activation_days=int(get("INSTROOM_ACTIVATION_DAYS", "7") or 7),
+            time_zone=time_zone,
         )
     except ValueError as exc:
         raise SettingsError(f"A numeric setting is not a whole number: {exc}.") from exc
+
+
+def check_time_zone(name: str) -> None:
+    """Refuse a time zone that is not in the IANA database (Europe/Amsterdam is)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"INSTROOM_TIME_ZONE is {name!r}, which is not a time zone name; use one such as "
+            "Europe/Amsterdam or UTC."
+        ) from None
 
 
 def default_key_file(database_url: str) -> Path:

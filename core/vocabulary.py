@@ -15,6 +15,15 @@ class JobStatus(StrEnum):
     REVERTED = "reverted"
 
 
+class RunStatus(StrEnum):
+    """How one run of a link ended: as its import did, or unchanged (nothing planned)."""
+
+    SUCCEEDED = "succeeded"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+    UNCHANGED = "unchanged"
+
+
 class Outcome(StrEnum):
     """What an import does with one row."""
 

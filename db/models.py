@@ -247,6 +247,8 @@ class EmailMessage(SQLModel, table=True):
     language: str = Field(default="nl", max_length=20)
     subject: str = Field(default="", max_length=300)
     status: str = Field(default="queued", max_length=20, index=True)
+    # The text of a message composed when it was queued (a link's report to its admins).
+    body: str | None = None
     attempts: int = Field(default=0)
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -293,6 +295,64 @@ class AppSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str
+
+
+class Link(SQLModel, table=True):
+    """A scheduled import from the HR system's export: source, mapping, options, schedule."""
+
+    __tablename__ = "links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    # folder:/path/pattern, sftp://user@host:port/path/pattern or a URL; never a secret.
+    source: str = Field(max_length=1000)
+    # The HTTP header the secret is sent in (Authorization, AfasToken...).
+    header: str | None = Field(default=None, max_length=100)
+    # Passwords, keys and tokens, sealed with core.vault; never shown again.
+    secret: str = Field(default="")
+    # The SFTP server's host key, pinned on the first run.
+    host_key: str | None = None
+    move_done: bool = Field(default=False)
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    read_options: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    # "every 6h", "daily 02:00", "cron 0 2 * * 1-5", or "" for runs by hand only.
+    schedule: str = Field(default="", max_length=200)
+    next_run_at: datetime | None = Field(default=None, index=True)
+    paused: bool = Field(default=False)
+    pause_reason: str | None = None
+    failures_in_row: int = Field(default=0)
+    last_sha256: str = Field(default="", max_length=64)
+    notify: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LinkRun(SQLModel, table=True):
+    """One run of a link: its import job (when it got that far), or why it stopped."""
+
+    __tablename__ = "link_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    link_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("links.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    job_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("import_jobs.id", ondelete="SET NULL"), nullable=True),
+    )
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    status: str = Field(max_length=30)
+    dry_run: bool = Field(default=False)
+    file_name: str = Field(default="", max_length=500)
+    file_sha256: str = Field(default="", max_length=64)
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = None
 
 
 # Lists of jobs must not load every kept upload: pass this to their queries.

@@ -1,0 +1,414 @@
+"""Links: imports that run by themselves, on a schedule, from the HR system's export.
+
+A run fetches the source, skips it when its content is unchanged, and otherwise is an
+ordinary import (the one pipeline, recorded as a job "started by link <name>"). Three
+failed runs in a row pause the link; whoever the link mails hears of every failure.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.issues import InstroomError, Refusal
+from core.jobs import ImportResult, run_import
+from core.mail import queue_message
+from core.options import ImportOptions
+from core.pipeline import ImportRequest, resolve_mapping
+from core.read import LIMIT_FIELDS, ReadOptions, read_upload
+from core.schedule import next_runs, parse_schedule
+from core.settings import Settings, resolve_cookie_key
+from core.sources import FOLDER, SFTP, Access, Fetched, fetch, move_to_done, parse_source
+from core.validate import load_known_names
+from core.vault import Vault
+from core.vocabulary import RunStatus
+from db import links as link_queries
+from db.engine import session_scope
+from db.models import Link, LinkRun, id_of, utcnow
+
+log = logging.getLogger(__name__)
+FAILURES_BEFORE_PAUSE = 3
+MAX_NAME = 80
+# Which secrets a link may hold; the CLI's --secret-stdin fills the one its source uses.
+SECRET_KEYS = ("password", "private_key", "header")
+
+
+class LinkError(Refusal):
+    """A link cannot be saved or found as asked."""
+
+
+@dataclass(frozen=True)
+class LinkDraft:
+    """Everything a new link is made of, as the wizard or the CLI gathered it."""
+
+    name: str
+    source: str
+    mapping: list[tuple[str, str | None]]
+    options: ImportOptions
+    read_options: ReadOptions
+    schedule: str = ""
+    header: str | None = None
+    secrets: dict[str, str] | None = None
+    notify: tuple[str, ...] = ()
+    move_done: bool = False
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """How one run ended: its status, its import (when it got that far) or the refusal."""
+
+    link: str
+    status: str
+    dry_run: bool
+    job_id: int | None = None
+    result: ImportResult | None = None
+    code: str | None = None
+    error: str | None = None
+    paused: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The import command's JSON contract, with the link's name and an unchanged status."""
+        if self.result is not None:
+            return {"link": self.link, **self.result.as_json()}
+        issues = (
+            [
+                {
+                    "row": None,
+                    "column": None,
+                    "field": None,
+                    "code": self.code,
+                    "severity": "error",
+                    "message": self.error,
+                }
+            ]
+            if self.error
+            else []
+        )
+        return {
+            "link": self.link,
+            "job_id": None,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "counts": None,
+            "issues": issues,
+            "emails": None,
+        }
+
+
+def secrets_for(source: str, secret: str) -> dict[str, str]:
+    """Where a typed secret belongs: an SFTP password or private key, or a header's value."""
+    if not secret:
+        return {}
+    kind = parse_source(source).kind
+    if kind == FOLDER:
+        raise LinkError.of("invalid-link", "folder-secret")
+    if kind == SFTP:
+        return {"private_key" if secret.lstrip().startswith("-----BEGIN") else "password": secret}
+    return {"header": secret}
+
+
+def vault_for(settings: Settings) -> Vault:
+    """The vault of this portal's link secrets."""
+    return Vault(resolve_cookie_key(settings))
+
+
+def create_link(
+    *, session: Session, settings: Settings, draft: LinkDraft, created_by: str, now: datetime
+) -> Link:
+    """Check and save a new link; its first run is the schedule's next time after now."""
+    name = draft.name.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise LinkError.of("invalid-link", "name", limit=MAX_NAME)
+    if link_queries.get_link_by_name(session=session, name=name) is not None:
+        raise LinkError.of("invalid-link", "exists", name=name)
+    source = parse_source(draft.source)
+    schedule = parse_schedule(draft.schedule) if draft.schedule.strip() else None
+    if draft.options.full_list and draft.options.max_deactivate is None:
+        raise LinkError.of("invalid-link", "full-list")
+    for address in draft.notify:
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError:
+            raise LinkError.of("invalid-link", "notify", value=address) from None
+    secrets = {k: v for k, v in (draft.secrets or {}).items() if k in SECRET_KEYS and v}
+    link = Link(
+        name=name,
+        source=source.text,
+        header=(draft.header or "").strip() or None,
+        secret=vault_for(settings).seal(secrets) if secrets else "",
+        move_done=draft.move_done,
+        mapping={"columns": [{"header": h, "field": f} for h, f in draft.mapping]},
+        options=draft.options.as_dict(),
+        read_options={
+            k: v for k, v in draft.read_options.__dict__.items() if k not in LIMIT_FIELDS
+        },
+        schedule=schedule.text if schedule else "",
+        next_run_at=next_runs(schedule, after=now, time_zone=settings.time_zone, count=1)[0]
+        if schedule
+        else None,
+        notify=list(draft.notify),
+        created_by=created_by,
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+def get_link(*, session: Session, name: str) -> Link:
+    """The link of this name; LinkError when there is none."""
+    link = link_queries.get_link_by_name(session=session, name=name)
+    if link is None:
+        raise LinkError.of("unknown-link", name=name)
+    return link
+
+
+def upcoming_runs(
+    link: Link, *, settings: Settings, now: datetime, count: int = 3
+) -> list[datetime]:
+    """The next run times of a link (none when it is paused or runs by hand only)."""
+    if link.paused or not link.schedule:
+        return []
+    return next_runs(
+        parse_schedule(link.schedule), after=now, time_zone=settings.time_zone, count=count
+    )
+
+
+def set_paused(
+    *, session: Session, settings: Settings, name: str, paused: bool, now: datetime
+) -> Link:
+    """Pause a link, or let it run again on its schedule (its failure count starts over)."""
+    link = get_link(session=session, name=name)
+    link.paused = paused
+    link.pause_reason = "Paused by hand." if paused else None
+    if not paused:
+        link.failures_in_row = 0
+        runs = upcoming_runs(link, settings=settings, now=now, count=1)
+        link.next_run_at = runs[0] if runs else None
+    session.add(link)
+    return link
+
+
+def run_link(
+    *,
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> LinkOutcome:
+    """Fetch the link's source and import it (or plan it only: dry_run); the run is recorded."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        link = get_link(session=session, name=name)
+        session.expunge(link)
+    run = LinkRun(link_id=id_of(link), started_at=now, status=RunStatus.FAILED, dry_run=dry_run)
+    fetched: Fetched | None = None
+    outcome: LinkOutcome
+    try:
+        fetched = _fetch(link, settings)
+        run.file_name = fetched.name
+        run.file_sha256 = hashlib.sha256(fetched.data).hexdigest()
+        if not dry_run and run.file_sha256 == link.last_sha256:
+            outcome = LinkOutcome(link.name, RunStatus.UNCHANGED, dry_run)
+        else:
+            result = _import(engine, settings, link, fetched, dry_run)
+            outcome = LinkOutcome(link.name, result.status, dry_run, result.job_id, result)
+    except InstroomError as exc:
+        code = exc.code if isinstance(exc, Refusal) else None
+        outcome = LinkOutcome(link.name, RunStatus.FAILED, dry_run, code=code, error=str(exc))
+    run.status, run.job_id, run.error = outcome.status, outcome.job_id, outcome.error
+    if outcome.result is not None:
+        run.counts = outcome.result.counts
+        run.error = outcome.result.plan.refused or run.error
+    return _record(engine, link, run, outcome, fetched, now)
+
+
+def _fetch(link: Link, settings: Settings) -> Fetched:
+    secrets = vault_for(settings).open(link.secret)
+    access = Access(
+        max_bytes=settings.max_upload_bytes,
+        max_rows=settings.max_rows,
+        secrets=secrets,
+        header=link.header,
+        host_key=link.host_key,
+    )
+    return fetch(parse_source(link.source), access)
+
+
+def _import(
+    engine: Engine, settings: Settings, link: Link, fetched: Fetched, dry_run: bool
+) -> ImportResult:
+    options = ImportOptions.from_dict(link.options)
+    table = read_upload(
+        fetched.data, fetched.name, ReadOptions(**link.read_options, **settings.read_limits)
+    )
+    overrides = [(c["header"], c["field"]) for c in link.mapping.get("columns", [])]
+    with Session(engine) as session:
+        mapping = resolve_mapping(table, load_known_names(session=session), overrides)
+    return run_import(
+        engine=engine,
+        request=ImportRequest(table, mapping, options),
+        file_name=fetched.name,
+        file_bytes=fetched.data,
+        created_by=f"link {link.name}",
+        dry_run=dry_run,
+    )
+
+
+def _record(
+    engine: Engine,
+    snapshot: Link,
+    run: LinkRun,
+    outcome: LinkOutcome,
+    fetched: Fetched | None,
+    now: datetime,
+) -> LinkOutcome:
+    """Save the run, and what it tells about the link: its content, host key, failures."""
+    failed = outcome.status == RunStatus.FAILED
+    with session_scope(engine) as session:
+        link = session.get(Link, snapshot.id)
+        if link is None:  # removed while it ran; the import itself is in the history
+            return outcome
+        run.finished_at = utcnow()
+        session.add(run)
+        if fetched is not None and fetched.host_key and not link.host_key:
+            link.host_key = fetched.host_key
+        if not outcome.dry_run:
+            if failed:
+                link.failures_in_row += 1
+            else:
+                link.failures_in_row = 0
+                if outcome.result is not None:
+                    link.last_sha256 = run.file_sha256
+            if failed and link.failures_in_row >= FAILURES_BEFORE_PAUSE and not link.paused:
+                link.paused = True
+                link.pause_reason = (
+                    f"Paused after {link.failures_in_row} failed runs in a row; the last: "
+                    f"{outcome.error or run.error}"
+                )
+                outcome = LinkOutcome(**{**outcome.__dict__, "paused": True})
+            if failed:
+                _report_failure(session, link, outcome, run)
+        session.add(link)
+    applied = outcome.result is not None and outcome.result.applied and not outcome.dry_run
+    if applied and fetched is not None and fetched.path and snapshot.move_done:
+        move_to_done(fetched)
+    return outcome
+
+
+def _report_failure(session: Session, link: Link, outcome: LinkOutcome, run: LinkRun) -> None:
+    """Mail whoever the link mails why the run failed (in Dutch, the admins' language)."""
+    recipients = list(dict.fromkeys([*link.notify, *_admin_of(link)]))
+    if not recipients:
+        return
+    reason = run.error or outcome.error or "onbekende fout"
+    lines = [
+        f'De koppeling "{link.name}" kon niet importeren ({run.started_at:%Y-%m-%d %H:%M} UTC).',
+        "",
+        f"Reden: {reason}",
+    ]
+    if outcome.result is not None and outcome.result.plan.refused:
+        blocked = outcome.result.plan.deactivate
+        lines += [
+            "",
+            f"Er is niets gewijzigd. Deze {len(blocked):,} gebruikers zouden zijn geblokkeerd:",
+            "",
+        ]
+        lines += [f"- {d.email}" + (f" ({d.name})" if d.name else "") for d in blocked]
+    if outcome.paused:
+        lines += [
+            "",
+            f"De koppeling is gepauzeerd na {link.failures_in_row} mislukte runs op rij. Zet "
+            "hem weer aan in Instellingen > Koppelingen, of met: "
+            f'python cli.py links resume "{link.name}".',
+        ]
+    subject = (
+        f'Koppeling "{link.name}" gepauzeerd'
+        if outcome.paused
+        else f'Koppeling "{link.name}": import mislukt'
+    )
+    for recipient in recipients:
+        queue_message(
+            session=session,
+            recipient=recipient,
+            subject=subject,
+            body="\n".join(lines),
+            job_id=outcome.job_id,
+        )
+
+
+def _admin_of(link: Link) -> list[str]:
+    admin = link.options.get("notify_admin")
+    return [admin] if admin else []
+
+
+def run_due_links(
+    *, engine: Engine, settings: Settings, now: datetime | None = None
+) -> list[LinkOutcome]:
+    """Run every link whose time has come, each once; a run's failure never stops the others."""
+    now = now or utcnow()
+    outcomes = []
+
+    def after_now(link: Link) -> datetime | None:
+        runs = upcoming_runs(link, settings=settings, now=now, count=1)
+        return runs[0] if runs else None
+
+    while (link_id := link_queries.claim_due_link(engine, now=now, next_run=after_now)) is not None:
+        with Session(engine) as session:
+            link = session.get(Link, link_id)
+            name = link.name if link else None
+        if name is None:
+            continue
+        try:
+            outcomes.append(run_link(engine=engine, settings=settings, name=name, now=now))
+        except Exception:  # the run is lost, not the loop: the next link still runs
+            log.exception("Link %r failed", name)
+    return outcomes
+
+
+def describe_link(
+    link: Link, *, session: Session, settings: Settings, now: datetime
+) -> dict[str, Any]:
+    """A link as the CLI and the Links screen show it; its secrets only as whether it has one."""
+    zone = ZoneInfo(settings.time_zone)
+    runs = link_queries.list_link_runs(session=session, link_id=id_of(link), limit=1)
+    last = runs[0] if runs else None
+    return {
+        "name": link.name,
+        "source": link.source,
+        "source_text": parse_source(link.source).describe(),
+        "header": link.header,
+        "has_secret": bool(link.secret),
+        "host_key": link.host_key,
+        "schedule": link.schedule or None,
+        "schedule_text": parse_schedule(link.schedule).describe()
+        if link.schedule
+        else "by hand only",
+        "next_runs": [
+            r.astimezone(zone).isoformat() for r in upcoming_runs(link, settings=settings, now=now)
+        ],
+        "paused": link.paused,
+        "pause_reason": link.pause_reason,
+        "failures_in_row": link.failures_in_row,
+        "notify": link.notify,
+        "last_run": None
+        if last is None
+        else {
+            "status": last.status,
+            "dry_run": last.dry_run,
+            "started_at": last.started_at.astimezone(zone).isoformat(),
+            "job_id": last.job_id,
+            "error": last.error,
+        },
+    }
+
+
+def remove_link(*, session: Session, name: str) -> None:
+    """Delete a link and its runs; its imports stay in the history."""
+    session.delete(get_link(session=session, name=name))

@@ -1,0 +1,134 @@
+"""Real servers for link tests: an SFTP server (asyncssh's) and an HTTP server with a token."""
+
+import asyncio
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncssh
+import orjson
+
+
+@dataclass
+class SftpServer:
+    """An SFTP server on 127.0.0.1 serving `root`; `logins` records every password tried."""
+
+    root: Path
+    port: int
+    host_key: str
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def source(self, path: str, user: str = "hr") -> str:
+        return f"sftp://{user}@127.0.0.1:{self.port}{path}"
+
+
+@contextmanager
+def sftp_server(
+    root: Path, *, user: str = "hr", password: str = "nacht-export"
+) -> Iterator[SftpServer]:
+    """Run an SFTP server in its own thread and loop for the test's length."""
+    loop = asyncio.new_event_loop()
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    public = key.export_public_key("openssh").decode().strip()
+    state: dict[str, Any] = {}
+    logins: list[tuple[str, str]] = []
+
+    class Server(asyncssh.SSHServer):
+        def begin_auth(self, username: str) -> bool:
+            return True
+
+        def password_auth_supported(self) -> bool:
+            return True
+
+        def validate_password(self, username: str, given: str) -> bool:
+            logins.append((username, given))
+            return username == user and given == password
+
+    async def start() -> None:
+        state["server"] = await asyncssh.create_server(
+            Server,
+            "127.0.0.1",
+            0,
+            server_host_keys=[key],
+            sftp_factory=lambda channel: asyncssh.SFTPServer(channel, chroot=str(root)),
+        )
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    port = state["server"].sockets[0].getsockname()[1]
+    try:
+        yield SftpServer(root, port, public, logins)
+    finally:
+        state["server"].close()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
+@dataclass
+class HttpServer:
+    """An HTTP server on 127.0.0.1 answering with `answer(path, query)`; `requests` records."""
+
+    port: int
+    requests: list[tuple[str, dict[str, str]]]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+Answer = Callable[[str, dict[str, list[str]]], tuple[int, str, bytes]]
+
+
+@contextmanager
+def http_server(answer: Answer, *, token_header: str, token: str) -> Iterator[HttpServer]:
+    """Serve answer() to requests carrying the token; others get 401 with AFAS's words."""
+    requests: list[tuple[str, dict[str, str]]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append((self.path, dict(self.headers)))
+            if self.headers.get(token_header) != token:
+                status, kind, body = (
+                    401,
+                    "application/json",
+                    orjson.dumps(
+                        {"externalMessage": "Ongeldig token", "profitLogReference": "ABC123"}
+                    ),
+                )
+            else:
+                parts = urlsplit(self.path)
+                status, kind, body = answer(parts.path, parse_qs(parts.query))
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield HttpServer(server.server_address[1], requests)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def afas_connector(rows: list[dict[str, Any]]) -> Answer:
+    """AFAS Profit's GetConnector: {"skip", "take", "rows"} pages (take defaults to 100)."""
+
+    def answer(path: str, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
+        skip = int(query.get("skip", ["0"])[0])
+        take = int(query.get("take", ["100"])[0])
+        page = {"skip": skip, "take": take, "rows": rows[skip : skip + take]}
+        return 200, "application/json; charset=utf-8", orjson.dumps(page)
+
+    return answer
