@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.issues import InstroomError, Refusal, UnusableFileError
 from core.vocabulary import AccountRole, EmptyAction, Kind, MatchKey, Mode, values
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from core.jobs import ImportResult
+    from core.options import ImportOptions
     from core.settings import Settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
@@ -115,7 +116,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from core import export
     from core.jobs import SUCCEEDED, run_import
-    from core.options import ImportOptions
     from core.pipeline import ImportRequest, resolve_mapping
     from core.read import ReadOptions, read_upload
     from core.settings import load_settings
@@ -127,35 +127,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise UnusableFileError.of("unreadable-file", "no-file", name=args.file)
     data = path.read_bytes()
-    read_options = ReadOptions(
-        encoding=args.encoding,
-        delimiter="\t" if args.delimiter in {"tab", "\\t"} else args.delimiter,
-        has_header=False if args.no_header else None,
-        header_row=args.header_row,
-        sheet=args.sheet,
-        **settings.read_limits,
-    )
-    options = ImportOptions(
-        mode=args.mode,
-        match=args.match,
-        fill_missing=args.fill_missing,
-        groups=tuple(args.group),
-        levels=tuple(args.level),
-        create_groups=args.create_groups,
-        create_levels=args.create_levels,
-        create_terms=args.create_terms,
-        role=args.role,
-        language=args.language,
-        kind=args.kind,
-        full_list=args.full_list,
-        max_deactivate=args.max_deactivate,
-        welcome_new=args.welcome_new,
-        notify_updated=args.notify_updated,
-        notify_admin=args.notify_admin,
-        strict=args.strict,
-        empty_action=args.empty_action,
-        keep_file_days=args.keep_file_days,
-    )
+    read_options = ReadOptions(**_read_choices(args), **settings.read_limits)
+    options = _import_options(args)
     table = read_upload(data, path.name, read_options)
     engine = get_engine(settings.database_url)
     with Session(engine) as session:
@@ -201,6 +174,44 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK if result.status == SUCCEEDED else EXIT_REJECTED
 
 
+def _read_choices(args: argparse.Namespace) -> dict[str, Any]:
+    """How to read the file, as the reading flags ask (ReadOptions without its limits)."""
+    return {
+        "encoding": args.encoding,
+        "delimiter": "\t" if args.delimiter in {"tab", "\\t"} else args.delimiter,
+        "has_header": False if args.no_header else None,
+        "header_row": args.header_row,
+        "sheet": args.sheet,
+    }
+
+
+def _import_options(args: argparse.Namespace) -> ImportOptions:
+    """The import's options, as the flags of `import` (and `links add`) ask."""
+    from core.options import ImportOptions
+
+    return ImportOptions(
+        mode=args.mode,
+        match=args.match,
+        fill_missing=args.fill_missing,
+        groups=tuple(args.group),
+        levels=tuple(args.level),
+        create_groups=args.create_groups,
+        create_levels=args.create_levels,
+        create_terms=args.create_terms,
+        role=args.role,
+        language=args.language,
+        kind=args.kind,
+        full_list=args.full_list,
+        max_deactivate=args.max_deactivate,
+        welcome_new=args.welcome_new,
+        notify_updated=args.notify_updated,
+        notify_admin=args.notify_admin,
+        strict=args.strict,
+        empty_action=args.empty_action,
+        keep_file_days=args.keep_file_days,
+    )
+
+
 def _send_import_mail(engine: Engine, settings: Settings, result: ImportResult) -> dict[str, int]:
     """Send an import's mail within INSTROOM_MAIL_BUDGET; the counts of what really happened."""
     from sqlmodel import Session
@@ -220,6 +231,7 @@ def _send_import_mail(engine: Engine, settings: Settings, result: ImportResult) 
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from core.links import run_due_links
     from core.mail import deliver_pending
     from core.settings import load_settings
     from core.worker import mark_interrupted, run_next_job, start_threads, work
@@ -233,6 +245,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
             print(f"Marked interrupted: {', '.join(map(str, interrupted))}.")
         while (job_id := run_next_job(engine, settings)) is not None:
             print(f"Ran job {job_id}.", flush=True)
+        for outcome in run_due_links(engine=engine, settings=settings):
+            job = f" (import {outcome.job_id})" if outcome.job_id else ""
+            print(f"Ran link {outcome.link!r}: {outcome.status}{job}.", flush=True)
         report = deliver_pending(engine=engine, settings=settings, budget=settings.mail_budget)
         print(f"Mail: {report.sent} sent, {report.failed} failed, {report.queued} still queued.")
         return EXIT_OK
@@ -327,9 +342,224 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_links_add(args: argparse.Namespace) -> int:
+    from core.links import LinkDraft, create_link, secrets_for
+    from core.read import ReadOptions
+    from core.settings import load_settings
+    from db.engine import get_engine, session_scope
+    from db.models import utcnow
+
+    settings = load_settings()
+    secrets = secrets_for(args.source, sys.stdin.read().strip()) if args.secret_stdin else {}
+    draft = LinkDraft(
+        name=args.name,
+        source=args.source,
+        mapping=_parse_map(args.map),
+        options=_import_options(args),
+        read_options=ReadOptions(**_read_choices(args)),
+        schedule=_schedule_of(args),
+        header=args.header,
+        secrets=secrets,
+        notify=tuple(args.notify),
+        move_done=args.move_done,
+    )
+    with session_scope(get_engine(settings.database_url)) as session:
+        link = create_link(
+            session=session, settings=settings, draft=draft, created_by="cli", now=utcnow()
+        )
+        when = f", first run {link.next_run_at:%Y-%m-%d %H:%M} UTC" if link.next_run_at else ""
+        print(f"Added link {link.name!r}{when}.")
+    return EXIT_OK
+
+
+def _schedule_of(args: argparse.Namespace) -> str:
+    """The schedule the flags ask for: --every 6h, --daily 02:00 or --cron EXPR (or none)."""
+    if args.every:
+        return f"every {args.every.strip().removesuffix('h').strip()}h"
+    if args.daily:
+        return f"daily {args.daily}"
+    return f"cron {args.cron}" if args.cron else ""
+
+
+def cmd_links_list(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from core.links import describe_link
+    from core.settings import load_settings
+    from db.engine import get_engine
+    from db.links import list_links
+    from db.models import utcnow
+
+    settings = load_settings()
+    with Session(get_engine(settings.database_url)) as session:
+        links = [
+            describe_link(link, session=session, settings=settings, now=utcnow())
+            for link in list_links(session=session)
+        ]
+    if args.json:
+        print(json.dumps(links, ensure_ascii=False))
+        return EXIT_OK
+    for link in links:
+        state = "paused: " + (link["pause_reason"] or "") if link["paused"] else "active"
+        print(f"{link['name']}\t{link['source_text']}\t{link['schedule_text']}\t{state}")
+        if link["next_runs"]:
+            print(f"  next runs: {', '.join(link['next_runs'])}")
+        if link["last_run"]:
+            last = link["last_run"]
+            print(
+                f"  last run: {last['started_at']} {last['status']}"
+                + (f" (import {last['job_id']})" if last["job_id"] else "")
+            )
+        if link["host_key"]:
+            print(f"  SFTP host key (pinned): {link['host_key']}")
+    return EXIT_OK
+
+
+def cmd_links_run(args: argparse.Namespace) -> int:
+    from core.links import run_link
+    from core.settings import load_settings
+    from core.vocabulary import RunStatus
+    from db.engine import get_engine
+
+    settings = load_settings()
+    engine = get_engine(settings.database_url)
+    outcome = run_link(engine=engine, settings=settings, name=args.name, dry_run=args.dry_run)
+    result = outcome.result
+    emails = _send_import_mail(engine, settings, result) if result else None
+    if args.json:
+        print(
+            json.dumps(
+                outcome.as_json() | ({"emails": emails} if emails else {}), ensure_ascii=False
+            )
+        )
+    elif result is not None:
+        _print_summary(result, f"link {outcome.link!r}")
+    elif outcome.status == RunStatus.UNCHANGED:
+        print(f"Link {outcome.link!r}: the source is unchanged since the last run; skipped.")
+    if outcome.error and not args.json:
+        print(
+            f"error: {outcome.error}" + (f" ({outcome.code})" if outcome.code else ""),
+            file=sys.stderr,
+        )
+    if outcome.paused:
+        print(f"Link {outcome.link!r} is paused after three failed runs in a row.", file=sys.stderr)
+    if result is None:
+        return EXIT_UNUSABLE if outcome.status == RunStatus.FAILED else EXIT_OK
+    return EXIT_OK if result.status == RunStatus.SUCCEEDED else EXIT_REJECTED
+
+
+def cmd_links_pause(args: argparse.Namespace) -> int:
+    from core.links import set_paused
+    from core.settings import load_settings
+    from db.engine import get_engine, session_scope
+    from db.models import utcnow
+
+    settings = load_settings()
+    paused = args.links_command == "pause"
+    with session_scope(get_engine(settings.database_url)) as session:
+        link = set_paused(
+            session=session, settings=settings, name=args.name, paused=paused, now=utcnow()
+        )
+        print(f"Link {link.name!r} is {'paused' if paused else 'running on its schedule again'}.")
+    return EXIT_OK
+
+
+def cmd_links_forget_host_key(args: argparse.Namespace) -> int:
+    from core.links import forget_host_key
+    from db.engine import session_scope
+
+    with session_scope(_engine()) as session:
+        forget_host_key(session=session, name=args.name)
+    print(f"Forgot the host key of link {args.name!r}; its next run pins the key it is shown.")
+    return EXIT_OK
+
+
+def cmd_links_remove(args: argparse.Namespace) -> int:
+    from core.links import remove_link
+    from db.engine import session_scope
+
+    with session_scope(_engine()) as session:
+        remove_link(session=session, name=args.name)
+    print(f"Removed link {args.name!r}; its imports stay in the history.")
+    return EXIT_OK
+
+
+def _add_links_parser(commands: argparse._SubParsersAction) -> None:
+    links = commands.add_parser("links", help="imports that run by themselves from a source")
+    sub = links.add_subparsers(dest="links_command", required=True, metavar="COMMAND")
+    add = sub.add_parser("add", help="add a link: a source, a mapping, options and a schedule")
+    add.add_argument("name")
+    add.add_argument(
+        "--source",
+        required=True,
+        help="folder:/path/pattern, sftp://user@host:port/path/pattern or an https:// address",
+    )
+    add.add_argument("--header", help="HTTP header the secret is sent in (Authorization...)")
+    add.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        help="read the SFTP password or private key, or the header's value, from standard input",
+    )
+    add.add_argument(
+        "--notify",
+        action="append",
+        default=[],
+        metavar="EMAIL",
+        help="mail this address about failed runs (repeatable)",
+    )
+    add.add_argument(
+        "--move-done", action="store_true", help="move an imported folder file to done/"
+    )
+    when = add.add_mutually_exclusive_group()
+    when.add_argument("--every", metavar="Nh", help="every N hours, counted from midnight")
+    when.add_argument("--daily", metavar="HH:MM", help="every day at this time")
+    when.add_argument(
+        "--cron", metavar="EXPR", help="a cron expression (minute hour day month weekday)"
+    )
+    _add_import_arguments(add)
+    add.set_defaults(handler=cmd_links_add)
+    listing = sub.add_parser("list", help="every link with its schedule and last run")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_links_list)
+    run = sub.add_parser("run", help="run a link now, as the import command would")
+    run.add_argument("name")
+    run.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(handler=cmd_links_run)
+    for verb, words in (
+        ("pause", "stop running a link on its schedule"),
+        ("resume", "run a paused link on its schedule again"),
+    ):
+        pause = sub.add_parser(verb, help=words)
+        pause.add_argument("name")
+        pause.set_defaults(handler=cmd_links_pause)
+    forget = sub.add_parser(
+        "forget-host-key", help="forget the SFTP server's pinned key (it was really replaced)"
+    )
+    forget.add_argument("name")
+    forget.set_defaults(handler=cmd_links_forget_host_key)
+    remove = sub.add_parser("remove", help="delete a link (its imports stay in the history)")
+    remove.add_argument("name")
+    remove.set_defaults(handler=cmd_links_remove)
+
+
 def _add_import_parser(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("import", help="import users from a CSV, TSV, TXT, XLSX or XLS file")
     p.add_argument("file")
+    _add_import_arguments(p)
+    p.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing")
+    out = p.add_argument_group("output")
+    out.add_argument(
+        "--rejected-out",
+        metavar="FILE",
+        help="write rejected rows with an Error column (.csv or .xlsx)",
+    )
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_import)
+
+
+def _add_import_arguments(p: argparse.ArgumentParser) -> None:
+    """How to read the file, map its columns, and what the import does: import, links add."""
     read = p.add_argument_group("reading the file")
     read.add_argument("--sheet", help="sheet of a workbook (default: the first visible one)")
     read.add_argument(
@@ -395,9 +625,6 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="all or nothing: any rejected row and nothing is written",
     )
-    what.add_argument(
-        "--dry-run", action="store_true", help="show what would happen; write nothing"
-    )
     mail = p.add_argument_group("email")
     mail.add_argument("--welcome-new", action="store_true", help="welcome email to new users")
     mail.add_argument("--notify-updated", action="store_true", help="notice to updated users")
@@ -409,14 +636,6 @@ def _add_import_parser(commands: argparse._SubParsersAction) -> None:
         metavar="N",
         help="keep the file with the import for N days (default: not kept)",
     )
-    out = p.add_argument_group("output")
-    out.add_argument(
-        "--rejected-out",
-        metavar="FILE",
-        help="write rejected rows with an Error column (.csv or .xlsx)",
-    )
-    out.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=cmd_import)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -457,6 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
     protect.set_defaults(handler=cmd_protect)
 
     _add_import_parser(commands)
+    _add_links_parser(commands)
     users = commands.add_parser("users", help="list every user")
     users.add_argument("--json", action="store_true")
     users.set_defaults(handler=cmd_users)
@@ -498,7 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     {
                         "job_id": None,
                         "status": "failed",
-                        "dry_run": args.dry_run,
+                        "dry_run": getattr(args, "dry_run", False),
                         "counts": None,
                         "issues": [exc.issue.as_contract()],
                         "emails": None,

@@ -579,7 +579,8 @@ _TYPES = [
         "An SFTP server showed another host key than the one pinned on its first use.",
         "The SFTP server {where} showed a different host key than the one pinned on the "
         "link's first run, so no password or key was sent to it. If the server was really "
-        "replaced, forget the pinned key in the link's settings and run it again.",
+        "replaced, forget the pinned key (Settings > Links, or `cli.py links forget-host-key`) "
+        "and run the link again.",
     ),
     _type(
         "secret-unreadable",

@@ -7,7 +7,7 @@ failed runs in a row pause the link; whoever the link mails hears of every failu
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -292,7 +292,7 @@ def _record(
                     f"Paused after {link.failures_in_row} failed runs in a row; the last: "
                     f"{outcome.error or run.error}"
                 )
-                outcome = LinkOutcome(**{**outcome.__dict__, "paused": True})
+                outcome = replace(outcome, paused=True)
             if failed:
                 _report_failure(session, link, outcome, run)
         session.add(link)
@@ -407,6 +407,14 @@ def describe_link(
             "error": last.error,
         },
     }
+
+
+def forget_host_key(*, session: Session, name: str) -> Link:
+    """Forget an SFTP server's pinned host key; the next run pins the key it is shown."""
+    link = get_link(session=session, name=name)
+    link.host_key = None
+    session.add(link)
+    return link
 
 
 def remove_link(*, session: Session, name: str) -> None:

@@ -3,8 +3,9 @@
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -12,6 +13,7 @@ from sqlmodel import Session
 
 from core.issues import JobError, UnusableFileError
 from core.jobs import FAILED, ImportResult, execute_job, mapping_of
+from core.links import run_due_links
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.pipeline import ImportRequest
@@ -163,9 +165,14 @@ def requeue_job(*, session: Session, job_id: int) -> None:
 
 
 def work(
-    *, engine: Engine, settings: Settings, stop: threading.Event, poll_seconds: float = 1.0
+    *,
+    engine: Engine,
+    settings: Settings,
+    stop: threading.Event,
+    poll_seconds: float = 1.0,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
-    """Run queued jobs one after the other until stop is set."""
+    """Run queued jobs one after the other, and links when they are due, until stop is set."""
     recovered = 0.0
     while not stop.is_set():
         try:
@@ -174,6 +181,8 @@ def work(
                 discard_expired_files(engine=engine)
                 recovered = time.monotonic()
             ran = run_next_job(engine, settings) is not None
+            if not ran:
+                ran = bool(run_due_links(engine=engine, settings=settings, now=clock()))
         except OperationalError as exc:  # the database is busy or away for a moment
             log.warning("Could not look for queued imports (%s); trying again", exc.orig)
             ran = False

@@ -29,7 +29,7 @@ class SftpServer:
 
 @contextmanager
 def sftp_server(
-    root: Path, *, user: str = "hr", password: str = "nacht-export"
+    root: Path, *, user: str = "hr", password: str = "nacht-export", client_key: str | None = None
 ) -> Iterator[SftpServer]:
     """Run an SFTP server in its own thread and loop for the test's length."""
     loop = asyncio.new_event_loop()
@@ -48,6 +48,14 @@ def sftp_server(
         def validate_password(self, username: str, given: str) -> bool:
             logins.append((username, given))
             return username == user and given == password
+
+        def public_key_auth_supported(self) -> bool:
+            return client_key is not None
+
+        def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+            logins.append((username, "(key)"))
+            offered = key.export_public_key("openssh").decode().split()[:2]
+            return username == user and client_key is not None and offered == client_key.split()[:2]
 
     async def start() -> None:
         state["server"] = await asyncssh.create_server(

@@ -1,5 +1,6 @@
 """Link sources against real servers: a folder, an SFTP server, an HTTP server with a token."""
 
+import io
 import os
 from pathlib import Path
 
@@ -206,3 +207,27 @@ def test_sftp_with_a_wrong_password_says_the_login_was_refused(tmp_path: Path) -
         pytest.raises(SourceError, match="refused the login of 'hr'"),
     ):
         fetch(parse_source(server.source("/export/m.csv")), access(secrets={"password": "fout"}))
+
+
+def test_https_can_answer_with_a_workbook() -> None:
+    from openpyxl import Workbook
+
+    from core.read import read_upload
+
+    book = Workbook()
+    book.active.append(["E-mail", "Mobiel"])
+    book.active.append(["jan@example.nl", "0612345678"])
+    data = io.BytesIO()
+    book.save(data)
+    answer = (
+        200,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        data.getvalue(),
+    )
+    with http_server(lambda p, q: answer, token_header="X-Token", token="t") as server:
+        fetched = fetch(
+            parse_source(server.url("/rapport")), access(header="X-Token", secrets={"header": "t"})
+        )
+    assert fetched.name == "rapport.xlsx"
+    table = read_upload(fetched.data, fetched.name)
+    assert table.data[0].tolist() == ["jan@example.nl"] and table.data[1].tolist() == ["0612345678"]
