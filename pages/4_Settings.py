@@ -6,6 +6,7 @@ from core.catalog import load_catalog_view
 from db.engine import read_session
 from ui import settings_tabs
 from ui.auth import require_account
+from ui.links import links_section
 from ui.widgets import named_list_editor, show_flash
 
 st.set_page_config(page_title="Settings · Instroom", layout="wide")
@@ -25,6 +26,7 @@ SECTIONS = {
     "Taxonomies": lambda: settings_tabs.taxonomies_tab(engine, view),
     "Protected users": lambda: settings_tabs.protected_users_tab(engine, view),
     "Portal accounts": lambda: settings_tabs.accounts_tab(engine, view),
+    "Links": lambda: links_section(engine, settings, account),
 }
 section = st.radio(
     "Section", list(SECTIONS), horizontal=True, key="settings_section", label_visibility="collapsed"

@@ -1,12 +1,14 @@
 """Step 5: everything that will happen in one sentence, then the import is queued."""
 
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 from sqlalchemy import Engine
 
 from core.accounts import SignedInAccount
 from core.jobs import create_job
+from core.links import LinkDraft
 from core.pipeline import (
     ImportRequest,
     check_import_mapping,
@@ -16,6 +18,8 @@ from core.settings import Settings
 from core.validate import load_known_names
 from core.worker import enqueue_import
 from db.engine import session_scope
+from ui.links import link_form
+from ui.widgets import show_flash
 from ui.wizard.preview import current_plan
 from ui.wizard.state import Wizard, current_table
 
@@ -49,6 +53,7 @@ def confirmation_text(plan: Plan) -> str:
 def step_confirm(
     wizard: Wizard, settings: Settings, engine: Engine, account: SignedInAccount
 ) -> None:
+    show_flash()  # "Link saved", after the rerun that saving a link makes
     plan = current_plan(wizard, settings, engine)
     st.subheader(confirmation_text(plan))
     if wizard.options.strict and plan.error_rows:
@@ -86,3 +91,19 @@ def step_confirm(
         st.query_params["job"] = str(wizard.job_id)
         wizard.step += 1
         st.rerun()
+    with st.expander("Save as a link: import the HR system's export like this, by itself"):
+        st.caption(
+            "The link keeps this mapping (by column name), these options and how the file is "
+            "read; corrections typed in the preview are not kept, since every export is read "
+            "afresh."
+        )
+        table = current_table(wizard, settings)
+        make = partial(
+            LinkDraft,
+            mapping=[(table.column_name(i), f) for i, f in sorted((wizard.mapping or {}).items())],
+            options=replace(
+                wizard.options, notify_admin=account.email if wizard.notify_me else None
+            ),
+            read_options=wizard.read_options(settings),
+        )
+        link_form(engine, settings, account, key="wizard_link", make=make)
