@@ -176,8 +176,21 @@ def _show(outcome: LinkOutcome | str) -> None:
         status = STATUS_WORDS.get(outcome.status, outcome.status)
         text = f"{verb}: {status} ({counts['rows']:,} rows; {words or 'nothing to change'})."
         (st.success if outcome.status == "succeeded" else st.warning)(md(text))
-        if outcome.result.plan.refused:
-            st.error(md(outcome.result.plan.refused))
+        plan = outcome.result.plan
+        if plan.refused:
+            st.error(md(plan.refused))
+        if plan.deactivate:
+            st.write(f"{len(plan.deactivate):,} users the export no longer lists:")
+            st.dataframe([{"Email": d.email, "Name": d.name} for d in plan.deactivate])
+        if plan.issues:
+            st.write(f"{len(plan.issues):,} issues:")
+            st.dataframe(
+                [
+                    {"Row": i.row, "Column": i.column, "Severity": i.severity, "Message": i.message}
+                    for i in plan.issues
+                ],
+                hide_index=True,
+            )
     elif outcome.status == "unchanged":
         st.info("The source is unchanged since the last run; nothing was imported.")
     if outcome.error:

@@ -1,5 +1,6 @@
 """Settings > Links and the wizard's "save as a link", through the real pages."""
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -31,6 +32,10 @@ def test_a_link_is_added_run_skipped_when_unchanged_and_paused(
     at = open_links(make_account)
     assert not at.exception
     assert "There are no links yet." in texts(at)
+    (tmp_path / "medewerkers_0.csv").write_text(
+        "E-mail;Voornaam;Achternaam\nc@example.nl;Cor;Vos\ngeen-adres;X;Y\n", encoding="utf-8"
+    )
+    os.utime(tmp_path / "medewerkers_0.csv", (1_000, 1_000))
     widget(at.text_input, "Name of the link").input("Personeel")
     widget(at.text_input, "Source").input(f"folder:{tmp_path}/medewerkers_*.csv")
     widget(at.radio, "When").set_value("Daily at")
@@ -51,10 +56,22 @@ def test_a_link_is_added_run_skipped_when_unchanged_and_paused(
     at = click(at, "Run now")
     assert "Import 1: succeeded (2 rows; created 2)." in texts(at)
     assert at.dataframe[0].value.iloc[0]["Last run"].endswith(": succeeded")
+    (tmp_path / "medewerkers_1.csv").unlink()
+    at = click(at, "Dry run now")
+    assert "Dry run: completed, rows rejected (2 rows; created 1, errors 1)." in texts(at)
+    issues = at.dataframe[1].value
+    assert issues.iloc[0]["Row"] == 3 and "geen-adres" in issues.iloc[0]["Message"]
+    (tmp_path / "medewerkers_1.csv").write_text(
+        "E-mail;Voornaam;Achternaam\na@example.nl;An;Bos\nb@example.nl;Bo;Dam\n", encoding="utf-8"
+    )
     at = click(at, "Run now")
     assert "The source is unchanged since the last run; nothing was imported." in texts(at)
     runs = at.dataframe[-1].value
-    assert list(runs["Status"]) == ["unchanged, skipped", "succeeded"]
+    assert list(runs["Status"]) == [
+        "unchanged, skipped",
+        "completed, rows rejected (dry run)",
+        "succeeded",
+    ]
     at = click(at, "Pause")
     assert "Link 'Personeel' paused." in texts(at)
     assert "Paused by hand." in texts(at)
