@@ -98,7 +98,14 @@ def _parse_map(values: list[str]) -> list[tuple[str, str | None]]:
     return pairs
 
 
-def _print_summary(result: ImportResult, file: str) -> None:
+def _language(args: argparse.Namespace) -> str:
+    """The language of messages: --lang, INSTROOM_LANGUAGE, LANG; codes never change with it."""
+    from core.i18n import choose_language
+
+    return choose_language(getattr(args, "lang", None), os.environ)
+
+
+def _print_summary(result: ImportResult, file: str, language: str) -> None:
     counts = result.counts
     verb = "Dry run of" if result.dry_run else "Imported"
     print(f"{verb} {file}: {result.status}" + (f" (job {result.job_id})" if result.job_id else ""))
@@ -106,7 +113,7 @@ def _print_summary(result: ImportResult, file: str) -> None:
     for issue in result.issues[:50]:
         where = f"row {issue.row}" if issue.row else "file"
         column = f" [{issue.column}]" if issue.column else ""
-        print(f"  {issue.severity}: {where}{column}: {issue.message} ({issue.code})")
+        print(f"  {issue.severity}: {where}{column}: {issue.text(language)} ({issue.code})")
     if len(result.issues) > 50:
         print(f"  ... and {len(result.issues) - 50:,} more issues (use --json for all).")
 
@@ -162,9 +169,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         writer = export.to_xlsx_bytes if out.suffix.lower() == ".xlsx" else export.to_csv_bytes
         _write_file(out, writer(frame))
     if args.json:
-        print(json.dumps(result.as_json() | {"emails": emails}, ensure_ascii=False))
+        print(json.dumps(result.as_json(_language(args)) | {"emails": emails}, ensure_ascii=False))
     else:
-        _print_summary(result, path.name)
+        _print_summary(result, path.name, _language(args))
         if emails["failed"] or emails["queued"]:
             print(
                 f"Mail: {emails['sent']} sent, {emails['failed']} failed, {emails['queued']} "
@@ -274,14 +281,14 @@ def cmd_revert(args: argparse.Namespace) -> int:
         overwrite={e.strip().lower() for e in args.overwrite},
     )
     if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False))
+        print(json.dumps(result.as_json(_language(args)), ensure_ascii=False))
     else:
         verb = "Dry run of the revert of" if result.dry_run else "Reverted"
         counts = result.plan.counts
         print(f"{verb} import {args.job_id}: {result.status}")
         print("  " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v or k == "rows"))
         for issue in result.plan.issues:
-            print(f"  warning: {issue.message}")
+            print(f"  warning: {issue.text(_language(args))}")
     return EXIT_OK if result.status == SUCCEEDED else EXIT_REJECTED
 
 
@@ -429,18 +436,17 @@ def cmd_links_run(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                outcome.as_json() | ({"emails": emails} if emails else {}), ensure_ascii=False
+                outcome.as_json(_language(args)) | ({"emails": emails} if emails else {}),
+                ensure_ascii=False,
             )
         )
     elif result is not None:
-        _print_summary(result, f"link {outcome.link!r}")
+        _print_summary(result, f"link {outcome.link!r}", _language(args))
     elif outcome.status == RunStatus.UNCHANGED:
         print(f"Link {outcome.link!r}: the source is unchanged since the last run; skipped.")
     if outcome.error and not args.json:
-        print(
-            f"error: {outcome.error}" + (f" ({outcome.code})" if outcome.code else ""),
-            file=sys.stderr,
-        )
+        error = outcome.refusal.text(_language(args)) if outcome.refusal else outcome.error
+        print(f"error: {error}" + (f" ({outcome.code})" if outcome.code else ""), file=sys.stderr)
     if outcome.paused:
         print(f"Link {outcome.link!r} is paused after three failed runs in a row.", file=sys.stderr)
     if result is None:
@@ -644,6 +650,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cli.py",
         description="Instroom on the command line. Uses DATABASE_URL, or the app's SQLite file.",
     )
+    parser.add_argument(
+        "--lang",
+        choices=("nl", "en"),
+        help="language of messages (default: INSTROOM_LANGUAGE, then LANG, else English); "
+        "JSON keys and issue codes are the same in every language",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     create = commands.add_parser("create-account", help="add a portal account (admin or support)")
@@ -720,13 +732,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "status": "failed",
                         "dry_run": getattr(args, "dry_run", False),
                         "counts": None,
-                        "issues": [exc.issue.as_contract()],
+                        "issues": [exc.issue.as_contract(_language(args))],
                         "emails": None,
                     },
                     ensure_ascii=False,
                 )
             )
-        print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
+        print(f"error: {exc.text(_language(args))} ({exc.code})", file=sys.stderr)
         return EXIT_UNUSABLE
     except InstroomError as exc:
         print(f"error: {exc}", file=sys.stderr)

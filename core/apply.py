@@ -231,6 +231,8 @@ def write_issues(*, session: Session, job_id: int, issues: list[Issue]) -> None:
             "severity": i.severity,
             "message": i.message,
             "value": MASK if i.field == "password" else i.value,
+            "variant": i.variant,
+            "params": i.params,
         }
         for i in issues
     ]

@@ -10,10 +10,11 @@ import pandas as pd
 from sqlmodel import Session
 
 from core.export import frame_from_json
+from core.issues import Issue
 from core.plan import MASK
 from core.vocabulary import JobStatus, values
 from db import queries
-from db.models import WITHOUT_FILE, ImportChange, ImportJob
+from db.models import WITHOUT_FILE, ImportChange, ImportIssue, ImportJob
 
 JOB_STATUSES = values(JobStatus)
 # Keys in change records that never reach a screen or a file as values.
@@ -159,8 +160,23 @@ def change_rows(changes: list[ImportChange]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Import", "Row", "Email", "Action", "Field", "Old", "New"])
 
 
-def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
-    """The job with its issues, changes, emails and rejected rows."""
+def stored_issue(row: ImportIssue) -> Issue:
+    """An issue as it was stored; its text can be written in any language again."""
+    return Issue(
+        row.code,
+        row.message,
+        row.severity,
+        row.row,
+        row.column,
+        row.field,
+        row.value,
+        row.variant,
+        row.params,
+    )
+
+
+def get_job_detail(*, session: Session, job_id: int, language: str = "en") -> JobDetail | None:
+    """The job with its issues (in the reader's language), changes, emails and rejected rows."""
     job = session.get(ImportJob, job_id, options=[WITHOUT_FILE])
     if job is None:
         return None
@@ -173,7 +189,7 @@ def get_job_detail(*, session: Session, job_id: int) -> JobDetail | None:
                 "Column": i.column or "",
                 "Code": i.code,
                 "Severity": i.severity,
-                "Problem and what to do": i.message,
+                "Problem and what to do": stored_issue(i).text(language),
                 "Value": _safe(i.field or "", i.value),
             }
             for i in issues

@@ -5,13 +5,40 @@ one thing, always has one severity, and its words live in one place (to be trans
 """
 
 from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
 from string import Formatter
 from typing import Any, Self
 
+from core.i18n import gettext, render
 from core.vocabulary import Severity
 
 ERROR: str = Severity.ERROR.value
 WARNING: str = Severity.WARNING.value
+# Parameters that carry one of Instroom's own words (not the file's), translated with it.
+WORD_PARAMETERS = frozenset({"done", "kind", "status", "field_name"})
+PARAMETER_WORDS = (
+    "blocked",
+    "unblocked",
+    "given a password",
+    "employee",
+    "contact",
+    "queued",
+    "running",
+    "succeeded",
+    "completed_with_errors",
+    "failed",
+    "interrupted",
+    "reverted",
+    "email",
+    "first name",
+    "name insert",
+    "last name",
+    "username",
+    "new username",
+    "role",
+    "language",
+    "kind",
+)
 
 
 @dataclass(frozen=True)
@@ -23,9 +50,13 @@ class IssueType:
     meaning: str
     messages: dict[str, str]
 
-    def message(self, variant: str, params: dict[str, Any]) -> str:
-        """The message of a variant ("" is the usual one) filled with its parameters."""
-        return self.messages[variant].format(**params)
+    def message(self, variant: str, params: dict[str, Any], language: str = "en") -> str:
+        """The message of a variant ("" is the usual one) in a language, with its parameters."""
+        words = {
+            k: gettext(v, language) if k in WORD_PARAMETERS and isinstance(v, str) else v
+            for k, v in params.items()
+        }
+        return render(self.messages[variant], language, words)
 
     def parameters(self, variant: str) -> set[str]:
         """The names a variant's template needs."""
@@ -318,8 +349,12 @@ _TYPES = [
         "missing-name",
         ERROR,
         "A new user has no first or last name.",
-        "{email} is a new user and needs a {missing}. Fill them in, or correct the email "
-        "address if the user should already exist.",
+        first_name="{email} is a new user and needs a first name. Fill it in, or correct the "
+        "email address if the user should already exist.",
+        last_name="{email} is a new user and needs a last name. Fill it in, or correct the "
+        "email address if the user should already exist.",
+        both="{email} is a new user and needs a first name and a last name. Fill them in, or "
+        "correct the email address if the user should already exist.",
     ),
     _type(
         "missing-username",
@@ -439,8 +474,8 @@ _TYPES = [
         "value-too-long",
         ERROR,
         "A value is longer than its field keeps.",
-        "The {name} is longer than {limit} characters. Shorten it.",
-        profile="The {name} has more than {limit:,} characters. Shorten it.",
+        "The {field_name} is longer than {limit} characters. Shorten it.",
+        profile="The {field_name} has more than {limit:,} characters. Shorten it.",
     ),
     _type(
         "control-characters",
@@ -623,7 +658,11 @@ ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}
 
 @dataclass(frozen=True)
 class Issue:
-    """One problem found in a file or a row; `code` is a stable slug other tools can rely on."""
+    """One problem found in a file or a row; `code` is a stable slug other tools can rely on.
+
+    The message is the English text; variant and params let it be written again in any
+    language (see text), so an issue is stored as its code and parameters.
+    """
 
     code: str
     message: str
@@ -632,16 +671,32 @@ class Issue:
     column: str | None = None
     field: str | None = None
     value: str | None = None
+    variant: str = ""
+    params: dict[str, Any] | None = dc_field(default=None, compare=False)
+
+    def text(self, language: str) -> str:
+        """The message in a language; as stored when it was made without parameters."""
+        if self.params is None or self.code not in ISSUE_TYPES:
+            return self.message
+        where = {"row": self.row, "column": self.column, "field": self.field, "value": self.value}
+        return ISSUE_TYPES[self.code].message(self.variant, where | self.params, language)
 
     def as_dict(self) -> dict[str, Any]:
         """A plain dictionary, for JSON and the database."""
         return asdict(self)
 
-    def as_contract(self) -> dict[str, Any]:
+    def as_contract(self, language: str = "en") -> dict[str, Any]:
         """The issue as the CLI's JSON contract has it (the value is left out)."""
-        return {
-            k: getattr(self, k) for k in ("row", "column", "field", "code", "severity", "message")
-        }
+        found = {k: getattr(self, k) for k in ("row", "column", "field", "code", "severity")}
+        return found | {"message": self.text(language)}
+
+
+def _storable(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON keeps them: numbers and text stay, anything else becomes text."""
+    return {
+        k: v if v is None or isinstance(v, bool | int | float | str) else str(v)
+        for k, v in params.items()
+    }
 
 
 def issue(
@@ -659,7 +714,8 @@ def issue(
     kind = ISSUE_TYPES[code]
     where = {"row": row, "column": column, "field": field, "value": value}
     message = kind.message(variant, where | params)
-    return Issue(code, message, kind.severity.value, row, column, field, value)
+    severity = kind.severity.value
+    return Issue(code, message, severity, row, column, field, value, variant, _storable(params))
 
 
 class InstroomError(Exception):
@@ -669,24 +725,32 @@ class InstroomError(Exception):
 class Refusal(InstroomError):
     """A refusal with a registered code: the message is the issue's, nothing is written."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(
+        self, code: str, message: str, variant: str = "", params: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.variant = variant
+        self.params = params
 
     @classmethod
     def of(cls, code: str, variant: str = "", /, **params: Any) -> Self:
         """The refusal of a registered code, its message made from the variant's template."""
-        return cls(code, ISSUE_TYPES[code].message(variant, params))
+        return cls(code, ISSUE_TYPES[code].message(variant, params), variant, _storable(params))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Files are read in a child process; the refusal travels back pickled.
-        return (type(self), (self.code, self.message))
+        return (type(self), (self.code, self.message, self.variant, self.params))
 
     @property
     def issue(self) -> Issue:
         """The same problem as an issue record."""
-        return Issue(code=self.code, message=self.message)
+        return Issue(self.code, self.message, variant=self.variant, params=self.params)
+
+    def text(self, language: str) -> str:
+        """The message in a language."""
+        return self.issue.text(language)
 
 
 class UnusableFileError(Refusal):

@@ -60,18 +60,18 @@ class ImportResult:
     @property
     def issues(self) -> list[Issue]:
         """Every issue, with the refusal of the whole import first when there is one."""
-        refusal = [Issue("too-many-deactivations", self.plan.refused)] if self.plan.refused else []
-        return refusal + self.plan.issues
+        refusal = self.plan.refusal
+        return ([refusal] if refusal else []) + self.plan.issues
 
-    def as_json(self) -> dict[str, Any]:
-        """The object `cli.py import --json` prints."""
+    def as_json(self, language: str = "en") -> dict[str, Any]:
+        """The object `cli.py import --json` prints, its messages in the language."""
         sent = self.applied or self.dry_run
         return {
             "job_id": self.job_id,
             "status": self.status,
             "dry_run": self.dry_run,
             "counts": self.counts,
-            "issues": [i.as_contract() for i in self.issues],
+            "issues": [i.as_contract(language) for i in self.issues],
             "emails": {
                 "welcome": len(self.plan.welcome) if sent else 0,
                 "updated": len(self.plan.notify) if sent else 0,

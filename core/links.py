@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.issues import InstroomError, Refusal
+from core.issues import InstroomError, Issue, Refusal
 from core.jobs import ImportResult, run_import
 from core.mail import queue_message
 from core.options import ImportOptions
@@ -68,28 +68,22 @@ class LinkOutcome:
     dry_run: bool
     job_id: int | None = None
     result: ImportResult | None = None
-    code: str | None = None
     error: str | None = None
     paused: bool = False
+    # The refusal that stopped the run, to be written in any language.
+    refusal: Issue | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    @property
+    def code(self) -> str | None:
+        """The refusal's stable code (None for a run that was not refused)."""
+        return self.refusal.code if self.refusal else None
+
+    def as_json(self, language: str = "en") -> dict[str, Any]:
         """The import command's JSON contract, with the link's name and an unchanged status."""
         if self.result is not None:
-            return {"link": self.link, **self.result.as_json()}
-        issues = (
-            [
-                {
-                    "row": None,
-                    "column": None,
-                    "field": None,
-                    "code": self.code,
-                    "severity": "error",
-                    "message": self.error,
-                }
-            ]
-            if self.error
-            else []
-        )
+            return {"link": self.link, **self.result.as_json(language)}
+        refusal = self.refusal or (Issue("", self.error) if self.error else None)
+        issues = [refusal.as_contract(language)] if refusal else []
         return {
             "link": self.link,
             "job_id": None,
@@ -220,8 +214,8 @@ def run_link(
             result = _import(engine, settings, link, fetched, dry_run)
             outcome = LinkOutcome(link.name, result.status, dry_run, result.job_id, result)
     except InstroomError as exc:
-        code = exc.code if isinstance(exc, Refusal) else None
-        outcome = LinkOutcome(link.name, RunStatus.FAILED, dry_run, code=code, error=str(exc))
+        refusal = exc.issue if isinstance(exc, Refusal) else None
+        outcome = LinkOutcome(link.name, RunStatus.FAILED, dry_run, error=str(exc), refusal=refusal)
     run.status, run.job_id, run.error = outcome.status, outcome.job_id, outcome.error
     if outcome.result is not None:
         run.counts = outcome.result.counts

@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from core.issues import ERROR, ISSUE_TYPES, WARNING, Issue, issue
+from core.issues import ERROR, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
 from core.vocabulary import Mode, Outcome
@@ -87,7 +87,8 @@ class Plan:
     new_terms: dict[str, list[str]]
     welcome: list[str]
     notify: list[str]
-    refused: str | None = None
+    # Why the whole plan may not be written (a full-list import over its limit).
+    refusal: Issue | None = None
     # Outcomes and rejected rows are tallied apart from rows, so a plan can drop its rows.
     outcomes: Counter[str] = field(default_factory=Counter)
     error_rows: set[int] = field(default_factory=set)
@@ -113,9 +114,14 @@ class Plan:
             self.new_terms[key] = sorted({*self.new_terms.get(key, []), *terms})
         self.welcome.extend(chunk.welcome)
         self.notify.extend(chunk.notify)
-        self.refused = self.refused or chunk.refused
+        self.refusal = self.refusal or chunk.refusal
         self.outcomes.update(chunk.outcomes)
         self.error_rows |= chunk.error_rows
+
+    @property
+    def refused(self) -> str | None:
+        """The refusal's message, or None when the plan may be written."""
+        return self.refusal.message if self.refusal else None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -230,7 +236,7 @@ class _Planner:
         self,
         frame: pd.DataFrame,
         renames: list[tuple[RowPlan, dict[str, Any]]],
-        refused: str | None,
+        refused: Issue | None,
     ) -> Plan:
         """The plan of some consecutive rows; their renames are left for the last chunk."""
         first = frame.index[0] == self.frame.index[0]
@@ -262,7 +268,7 @@ class _Planner:
         self.by_email = load_users(session=self.session, column=User.email, keys=emails)
         self.by_username = load_users(session=self.session, column=User.username, keys=usernames)
 
-    def finish(self, rows: list[RowPlan], *, first: bool, refused: str | None = None) -> Plan:
+    def finish(self, rows: list[RowPlan], *, first: bool, refused: Issue | None = None) -> Plan:
         """The plan of one chunk; the first one carries what the whole file shares."""
         issues, self.issues = self.issues, []
         if first:
@@ -284,7 +290,7 @@ class _Planner:
             notify=[
                 r.email for r in rows if notify and r.outcome in {Outcome.UPDATE, Outcome.RENAME}
             ],
-            refused=refused if first else None,
+            refusal=refused if first else None,
         )
 
     def find_user(self, plan: RowPlan, record: dict[str, Any]) -> ExistingUser | None:
@@ -329,13 +335,13 @@ class _Planner:
             self.issue(plan, "not-found", "email", email=record["email"])
             return
         if not (record["first_name"] and record["last_name"]):
-            missing = [k.replace("_", " ") for k in ("first_name", "last_name") if not record[k]]
+            first, last = not record["first_name"], not record["last_name"]
             self.issue(
                 plan,
                 "missing-name",
-                "first_name" if "first name" in missing else "last_name",
+                "first_name" if first else "last_name",
+                "both" if first and last else ("first-name" if first else "last-name"),
                 email=record["email"],
-                missing=" and a ".join(missing),
             )
             return
         self.check_username(plan, record["username"], None)
@@ -472,7 +478,7 @@ class _Planner:
         plan.values = {"username": new}
         plan.changes = {"username": (old, new)}
 
-    def plan_full_list(self) -> tuple[list[Deactivation], str | None]:
+    def plan_full_list(self) -> tuple[list[Deactivation], Issue | None]:
         if not self.options.full_list:
             return [], None
         listed = set(self.frame["email"].tolist())
@@ -495,15 +501,13 @@ class _Planner:
                 deactivate.append(Deactivation(user_id, email, name, status))
         limit = self.options.deactivation_limit(population)
         if limit is not None and len(deactivate) > limit:
-            return deactivate, ISSUE_TYPES["too-many-deactivations"].message(
-                "",
-                {
-                    "count": len(deactivate),
-                    "population": population,
-                    "kind": kind,
-                    "limit": limit,
-                    "setting": self.options.max_deactivate,
-                },
+            return deactivate, issue(
+                "too-many-deactivations",
+                count=len(deactivate),
+                population=population,
+                kind=kind,
+                limit=limit,
+                setting=self.options.max_deactivate,
             )
         return deactivate, None
 

@@ -283,14 +283,14 @@ class RevertResult:
     dry_run: bool
     plan: RevertPlan
 
-    def as_json(self) -> dict[str, Any]:
-        """The object `cli.py revert --json` prints."""
+    def as_json(self, language: str = "en") -> dict[str, Any]:
+        """The object `cli.py revert --json` prints, its messages in the language."""
         return {
             "job_id": self.job_id,
             "status": self.status,
             "dry_run": self.dry_run,
             "counts": self.plan.counts,
-            "issues": [i.as_contract() for i in self.plan.issues],
+            "issues": [i.as_contract(language) for i in self.plan.issues],
             "emails": {"welcome": 0, "updated": 0},
         }
 

@@ -313,7 +313,7 @@ def validate_rows(
         if key == "email":
             continue
         for row in frame.index[frame[key].str.len() > limit]:
-            report("value-too-long", row, key, name=key.replace("_", " "), limit=limit)
+            report("value-too-long", row, key, field_name=key.replace("_", " "), limit=limit)
     actions = _validate_actions(column("action"), result, report)
     if "action" in index_of:
         actions = _empty_actions(column("action"), actions, options, columns["action"], report)
@@ -545,7 +545,9 @@ def _validate_profile(
 ) -> pd.Series:
     key = spec.key
     for row in values.index[values.str.len() > MAX_PROFILE_LENGTH]:
-        report("value-too-long", row, key, "profile", name=spec.label, limit=MAX_PROFILE_LENGTH)
+        report(
+            "value-too-long", row, key, "profile", field_name=spec.label, limit=MAX_PROFILE_LENGTH
+        )
     if spec.type == "date":
         parsed = _map_unique(values, lambda v: parse_date(v) if v else "")
         for row in parsed.index[parsed.isna()]:

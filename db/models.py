@@ -198,8 +198,11 @@ class ImportIssue(SQLModel, table=True):
     field: str | None = Field(default=None, max_length=50)
     code: str = Field(max_length=50)
     severity: str = Field(default="error", max_length=10)
+    # The English text; code, variant and params write it again in the reader's language.
     message: str
     value: str | None = None
+    variant: str = Field(default="", max_length=50)
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ImportChange(SQLModel, table=True):

@@ -1,0 +1,141 @@
+"""Languages: gettext catalogs kept as .po files (Babel), and numbers written per language.
+
+English is the source language (every msgid is the English text); Dutch is in
+locale/nl/LC_MESSAGES/instroom.po, compiled in memory on first use so the .po file is the
+only copy. `python -m core.i18n` refreshes the catalog after texts change.
+"""
+
+import functools
+import gettext as _gettext
+import io
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from string import Formatter
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCALE_DIR = PROJECT_ROOT / "locale"
+DOMAIN = "instroom"
+LANGUAGES = {"nl": "Nederlands", "en": "English"}
+SOURCE_LANGUAGE = "en"
+# Python's grouping and decimal point, rewritten by Babel for the language.
+_NUMBER_SPEC = re.compile(r"^,(?:\.(\d+)f)?$")
+
+
+def N_(message: str) -> str:
+    """Mark a text for the catalog without translating it here (gettext_noop)."""
+    return message
+
+
+def catalog_file(language: str) -> Path:
+    """The .po file of a language."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.cache
+def translations(language: str) -> _gettext.NullTranslations:
+    """The compiled catalog of a language; English (and an unknown language) is the source."""
+    if language == SOURCE_LANGUAGE or language not in LANGUAGES:
+        return _gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with catalog_file(language).open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return _gettext.GNUTranslations(compiled)
+
+
+def gettext(message: str, language: str) -> str:
+    """The message in the language (the English text when there is no translation)."""
+    return translations(language).gettext(message)
+
+
+class _LocalFormatter(Formatter):
+    """str.format, with `{n:,}` and `{n:,.1f}` written as the language writes numbers."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        match = _NUMBER_SPEC.match(format_spec)
+        if match and isinstance(value, int | float) and self.language != SOURCE_LANGUAGE:
+            return format_number(value, self.language, decimals=int(match.group(1) or 0))
+        return str(super().format_field(value, format_spec))
+
+
+def format_number(value: float, language: str, *, decimals: int = 0) -> str:
+    """A number as the language writes it: 4.812 and 1,5 in Dutch, 4,812 and 1.5 in English."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return str(format_decimal(value, format=pattern, locale=language))
+
+
+def render(template: str, language: str, params: Mapping[str, Any]) -> str:
+    """An English template, translated, filled with its parameters in the language's way."""
+    return _LocalFormatter(language).format(gettext(template, language), **params)
+
+
+def choose_language(requested: str | None, environ: Mapping[str, str]) -> str:
+    """The CLI's language: --lang, else INSTROOM_LANGUAGE, else LANG (nl_NL.UTF-8), else English."""
+    for value in (requested, environ.get("INSTROOM_LANGUAGE"), environ.get("LANG")):
+        code = (value or "").split("_")[0].split(".")[0].lower()
+        if code in LANGUAGES:
+            return code
+    return SOURCE_LANGUAGE
+
+
+def catalog_messages() -> set[str]:
+    """Every text the catalogs must translate: the issue registry and the marked strings."""
+    from babel.messages.extract import extract_python
+
+    from core.issues import ISSUE_TYPES, PARAMETER_WORDS
+
+    messages = {m for t in ISSUE_TYPES.values() for m in t.messages.values()}
+    messages |= set(PARAMETER_WORDS)
+    keywords: dict[str, Any] = {"_": None, "N_": None}
+    sources = [PROJECT_ROOT / "cli.py", PROJECT_ROOT / "app.py"]
+    for folder in ("core", "ui", "pages", "db"):
+        sources += sorted((PROJECT_ROOT / folder).rglob("*.py"))
+    for path in sources:
+        with path.open("rb") as handle:
+            for _line, message, _comments, _context in extract_python(handle, keywords, [], {}):
+                if isinstance(message, str):
+                    messages.add(message)
+    return messages
+
+
+def update_catalogs() -> None:
+    """Add new texts to every catalog and drop the ones no longer used (translations stay)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    wanted = sorted(catalog_messages())
+    for language in LANGUAGES:
+        if language == SOURCE_LANGUAGE:
+            continue
+        path = catalog_file(language)
+        with path.open("rb") as handle:
+            old = read_po(handle, locale=language, domain=DOMAIN)
+        new = Catalog(
+            locale=language,
+            domain=DOMAIN,
+            project="Instroom",
+            copyright_holder="Instroom",
+            last_translator="Instroom <instroom@localhost>",
+            language_team=f"{LANGUAGES[language]} <instroom@localhost>",
+            fuzzy=False,
+        )
+        for message in wanted:
+            kept = old.get(message)
+            new.add(message, kept.string if kept else "")
+        with path.open("wb") as handle:
+            write_po(handle, new, width=100, sort_output=True)
+
+
+if __name__ == "__main__":
+    update_catalogs()

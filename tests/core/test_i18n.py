@@ -1,0 +1,93 @@
+"""The catalogs: every message has its Dutch translation, with the same placeholders."""
+
+import pickle
+import re
+from string import Formatter
+
+import pytest
+from babel.messages.pofile import read_po
+
+from core.i18n import catalog_file, catalog_messages, choose_language, format_number
+from core.issues import UnusableFileError, issue
+
+
+def placeholders(template: str) -> list[str]:
+    """Each placeholder with its format and conversion, as written: {byte:,}, {name!r}."""
+    return sorted(
+        f"{n}:{s}!{c or ''}" for _, n, s, c in Formatter().parse(template) if n is not None
+    )
+
+
+def dutch_catalog():
+    with catalog_file("nl").open("rb") as handle:
+        return read_po(handle, locale="nl")
+
+
+def test_every_message_has_a_dutch_translation_with_the_same_placeholders() -> None:
+    catalog = dutch_catalog()
+    wanted = catalog_messages()
+    untranslated = [m for m in wanted if not (catalog.get(m) and catalog.get(m).string)]
+    assert untranslated == []
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert fuzzy == []
+    for message in wanted:
+        assert placeholders(catalog.get(message).string) == placeholders(message), message
+
+
+def test_the_catalog_holds_no_texts_the_code_no_longer_uses() -> None:
+    unused = {m.id for m in dutch_catalog() if m.id} - catalog_messages()
+    assert unused == set(), "run python -m core.i18n to drop them"
+
+
+def test_a_message_reads_in_dutch_with_dutch_numbers() -> None:
+    found = issue("too-large", "rows", rows=1_200_000, limit=1_000_000)
+    assert found.text("nl") == (
+        "Het bestand heeft 1.200.000 rijen; de grens is 1.000.000. Splits het in kleinere "
+        "bestanden."
+    )
+    assert found.text("en") == found.message
+    assert found.message.startswith("The file has 1,200,000 rows; the limit is 1,000,000.")
+    assert (
+        issue("too-large", "file", megabytes=12.25, limit=10)
+        .text("nl")
+        .startswith("Het bestand is 12,2 MB; de grens is 10 MB.")
+    )
+
+
+def test_instroom_s_own_words_in_a_message_are_translated_with_it() -> None:
+    refused = issue(
+        "too-many-deactivations", count=4, population=10, kind="employee", limit=2, setting="2"
+    )
+    assert "4 van de 10 gebruikers van de soort medewerker" in refused.text("nl")
+    too_long = issue("value-too-long", row=3, field_name="first name", limit=200)
+    assert too_long.text("nl") == "De voornaam is langer dan 200 tekens. Maak hem korter."
+
+
+def test_a_refusal_from_the_reading_child_can_still_be_translated() -> None:
+    refusal = UnusableFileError.of("unknown-sheet", sheet="Blad9", sheets="Blad1, Blad2")
+    travelled = pickle.loads(pickle.dumps(refusal))
+    assert (
+        travelled.text("nl")
+        == "De werkmap heeft geen werkblad met de naam 'Blad9'; wel: Blad1, Blad2."
+    )
+    assert travelled.code == "unknown-sheet"
+
+
+@pytest.mark.parametrize(
+    ("requested", "environ", "expected"),
+    [
+        ("nl", {"INSTROOM_LANGUAGE": "en"}, "nl"),
+        (None, {"INSTROOM_LANGUAGE": "nl", "LANG": "en_GB.UTF-8"}, "nl"),
+        (None, {"LANG": "nl_NL.UTF-8"}, "nl"),
+        (None, {"LANG": "C.UTF-8"}, "en"),
+        (None, {"LANG": "de_DE.UTF-8"}, "en"),
+        (None, {}, "en"),
+    ],
+)
+def test_the_command_line_language(requested: str | None, environ: dict, expected: str) -> None:
+    assert choose_language(requested, environ) == expected
+
+
+def test_numbers_as_each_language_writes_them() -> None:
+    assert (format_number(4812, "nl"), format_number(4812, "en")) == ("4.812", "4,812")
+    assert re.fullmatch(r"1,5", format_number(1.5, "nl", decimals=1))

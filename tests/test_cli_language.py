@@ -1,0 +1,48 @@
+"""The CLI speaks the language asked for; its JSON keys and codes never change with it."""
+
+import json
+from pathlib import Path
+
+from sqlmodel import Session
+
+from core.history import get_job_detail
+from db.engine import get_engine
+from tests.test_cli_import import cli
+
+FILE = "E-mail;Voornaam;Achternaam\ngoed@example.nl;Goed;Mens\ngeen-adres;Fout;Mens\n"
+
+
+def test_the_same_import_reads_in_dutch_and_in_english(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "medewerkers.csv"
+    path.write_text(FILE, encoding="utf-8")
+    dutch = cli(db_url, "--lang", "nl", "import", str(path), "--dry-run", "--json")
+    english = cli(db_url, "import", str(path), "--dry-run", "--json")
+    nl, en = json.loads(dutch.stdout), json.loads(english.stdout)
+    assert set(nl) == set(en) and nl["counts"] == en["counts"]
+    (nl_issue,), (en_issue,) = nl["issues"], en["issues"]
+    assert nl_issue["code"] == en_issue["code"] == "invalid-email"
+    assert nl_issue["message"].startswith("'geen-adres' is geen geldig e-mailadres")
+    assert en_issue["message"].startswith("'geen-adres' is not a valid email address")
+
+    ran = cli(db_url, "--lang", "nl", "import", str(path))
+    assert "row 3 [E-mail]: 'geen-adres' is geen geldig e-mailadres" in ran.stdout
+    job_id = int(ran.stdout.split("(job ")[1].split(")")[0])
+    # Stored as code and parameters: a support account reads it in English, an admin in Dutch.
+    with Session(get_engine(db_url)) as session:
+        for language, words in (("nl", "is geen geldig e-mailadres"), ("en", "is not a valid")):
+            detail = get_job_detail(session=session, job_id=job_id, language=language)
+            assert words in detail.issues["Problem and what to do"].iloc[0]
+
+
+def test_a_refusal_is_explained_in_the_language_asked_for(
+    db_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("LANG", "nl_NL.UTF-8")
+    missing = cli(db_url, "import", str(tmp_path / "weg.csv"), "--json")
+    out = json.loads(missing.stdout)
+    assert missing.returncode == 2
+    assert out["issues"][0]["code"] == "unreadable-file"
+    assert out["issues"][0]["message"] == f"Er is geen bestand '{tmp_path / 'weg.csv'}'."
+    assert (
+        f"error: Er is geen bestand '{tmp_path / 'weg.csv'}'. (unreadable-file)" in missing.stderr
+    )
