@@ -10,9 +10,11 @@ import gettext as _gettext
 import io
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from string import Formatter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = PROJECT_ROOT / "locale"
@@ -75,6 +77,13 @@ def format_number(value: float, language: str, *, decimals: int = 0) -> str:
     return str(format_decimal(value, format=pattern, locale=language))
 
 
+def format_day(moment: datetime, language: str, time_zone: str) -> str:
+    """The day of a moment in the portal's time zone: 9 december 2026, 9 December 2026."""
+    from babel.dates import format_date
+
+    return str(format_date(moment.astimezone(ZoneInfo(time_zone)), "d MMMM y", locale=language))
+
+
 def render(template: str, language: str, params: Mapping[str, Any]) -> str:
     """An English template, translated, filled with its parameters in the language's way."""
     return _LocalFormatter(language).format(gettext(template, language), **params)
@@ -103,7 +112,7 @@ def catalog_messages() -> set[str]:
         sources += sorted((PROJECT_ROOT / folder).rglob("*.py"))
     for path in sources:
         with path.open("rb") as handle:
-            for _line, message, _comments, _context in extract_python(handle, keywords, [], {}):
+            for _line, _function, message, _comments in extract_python(handle, keywords, [], {}):
                 if isinstance(message, str):
                     messages.add(message)
     return messages

@@ -646,6 +646,19 @@ _TYPES = [
         notify="{value!r} is not an email address to mail about the link.",
         folder_secret="A folder source needs no password, key or token; leave the secret empty.",
     ),
+    # Mail the organisation writes.
+    _type(
+        "invalid-template",
+        ERROR,
+        "A mail template cannot be saved; the message says what is wrong in it.",
+        syntax="The {part} cannot be read as a template (line {line}): {reason}. Check the "
+        "braces: a placeholder is written {{{{ voornaam }}}}.",
+        unknown="The template names {names}, which this message does not have. It can use: "
+        "{allowed}.",
+        unsafe="The template tries something a mail template may not do ({reason}). Use only "
+        "the placeholders listed beside the editor.",
+        too_long="The template is longer than {limit:,} characters. Shorten it.",
+    ),
     _type(
         "unknown-link",
         ERROR,

@@ -8,18 +8,20 @@ import re
 import secrets
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.message import EmailMessage as MimeMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
+from core.i18n import format_day
 from core.issues import InstroomError
+from core.mail_templates import DEFAULTS, get_organisation, mail_language, render_message
 from core.options import ImportOptions
 from core.plan import Plan, RowPlan
 from core.settings import Settings
@@ -36,42 +38,6 @@ DEFAULT_LANGUAGE = "nl"
 NAME_KEYS = ("first_name", "name_insert", "last_name")
 MAX_ATTEMPTS = 3
 NOT_CONFIGURED = "No mail server is configured (INSTROOM_SMTP_HOST); the message was not sent."
-
-TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
-    ("welcome", "nl"): (
-        "Welkom, je account is klaar",
-        "Beste {name},\n\nEr is een account voor je aangemaakt. Kies je wachtwoord via deze "
-        "link; hij werkt één keer en is geldig tot {expires}:\n\n{link}\n\nMet vriendelijke "
-        "groet,\nDe beheerder",
-    ),
-    ("welcome", "en"): (
-        "Welcome, your account is ready",
-        "Dear {name},\n\nAn account has been created for you. Choose your password with this "
-        "link; it works once and is valid until {expires}:\n\n{link}\n\nKind regards,\n"
-        "The administrator",
-    ),
-    ("updated", "nl"): (
-        "Je gegevens zijn bijgewerkt",
-        "Beste {name},\n\nDe beheerder heeft je gegevens bijgewerkt: {changes}. Klopt er "
-        "iets niet? Neem dan contact op met de beheerder.\n\nMet vriendelijke groet,\n"
-        "De beheerder",
-    ),
-    ("updated", "en"): (
-        "Your details were updated",
-        "Dear {name},\n\nThe administrator has updated your details: {changes}. If anything "
-        "is wrong, please contact the administrator.\n\nKind regards,\nThe administrator",
-    ),
-    ("completion", "nl"): (
-        "Import {job_id} is klaar: {status}",
-        "Import {job_id} ({file}) is klaar met status {status}.\n\n{counts}\n\nBekijk de "
-        "import: {link}",
-    ),
-    ("completion", "en"): (
-        "Import {job_id} finished: {status}",
-        "Import {job_id} ({file}) finished with status {status}.\n\n{counts}\n\nSee the "
-        "import: {link}",
-    ),
-}
 
 
 class MailError(InstroomError):
@@ -95,13 +61,6 @@ class DeliveryReport:
 def token_hash(token: str) -> str:
     """Activation tokens are stored only as this hash."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def render(template: str, language: str, **context: object) -> tuple[str, str]:
-    """Subject and plain-text body of a message, with the values as written."""
-    subject, body = TEMPLATES.get((template, language)) or TEMPLATES[(template, DEFAULT_LANGUAGE)]
-    values = {k: str(v) for k, v in context.items()}
-    return subject.format(**values), body.format(**values)
 
 
 _URL = re.compile(r"https?://\S+")
@@ -158,10 +117,6 @@ def changed_fields(after: dict[str, Any], labels: dict[str, str], language: str)
     return ", ".join(names) or ("je gegevens" if language == "nl" else "your details")
 
 
-def _language(code: str | None) -> str:
-    return code if code and (("welcome", code) in TEMPLATES) else DEFAULT_LANGUAGE
-
-
 def queue_import_emails(
     *, session: Session, job_id: int, plan: Plan, options: ImportOptions, completion: bool = True
 ) -> int:
@@ -181,7 +136,7 @@ def queue_import_emails(
     rows = []
     for template, email in wanted:
         user_id, language = users[email]
-        language = _language(language)
+        language = mail_language(language)
         rows.append(
             {
                 "job_id": job_id,
@@ -190,7 +145,8 @@ def queue_import_emails(
                 "template": template,
                 "language": language,
                 "status": EmailStatus.QUEUED,
-                "subject": TEMPLATES[(template, language)][0],
+                # Written out when it is sent, with the organisation's template of that day.
+                "subject": DEFAULTS[(template, language)][0],
                 "attempts": 0,
                 "created_at": utcnow(),
             }
@@ -236,19 +192,18 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
         assert message.job_id is not None, "a completion message belongs to its import"
         job = queries.get_job(session=session, job_id=message.job_id)
         counts = ", ".join(f"{k} {v:,}" for k, v in (job.counts or {}).items() if v)
-        return render(
-            "completion",
-            message.language,
-            job_id=job.id,
-            file=job.file_name,
-            status=job.status,
-            counts=counts,
-            link=f"{settings.base_url}/History?job={job.id}",
-        )
+        values = {
+            "import": job.id,
+            "bestand": job.file_name,
+            "status": job.status,
+            "aantallen": counts,
+            "link": f"{settings.base_url}/History?job={job.id}",
+        }
+        return _render(session, "completion", message.language, values)
     user = session.get(User, message.user_id)
     if user is None:
         raise MailError("The user of this message was removed; it is not sent.", transient=False)
-    name = " ".join(p for p in (user.first_name, user.name_insert, user.last_name) if p)
+    names = _names(user.first_name, user.name_insert, user.last_name)
     if message.template != "welcome":
         change = session.execute(
             select(col(ImportChange.after)).where(
@@ -258,19 +213,35 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
         ).scalar()
         labels = field_labels(session=session, language=message.language)
         changes = changed_fields(change or {}, labels, message.language)
-        return render(message.template, message.language, name=name, changes=changes)
+        return _render(
+            session, message.template, message.language, names | {"wijzigingen": changes}
+        )
     # A new token for every attempt: only its hash is kept, and an older link stops working.
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(days=settings.activation_days)
     user.activation_token_hash, user.activation_expires_at = token_hash(token), expires
     session.add(user)
-    return render(
-        "welcome",
-        message.language,
-        name=name,
-        expires=expires.strftime("%Y-%m-%d"),
-        link=f"{settings.base_url}/Activate?token={token}",
-    )
+    link = {
+        "geldig_tot": format_day(expires, message.language, settings.time_zone),
+        "activatielink": f"{settings.base_url}/Activate?token={token}",
+    }
+    return _render(session, "welcome", message.language, names | link)
+
+
+def _render(
+    session: Session, kind: str, language: str, values: Mapping[str, object]
+) -> tuple[str, str]:
+    return render_message(session=session, kind=kind, language=language, values=values)
+
+
+def _names(first: object, insert: object, last: object) -> dict[str, str]:
+    """The name placeholders of a user: naam (whole), voornaam, achternaam (with its insert)."""
+    first, insert, last = (str(p or "") for p in (first, insert, last))
+    return {
+        "naam": " ".join(p for p in (first, insert, last) if p),
+        "voornaam": first,
+        "achternaam": " ".join(p for p in (insert, last) if p),
+    }
 
 
 def preview_message(
@@ -284,14 +255,45 @@ def preview_message(
     else:
         stored = {}
     parts = {**stored, **{k: v for k, v in {**row.values, **after}.items() if k in NAME_KEYS}}
-    name = " ".join(str(parts[k]) for k in NAME_KEYS if parts.get(k))
+    names = _names(*(parts.get(k) for k in NAME_KEYS))
     if template == "welcome":
         link = f"{settings.base_url}/Activate?token=…"
-        return render("welcome", language, name=name, expires="…", link=link)
+        return _render(
+            session, "welcome", language, names | {"geldig_tot": "…", "activatielink": link}
+        )
     if row.groups_add:
         after["groups_added"] = row.groups_add
     labels = field_labels(session=session, language=language)
-    return render(template, language, name=name, changes=changed_fields(after, labels, language))
+    changes = changed_fields(after, labels, language)
+    return _render(session, template, language, names | {"wijzigingen": changes})
+
+
+def sample_values(
+    *, session: Session, kind: str, language: str, email: str, settings: Settings
+) -> Mapping[str, object]:
+    """What the placeholders of a message would hold for this user (or the newest import)."""
+    if kind == "completion":
+        job = queries.list_recent_jobs(session=session, limit=1)
+        if not job:
+            return {}
+        counts = ", ".join(f"{k} {v:,}" for k, v in (job[0].counts or {}).items() if v)
+        return {
+            "import": job[0].id,
+            "bestand": job[0].file_name,
+            "status": job[0].status,
+            "aantallen": counts,
+            "link": f"{settings.base_url}/History?job={job[0].id}",
+        }
+    user = queries.get_user_by_email(session=session, email=email)
+    names = _names(user.first_name, user.name_insert, user.last_name) if user else {}
+    if kind == "welcome":
+        expires = utcnow() + timedelta(days=settings.activation_days)
+        return names | {
+            "geldig_tot": format_day(expires, language, settings.time_zone),
+            "activatielink": f"{settings.base_url}/Activate?token=…",
+        }
+    labels = field_labels(session=session, language=language)
+    return names | {"wijzigingen": ", ".join([labels["first_name"], labels["groups"]])}
 
 
 def smtp_client(settings: Settings) -> yagmail.SMTP:
@@ -320,6 +322,7 @@ def _send(
     body: str,
     language: str = DEFAULT_LANGUAGE,
     timeout: float | None = None,
+    sender_name: str = "",
 ) -> None:
     if timeout is not None:
         settings = replace(settings, smtp_timeout=max(0.1, min(settings.smtp_timeout, timeout)))
@@ -328,7 +331,10 @@ def _send(
         # yagmail connects (SSL, STARTTLS, login); the message itself is built here, because
         # yagmail puts its HTML (with <br>) into the plain-text part as well.
         mail = MimeMessage()
-        mail["From"], mail["To"], mail["Subject"] = settings.mail_from, recipient, subject
+        mail["From"] = (
+            formataddr((sender_name, settings.mail_from)) if sender_name else settings.mail_from
+        )
+        mail["To"], mail["Subject"] = recipient, subject
         mail["Date"], mail["Message-ID"] = formatdate(localtime=True), make_msgid()
         mail.set_content(body)
         mail.add_alternative(to_html(body, language), subtype="html")
@@ -446,8 +452,9 @@ def _deliver(
                 error, transient = f"The message cannot be composed: {exc!r}", False
                 break
             recipient, subject, language = message.recipient, message.subject, message.language
+            sender_name = get_organisation(session=session).sender_name
         try:
-            _send(settings, recipient, subject, body, language, timeout=left)
+            _send(settings, recipient, subject, body, language, left, sender_name)
         except MailError as exc:
             error, transient = str(exc), exc.transient
             pause = backoff * 2 ** (attempts - 1)

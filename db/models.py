@@ -291,6 +291,21 @@ class SavedMapping(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class MailTemplate(SQLModel, table=True):
+    """The organisation's own subject and body of one message in one language."""
+
+    __tablename__ = "mail_templates"
+    __table_args__ = (UniqueConstraint("kind", "language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    language: str = Field(max_length=20)
+    subject: str = Field(max_length=300)
+    body: str
+    updated_by: str = Field(default="", max_length=100)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class AppSetting(SQLModel, table=True):
     """A value the installation keeps for itself, such as that its defaults were seeded."""
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from db.models import (
     WITHOUT_FILE,
     Account,
+    AppSetting,
     EmailMessage,
     Group,
     ImportChange,
@@ -16,6 +17,7 @@ from db.models import (
     ImportJob,
     Language,
     Level,
+    MailTemplate,
     ProfileField,
     Role,
     Taxonomy,
@@ -172,3 +174,14 @@ def list_jobs_by_id(*, session: Session, job_ids: Sequence[int]) -> dict[int, Im
     """These jobs (without their files), by id."""
     query = select(ImportJob).options(WITHOUT_FILE).where(col(ImportJob.id).in_(job_ids))
     return {id_of(job): job for job in session.exec(query).all()}
+
+
+def get_mail_template(*, session: Session, kind: str, language: str) -> MailTemplate | None:
+    return session.exec(
+        select(MailTemplate).where(MailTemplate.kind == kind, MailTemplate.language == language)
+    ).first()
+
+
+def list_app_settings(*, session: Session, keys: Sequence[str]) -> dict[str, str]:
+    found = session.exec(select(AppSetting).where(col(AppSetting.key).in_(keys)))
+    return {setting.key: setting.value for setting in found}

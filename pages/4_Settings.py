@@ -7,6 +7,7 @@ from db.engine import read_session
 from ui import settings_tabs
 from ui.auth import require_account
 from ui.links import links_section
+from ui.mail_settings import mail_section
 from ui.widgets import named_list_editor, show_flash
 
 st.set_page_config(page_title="Settings · Instroom", layout="wide")
@@ -26,6 +27,7 @@ SECTIONS = {
     "Taxonomies": lambda: settings_tabs.taxonomies_tab(engine, view),
     "Protected users": lambda: settings_tabs.protected_users_tab(engine, view),
     "Portal accounts": lambda: settings_tabs.accounts_tab(engine, view),
+    "Mail": lambda: mail_section(engine, settings, account),
     "Links": lambda: links_section(engine, settings, account),
 }
 section = st.radio(

@@ -1,0 +1,63 @@
+"""Settings > Mail: the organisation writes its welcome mail, sees it for a real user, saves it."""
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from db.engine import session_scope
+from db.models import MailTemplate, User
+from tests.ui.conftest import signed_in, texts, widget
+
+SETTINGS = "pages/4_Settings.py"
+
+
+def click(at, label: str):
+    widget(at.button, label).click()
+    return at.run()
+
+
+def test_the_welcome_mail_is_edited_previewed_refused_when_unsafe_and_saved(
+    make_account, app_db: Engine
+) -> None:
+    with session_scope(app_db) as session:
+        session.add(User(email="jan@example.nl", first_name="Jan", last_name="Jansen"))
+    make_account("beheer", "admin")
+    at = signed_in("beheer", "admin", SETTINGS)
+    widget(at.radio, "Section").set_value("Mail")
+    at = at.run()
+    assert not at.exception
+    widget(at.text_input, "Name of the organisation").input("Zorggroep De Linde")
+    at = click(at, "Save")
+    assert "Saved." in texts(at)
+    assert "{{ activatielink }}" in texts(at)  # the placeholders are listed beside the editor
+
+    widget(at.text_input, "Preview for the user with this email address").input("jan@example.nl")
+    widget(at.text_area, "Text").input("Hallo {{ voornaam }},\n\n{{ salaris }}")
+    at.run()
+    assert "The template names salaris, which this message does not have." in texts(at)
+    widget(at.text_area, "Text").input("{{ ''.__class__.__mro__ }}")
+    at = click(at, "Save the message")
+    assert "may not do (access to attribute '__class__' of 'str' object is unsafe)" in texts(at)
+    with Session(app_db) as session:
+        assert session.exec(select(MailTemplate)).all() == []
+
+    widget(at.text_input, "Subject").input("Welkom bij {{ organisatie }}")
+    widget(at.text_area, "Text").input(
+        "Hallo {{ voornaam }},\n\nKies je wachtwoord: {{ activatielink }}\n\n{{ organisatie }}"
+    )
+    at.run()
+    preview = [t.value for t in at.text]
+    assert any(p.startswith("Hallo Jan,") and "Zorggroep De Linde" in p for p in preview)
+    assert "**Welkom bij Zorggroep De Linde**" in [m.value for m in at.markdown]
+    at = click(at, "Save the message")
+    assert "Welcome mail (Nederlands) saved." in texts(at)
+    with Session(app_db) as session:
+        stored = session.exec(select(MailTemplate)).one()
+        assert (stored.kind, stored.language, stored.updated_by) == ("welcome", "nl", "beheer")
+        assert stored.body.startswith("Hallo {{ voornaam }},")
+    assert "The organisation's own text." in texts(at)
+
+    at = click(at, "Use Instroom's own text again")
+    assert "Instroom's own text is used again." in texts(at)
+    assert widget(at.text_area, "Text").value.startswith("Beste {{ naam }},")
+    with Session(app_db) as session:
+        assert session.exec(select(MailTemplate)).all() == []

@@ -1,0 +1,111 @@
+"""Settings > Mail: who the mails come from, and their words per message and language."""
+
+import streamlit as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.accounts import SignedInAccount
+from core.i18n import LANGUAGES, gettext
+from core.issues import InstroomError
+from core.mail import sample_values
+from core.mail_templates import (
+    KIND_NAMES,
+    MAIL_LANGUAGES,
+    PLACEHOLDERS,
+    check_template,
+    get_organisation,
+    get_template,
+    is_edited,
+    render_text,
+    reset_template,
+    save_organisation,
+    save_template,
+)
+from core.settings import Settings
+from ui.widgets import md, run_action
+
+
+def mail_section(engine: Engine, settings: Settings, account: SignedInAccount) -> None:
+    """The organisation's name and the sender's, then one message at a time to edit."""
+    with Session(engine) as session:
+        organisation = get_organisation(session=session)
+    with st.form("organisation"):
+        name = st.text_input("Name of the organisation", organisation.name)
+        sender = st.text_input(
+            "Name of the sender",
+            organisation.sender_name,
+            help=f"Mails come from {settings.mail_from}.",
+        )
+        if st.form_submit_button("Save"):
+            run_action(engine, save_organisation, "Saved.", name=name, sender_name=sender)
+    if not settings.smtp_configured:
+        st.info("No mail server is configured (INSTROOM_SMTP_HOST): messages are kept, not sent.")
+
+    kind = st.selectbox("Message", list(KIND_NAMES), format_func=lambda k: KIND_NAMES[k])
+    language = st.radio(
+        "Language", MAIL_LANGUAGES, format_func=lambda code: LANGUAGES[code], horizontal=True
+    )
+    with Session(engine) as session:
+        subject, body = get_template(session=session, kind=kind, language=language)
+        edited = is_edited(session=session, kind=kind, language=language)
+    editor, guide = st.columns([3, 2])
+    # Keyed by message and language: switching shows that message's words, not the last typed.
+    subject = editor.text_input("Subject", subject, key=f"mail_subject_{kind}_{language}")
+    body = editor.text_area("Text", body, height=260, key=f"mail_body_{kind}_{language}")
+    guide.markdown(
+        "**Placeholders**\n\n"
+        + "\n".join(
+            f"- `{{{{ {name} }}}}`: {gettext(words, 'en')}"
+            for name, words in PLACEHOLDERS[kind].items()
+        )
+    )
+    guide.caption("Instroom's own text." if not edited else "The organisation's own text.")
+    _preview(engine, settings, kind, language, subject, body)
+    save, restore = st.columns(2)
+    if save.button("Save the message", type="primary"):
+        run_action(
+            engine,
+            save_template,
+            f"{KIND_NAMES[kind]} ({LANGUAGES[language]}) saved.",
+            kind=kind,
+            language=language,
+            subject=subject,
+            body=body,
+            updated_by=account.username,
+        )
+    if edited and restore.button("Use Instroom's own text again"):
+        for key in (f"mail_subject_{kind}_{language}", f"mail_body_{kind}_{language}"):
+            st.session_state.pop(key, None)
+        run_action(
+            engine,
+            reset_template,
+            "Instroom's own text is used again.",
+            kind=kind,
+            language=language,
+        )
+
+
+def _preview(
+    engine: Engine, settings: Settings, kind: str, language: str, subject: str, body: str
+) -> None:
+    """The message as a real user (or the newest import) would get it, as it is typed."""
+    email = ""
+    if kind != "completion":
+        email = st.text_input(
+            "Preview for the user with this email address", key="mail_preview_user"
+        )
+    try:
+        check_template(kind, subject, body)
+        with Session(engine) as session:
+            values = sample_values(
+                session=session, kind=kind, language=language, email=email, settings=settings
+            )
+            shown = render_text(
+                session=session, kind=kind, subject=subject, body=body, values=values
+            )
+    except InstroomError as exc:
+        st.error(md(str(exc)))
+        return
+    with st.container(border=True):
+        st.markdown(f"**{md(shown[0])}**")
+        st.text(shown[1])
