@@ -13,6 +13,7 @@ import bcrypt
 import jwt
 from sqlmodel import Session
 
+from core.i18n import LANGUAGES, N_
 from core.issues import InstroomError
 from core.vocabulary import AccountRole, values
 from db import queries
@@ -26,7 +27,7 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,50}$")
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 # One answer for an unknown name, a wrong password and a locked account alike.
-LOGIN_REFUSED = (
+LOGIN_REFUSED = N_(
     "The username or password is incorrect, or the account is locked for 15 minutes after "
     "five wrong passwords. Check both and try again, or ask an administrator to reset the "
     "password."
@@ -46,6 +47,8 @@ class SignedInAccount:
     email: str
     role: str
     session_version: int = 0
+    # The language the portal speaks to this account (nl or en).
+    language: str = "nl"
 
 
 def hash_password(password: str) -> str:
@@ -78,7 +81,14 @@ def check_password_strength(password: str) -> None:
 
 
 def create_account(
-    *, session: Session, username: str, email: str, role: str, password: str, name: str = ""
+    *,
+    session: Session,
+    username: str,
+    email: str,
+    role: str,
+    password: str,
+    name: str = "",
+    language: str = "nl",
 ) -> Account:
     """Add a portal account after checking every field."""
     # The login form lower-cases what is typed, so usernames are stored that way.
@@ -101,10 +111,20 @@ def create_account(
         name=name.strip() or username,
         role=role,
         password_hash=hash_password(password),
+        language=language if language in LANGUAGES else "nl",
     )
     session.add(account)
     session.flush()
     return account
+
+
+def set_account_language(*, session: Session, username: str, language: str) -> None:
+    """The language the portal speaks to an account from now on."""
+    if language not in LANGUAGES:
+        raise AccountError(f"The language must be one of: {', '.join(LANGUAGES)}.")
+    account = _require_account(session, username)
+    account.language = language
+    session.add(account)
 
 
 def _require_account(session: Session, username: str) -> Account:
@@ -152,7 +172,12 @@ def end_sessions(*, session: Session, username: str) -> None:
 
 def _signed_in(account: Account) -> SignedInAccount:
     return SignedInAccount(
-        account.username, account.name, account.email, account.role, account.session_version
+        account.username,
+        account.name,
+        account.email,
+        account.role,
+        account.session_version,
+        account.language,
     )
 
 

@@ -1,23 +1,24 @@
 """The field keys an import can map columns to, and the fixed vocabularies of the domain."""
 
+from core.i18n import N_
 from core.vocabulary import Kind, UserStatus, values
 
 BUILTIN_FIELDS: dict[str, str] = {
-    "email": "Email",
-    "first_name": "First name",
-    "name_insert": "Name insert (tussenvoegsel)",
-    "last_name": "Last name",
-    "full_name": "Full name (split into first name, insert, last name)",
-    "username": "Username (user code)",
-    "new_username": "New username",
-    "password": "Password",
-    "status": "Status",
-    "action": "Action",
-    "groups": "Groups",
-    "levels": "Levels",
-    "role": "Role",
-    "language": "Language",
-    "kind": "Kind",
+    "email": N_("Email"),
+    "first_name": N_("First name"),
+    "name_insert": N_("Name insert (tussenvoegsel)"),
+    "last_name": N_("Last name"),
+    "full_name": N_("Full name (split into first name, insert, last name)"),
+    "username": N_("Username (user code)"),
+    "new_username": N_("New username"),
+    "password": N_("Password"),
+    "status": N_("Status"),
+    "action": N_("Action"),
+    "groups": N_("Groups"),
+    "levels": N_("Levels"),
+    "role": N_("Role"),
+    "language": N_("Language"),
+    "kind": N_("Kind"),
 }
 # The same fields as a Dutch reader (of a change notice) knows them.
 BUILTIN_FIELDS_NL: dict[str, str] = {

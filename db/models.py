@@ -276,6 +276,8 @@ class Account(SQLModel, table=True):
     locked_until: datetime | None = None
     # Raised by logout, a password reset and disabling: every login cookie issued before ends.
     session_version: int = Field(default=0)
+    # The language the portal speaks to this account.
+    language: str = Field(default="nl", max_length=20)
 
 
 class SavedMapping(SQLModel, table=True):

@@ -8,20 +8,22 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core import accounts
 from core.accounts import AccountError, SignedInAccount
+from core.i18n import LANGUAGES, N_
 from core.settings import Settings, SettingsError, load_settings, resolve_cookie_key
 from core.worker import ensure_background_worker
 from db import queries
 from db.engine import brief_write, get_engine, session_scope
+from ui.text import LANGUAGE_KEY, _, current_language
 from ui.widgets import md
 
-ROLE_LABELS = {"admin": "administrator", "support": "support"}
+ROLE_LABELS = {"admin": N_("administrator"), "support": N_("support")}
 # Every page with the roles that may open it; the sidebar shows only what a role may open.
 PAGES = [
-    ("app.py", "Home", ("admin", "support")),
-    ("pages/1_Import.py", "Import", ("admin",)),
-    ("pages/2_History.py", "History", ("admin", "support")),
-    ("pages/3_Users.py", "Users", ("admin",)),
-    ("pages/4_Settings.py", "Settings", ("admin",)),
+    ("app.py", N_("Home"), ("admin", "support")),
+    ("pages/1_Import.py", N_("Import"), ("admin",)),
+    ("pages/2_History.py", N_("History"), ("admin", "support")),
+    ("pages/3_Users.py", N_("Users"), ("admin",)),
+    ("pages/4_Settings.py", N_("Settings"), ("admin",)),
 ]
 
 
@@ -33,35 +35,37 @@ def get_context() -> tuple[Settings, Engine]:
         ensure_background_worker(engine=engine, settings=settings)
         return settings, engine
     except SettingsError as exc:
-        st.error(md(f"Instroom cannot start: {exc}"))
+        st.error(md(_("Instroom cannot start: {reason}").format(reason=exc)))
     except SQLAlchemyError as exc:
         st.error(
-            "Instroom cannot reach its database. Check DATABASE_URL and that the database "
-            f"server runs. ({type(exc).__name__})"
+            _(
+                "Instroom cannot reach its database. Check DATABASE_URL and that the database "
+                "server runs. ({error})"
+            ).format(error=type(exc).__name__)
         )
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises; this keeps type checkers honest
 
 
 def _first_run_form(engine: Engine) -> None:
-    st.title("Welcome to Instroom")
-    st.write("No portal account exists yet. Create the first administrator to get started.")
+    st.title(_("Welcome to Instroom"))
+    st.write(_("No portal account exists yet. Create the first administrator to get started."))
     with st.form("first_run"):
-        username = st.text_input("Username")
-        name = st.text_input("Your name")
-        email = st.text_input("Email address")
-        password = st.text_input("Password", type="password")
-        repeat = st.text_input("Repeat the password", type="password")
-        submitted = st.form_submit_button("Create administrator")
+        username = st.text_input(_("Username"))
+        name = st.text_input(_("Your name"))
+        email = st.text_input(_("Email address"))
+        password = st.text_input(_("Password"), type="password")
+        repeat = st.text_input(_("Repeat the password"), type="password")
+        submitted = st.form_submit_button(_("Create administrator"))
     if not submitted:
         return
     if password != repeat:
-        st.error("The two passwords differ; type the same password twice.")
+        st.error(_("The two passwords differ; type the same password twice."))
         return
     try:
         with session_scope(engine) as session:
             if queries.count_accounts(session=session) > 0:
-                st.info("An administrator was created in the meantime; log in below.")
+                st.info(_("An administrator was created in the meantime; log in below."))
                 return
             accounts.create_account(
                 session=session,
@@ -70,11 +74,12 @@ def _first_run_form(engine: Engine) -> None:
                 role="admin",
                 password=password,
                 name=name,
+                language=current_language(),
             )
     except AccountError as exc:
         st.error(md(str(exc)))
         return
-    st.success("Administrator created. Log in with your new account.")
+    st.success(_("Administrator created. Log in with your new account."))
     st.rerun()
 
 
@@ -86,7 +91,7 @@ def _cookie_key(settings: Settings) -> str:
     try:
         return resolve_cookie_key(settings)
     except (SettingsError, OSError) as exc:
-        st.error(md(f"Instroom cannot start: {exc}"))
+        st.error(md(_("Instroom cannot start: {reason}").format(reason=exc)))
         st.stop()
         raise AssertionError("unreachable") from exc
 
@@ -107,6 +112,7 @@ def _sign_in(account: SignedInAccount) -> None:
         authentication_status=True,
         username=account.username,
         session_version=account.session_version,
+        language=account.language,
     )
     st.session_state.pop(_LOGGED_OUT, None)
 
@@ -114,7 +120,7 @@ def _sign_in(account: SignedInAccount) -> None:
 def _sign_out(engine: Engine, settings: Settings, username: str) -> None:
     with session_scope(engine) as session:
         accounts.end_sessions(session=session, username=username)
-    for key in ("authentication_status", "username", "session_version"):
+    for key in ("authentication_status", "username", "session_version", LANGUAGE_KEY):
         st.session_state.pop(key, None)
     st.session_state[_LOGGED_OUT] = True
 
@@ -140,7 +146,7 @@ def _current_account(engine: Engine, settings: Settings, key: str) -> SignedInAc
         was_signed_in = bool(state.pop("authentication_status", None))
         state.pop("username", None)
         if was_signed_in and account is None:
-            st.error("This account has been disabled or removed. Ask an administrator.")
+            st.error(_("This account has been disabled or removed. Ask an administrator."))
         return None
     _sign_in(account)
     return account
@@ -152,21 +158,21 @@ def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount
         _write_cookie(settings, "", 0)
     form_area = st.empty()
     with form_area.form("login"):
-        st.subheader("Login")
-        username = st.text_input("Username")
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Login")
+        st.subheader(_("Login"))
+        username = st.text_input(_("Username"))
+        password = st.text_input(_("Password"), type="password")
+        submitted = st.form_submit_button(_("Login"))
     if not submitted:
         return None
     if not _RATE_LIMIT.allow(st.context.ip_address or "unknown"):
-        st.error("Too many login attempts in the last minute. Wait a minute and try again.")
+        st.error(_("Too many login attempts in the last minute. Wait a minute and try again."))
         return None
     # While an import holds SQLite's write lock the answer stands and only its record is
     # lost (the rate limit above still bounds guessing meanwhile).
     with brief_write(engine) as session:
         account = accounts.authenticate(session=session, username=username, password=password)
     if account is None:
-        st.error(accounts.LOGIN_REFUSED)
+        st.error(_(accounts.LOGIN_REFUSED))
         return None
     form_area.empty()
     _sign_in(account)
@@ -180,16 +186,33 @@ def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount
 
 def _sidebar(engine: Engine, settings: Settings, account: SignedInAccount) -> None:
     with st.sidebar:
-        st.markdown(f"**{md(account.name)}**  \n{ROLE_LABELS[account.role]}")
+        st.markdown(f"**{md(account.name)}**  \n{_(ROLE_LABELS[account.role])}")
         for path, label, roles in PAGES:
             if account.role in roles:
-                st.page_link(path, label=label)
+                st.page_link(path, label=_(label))
+        st.selectbox(
+            "Taal / Language",
+            list(LANGUAGES),
+            index=list(LANGUAGES).index(account.language),
+            format_func=lambda code: LANGUAGES[code],
+            key="language_choice",
+            on_change=_choose_language,
+            args=(engine, account.username),
+        )
         st.button(
-            "Log out",
+            _("Log out"),
             key="logout_button",
             on_click=_sign_out,
             args=(engine, settings, account.username),
         )
+
+
+def _choose_language(engine: Engine, username: str) -> None:
+    """Remember the language chosen in the sidebar for this account, and speak it at once."""
+    language = st.session_state["language_choice"]
+    with session_scope(engine) as session:
+        accounts.set_account_language(session=session, username=username, language=language)
+    st.session_state[LANGUAGE_KEY] = language
 
 
 def require_account(*roles: str) -> tuple[SignedInAccount, Settings, Engine]:
@@ -206,7 +229,11 @@ def require_account(*roles: str) -> tuple[SignedInAccount, Settings, Engine]:
         raise AssertionError("unreachable")
     _sidebar(engine, settings, account)
     if roles and account.role not in roles:
-        needed = " or ".join(ROLE_LABELS[r] for r in roles)
-        st.error(f"This page is for the {needed} role; you are signed in as {account.role}.")
+        needed = _(" or ").join(_(ROLE_LABELS[r]) for r in roles)
+        st.error(
+            _("This page is for the {needed} role; you are signed in as {role}.").format(
+                needed=needed, role=_(ROLE_LABELS[account.role])
+            )
+        )
         st.stop()
     return account, settings, engine

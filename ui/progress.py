@@ -5,16 +5,30 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import export
+from core.i18n import N_
 from core.plan import COUNT_KEYS
 from core.worker import LIVE
 from db import queries
 from db.locks import count_jobs_ahead
 from db.models import ImportJob
+from ui.text import _, number
 from ui.widgets import md
 
 FINISHED = {"succeeded", "completed_with_errors", "failed", "interrupted", "reverted"}
-# Every count but "rows", in the order of the CLI contract.
+# Every count but "rows", in the order of the CLI contract, with the word a reader sees.
 COUNT_LABELS = COUNT_KEYS[1:]
+COUNT_WORDS = {
+    "created": N_("Created"),
+    "updated": N_("Updated"),
+    "unchanged": N_("Unchanged"),
+    "skipped": N_("Skipped"),
+    "blocked": N_("Blocked"),
+    "unblocked": N_("Unblocked"),
+    "renamed": N_("Renamed"),
+    "deactivated": N_("Deactivated"),
+    "errors": N_("Errors"),
+    "warnings": N_("Warnings"),
+}
 
 
 def rejected_downloads(job: ImportJob, key: str) -> None:
@@ -25,28 +39,34 @@ def rejected_downloads(job: ImportJob, key: str) -> None:
     stem = f"import-{job.id}-rejected"
     left, right = st.columns(2)
     left.download_button(
-        f"Rejected rows (CSV, {len(frame):,})",
+        _("Rejected rows (CSV, {count})").format(count=number(len(frame))),
         export.to_csv_bytes(frame),
         f"{stem}.csv",
         mime="text/csv",
         key=f"{key}_csv",
     )
     right.download_button(
-        "Rejected rows (XLSX)", export.to_xlsx_bytes(frame), f"{stem}.xlsx", key=f"{key}_xlsx"
+        _("Rejected rows (XLSX)"), export.to_xlsx_bytes(frame), f"{stem}.xlsx", key=f"{key}_xlsx"
     )
 
 
 def _summary(job: ImportJob) -> None:
     label = {"succeeded": st.success, "completed_with_errors": st.warning}.get(job.status, st.error)
     label(
-        f"Import {job.id} finished: {job.status.replace('_', ' ')}."
+        _("Import {job_id} finished: {status}.").format(
+            job_id=job.id, status=_(job.status).replace("_", " ")
+        )
         + (f" {md(job.error)}" if job.error else "")
     )
     counts = job.counts or {}
     columns = st.columns(5)
     for column, key in zip(columns * 2, COUNT_LABELS, strict=False):
-        column.metric(key.capitalize(), f"{counts.get(key, 0):,}")
-    st.markdown(f"[Open import {job.id} in the history](History?job={job.id})")
+        column.metric(_(COUNT_WORDS[key]), number(counts.get(key, 0)))
+    st.markdown(
+        "["
+        + _("Open import {job_id} in the history").format(job_id=job.id)
+        + f"](History?job={job.id})"
+    )
     rejected_downloads(job, f"progress_{job.id}")
 
 
@@ -56,10 +76,16 @@ def _mail_status(mail: dict[str, int]) -> None:
     if not total:
         return
     waiting = mail.get("queued", 0) + mail.get("sending", 0)
-    parts = [f"{mail.get('sent', 0):,} of {total:,} emails sent"]
-    parts += [f"{mail[k]:,} {k}" for k in ("failed", "skipped") if mail.get(k)]
+    parts = [
+        _("{sent} of {total} emails sent").format(
+            sent=number(mail.get("sent", 0)), total=number(total)
+        )
+    ]
+    words = {"failed": N_("{count} failed"), "skipped": N_("{count} skipped")}
+    parts += [_(words[k]).format(count=number(mail[k])) for k in words if mail.get(k)]
     if waiting:
-        st.progress(mail.get("sent", 0) / total, text=", ".join(parts) + f", {waiting:,} waiting")
+        waits = _("{count} waiting").format(count=number(waiting))
+        st.progress(mail.get("sent", 0) / total, text=", ".join([*parts, waits]))
     else:
         st.caption(", ".join(parts) + ".")
 
@@ -67,13 +93,13 @@ def _mail_status(mail: dict[str, int]) -> None:
 def job_progress(engine: Engine, job_id: int | None) -> None:
     """A progress bar while the job waits or runs, then its summary."""
     if job_id is None:
-        st.info("No import has been started in this session.")
+        st.info(_("No import has been started in this session."))
         return
     with Session(engine) as session:
         job = session.get(ImportJob, job_id)
         mail = queries.count_emails_by_status(session=session, job_id=job_id)
     if job is None:
-        st.error(f"There is no import {job_id}.")
+        st.error(_("There is no import {job_id}.").format(job_id=job_id))
         return
     settled = job.status in FINISHED and not (mail.get("queued") or mail.get("sending"))
 
@@ -84,7 +110,7 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
             ahead = count_jobs_ahead(session=session, job_id=job_id)
             now = queries.count_emails_by_status(session=session, job_id=job_id)
         if current is None:
-            st.error(f"Import {job_id} is no longer in the history.")
+            st.error(_("Import {job_id} is no longer in the history.").format(job_id=job_id))
             return
         if current.status in FINISHED:
             if job.status not in FINISHED or (
@@ -94,15 +120,19 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
             _summary(current)
             _mail_status(now)
         elif current.status == "queued":
-            st.info(f"Import {job_id} is waiting; {ahead:,} import(s) before it.")
+            st.info(
+                _("Import {job_id} is waiting; {count} import(s) before it.").format(
+                    job_id=job_id, count=number(ahead)
+                )
+            )
         else:
             progress = LIVE.get(job_id)
             done = progress.done if progress else current.progress_done
             total = (progress.total if progress else current.progress_total) or 1
             text = (
-                f"{done:,} of {total:,} rows written"
+                _("{done} of {total} rows written").format(done=number(done), total=number(total))
                 if done
-                else f"Checking {current.progress_total:,} rows…"
+                else _("Checking {count} rows…").format(count=number(current.progress_total))
             )
             st.progress(min(done / total, 1.0), text=text)
 

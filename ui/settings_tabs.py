@@ -6,6 +6,8 @@ from sqlalchemy import Engine
 from core import accounts, catalog
 from core.catalog import CatalogView
 from core.fields import PROFILE_FIELD_TYPES
+from core.i18n import LANGUAGES
+from ui.text import current_language
 from ui.widgets import md, named_list_editor, pick_one, run_action
 
 
@@ -170,6 +172,12 @@ def accounts_tab(engine: Engine, view: CatalogView) -> None:
         email = st.text_input("Email")
         # Most new accounts are for support staff; an administrator is chosen on purpose.
         role = st.selectbox("Role", accounts.ROLES, index=accounts.ROLES.index("support"))
+        language = st.selectbox(
+            "Language",
+            list(LANGUAGES),
+            index=list(LANGUAGES).index(current_language()),
+            format_func=lambda code: LANGUAGES[code],
+        )
         password = st.text_input("Initial password", type="password")
         if st.form_submit_button("Add account"):
             run_action(
@@ -181,6 +189,7 @@ def accounts_tab(engine: Engine, view: CatalogView) -> None:
                 email=email,
                 role=role,
                 password=password,
+                language=language,
             )
     with manage.form("manage_account"):
         username = st.selectbox("Account", [u for u, *_ in view.accounts])

@@ -6,13 +6,14 @@ import re
 
 import pandas as pd
 
+from core.i18n import N_
 from core.issues import Issue, UnusableFileError, issue
 from core.read.table import ReadOptions, Table, check_width, finish_table
 
 DELIMITERS = (";", ",", "\t", "|")
 
 
-DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
+DELIMITER_NAMES = {";": N_("semicolon"), ",": N_("comma"), "\t": N_("tab"), "|": N_("pipe")}
 
 
 FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")

@@ -33,8 +33,8 @@ def app_db(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> Iterator[Engine]
 
 
 @pytest.fixture
-def make_account(app_db: Engine) -> Callable[[str, str], None]:
-    def make(username: str, role: str) -> None:
+def make_account(app_db: Engine) -> Callable[..., None]:
+    def make(username: str, role: str, language: str = "en") -> None:
         with session_scope(app_db) as session:
             accounts.create_account(
                 session=session,
@@ -42,13 +42,15 @@ def make_account(app_db: Engine) -> Callable[[str, str], None]:
                 role=role,
                 email=f"{username}@example.org",
                 password=PASSWORD,
+                language=language,
             )
 
     return make
 
 
-def new_app(page: str | None = None) -> AppTest:
+def new_app(page: str | None = None, locale: str = "en-GB") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
+    at.context = {"locale": locale}
     if page:
         at.switch_page(page)
     return at

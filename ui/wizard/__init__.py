@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 from core.accounts import SignedInAccount
 from core.settings import Settings
 from ui.progress import job_progress
+from ui.text import _
 from ui.wizard.confirm import step_confirm
 from ui.wizard.mapping import step_map
 from ui.wizard.options import step_options
@@ -23,10 +24,14 @@ def render_wizard(account: SignedInAccount, settings: Settings, engine: Engine) 
     progress, restart = st.columns([6, 1], vertical_alignment="bottom")
     progress.progress(
         (wizard.step + 1) / len(STEPS),
-        text=f"Step {wizard.step + 1} of {len(STEPS)}: {STEPS[wizard.step]}",
+        text=_("Step {number} of {steps}: {name}").format(
+            number=wizard.step + 1, steps=len(STEPS), name=_(STEPS[wizard.step])
+        ),
     )
     if wizard.data and wizard.step < len(STEPS) - 1:
-        restart.button("Start over", on_click=_start_over, help="Forget this file and its choices.")
+        restart.button(
+            _("Start over"), on_click=_start_over, help=_("Forget this file and its choices.")
+        )
     if wizard.step == 0:
         step_upload(wizard, settings, engine)
     elif wizard.step == 1:
@@ -39,7 +44,7 @@ def render_wizard(account: SignedInAccount, settings: Settings, engine: Engine) 
         step_confirm(wizard, settings, engine, account)
     else:
         job_progress(engine, wizard.job_id)
-        st.button("Start another import", on_click=_start_over)
+        st.button(_("Start another import"), on_click=_start_over)
 
 
 def _start_over() -> None:

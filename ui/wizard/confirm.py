@@ -7,6 +7,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from core.accounts import SignedInAccount
+from core.i18n import N_
 from core.jobs import create_job
 from core.links import LinkDraft
 from core.pipeline import (
@@ -19,34 +20,38 @@ from core.validate import load_known_names
 from core.worker import enqueue_import
 from db.engine import session_scope
 from ui.links import link_form
+from ui.text import _, number
 from ui.widgets import show_flash
 from ui.wizard.preview import current_plan
 from ui.wizard.state import Wizard, current_table
+
+ACTION_WORDS = (
+    ("created", N_("create {count}")),
+    ("updated", N_("update {count}")),
+    ("blocked", N_("block {count}")),
+    ("unblocked", N_("unblock {count}")),
+    ("renamed", N_("rename {count}")),
+    ("deactivated", N_("deactivate {count}")),
+)
 
 
 def confirmation_text(plan: Plan) -> str:
     """The question an administrator confirms, with the counts that matter."""
     counts = plan.counts
     parts = [
-        f"{verb} {counts[key]:,}"
-        for key, verb in (
-            ("created", "create"),
-            ("updated", "update"),
-            ("blocked", "block"),
-            ("unblocked", "unblock"),
-            ("renamed", "rename"),
-            ("deactivated", "deactivate"),
-        )
-        if counts[key]
+        _(words).format(count=number(counts[key])) for key, words in ACTION_WORDS if counts[key]
     ]
-    text = (
-        ", ".join(parts[:-1]) + " and " + parts[-1]
+    actions = (
+        _("{first} and {last}").format(first=", ".join(parts[:-1]), last=parts[-1])
         if len(parts) > 1
-        else (parts[0] if parts else "change nothing for")
+        else (parts[0] if parts else _("change nothing for"))
     )
-    question = f"{text[0].upper()}{text[1:]} users?"
+    text = _("{actions} users?").format(actions=actions)
+    question = text[0].upper() + text[1:]
     if counts["errors"]:
-        question += f" {counts['errors']:,} rejected rows will not be imported."
+        question += _(" {count} rejected rows will not be imported.").format(
+            count=number(counts["errors"])
+        )
     return question
 
 
@@ -58,14 +63,16 @@ def step_confirm(
     st.subheader(confirmation_text(plan))
     if wizard.options.strict and plan.error_rows:
         st.warning(
-            "All or nothing is chosen and rows are rejected: the import will change "
-            "nothing. Go back to fix the rows, or choose to import the valid ones."
+            _(
+                "All or nothing is chosen and rows are rejected: the import will change "
+                "nothing. Go back to fix the rows, or choose to import the valid ones."
+            )
         )
     back, start = st.columns([1, 5])
-    if back.button("Back"):
+    if back.button(_("Back")):
         wizard.step -= 1
         st.rerun()
-    if start.button("Start the import", type="primary"):
+    if start.button(_("Start the import"), type="primary"):
         table = current_table(wizard, settings)
         options = replace(wizard.options, notify_admin=account.email if wizard.notify_me else None)
         with session_scope(engine) as session:
@@ -91,11 +98,13 @@ def step_confirm(
         st.query_params["job"] = str(wizard.job_id)
         wizard.step += 1
         st.rerun()
-    with st.expander("Save as a link: import the HR system's export like this, by itself"):
+    with st.expander(_("Save as a link: import the HR system's export like this, by itself")):
         st.caption(
-            "The link keeps this mapping (by column name), these options and how the file is "
-            "read; corrections typed in the preview are not kept, since every export is read "
-            "afresh."
+            _(
+                "The link keeps this mapping (by column name), these options and how the file "
+                "is read; corrections typed in the preview are not kept, since every export is "
+                "read afresh."
+            )
         )
         table = current_table(wizard, settings)
         make = partial(

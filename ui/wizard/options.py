@@ -7,6 +7,7 @@ from sqlmodel import Session
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.settings import Settings
 from db import queries
+from ui.text import _
 from ui.widgets import md
 from ui.wizard.state import Wizard, step_buttons
 
@@ -19,125 +20,133 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         languages = [lang.code for lang in queries.list_languages(session=session)]
     o = wizard.options
     modes = {
-        "upsert": "Create and update",
-        "create": "Only create new users",
-        "update": "Only update existing users",
+        "upsert": _("Create and update"),
+        "create": _("Only create new users"),
+        "update": _("Only update existing users"),
     }
+    words = {"email": _("email address"), "username": _("username (user code)")}
+    kinds = {"employee": _("employee"), "contact": _("contact")}
     mode = st.radio(
-        "What to do",
+        _("What to do"),
         list(modes),
         format_func=modes.get,
         index=list(modes).index(o.mode),
         horizontal=True,
-        help="Rows are matched with existing users; choose which of them to handle.",
+        help=_("Rows are matched with existing users; choose which of them to handle."),
     )
     match = st.radio(
-        "Match users on",
+        _("Match users on"),
         ["email", "username"],
         index=["email", "username"].index(o.match),
+        format_func=words.get,
         horizontal=True,
-        help="How a row is recognised as an existing user.",
+        help=_("How a row is recognised as an existing user."),
     )
     fill_missing = st.checkbox(
-        "Only fill empty fields",
+        _("Only fill empty fields"),
         o.fill_missing,
-        help="Leave values that are already filled in as they are.",
+        help=_("Leave values that are already filled in as they are."),
     )
     left, right = st.columns(2)
     group_choice = left.multiselect(
-        "Add every row to these groups",
+        _("Add every row to these groups"),
         sorted(set(groups) | set(o.groups)),
         list(o.groups),
-        help="Groups are added; existing memberships stay.",
+        help=_("Groups are added; existing memberships stay."),
         accept_new_options=True,
     )
     level_choice = right.multiselect(
-        "Give every row these levels",
+        _("Give every row these levels"),
         sorted(set(levels) | set(o.levels)),
         list(o.levels),
-        help="Levels are only ever added; existing levels stay.",
+        help=_("Levels are only ever added; existing levels stay."),
         accept_new_options=True,
     )
     create_groups = left.checkbox(
-        "Create groups that do not exist yet",
+        _("Create groups that do not exist yet"),
         o.create_groups,
-        help="Otherwise an unknown group rejects its row.",
+        help=_("Otherwise an unknown group rejects its row."),
     )
     create_levels = right.checkbox(
-        "Create levels that do not exist yet",
+        _("Create levels that do not exist yet"),
         o.create_levels,
-        help="Otherwise an unknown level rejects its row.",
+        help=_("Otherwise an unknown level rejects its row."),
     )
     create_terms = left.checkbox(
-        "Create unknown taxonomy terms",
+        _("Create unknown taxonomy terms"),
         o.create_terms,
-        help="Otherwise an unknown term rejects its row.",
+        help=_("Otherwise an unknown term rejects its row."),
     )
     role = left.selectbox(
-        "Role for new users",
+        _("Role for new users"),
         [None, *roles],
         index=[None, *roles].index(o.role) if o.role in roles else 0,
-        help="Used when the file gives none.",
+        help=_("Used when the file gives none."),
     )
     language = right.selectbox(
-        "Language for new users",
+        _("Language for new users"),
         [None, *languages],
         index=[None, *languages].index(o.language) if o.language in languages else 0,
-        help="Chooses the language of their emails.",
+        help=_("Chooses the language of their emails."),
     )
     kind = right.radio(
-        "Kind of new users",
+        _("Kind of new users"),
         ["employee", "contact"],
         index=["employee", "contact"].index(o.kind),
+        format_func=kinds.get,
         horizontal=True,
-        help="Also the kind a full-list import covers.",
+        help=_("Also the kind a full-list import covers."),
     )
     full_list = st.checkbox(
-        "This file is the full list",
+        _("This file is the full list"),
         o.full_list,
-        help="Users of this kind who are not in the file get blocked.",
+        help=_("Users of this kind who are not in the file get blocked."),
     )
     max_deactivate = st.text_input(
-        "Block at most",
+        _("Block at most"),
         o.max_deactivate or "10%",
-        help="A number or a percentage; above it nothing is done.",
+        help=_("A number or a percentage; above it nothing is done."),
         disabled=not full_list,
     )
-    st.markdown("**Emails**")
+    st.markdown(_("**Emails**"))
     welcome_new = st.checkbox(
-        "Send new users a welcome email", o.welcome_new, help="With a link to set their password."
+        _("Send new users a welcome email"),
+        o.welcome_new,
+        help=_("With a link to set their password."),
     )
-    notify_updated = st.checkbox("Tell updated users what changed", o.notify_updated)
-    notify_admin = st.checkbox("Email me when the import is done", wizard.notify_me)
+    notify_updated = st.checkbox(_("Tell updated users what changed"), o.notify_updated)
+    notify_admin = st.checkbox(_("Email me when the import is done"), wizard.notify_me)
     strict = st.radio(
-        "When rows are rejected",
+        _("When rows are rejected"),
         [False, True],
         index=int(o.strict),
-        format_func=lambda s: (
-            "All or nothing: import nothing"
-            if s
-            else "Import the valid rows; give me the rejected ones to fix"
-        ),
-        help="Rejected rows come back as a file to correct and upload again.",
+        format_func={
+            True: _("All or nothing: import nothing"),
+            False: _("Import the valid rows; give me the rejected ones to fix"),
+        }.get,
+        help=_("Rejected rows come back as a file to correct and upload again."),
     )
     empty_action = o.empty_action
     if "action" in (wizard.mapping or {}).values():
         empty_action = st.radio(
-            "An empty code in the action column means",
+            _("An empty code in the action column means"),
             ["block", "none"],
             index=["block", "none"].index(o.empty_action),
-            format_func=lambda a: (
-                "Block the user (as AFAS Profit: code 0)" if a == "block" else "No action"
-            ),
+            format_func={
+                "block": _("Block the user (as AFAS Profit: code 0)"),
+                "none": _("No action"),
+            }.get,
             horizontal=True,
         )
     keep_days = st.number_input(
-        "Keep the uploaded file for (days)",
+        _("Keep the uploaded file for (days)"),
         0,
         MAX_KEEP_FILE_DAYS,
         o.keep_file_days,
-        help="0: the file is deleted as soon as the import has run. A kept file can be "
-        "downloaded from the history until then.",
+        help=_(
+            "0: the file is deleted as soon as the import has run. A kept file can be "
+            "downloaded from the history until then."
+        ),
     )
     try:
         wizard.options = ImportOptions(

@@ -5,6 +5,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.i18n import LANGUAGES
 from core.issues import UnusableFileError
 from core.mail import preview_message
 from core.pipeline import (
@@ -16,7 +17,8 @@ from core.read import (
     Table,
 )
 from core.settings import Settings
-from ui.progress import COUNT_LABELS
+from ui.progress import COUNT_LABELS, COUNT_WORDS
+from ui.text import _, current_language, number
 from ui.widgets import md
 from ui.wizard.state import (
     FIX_ROWS_SHOWN,
@@ -44,7 +46,12 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
                 # A large file: show what is known while the rest is checked.
                 early = early if early is not None else st.empty()
                 with early.container():
-                    st.progress(done / total, text=f"Checked {done:,} of {total:,} rows…")
+                    st.progress(
+                        done / total,
+                        text=_("Checked {done} of {total} rows…").format(
+                            done=number(done), total=number(total)
+                        ),
+                    )
                     _count_tiles(plan)
                     st.dataframe(_rows_table(plan.rows[:PAGE_SIZE]), hide_index=True)
     if early is not None:
@@ -56,35 +63,36 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
 def _count_tiles(plan: Plan) -> None:
     counts = plan.counts
     for tile, key in zip(st.columns(5) * 2, COUNT_LABELS, strict=False):
-        tile.metric(key.capitalize(), f"{counts[key]:,}")
+        tile.metric(_(COUNT_WORDS[key]), number(counts[key]))
 
 
 def _rows_table(rows: list[RowPlan]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Row": r.row,
-                "Email": r.email,
-                "Outcome": OUTCOME_LABELS.get(r.outcome, r.outcome),
-                "Changes": describe_changes(r),
+                _("Row"): r.row,
+                _("Email"): r.email,
+                _("Outcome"): _(OUTCOME_LABELS.get(r.outcome, r.outcome)),
+                _("Changes"): describe_changes(r),
             }
             for r in rows
         ],
-        columns=["Row", "Email", "Outcome", "Changes"],
+        columns=[_("Row"), _("Email"), _("Outcome"), _("Changes")],
     )
 
 
 def _page(count: int, key: str) -> slice:
     """The positions of the page chosen under key; only these rows are formatted and sent."""
     pages = max(1, -(-count // PAGE_SIZE))
-    page = st.number_input(f"Page (of {pages:,})", 1, pages, 1, key=key) if pages > 1 else 1
+    label = _("Page (of {pages})").format(pages=number(pages))
+    page = st.number_input(label, 1, pages, 1, key=key) if pages > 1 else 1
     return slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
 
 
 def _rows_page(plan: Plan, outcome: str) -> None:
     rows = [r for r in plan.rows if r.outcome == outcome]
     shown = _rows_table(rows[_page(len(rows), f"page_{outcome}")])
-    st.dataframe(shown.drop(columns="Outcome"), hide_index=True)
+    st.dataframe(shown.drop(columns=_("Outcome")), hide_index=True)
 
 
 def _paged(frame: pd.DataFrame, key: str) -> None:
@@ -96,41 +104,47 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     try:
         plan = current_plan(wizard, settings, engine)
     except UnusableFileError as exc:
-        st.error(md(exc.message))
+        st.error(md(exc.text(current_language())))
         step_buttons(wizard, can_next=False)
         return
     _count_tiles(plan)
-    if plan.refused:
-        st.error(md(plan.refused))
+    if plan.refusal:
+        st.error(md(plan.refusal.text(current_language())))
     present = [o for o in OUTCOME_LABELS if plan.outcomes[o]]
     if present:
         for tab, outcome in zip(
-            st.tabs([OUTCOME_LABELS[o] for o in present]), present, strict=True
+            st.tabs([_(OUTCOME_LABELS[o]) for o in present]), present, strict=True
         ):
             with tab:
                 _rows_page(plan, outcome)
     if plan.issues:
-        st.subheader("Issues")
+        st.subheader(_("Issues"))
+        language = current_language()
         frame = pd.DataFrame(
             [
                 {
-                    "Row": i.row,
-                    "Column": i.column,
-                    "Code": i.code,
-                    "Severity": i.severity,
-                    "Problem and what to do": i.message,
+                    _("Row"): i.row,
+                    _("Column"): i.column,
+                    _("Code"): i.code,
+                    _("Severity"): _(i.severity),
+                    _("Problem and what to do"): i.text(language),
                 }
                 for i in plan.issues
             ]
         )
-        chosen = st.multiselect("Show only", sorted(frame["Code"].unique()))
-        _paged(frame[frame["Code"].isin(chosen)] if chosen else frame, "page_issues")
+        codes = frame[_("Code")]
+        chosen = st.multiselect(_("Show only"), sorted(codes.unique()))
+        _paged(frame[codes.isin(chosen)] if chosen else frame, "page_issues")
     if plan.error_rows:
         _corrections_editor(wizard, table, plan)
     if plan.deactivate:
-        st.subheader(f"Would be blocked: {len(plan.deactivate):,} users not in the file")
+        st.subheader(
+            _("Would be blocked: {count} users not in the file").format(
+                count=number(len(plan.deactivate))
+            )
+        )
         _paged(
-            pd.DataFrame([{"Email": d.email, "Name": d.name} for d in plan.deactivate]),
+            pd.DataFrame([{_("Email"): d.email, _("Name"): d.name} for d in plan.deactivate]),
             "page_deactivate",
         )
     _emails(wizard, settings, engine, plan)
@@ -140,18 +154,20 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
 
 
 def _corrections_editor(wizard: Wizard, table: Table, plan: Plan) -> None:
-    st.subheader("Fix rejected rows")
-    st.caption("Correct the cells below and revalidate; no need to upload the file again.")
+    st.subheader(_("Fix rejected rows"))
+    st.caption(_("Correct the cells below and revalidate; no need to upload the file again."))
     rows = sorted(plan.error_rows)[:FIX_ROWS_SHOWN]
     if len(plan.error_rows) > FIX_ROWS_SHOWN:
         st.caption(
-            f"The first {FIX_ROWS_SHOWN} of {len(plan.error_rows):,} rejected rows; fix the others "
-            "in the file of rejected rows after the import, or in the file itself."
+            _(
+                "The first {shown} of {count} rejected rows; fix the others in the file of "
+                "rejected rows after the import, or in the file itself."
+            ).format(shown=FIX_ROWS_SHOWN, count=number(len(plan.error_rows)))
         )
     edited = st.data_editor(
         with_headers(table, table.data.loc[rows]), key="corrections", disabled=False
     )
-    if st.button("Revalidate"):
+    if st.button(_("Revalidate")):
         for row in rows:
             for index in range(table.data.shape[1]):
                 value = str(edited.iloc[rows.index(row), index])
@@ -159,14 +175,14 @@ def _corrections_editor(wizard: Wizard, table: Table, plan: Plan) -> None:
                     wizard.corrections.setdefault(row, {})[index] = value
         st.rerun()
     with st.form("correct_cell"):
-        st.caption("Or correct one cell:")
+        st.caption(_("Or correct one cell:"))
         row_col, column_col, value_col = st.columns(3)
-        row = row_col.selectbox("Row", rows)
+        row = row_col.selectbox(_("Row"), rows)
         column = column_col.selectbox(
-            "Column", range(table.data.shape[1]), format_func=table.column_name
+            _("Column"), range(table.data.shape[1]), format_func=table.column_name
         )
-        value = value_col.text_input("New value")
-        if st.form_submit_button("Correct and revalidate"):
+        value = value_col.text_input(_("New value"))
+        if st.form_submit_button(_("Correct and revalidate")):
             wizard.corrections.setdefault(row, {})[column] = value.strip()
             st.rerun()
 
@@ -174,19 +190,32 @@ def _corrections_editor(wizard: Wizard, table: Table, plan: Plan) -> None:
 def _emails(wizard: Wizard, settings: Settings, engine: Engine, plan: Plan) -> None:
     if not (plan.welcome or plan.notify or wizard.notify_me):
         return
-    st.subheader("Emails")
-    st.write(f"Welcome emails: {len(plan.welcome):,}; change notices: {len(plan.notify):,}.")
-    messages = [{"To": e, "Message": "welcome"} for e in plan.welcome]
-    messages += [{"To": e, "Message": "change notice"} for e in plan.notify]
+    st.subheader(_("Emails"))
+    st.write(
+        _("Welcome emails: {welcome}; change notices: {notices}.").format(
+            welcome=number(len(plan.welcome)), notices=number(len(plan.notify))
+        )
+    )
+    to, what = _("To"), _("Message")
+    messages = [{to: e, what: _("welcome")} for e in plan.welcome]
+    messages += [{to: e, what: _("change notice")} for e in plan.notify]
     if wizard.notify_me:
-        messages.append({"To": "you", "Message": "import finished"})
-    _paged(pd.DataFrame(messages, columns=["To", "Message"]), "page_emails")
+        messages.append({to: _("you"), what: _("import finished")})
+    _paged(pd.DataFrame(messages, columns=[to, what]), "page_emails")
     if not settings.smtp_configured:
         st.warning(
-            "No mail server is configured, so these emails will be kept as not sent. "
-            "Set INSTROOM_SMTP_HOST to send them."
+            _(
+                "No mail server is configured, so these emails will be kept as not sent. "
+                "Set INSTROOM_SMTP_HOST to send them."
+            )
         )
-    language = st.radio("Preview the message in", ["nl", "en"], horizontal=True)
+    language = st.radio(
+        _("Preview the message in"),
+        # Mails are Dutch unless a user's language says otherwise: show that first.
+        list(LANGUAGES),
+        format_func=lambda code: LANGUAGES[code],
+        horizontal=True,
+    )
     rows = {r.email: r for r in plan.rows}
     with Session(engine) as session:
         for template, recipients in (("welcome", plan.welcome), ("updated", plan.notify)):
@@ -198,6 +227,10 @@ def _emails(wizard: Wizard, settings: Settings, engine: Engine, plan: Plan) -> N
                     row=rows[recipients[0]],
                     settings=settings,
                 )
-                more = f" and {len(recipients) - 1:,} more" if len(recipients) > 1 else ""
+                more = (
+                    _(" and {count} more").format(count=number(len(recipients) - 1))
+                    if len(recipients) > 1
+                    else ""
+                )
                 with st.expander(f"{md(subject)} → {md(recipients[0])}{more}"):
                     st.text(body)

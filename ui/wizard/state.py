@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from core.i18n import N_
 from core.options import ImportOptions
 from core.read import (
     ReadOptions,
@@ -12,22 +13,30 @@ from core.read import (
 )
 from core.settings import Settings
 from core.source import read_file, read_source
+from ui.text import _
 
-STEPS = ["Upload", "Map columns", "Options", "Preview", "Confirm", "Progress"]
+STEPS = [
+    N_("Upload"),
+    N_("Map columns"),
+    N_("Options"),
+    N_("Preview"),
+    N_("Confirm"),
+    N_("Progress"),
+]
 
 
 PAGE_SIZE = 50
 
 
 OUTCOME_LABELS = {
-    "create": "Create",
-    "update": "Update",
-    "unchanged": "Unchanged",
-    "skip": "Skip",
-    "block": "Block",
-    "unblock": "Unblock",
-    "rename": "Rename",
-    "error": "Rejected",
+    "create": N_("Create"),
+    "update": N_("Update"),
+    "unchanged": N_("Unchanged"),
+    "skip": N_("Skip"),
+    "block": N_("Block"),
+    "unblock": N_("Unblock"),
+    "rename": N_("Rename"),
+    "error": N_("Rejected"),
 }
 
 
@@ -97,11 +106,13 @@ def current_table(wizard: Wizard, settings: Settings) -> Table:
     return read_source(wizard.data, wizard.file_name, options, wizard.corrections, read=_read)
 
 
-def step_buttons(wizard: Wizard, *, next_label: str = "Next", can_next: bool = True) -> None:
+def step_buttons(wizard: Wizard, *, next_label: str = N_("Next"), can_next: bool = True) -> None:
     back, forward = st.columns([1, 5])
-    if wizard.step > 0 and back.button("Back", key=f"back_{wizard.step}"):
+    if wizard.step > 0 and back.button(_("Back"), key=f"back_{wizard.step}"):
         wizard.step -= 1
         st.rerun()
-    if forward.button(next_label, type="primary", disabled=not can_next, key=f"next_{wizard.step}"):
+    if forward.button(
+        _(next_label), type="primary", disabled=not can_next, key=f"next_{wizard.step}"
+    ):
         wizard.step += 1
         st.rerun()

@@ -15,6 +15,7 @@ from core.read import (
 )
 from core.settings import Settings
 from core.source import PASTED
+from ui.text import _, current_language, number
 from ui.widgets import md
 from ui.wizard.state import GENERATION_KEY, Wizard, current_table, step_buttons
 
@@ -24,44 +25,54 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         template = export.template_frame(session=session)
     left, right = st.columns([3, 1])
     with right:
-        st.caption("Download template")
+        st.caption(_("Download template"))
         st.download_button(
-            "CSV template", export.to_csv_bytes(template), "instroom-template.csv", mime="text/csv"
+            _("CSV template"),
+            export.to_csv_bytes(template),
+            "instroom-template.csv",
+            mime="text/csv",
         )
         st.download_button(
-            "XLSX template", export.to_xlsx_bytes(template), "instroom-template.xlsx"
+            _("XLSX template"), export.to_xlsx_bytes(template), "instroom-template.xlsx"
         )
     with left:
         # New keys after "Start over", so the uploader and the text box forget their content.
         generation = st.session_state.get(GENERATION_KEY, 0)
         upload = st.file_uploader(
-            "Choose a CSV, TSV, TXT, XLSX or XLS file",
+            _("Choose a CSV, TSV, TXT, XLSX or XLS file"),
             type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls"],
             key=f"upload_{generation}",
         )
         pasted = st.text_area(
-            "…or paste the rows here (with a header row)", height=120, key=f"paste_{generation}"
+            _("…or paste the rows here (with a header row)"), height=120, key=f"paste_{generation}"
         )
     if upload is not None and (upload.name, upload.size) != (wizard.file_name, len(wizard.data)):
         _new_source(wizard, upload.name, upload.getvalue())
     elif pasted.strip() and pasted.encode() != wizard.data:
         _new_source(wizard, PASTED, pasted.encode("utf-8"))
     if not wizard.data:
-        st.info("Upload a file or paste rows to begin.")
+        st.info(_("Upload a file or paste rows to begin."))
         return
     try:
         table = current_table(wizard, settings)
     except UnusableFileError as exc:
-        st.error(md(f"{exc.message} ({exc.code})"))
+        st.error(md(f"{exc.text(current_language())} ({exc.code})"))
         return
     _detected(wizard, table)
     st.dataframe(with_headers(table, table.data.head(20)), hide_index=False)
     if table.findings:
-        st.warning(f"{len(table.findings):,} things to check in this file:")
+        st.warning(
+            _("{count} things to check in this file:").format(count=number(len(table.findings)))
+        )
         st.dataframe(
             pd.DataFrame(
                 [
-                    {"Row": f.row, "Column": f.column, "Problem": f.message, "Severity": f.severity}
+                    {
+                        _("Row"): f.row,
+                        _("Column"): f.column,
+                        _("Problem"): f.text(current_language()),
+                        _("Severity"): _(f.severity),
+                    }
                     for f in table.findings
                 ]
             ),
@@ -105,49 +116,68 @@ def _read_choice(
 
 def _detected(wizard: Wizard, table: Table) -> None:
     st.markdown(
-        f"**{md(wizard.file_name)}**: {table.row_count:,} rows"
-        + (f", sheet {md(table.sheet)}" if table.sheet else "")
+        f"**{md(wizard.file_name)}**: "
+        + _("{count} rows").format(count=number(table.row_count))
+        + (_(", sheet {sheet}").format(sheet=md(table.sheet)) if table.sheet else "")
         + (f", {table.encoding}" if table.encoding else "")
         + (
-            f", {DELIMITER_NAMES.get(table.delimiter, repr(table.delimiter))}-separated"
+            _(", {delimiter}-separated").format(delimiter=_delimiter_name(table.delimiter))
             if table.delimiter
             else ""
         )
-        + (f", header in row {table.header_row}" if table.has_header else ", no header")
+        + (
+            _(", header in row {row}").format(row=table.header_row)
+            if table.has_header
+            else _(", no header")
+        )
     )
     columns = st.columns(4)
     if table.source in {"csv", "text"}:
         _read_choice(
             columns[0],
             wizard,
-            "Delimiter",
+            _("Delimiter"),
             "delimiter",
             [None, *DELIMITER_NAMES],
-            {None: "detected", **DELIMITER_NAMES},
+            {None: _("detected"), **{k: _(v) for k, v in DELIMITER_NAMES.items()}},
         )
     if table.source == "csv":
         _read_choice(
             columns[1],
             wizard,
-            "Encoding",
+            _("Encoding"),
             "encoding",
             [None, "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"],
-            {None: "detected"},
+            {None: _("detected")},
         )
     if table.sheets:
         _read_choice(
-            columns[1], wizard, "Sheet", "sheet", [None, *table.sheets], {None: "first visible"}
+            columns[1],
+            wizard,
+            _("Sheet"),
+            "sheet",
+            [None, *table.sheets],
+            {None: _("first visible")},
         )
     rows = [int(r) for r in table.data.index[:10]]
     header_rows = sorted({*range(1, (table.header_row or 0) + 1), *rows})[:20]
     _read_choice(
         columns[2],
         wizard,
-        "Header row",
+        _("Header row"),
         "header_choice",
         [None, False, *header_rows],
-        {None: "detected", False: "no header row", **{r: f"row {r}" for r in header_rows}},
+        {
+            None: _("detected"),
+            False: _("no header row"),
+            **{r: _("row {row}").format(row=r) for r in header_rows},
+        },
     )
+
+
+def _delimiter_name(delimiter: str) -> str:
+    name = DELIMITER_NAMES.get(delimiter)
+    return _(name) if name else repr(delimiter)
 
 
 def with_headers(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
