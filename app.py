@@ -1,12 +1,13 @@
 """Instroom: the frame (page config, login gate) and the home page."""
 
+import pandas as pd
 import streamlit as st
 
 from core.history import get_home_summary
 from core.i18n import N_
 from db.engine import read_session
 from ui.auth import require_account
-from ui.text import _
+from ui.text import _, shown
 
 STATUS_WORDS = {"active": N_("Active"), "invited": N_("Invited"), "blocked": N_("Blocked")}
 
@@ -28,6 +29,6 @@ for column, status in zip(columns[1:], ("active", "invited", "blocked"), strict=
 
 st.subheader(_("Last imports"))
 if summary.recent_jobs:
-    st.dataframe(summary.recent_jobs, hide_index=True)
+    st.dataframe(shown(pd.DataFrame(summary.recent_jobs), settings.time_zone), hide_index=True)
 else:
     st.write(_("No imports yet."))

@@ -5,6 +5,7 @@ import re
 from sqlmodel import Session, select
 
 from core.accounts import hash_password
+from core.i18n import N_, render
 from core.issues import InstroomError
 from core.mail import token_hash
 from db.models import User, utcnow
@@ -14,20 +15,30 @@ _CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"\d"), re.co
 
 
 class ActivationError(InstroomError):
-    """The link or password cannot be used; the message says what to do."""
+    """The link or password cannot be used; the message says what to do, in any language."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template.format(**params))
+        self.template, self.params = template, params
+
+    def text(self, language: str) -> str:
+        """The message in a language."""
+        return render(self.template, language, self.params)
 
 
 def check_new_password(password: str, repeat: str) -> None:
     """Length and strength rules for a user's own password."""
     if password != repeat:
-        raise ActivationError("The two passwords differ; type the same password twice.")
+        raise ActivationError(N_("The two passwords differ; type the same password twice."))
     if len(password) < MIN_LENGTH:
-        raise ActivationError(f"Choose a password of at least {MIN_LENGTH} characters.")
+        raise ActivationError(
+            N_("Choose a password of at least {limit} characters."), limit=MIN_LENGTH
+        )
     if len(password.encode()) > 72:
-        raise ActivationError("Choose a password of at most 72 bytes.")
+        raise ActivationError(N_("Choose a password of at most 72 bytes."))
     if sum(1 for pattern in _CLASSES if pattern.search(password)) < 3:
         raise ActivationError(
-            "Mix at least three of: lower-case letters, capitals, digits and symbols."
+            N_("Mix at least three of: lower-case letters, capitals, digits and symbols.")
         )
 
 
@@ -36,19 +47,23 @@ def find_user_by_token(*, session: Session, token: str) -> User:
     user = session.exec(select(User).where(User.activation_token_hash == token_hash(token))).first()
     if user is None:
         raise ActivationError(
-            "This link is not valid or has already been used. If you have not "
-            "set your password yet, ask your administrator for a new link."
+            N_(
+                "This link is not valid or has already been used. If you have not "
+                "set your password yet, ask your administrator for a new link."
+            )
         )
     if user.activation_expires_at is None or user.activation_expires_at < utcnow():
         raise ActivationError(
-            "This link has expired. Ask your administrator to send you a new welcome email."
+            N_("This link has expired. Ask your administrator to send you a new welcome email.")
         )
     if user.status == "blocked":
-        raise ActivationError("This account is blocked. Contact your administrator.")
+        raise ActivationError(N_("This account is blocked. Contact your administrator."))
     if user.is_protected:
         raise ActivationError(
-            "This account is managed by your administrator and cannot be activated with a "
-            "link. Contact your administrator."
+            N_(
+                "This account is managed by your administrator and cannot be activated with a "
+                "link. Contact your administrator."
+            )
         )
     return user
 

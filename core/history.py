@@ -10,6 +10,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from core.export import frame_from_json
+from core.i18n import N_
 from core.issues import Issue
 from core.plan import MASK
 from core.vocabulary import JobStatus, values
@@ -17,6 +18,24 @@ from db import queries
 from db.models import WITHOUT_FILE, ImportChange, ImportIssue, ImportJob
 
 JOB_STATUSES = values(JobStatus)
+# The headings of the history's tables: stable keys for the code, words for the reader.
+COLUMN_WORDS = (
+    N_("Import"),
+    N_("When"),
+    N_("Who"),
+    N_("File"),
+    N_("Rows"),
+    N_("Field"),
+    N_("Old"),
+    N_("New"),
+    N_("Value"),
+    N_("Id"),
+    N_("Attempts"),
+    N_("Error"),
+    N_("Sent"),
+    N_("Day"),
+    N_("Imports"),
+)
 # Keys in change records that never reach a screen or a file as values.
 SECRET_KEYS = {"password", "password_hash"}
 

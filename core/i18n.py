@@ -84,6 +84,14 @@ def format_day(moment: datetime, language: str, time_zone: str) -> str:
     return str(format_date(moment.astimezone(ZoneInfo(time_zone)), "d MMMM y", locale=language))
 
 
+def format_moment(moment: datetime, language: str, time_zone: str) -> str:
+    """A moment in the portal's time zone: 23 november 2026 14:05 (the database keeps UTC)."""
+    from babel.dates import format_datetime
+
+    local = moment.astimezone(ZoneInfo(time_zone))
+    return str(format_datetime(local, "d MMMM y HH:mm", locale=language))
+
+
 def render(template: str, language: str, params: Mapping[str, Any]) -> str:
     """An English template, translated, filled with its parameters in the language's way."""
     return _LocalFormatter(language).format(gettext(template, language), **params)

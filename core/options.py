@@ -6,6 +6,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from core.i18n import N_, gettext, render
 from core.issues import InstroomError
 from core.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
 
@@ -94,3 +95,53 @@ class ImportOptions:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary, for the job record."""
         return asdict(self)
+
+
+def describe_options(values: dict[str, Any], language: str) -> str:
+    """An import's options as sentences an administrator reads, in their language."""
+    options = ImportOptions.from_dict(values)
+    words: list[str] = [
+        {
+            "upsert": N_("new users are created and existing ones updated"),
+            "create": N_("only new users are created"),
+            "update": N_("only existing users are updated"),
+        }[options.mode]
+    ]
+    params = {
+        "groups": ", ".join(options.groups),
+        "levels": ", ".join(options.levels),
+        "role": options.role,
+        "language": options.language,
+        "kind": gettext(options.kind, language),
+        "limit": options.max_deactivate,
+        "email": options.notify_admin,
+        "days": options.keep_file_days,
+    }
+    chosen = [
+        (options.match == "username", N_("users are recognised by their username")),
+        (options.fill_missing, N_("only empty fields are filled in")),
+        (bool(options.groups), N_("every row is added to {groups}")),
+        (bool(options.levels), N_("every row gets the levels {levels}")),
+        (options.create_groups, N_("groups that do not exist yet are created")),
+        (options.create_levels, N_("levels that do not exist yet are created")),
+        (options.create_terms, N_("unknown terms are created")),
+        (bool(options.role), N_("new users without a role get {role}")),
+        (bool(options.language), N_("new users without a language get {language}")),
+        (options.kind != "employee", N_("new users are of the kind {kind}")),
+        (
+            options.full_list,
+            N_(
+                "the file is the full list of the kind {kind}: whoever it leaves out is "
+                "blocked, at most {limit}"
+            ),
+        ),
+        (options.welcome_new, N_("new users get a welcome mail")),
+        (options.notify_updated, N_("updated users are told what changed")),
+        (bool(options.notify_admin), N_("{email} is mailed when the import is done")),
+        (options.strict, N_("all or nothing: one rejected row and nothing is imported")),
+        (options.empty_action == "none", N_("an empty action code means no action")),
+        (options.keep_file_days > 0, N_("the file is kept for {days} days")),
+    ]
+    words += [template for wanted, template in chosen if wanted]
+    text = "; ".join(render(template, language, params) for template in words)
+    return text[0].upper() + text[1:] + "."

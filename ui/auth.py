@@ -186,7 +186,8 @@ def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount
 
 def _sidebar(engine: Engine, settings: Settings, account: SignedInAccount) -> None:
     with st.sidebar:
-        st.markdown(f"**{md(account.name)}**  \n{_(ROLE_LABELS[account.role])}")
+        role = _(ROLE_LABELS[account.role])
+        st.markdown(f"**{md(account.name)}**  \n{role}")
         for path, label, roles in PAGES:
             if account.role in roles:
                 st.page_link(path, label=_(label))

@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 from core import export
 from core.users import UserSearch
 from db.engine import read_session
+from ui.text import _, number
 
 
 def export_buttons(engine: Engine, search: UserSearch, total: int) -> None:
@@ -14,17 +15,18 @@ def export_buttons(engine: Engine, search: UserSearch, total: int) -> None:
     The file exists on the server only for the run that offers it: downloading (or any other
     click) reruns the page without it, and Streamlit drops the file.
     """
-    choices = {f"The selection ({total:,} users)": search, "Everyone": UserSearch()}
+    selection = _("The selection ({count} users)").format(count=number(total))
+    choices = {selection: search, _("Everyone"): UserSearch()}
     which, fmt, prepare = st.columns([3, 1, 1], vertical_alignment="bottom")
-    chosen = which.selectbox("Export", list(choices))
-    kind = fmt.selectbox("Format", ["CSV", "XLSX"])
-    if not prepare.button("Prepare the file"):
+    chosen = which.selectbox(_("Export"), list(choices))
+    kind = fmt.selectbox(_("Format"), ["CSV", "XLSX"])
+    if not prepare.button(_("Prepare the file")):
         return
     with read_session(engine) as session:
         frame = export.users_frame(session=session, user_ids=choices[chosen].matching_ids())
     data = export.to_csv_bytes(frame) if kind == "CSV" else export.to_xlsx_bytes(frame)
     st.download_button(
-        f"Download {len(frame):,} users ({kind})",
+        _("Download {count} users ({format})").format(count=number(len(frame)), format=kind),
         data,
         f"users.{kind.lower()}",
         type="primary",

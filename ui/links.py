@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.accounts import SignedInAccount
+from core.i18n import N_
 from core.issues import InstroomError
 from core.links import (
     LinkDraft,
@@ -27,26 +28,35 @@ from core.schedule import next_runs, parse_schedule
 from core.settings import Settings
 from db.links import get_link_by_name, list_link_runs, list_links
 from db.models import id_of, utcnow
+from ui.progress import COUNT_WORDS
+from ui.text import _, current_language, number, reason
 from ui.widgets import md, run_action
 
 # What the form needs to become a link; the caller adds the mapping, options and reading.
 DraftMaker = Callable[..., LinkDraft]
 OUTCOME_KEY = "link_outcome"
-SCHEDULES = ("By hand only", "Every N hours", "Daily at", "Cron expression")
+SCHEDULES = {
+    "hand": N_("By hand only"),
+    "every": N_("Every N hours"),
+    "daily": N_("Daily at"),
+    "cron": N_("Cron expression"),
+}
 STATUS_WORDS = {
-    "succeeded": "succeeded",
-    "completed_with_errors": "completed, rows rejected",
-    "failed": "failed",
-    "unchanged": "unchanged, skipped",
+    "succeeded": N_("succeeded"),
+    "completed_with_errors": N_("completed, rows rejected"),
+    "failed": N_("failed"),
+    "unchanged": N_("unchanged, skipped"),
 }
 
 
 def links_section(engine: Engine, settings: Settings, account: SignedInAccount) -> None:
     """Every link with its schedule and last run; run, dry-run, pause or remove one."""
     st.write(
-        "A link imports the HR system's export by itself, on a schedule, with the mapping "
-        "and options of an import. Save one from the import wizard's last step, or below "
-        "(its columns are then mapped as the wizard suggests)."
+        _(
+            "A link imports the HR system's export by itself, on a schedule, with the mapping "
+            "and options of an import. Save one from the import wizard's last step, or below "
+            "(its columns are then mapped as the wizard suggests)."
+        )
     )
     now = utcnow()
     with Session(engine) as session:
@@ -55,32 +65,36 @@ def links_section(engine: Engine, settings: Settings, account: SignedInAccount) 
             for k in list_links(session=session)
         ]
     if not links:
-        st.info("There are no links yet.")
+        st.info(_("There are no links yet."))
     else:
         st.dataframe(
             [
                 {
-                    "Name": k["name"],
-                    "Source": k["source_text"],
-                    "Schedule": k["schedule_text"],
-                    "Next run": _when(k["next_runs"][0]) if k["next_runs"] else "",
-                    "State": "paused" if k["paused"] else "active",
-                    "Last run": _last_run(k["last_run"]),
+                    _("Name"): k["name"],
+                    _("Source"): k["source_text"],
+                    _("Schedule"): k["schedule_text"],
+                    _("Next run"): _when(k["next_runs"][0]) if k["next_runs"] else "",
+                    _("State"): _("paused") if k["paused"] else _("active"),
+                    _("Last run"): _last_run(k["last_run"]),
                 }
                 for k in links
             ],
             hide_index=True,
         )
         _manage(engine, settings, links)
-    with st.expander("Add a link"):
+    with st.expander(_("Add a link")):
         make = partial(LinkDraft, mapping=[], options=ImportOptions(), read_options=ReadOptions())
         link_form(engine, settings, account, key="new_link", make=make)
 
 
 def _last_run(run: dict | None) -> str:
     if run is None:
-        return "never"
-    return f"{_when(run['started_at'])}: {STATUS_WORDS.get(run['status'], run['status'])}"
+        return _("never")
+    return _when(run["started_at"]) + ": " + _status(run["status"])
+
+
+def _status(status: str) -> str:
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
 def _when(iso: str) -> str:
@@ -89,22 +103,24 @@ def _when(iso: str) -> str:
 
 def _manage(engine: Engine, settings: Settings, links: list[dict]) -> None:
     names = [k["name"] for k in links]
-    name = st.selectbox("Link", names, key="link_chosen")
+    name = st.selectbox(_("Link"), names, key="link_chosen")
     link = next(k for k in links if k["name"] == name)
     if link["paused"]:
-        st.warning(md(link["pause_reason"] or "Paused."))
+        st.warning(md(link["pause_reason"] or _("Paused.")))
     if link["host_key"]:
-        st.caption(f"SFTP host key, pinned on the first run: {md(link['host_key'])}")
-        if st.button("Forget the pinned host key", key="link_forget_key"):
-            run_action(engine, forget_host_key, "The next run pins the key it is shown.", name=name)
+        pinned = _("SFTP host key, pinned on the first run: {key}").format(key=md(link["host_key"]))
+        st.caption(pinned)
+        if st.button(_("Forget the pinned host key"), key="link_forget_key"):
+            forgotten = _("The next run pins the key it is shown.")
+            run_action(engine, forget_host_key, forgotten, name=name)
     if link["next_runs"]:
         st.caption(
-            "Next runs: "
+            _("Next runs: ")
             + ", ".join(_when(r) for r in link["next_runs"])
             + f" ({settings.time_zone})"
         )
     run, dry, pause, remove = st.columns(4)
-    for column, label, dry_run in ((run, "Run now", False), (dry, "Dry run now", True)):
+    for column, label, dry_run in ((run, _("Run now"), False), (dry, _("Dry run now"), True)):
         if column.button(
             label, key=f"link_{label}", type="primary" if not dry_run else "secondary"
         ):
@@ -113,24 +129,28 @@ def _manage(engine: Engine, settings: Settings, links: list[dict]) -> None:
             st.rerun()
     if OUTCOME_KEY in st.session_state:
         _show(st.session_state.pop(OUTCOME_KEY))
-    verb = "Resume" if link["paused"] else "Pause"
+    verb = _("Resume") if link["paused"] else _("Pause")
     if pause.button(verb, key="link_pause"):
         run_action(
             engine,
             set_paused,
-            f"Link {name!r} {'resumed' if link['paused'] else 'paused'}.",
+            (_("Link {name!r} resumed.") if link["paused"] else _("Link {name!r} paused.")).format(
+                name=name
+            ),
             settings=settings,
             name=name,
             paused=not link["paused"],
             now=utcnow(),
         )
-    confirm = remove.popover("Remove")
-    confirm.write(f"Remove the link {md(name)}? Its imports stay in the history.")
-    if confirm.button("Remove the link", key="link_remove"):
+    confirm = remove.popover(_("Remove"))
+    confirm.write(
+        _("Remove the link {name}? Its imports stay in the history.").format(name=md(name))
+    )
+    if confirm.button(_("Remove the link"), key="link_remove"):
         run_action(
             engine,
             remove_link,
-            f"Link {name!r} removed; its imports stay in the history.",
+            _("Link {name!r} removed; its imports stay in the history.").format(name=name),
             name=name,
         )
     with Session(engine) as session:
@@ -140,15 +160,14 @@ def _manage(engine: Engine, settings: Settings, links: list[dict]) -> None:
     st.dataframe(
         [
             {
-                "Started": r.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                "Status": STATUS_WORDS.get(r.status, r.status)
-                + (" (dry run)" if r.dry_run else ""),
+                _("Started"): r.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                _("Status"): _status(r.status) + (_(" (dry run)") if r.dry_run else ""),
                 "Import": f"/History?job={r.job_id}" if r.job_id else "",
-                "File": r.file_name,
-                "Created": r.counts.get("created", 0),
-                "Updated": r.counts.get("updated", 0),
-                "Rejected": r.counts.get("errors", 0),
-                "Why": r.error or "",
+                _("File"): r.file_name,
+                _("Created"): r.counts.get("created", 0),
+                _("Updated"): r.counts.get("updated", 0),
+                _("Rejected"): r.counts.get("errors", 0),
+                _("Why"): r.error or "",
             }
             for r in runs
         ],
@@ -159,10 +178,10 @@ def _manage(engine: Engine, settings: Settings, links: list[dict]) -> None:
 
 def _run(engine: Engine, settings: Settings, name: str, *, dry_run: bool) -> LinkOutcome | str:
     try:
-        with st.spinner("Fetching the source and importing…" if not dry_run else "Planning…"):
+        with st.spinner(_("Fetching the source and importing…") if not dry_run else _("Planning…")):
             return run_link(engine=engine, settings=settings, name=name, dry_run=dry_run)
     except InstroomError as exc:
-        return str(exc)
+        return reason(exc)
 
 
 def _show(outcome: LinkOutcome | str) -> None:
@@ -171,83 +190,111 @@ def _show(outcome: LinkOutcome | str) -> None:
         return
     if outcome.result is not None:
         counts = outcome.result.counts
-        words = ", ".join(f"{k} {v:,}" for k, v in counts.items() if v and k != "rows")
-        verb = "Dry run" if outcome.dry_run else f"Import {outcome.job_id}"
-        status = STATUS_WORDS.get(outcome.status, outcome.status)
-        text = f"{verb}: {status} ({counts['rows']:,} rows; {words or 'nothing to change'})."
+        words = ", ".join(
+            f"{_(COUNT_WORDS[k]).lower()} {number(v)}"
+            for k, v in counts.items()
+            if v and k in COUNT_WORDS
+        )
+        verb = (
+            _("Dry run") if outcome.dry_run else _("Import {job_id}").format(job_id=outcome.job_id)
+        )
+        text = _("{verb}: {status} ({rows} rows; {counts}).").format(
+            verb=verb,
+            status=_status(outcome.status),
+            rows=number(counts["rows"]),
+            counts=words or _("nothing to change"),
+        )
         (st.success if outcome.status == "succeeded" else st.warning)(md(text))
         plan = outcome.result.plan
         if plan.refused:
             st.error(md(plan.refused))
         if plan.deactivate:
-            st.write(f"{len(plan.deactivate):,} users the export no longer lists:")
-            st.dataframe([{"Email": d.email, "Name": d.name} for d in plan.deactivate])
+            gone = _("{count} users the export no longer lists:")
+            st.write(gone.format(count=number(len(plan.deactivate))))
+            st.dataframe([{_("Email"): d.email, _("Name"): d.name} for d in plan.deactivate])
         if plan.issues:
-            st.write(f"{len(plan.issues):,} issues:")
+            st.write(_("{count} issues:").format(count=number(len(plan.issues))))
             st.dataframe(
                 [
-                    {"Row": i.row, "Column": i.column, "Severity": i.severity, "Message": i.message}
+                    {
+                        _("Row"): i.row,
+                        _("Column"): i.column,
+                        _("Severity"): _(i.severity),
+                        _("Message"): i.text(current_language()),
+                    }
                     for i in plan.issues
                 ],
                 hide_index=True,
             )
     elif outcome.status == "unchanged":
-        st.info("The source is unchanged since the last run; nothing was imported.")
+        st.info(_("The source is unchanged since the last run; nothing was imported."))
     if outcome.error:
         st.error(md(outcome.error))
     if outcome.paused:
-        st.warning("The link is paused after three failed runs in a row.")
+        st.warning(_("The link is paused after three failed runs in a row."))
 
 
 def link_form(
     engine: Engine, settings: Settings, account: SignedInAccount, *, key: str, make: DraftMaker
 ) -> None:
     """Name, source, secret, schedule (its next three runs shown as it is typed) and mail."""
-    name = st.text_input("Name of the link", key=f"{key}_name", placeholder="Personeel AFAS")
+    name = st.text_input(_("Name of the link"), key=f"{key}_name", placeholder="Personeel AFAS")
     source = st.text_input(
-        "Source",
+        _("Source"),
         key=f"{key}_source",
         placeholder="folder:/srv/hr/medewerkers_*.csv",
-        help="A folder on this server with a file name or pattern "
-        "(folder:/path/medewerkers_*.csv); an SFTP server "
-        "(sftp://user@host:22/path/medewerkers_*.csv); or a web address "
-        "(https://12345.rest.afas.online/ProfitRestServices/connectors/Medewerkers).",
+        help=_(
+            "A folder on this server with a file name or pattern "
+            "(folder:/path/medewerkers_*.csv); an SFTP server "
+            "(sftp://user@host:22/path/medewerkers_*.csv); or a web address "
+            "(https://12345.rest.afas.online/ProfitRestServices/connectors/Medewerkers)."
+        ),
     )
     header = st.text_input(
-        "Header the token is sent in (web addresses)",
+        _("Header the token is sent in (web addresses)"),
         key=f"{key}_header",
         placeholder="Authorization",
     )
     secret = st.text_input(
-        "Password, private key or token",
+        _("Password, private key or token"),
         key=f"{key}_secret",
         type="password",
-        help="Stored encrypted and never shown again. For AFAS: AfasToken and the token.",
+        help=_("Stored encrypted and never shown again. For AFAS: AfasToken and the token."),
     )
-    kind = st.radio("When", SCHEDULES, horizontal=True, key=f"{key}_when")
+    schedules = {k: _(v) for k, v in SCHEDULES.items()}
+    kind = st.radio(
+        _("When"),
+        list(schedules),
+        format_func=lambda k: schedules[k],
+        horizontal=True,
+        key=f"{key}_when",
+    )
     schedule = ""
-    if kind == "Every N hours":
-        schedule = f"every {st.number_input('Hours', 1, 24, 6, key=f'{key}_hours')}h"
-    elif kind == "Daily at":
-        schedule = f"daily {st.text_input('Time (HH:MM)', '02:00', key=f'{key}_daily')}"
-    elif kind == "Cron expression":
-        schedule = f"cron {st.text_input('Cron expression', '0 2 * * 1-5', key=f'{key}_cron')}"
+    if kind == "every":
+        hours = st.number_input(_("Hours"), 1, 24, 6, key=f"{key}_hours")
+        schedule = f"every {hours}h"
+    elif kind == "daily":
+        schedule = "daily " + st.text_input(_("Time (HH:MM)"), "02:00", key=f"{key}_daily")
+    elif kind == "cron":
+        schedule = "cron " + st.text_input(_("Cron expression"), "0 2 * * 1-5", key=f"{key}_cron")
     if schedule:
         try:
             runs = next_runs(parse_schedule(schedule), after=utcnow(), time_zone=settings.time_zone)
             zone = ZoneInfo(settings.time_zone)
             st.caption(
-                "Next runs: "
+                _("Next runs: ")
                 + ", ".join(r.astimezone(zone).strftime("%a %d %b %Y %H:%M") for r in runs)
                 + f" ({settings.time_zone})"
             )
         except InstroomError as exc:
-            st.error(md(str(exc)))
+            st.error(md(reason(exc)))
     notify = st.text_input(
-        "Mail failed runs to (addresses, separated by commas)", account.email, key=f"{key}_notify"
+        _("Mail failed runs to (addresses, separated by commas)"),
+        account.email,
+        key=f"{key}_notify",
     )
-    move_done = st.checkbox("Move an imported folder file to done/", key=f"{key}_done")
-    if st.button("Save the link", key=f"{key}_save", type="primary"):
+    move_done = st.checkbox(_("Move an imported folder file to done/"), key=f"{key}_done")
+    if st.button(_("Save the link"), key=f"{key}_save", type="primary"):
         try:
             draft = make(
                 name=name,
@@ -259,12 +306,12 @@ def link_form(
                 move_done=move_done,
             )
         except InstroomError as exc:
-            st.error(md(str(exc)))
+            st.error(md(reason(exc)))
             return
         run_action(
             engine,
             create_link,
-            f"Link {name.strip()!r} saved.",
+            _("Link {name!r} saved.").format(name=name.strip()),
             settings=settings,
             draft=draft,
             created_by=account.username,

@@ -22,6 +22,7 @@ from core.mail_templates import (
     save_template,
 )
 from core.settings import Settings
+from ui.text import _, current_language, reason
 from ui.widgets import md, run_action
 
 
@@ -30,56 +31,63 @@ def mail_section(engine: Engine, settings: Settings, account: SignedInAccount) -
     with Session(engine) as session:
         organisation = get_organisation(session=session)
     with st.form("organisation"):
-        name = st.text_input("Name of the organisation", organisation.name)
+        name = st.text_input(_("Name of the organisation"), organisation.name)
         sender = st.text_input(
-            "Name of the sender",
+            _("Name of the sender"),
             organisation.sender_name,
-            help=f"Mails come from {settings.mail_from}.",
+            help=_("Mails come from {address}.").format(address=settings.mail_from),
         )
-        if st.form_submit_button("Save"):
-            run_action(engine, save_organisation, "Saved.", name=name, sender_name=sender)
+        if st.form_submit_button(_("Save")):
+            run_action(engine, save_organisation, _("Saved."), name=name, sender_name=sender)
     if not settings.smtp_configured:
-        st.info("No mail server is configured (INSTROOM_SMTP_HOST): messages are kept, not sent.")
+        st.info(
+            _("No mail server is configured (INSTROOM_SMTP_HOST): messages are kept, not sent.")
+        )
 
-    kind = st.selectbox("Message", list(KIND_NAMES), format_func=lambda k: KIND_NAMES[k])
+    kinds = {k: _(v) for k, v in KIND_NAMES.items()}
+    kind = st.selectbox(_("Message"), list(kinds), format_func=lambda k: kinds[k])
     language = st.radio(
-        "Language", MAIL_LANGUAGES, format_func=lambda code: LANGUAGES[code], horizontal=True
+        _("Language"), MAIL_LANGUAGES, format_func=lambda code: LANGUAGES[code], horizontal=True
     )
     with Session(engine) as session:
         subject, body = get_template(session=session, kind=kind, language=language)
         edited = is_edited(session=session, kind=kind, language=language)
     editor, guide = st.columns([3, 2])
     # Keyed by message and language: switching shows that message's words, not the last typed.
-    subject = editor.text_input("Subject", subject, key=f"mail_subject_{kind}_{language}")
-    body = editor.text_area("Text", body, height=260, key=f"mail_body_{kind}_{language}")
+    subject = editor.text_input(_("Subject"), subject, key=f"mail_subject_{kind}_{language}")
+    body = editor.text_area(_("Text"), body, height=260, key=f"mail_body_{kind}_{language}")
     guide.markdown(
-        "**Placeholders**\n\n"
+        "**"
+        + _("Placeholders")
+        + "**\n\n"
         + "\n".join(
-            f"- `{{{{ {name} }}}}`: {gettext(words, 'en')}"
+            f"- `{{{{ {name} }}}}`: {gettext(words, current_language())}"
             for name, words in PLACEHOLDERS[kind].items()
         )
     )
-    guide.caption("Instroom's own text." if not edited else "The organisation's own text.")
+    guide.caption(_("Instroom's own text.") if not edited else _("The organisation's own text."))
     _preview(engine, settings, kind, language, subject, body)
     save, restore = st.columns(2)
-    if save.button("Save the message", type="primary"):
+    if save.button(_("Save the message"), type="primary"):
         run_action(
             engine,
             save_template,
-            f"{KIND_NAMES[kind]} ({LANGUAGES[language]}) saved.",
+            _("{message} ({language}) saved.").format(
+                message=kinds[kind], language=LANGUAGES[language]
+            ),
             kind=kind,
             language=language,
             subject=subject,
             body=body,
             updated_by=account.username,
         )
-    if edited and restore.button("Use Instroom's own text again"):
+    if edited and restore.button(_("Use Instroom's own text again")):
         for key in (f"mail_subject_{kind}_{language}", f"mail_body_{kind}_{language}"):
             st.session_state.pop(key, None)
         run_action(
             engine,
             reset_template,
-            "Instroom's own text is used again.",
+            _("Instroom's own text is used again."),
             kind=kind,
             language=language,
         )
@@ -92,7 +100,7 @@ def _preview(
     email = ""
     if kind != "completion":
         email = st.text_input(
-            "Preview for the user with this email address", key="mail_preview_user"
+            _("Preview for the user with this email address"), key="mail_preview_user"
         )
     try:
         check_template(kind, subject, body)
@@ -104,7 +112,7 @@ def _preview(
                 session=session, kind=kind, subject=subject, body=body, values=values
             )
     except InstroomError as exc:
-        st.error(md(str(exc)))
+        st.error(md(reason(exc)))
         return
     with st.container(border=True):
         st.markdown(f"**{md(shown[0])}**")

@@ -7,7 +7,8 @@ from core import accounts, catalog
 from core.catalog import CatalogView
 from core.fields import PROFILE_FIELD_TYPES
 from core.i18n import LANGUAGES
-from ui.text import current_language
+from ui.auth import ROLE_LABELS
+from ui.text import _, current_language
 from ui.widgets import md, named_list_editor, pick_one, run_action
 
 
@@ -15,40 +16,40 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
     """Profile fields: change label, type and import flag; add and delete."""
     st.dataframe(
         [
-            {"Key": key, "Label": label, "Type": type_, "Open for import": importable}
-            for _, key, label, type_, importable, _ in view.fields
+            {"Key": key, _("Label"): label, _("Type"): type_, _("Open for import"): importable}
+            for _id, key, label, type_, importable, _taxonomy in view.fields
         ],
         hide_index=True,
     )
     edit, add = st.columns(2)
     if view.fields:
         by_id = {f[0]: f for f in view.fields}
-        field_id = edit.selectbox("Change field", list(by_id), format_func=lambda i: by_id[i][1])
-        _, key, label, type_, importable, taxonomy_id = by_id[field_id]
+        field_id = edit.selectbox(_("Change field"), list(by_id), format_func=lambda i: by_id[i][1])
+        _id, key, label, type_, importable, taxonomy_id = by_id[field_id]
         with edit.form(f"edit_field_{field_id}"):
-            label = st.text_input("Label", value=label)
-            type_ = st.selectbox("Type", PROFILE_FIELD_TYPES, PROFILE_FIELD_TYPES.index(type_))
+            label = st.text_input(_("Label"), value=label)
+            type_ = st.selectbox(_("Type"), PROFILE_FIELD_TYPES, PROFILE_FIELD_TYPES.index(type_))
             taxonomy_id = st.selectbox(
-                "Taxonomy (for fields of type taxonomy)",
+                _("Taxonomy (for fields of type taxonomy)"),
                 [None, *view.taxonomy_names],
                 format_func=lambda i: view.taxonomy_names.get(i, "—"),
                 index=[None, *view.taxonomy_names].index(taxonomy_id),
             )
-            importable = st.checkbox("Open for import", value=importable)
-            delete = st.checkbox("Delete this field (stored values are kept but hidden)")
-            if st.form_submit_button("Save field"):
+            importable = st.checkbox(_("Open for import"), value=importable)
+            delete = st.checkbox(_("Delete this field (stored values are kept but hidden)"))
+            if st.form_submit_button(_("Save field")):
                 if delete:
                     run_action(
                         engine,
                         catalog.delete_profile_field,
-                        "Profile field deleted.",
+                        _("Profile field deleted."),
                         field_id=field_id,
                     )
                 else:
                     run_action(
                         engine,
                         catalog.update_profile_field,
-                        "Profile field saved.",
+                        _("Profile field saved."),
                         field_id=field_id,
                         label=label,
                         type=type_,
@@ -56,19 +57,21 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
                         taxonomy_id=taxonomy_id,
                     )
     with add.form("add_field", clear_on_submit=True):
-        key = st.text_input("New field key", help="What files and the CLI map to, e.g. cost_center")
-        label = st.text_input("New field label")
-        type_ = st.selectbox("New field type", PROFILE_FIELD_TYPES)
+        key = st.text_input(
+            _("New field key"), help=_("What files and the CLI map to, e.g. cost_center")
+        )
+        label = st.text_input(_("New field label"))
+        type_ = st.selectbox(_("New field type"), PROFILE_FIELD_TYPES)
         taxonomy_id = st.selectbox(
-            "New field taxonomy",
+            _("New field taxonomy"),
             [None, *view.taxonomy_names],
             format_func=lambda i: view.taxonomy_names.get(i, "—"),
         )
-        if st.form_submit_button("Add field"):
+        if st.form_submit_button(_("Add field")):
             run_action(
                 engine,
                 catalog.add_profile_field,
-                f"Added profile field {key!r}.",
+                _("Added profile field {key!r}.").format(key=key),
                 key=key,
                 label=label,
                 type=type_,
@@ -79,26 +82,31 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
 def languages_tab(engine: Engine, view: CatalogView) -> None:
     """Languages: add and delete."""
     st.dataframe(
-        [{"Code": code, "Name": name} for _, code, name in view.languages], hide_index=True
+        [{_("Code"): code, _("Name"): name} for _id, code, name in view.languages],
+        hide_index=True,
     )
     add, delete = st.columns(2)
     with add.form("add_language", clear_on_submit=True):
-        code = st.text_input("Language code", help="nl, en, de, fr-BE")
-        name = st.text_input("Language name")
-        if st.form_submit_button("Add language"):
+        code = st.text_input(_("Language code"), help="nl, en, de, fr-BE")
+        name = st.text_input(_("Language name"))
+        if st.form_submit_button(_("Add language")):
             run_action(
-                engine, catalog.add_language, f"Added language {code!r}.", code=code, name=name
+                engine,
+                catalog.add_language,
+                _("Added language {code!r}.").format(code=code),
+                code=code,
+                name=name,
             )
     if view.languages:
         with delete.form("delete_language"):
-            codes = {lang_id: code for lang_id, code, _ in view.languages}
-            lang_id = pick_one("Delete language", codes)
-            force = st.checkbox("Also clear it for the users who have it")
-            if st.form_submit_button("Delete language"):
+            codes = {lang_id: code for lang_id, code, _name in view.languages}
+            lang_id = pick_one(_("Delete language"), codes)
+            force = st.checkbox(_("Also clear it for the users who have it"))
+            if st.form_submit_button(_("Delete language")):
                 run_action(
                     engine,
                     catalog.delete_language,
-                    "Language deleted.",
+                    _("Language deleted."),
                     language_id=lang_id,
                     force=force,
                 )
@@ -107,59 +115,62 @@ def languages_tab(engine: Engine, view: CatalogView) -> None:
 def taxonomies_tab(engine: Engine, view: CatalogView) -> None:
     """Taxonomies and their terms."""
     named_list_editor(engine, "taxonomy", view.named["taxonomy"])
-    for t_id, t_name, _ in view.named["taxonomy"]:
-        with st.expander(f"Terms of {md(t_name)}"):
-            st.write(md(", ".join(name for _, name in view.terms[t_id])) or "No terms yet.")
+    for t_id, t_name, _count in view.named["taxonomy"]:
+        with st.expander(_("Terms of {name}").format(name=md(t_name))):
+            st.write(md(", ".join(name for _id, name in view.terms[t_id])) or _("No terms yet."))
             with st.form(f"add_term_{t_id}", clear_on_submit=True):
-                term = st.text_input("New term")
-                if st.form_submit_button("Add term"):
+                term = st.text_input(_("New term"))
+                if st.form_submit_button(_("Add term")):
                     run_action(
                         engine,
                         catalog.add_term,
-                        f"Added term {term!r}.",
+                        _("Added term {term!r}.").format(term=term),
                         taxonomy_id=t_id,
                         name=term,
                     )
             if view.terms[t_id]:
                 with st.form(f"delete_term_{t_id}"):
                     names = dict(view.terms[t_id])
-                    term_id = pick_one("Term", names)
-                    if st.form_submit_button("Delete term"):
+                    term_id = pick_one(_("Term"), names)
+                    if st.form_submit_button(_("Delete term")):
                         run_action(
                             engine,
                             catalog.delete_term,
-                            f"Deleted term {names[term_id]!r}; users keep their value.",
+                            _("Deleted term {term!r}; users keep their value.").format(
+                                term=names[term_id]
+                            ),
                             term_id=term_id,
                         )
 
 
 def protected_users_tab(engine: Engine, view: CatalogView) -> None:
     """Users that imports never touch."""
-    st.write("Imports never change these users; their rows are reported instead.")
-    st.dataframe([{"Email": email} for email in view.protected], hide_index=True)
+    st.write(_("Imports never change these users; their rows are reported instead."))
+    st.dataframe([{_("Email"): email} for email in view.protected], hide_index=True)
     with st.form("protect"):
-        email = st.text_input("Email address of an existing user")
-        protect = st.radio("Action", ["Protect", "Remove protection"], horizontal=True)
-        if st.form_submit_button("Save"):
+        email = st.text_input(_("Email address of an existing user"))
+        protect = st.radio(_("Action"), [_("Protect"), _("Remove protection")], horizontal=True)
+        if st.form_submit_button(_("Save")):
             run_action(
                 engine,
                 catalog.set_user_protected,
-                f"Saved protection for {email!r}.",
+                _("Saved protection for {email!r}.").format(email=email),
                 email=email,
-                protected=protect == "Protect",
+                protected=protect == _("Protect"),
             )
 
 
 def accounts_tab(engine: Engine, view: CatalogView) -> None:
     """Portal accounts: add, reset a password, disable."""
+    roles = {r: _(ROLE_LABELS[r]) for r in accounts.ROLES}
     st.dataframe(
         [
             {
-                "Username": u,
-                "Name": n,
-                "Email": e,
-                "Role": r,
-                "State": "disabled" if d else "active",
+                _("Username"): u,
+                _("Name"): n,
+                _("Email"): e,
+                _("Role"): _(ROLE_LABELS[r]),
+                _("State"): _("disabled") if d else _("active"),
             }
             for u, n, e, r, d in view.accounts
         ],
@@ -167,23 +178,28 @@ def accounts_tab(engine: Engine, view: CatalogView) -> None:
     )
     add, manage = st.columns(2)
     with add.form("add_account", clear_on_submit=True):
-        username = st.text_input("Username")
-        name = st.text_input("Name")
-        email = st.text_input("Email")
+        username = st.text_input(_("Username"))
+        name = st.text_input(_("Name"))
+        email = st.text_input(_("Email"))
         # Most new accounts are for support staff; an administrator is chosen on purpose.
-        role = st.selectbox("Role", accounts.ROLES, index=accounts.ROLES.index("support"))
+        role = st.selectbox(
+            _("Role"),
+            accounts.ROLES,
+            index=accounts.ROLES.index("support"),
+            format_func=lambda r: roles[r],
+        )
         language = st.selectbox(
-            "Language",
+            _("Language"),
             list(LANGUAGES),
             index=list(LANGUAGES).index(current_language()),
             format_func=lambda code: LANGUAGES[code],
         )
-        password = st.text_input("Initial password", type="password")
-        if st.form_submit_button("Add account"):
+        password = st.text_input(_("Initial password"), type="password")
+        if st.form_submit_button(_("Add account")):
             run_action(
                 engine,
                 accounts.create_account,
-                f"Account {username!r} added.",
+                _("Account {username!r} added.").format(username=username),
                 username=username,
                 name=name,
                 email=email,
@@ -192,23 +208,23 @@ def accounts_tab(engine: Engine, view: CatalogView) -> None:
                 language=language,
             )
     with manage.form("manage_account"):
-        username = st.selectbox("Account", [u for u, *_ in view.accounts])
-        password = st.text_input("New password (leave empty to keep)", type="password")
-        state = st.radio("State", ["Keep", "Disable", "Enable"], horizontal=True)
-        if st.form_submit_button("Save account"):
+        username = st.selectbox(_("Account"), [u for u, *_ in view.accounts])
+        password = st.text_input(_("New password (leave empty to keep)"), type="password")
+        state = st.radio(_("State"), [_("Keep"), _("Disable"), _("Enable")], horizontal=True)
+        if st.form_submit_button(_("Save account")):
             if password:
                 run_action(
                     engine,
                     accounts.reset_password,
-                    "Password reset.",
+                    _("Password reset."),
                     username=username,
                     password=password,
                 )
-            elif state != "Keep":
+            elif state != _("Keep"):
                 run_action(
                     engine,
                     accounts.set_account_disabled,
-                    f"Account {username!r} saved.",
+                    _("Account {username!r} saved.").format(username=username),
                     username=username,
-                    disabled=state == "Disable",
+                    disabled=state == _("Disable"),
                 )

@@ -1,12 +1,25 @@
 """The screens' words in the reader's language: the account's own, else the browser's."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
 import streamlit as st
 
-from core.i18n import LANGUAGES, N_, format_number, gettext
+from core.i18n import LANGUAGES, N_, format_moment, format_number, gettext
 
 LANGUAGE_KEY = "language"
 # Words the code shows by value (an issue's severity), marked here for the catalog.
-SHOWN_WORDS = (N_("error"), N_("warning"))
+SHOWN_WORDS = (
+    N_("error"),
+    N_("warning"),
+    N_("sent"),
+    N_("skipped"),
+    N_("sending"),
+    N_("active"),
+    N_("invited"),
+    N_("Protected"),
+)
 # The portal's administrators work in Dutch; a browser that names no language we have gets it.
 DEFAULT_LANGUAGE = "nl"
 
@@ -31,3 +44,26 @@ def _(text: str) -> str:
 def number(value: float) -> str:
     """A count as the reader's language writes it (4.812 or 4,812)."""
     return format_number(value, current_language())
+
+
+def moment(value: datetime, time_zone: str) -> str:
+    """A stored (UTC) moment as the reader's clock shows it, in their language."""
+    return format_moment(value, current_language(), time_zone)
+
+
+def shown(frame: pd.DataFrame, time_zone: str) -> pd.DataFrame:
+    """A table as the reader sees it: headings and statuses in their words, times local."""
+    out = frame.copy()
+    zone = ZoneInfo(time_zone)
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].dt.tz_convert(zone).dt.tz_localize(None)
+    if "Status" in out.columns:
+        out["Status"] = out["Status"].map(lambda s: _(s).replace("_", " ") if s else s)
+    return out.rename(columns=lambda c: _(c) if isinstance(c, str) else c)
+
+
+def reason(exc: Exception) -> str:
+    """A refusal's message in the reader's language (refusals not in the catalog yet: as is)."""
+    text = getattr(exc, "text", None)
+    return str(text(current_language())) if callable(text) else str(exc)

@@ -7,8 +7,10 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from core.i18n import N_
 from core.issues import InstroomError
 from db.engine import BUSY_MESSAGE, is_busy, session_scope
+from ui.text import _, number, reason
 
 FLASH_KEY = "_flash"
 # Refusals whose message is written for the person at the screen.
@@ -38,7 +40,7 @@ def run_action(
         with session_scope(engine) as session:
             action(session=session, **kwargs)
     except USER_ERRORS as exc:
-        st.error(md(str(exc)))
+        st.error(md(reason(exc)))
         return
     except OperationalError as exc:
         if not is_busy(exc):
@@ -49,54 +51,102 @@ def run_action(
     st.rerun()
 
 
+# Each kind's own sentences: a noun cannot be slotted into a Dutch phrase (de groep, het niveau).
+NAMED_PHRASES: dict[str, dict[str, str]] = {
+    "group": {
+        "none": N_("No groups yet."),
+        "new": N_("New group"),
+        "add": N_("Add group"),
+        "added": N_("Added group {name!r}."),
+        "rename": N_("Rename group"),
+        "new_name": N_("New name for the group"),
+        "delete": N_("Delete group"),
+        "force": N_("Also remove the group from the users who have it"),
+        "deleted": N_("Deleted group {name!r} ({count} users had it)."),
+    },
+    "level": {
+        "none": N_("No levels yet."),
+        "new": N_("New level"),
+        "add": N_("Add level"),
+        "added": N_("Added level {name!r}."),
+        "rename": N_("Rename level"),
+        "new_name": N_("New name for the level"),
+        "delete": N_("Delete level"),
+        "force": N_("Also remove the level from the users who have it"),
+        "deleted": N_("Deleted level {name!r} ({count} users had it)."),
+    },
+    "role": {
+        "none": N_("No roles yet."),
+        "new": N_("New role"),
+        "add": N_("Add role"),
+        "added": N_("Added role {name!r}."),
+        "rename": N_("Rename role"),
+        "new_name": N_("New name for the role"),
+        "delete": N_("Delete role"),
+        "force": N_("Also remove the role from the users who have it"),
+        "deleted": N_("Deleted role {name!r} ({count} users had it)."),
+    },
+    "taxonomy": {
+        "none": N_("No taxonomies yet."),
+        "new": N_("New taxonomy"),
+        "add": N_("Add taxonomy"),
+        "added": N_("Added taxonomy {name!r}."),
+        "rename": N_("Rename taxonomy"),
+        "new_name": N_("New name for the taxonomy"),
+        "delete": N_("Delete taxonomy"),
+        "force": N_("Also remove the taxonomy from the users who have it"),
+        "deleted": N_("Deleted taxonomy {name!r} ({count} users had it)."),
+    },
+}
+
+
 def named_list_editor(engine: Engine, kind_name: str, entries: list[tuple[int, str, int]]) -> None:
     """Add, rename and delete entries of a named list (groups, levels, roles, taxonomies)."""
     from core import catalog
 
-    kind = catalog.KINDS[kind_name]
-    label = kind.label
+    say = {key: _(text) for key, text in NAMED_PHRASES[kind_name].items()}
     if entries:
         st.dataframe(
-            [{"Name": name, "Users": f"{users:,}"} for _, name, users in entries],
+            [{_("Name"): name, _("Users"): number(users)} for _id, name, users in entries],
             hide_index=True,
         )
     else:
-        st.caption(f"No {kind.label_plural} yet.")
-    names = {entry_id: name for entry_id, name, _ in entries}
-    users = {entry_id: count for entry_id, _, count in entries}
+        st.caption(say["none"])
+    names = {entry_id: name for entry_id, name, _count in entries}
+    users = {entry_id: count for entry_id, _name, count in entries}
     add, rename, delete = st.columns(3)
     with add.form(f"add_{kind_name}", clear_on_submit=True):
-        new_name = st.text_input(f"New {label}")
-        if st.form_submit_button(f"Add {label}"):
+        new_name = st.text_input(say["new"])
+        if st.form_submit_button(say["add"]):
             run_action(
                 engine,
                 catalog.add_named,
-                f"Added {label} {new_name.strip()!r}.",
+                say["added"].format(name=new_name.strip()),
                 kind_name=kind_name,
                 name=new_name,
             )
     if not entries:
         return
     with rename.form(f"rename_{kind_name}"):
-        entry_id = pick_one(f"Rename {label}", names)
-        renamed = st.text_input(f"New name for the {label}")
-        if st.form_submit_button(f"Rename {label}"):
+        entry_id = pick_one(say["rename"], names)
+        renamed = st.text_input(say["new_name"])
+        if st.form_submit_button(say["rename"]):
             run_action(
                 engine,
                 catalog.rename_named,
-                f"Renamed to {renamed.strip()!r}.",
+                _("Renamed to {name!r}.").format(name=renamed.strip()),
                 kind_name=kind_name,
                 entry_id=entry_id,
                 new_name=renamed,
             )
     with delete.form(f"delete_{kind_name}"):
-        entry_id = pick_one(f"Delete {label}", names)
-        force = st.checkbox(f"Also remove the {label} from the users who have it")
-        if st.form_submit_button(f"Delete {label}"):
+        entry_id = pick_one(say["delete"], names)
+        force = st.checkbox(say["force"])
+        if st.form_submit_button(say["delete"]):
             run_action(
                 engine,
                 catalog.delete_named,
-                f"Deleted {label} {names[entry_id]!r} ({users[entry_id]:,} users had it).",
+                say["deleted"].format(name=names[entry_id], count=number(users[entry_id])),
                 kind_name=kind_name,
                 entry_id=entry_id,
                 force=force,

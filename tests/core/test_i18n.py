@@ -91,3 +91,43 @@ def test_the_command_line_language(requested: str | None, environ: dict, expecte
 def test_numbers_as_each_language_writes_them() -> None:
     assert (format_number(4812, "nl"), format_number(4812, "en")) == ("4.812", "4,812")
     assert re.fullmatch(r"1,5", format_number(1.5, "nl", decimals=1))
+
+
+def test_no_marked_text_hides_inside_an_f_string() -> None:
+    """Babel's extractor does not look inside f-strings: a text marked there is never translated."""
+    import ast
+
+    from core.i18n import PROJECT_ROOT
+
+    hidden = []
+    sources = [PROJECT_ROOT / "app.py", *(PROJECT_ROOT / "pages").glob("*.py")]
+    sources += [*(PROJECT_ROOT / "ui").rglob("*.py"), *(PROJECT_ROOT / "core").rglob("*.py")]
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                for call in ast.walk(node):
+                    if (
+                        isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Name)
+                        and call.func.id in {"_", "N_"}
+                        and call.args
+                        and isinstance(call.args[0], ast.Constant)
+                    ):
+                        hidden.append(f"{path.name}:{call.lineno}")
+    assert hidden == []
+
+
+def test_times_are_shown_on_the_portal_s_clock_across_daylight_saving() -> None:
+    from datetime import UTC, datetime
+
+    from core.i18n import format_moment
+
+    zone = "Europe/Amsterdam"
+    assert format_moment(datetime(2026, 7, 1, 12, 5, tzinfo=UTC), "nl", zone) == "1 juli 2026 14:05"
+    assert format_moment(datetime(2026, 11, 23, 13, 5, tzinfo=UTC), "nl", zone) == (
+        "23 november 2026 14:05"
+    )
+    # The hour the clocks go back happens twice; both are shown as the clock showed them.
+    first = format_moment(datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "en", zone)
+    second = format_moment(datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "en", zone)
+    assert first == second == "25 October 2026 02:30"

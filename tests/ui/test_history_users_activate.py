@@ -23,7 +23,7 @@ def test_history_shows_the_issues_of_a_job_to_support(make_account, app_db: Engi
     at.run()
     assert not at.exception
     jobs = at.dataframe[0].value
-    assert jobs["Status"].tolist() == ["completed_with_errors"]
+    assert jobs["Status"].tolist() == ["completed with errors"]  # in words, not the key
     assert (jobs["Created"].tolist(), jobs["Errors"].tolist()) == ([1], [2])
     labels = [e.label for e in at.expander]
     assert f"Import {result.job_id} · users\\.csv · completed with errors" in labels  # Markdown

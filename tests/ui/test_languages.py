@@ -70,3 +70,90 @@ def test_a_whole_import_in_dutch(make_account, app_db: Engine) -> None:
     at = click(at, "Volgende")
     assert "3 gebruikers aanmaken? 1 afgekeurde rijen worden niet geïmporteerd." in texts(at)
     assert "De import starten" in [b.label for b in at.button]
+
+
+def test_the_same_history_in_dutch_for_the_admin_and_english_for_support(
+    make_account, app_db: Engine
+) -> None:
+    from tests.db.test_import_engine import run
+
+    make_account("beheer", "admin", "nl")
+    make_account("helpdesk", "support", "en")
+    result = run(
+        app_db,
+        "Email;Voornaam;Achternaam\nok@example.org;Ok;Rij\nfout;Fout;Rij\n",
+        welcome_new=True,
+        create_groups=True,
+    )
+    for who, role, words in (
+        ("beheer", "admin", ("Geschiedenis van de imports", "is geen geldig e-mailadres")),
+        ("helpdesk", "support", ("Import history", "is not a valid email address")),
+    ):
+        at = signed_in(who, role, "pages/2_History.py")
+        at.query_params["job"] = str(result.job_id)
+        at.run()
+        assert not at.exception
+        shown = texts(at) + "\n".join(d.value.to_string() for d in at.dataframe)
+        assert all(w in shown for w in words), (who, words)
+    dutch = signed_in("beheer", "admin", "pages/2_History.py")
+    dutch.query_params["job"] = str(result.job_id)
+    dutch.run()
+    labels = [e.label for e in dutch.expander]
+    assert f"Import {result.job_id} · users\\.csv · klaar, met afgekeurde rijen" in labels
+    shown = texts(dutch)
+    assert (
+        "Nieuwe gebruikers worden aangemaakt en bestaande bijgewerkt; groepen die nog niet "
+        "bestaan worden aangemaakt; nieuwe gebruikers krijgen een welkomstmail." in shown
+    )
+    assert "Gestart door test op " in shown
+    table = dutch.dataframe[0].value
+    assert list(table.columns)[:5] == ["Import", "Wanneer", "Wie", "Bestand", "Status"]
+    assert table["Status"].tolist() == ["klaar, met afgekeurde rijen"]
+
+
+def test_the_activation_page_speaks_the_imported_user_s_language(app_db: Engine) -> None:
+    from core.mail import token_hash
+    from db.models import User, utcnow
+
+    with Session(app_db) as session:
+        session.add(
+            User(
+                email="nina@example.nl",
+                first_name="Nina",
+                last_name="Nieuw",
+                language="nl",
+                activation_token_hash=token_hash("tok-nl"),
+                activation_expires_at=utcnow().replace(year=utcnow().year + 1),
+            )
+        )
+        session.commit()
+    at = new_app("pages/5_Activate.py", locale="en-US")  # an English browser, a Dutch user
+    at.query_params["token"] = "tok-nl"
+    at.run()
+    assert "Activeer je account" in [t.value for t in at.title]
+    widget(at.text_input, "Nieuw wachtwoord").input("kort")
+    widget(at.text_input, "Herhaal het wachtwoord").input("kort")
+    widget(at.button, "Mijn wachtwoord instellen").click()
+    at.run()
+    assert "Kies een wachtwoord van minstens 10 tekens." in texts(at)
+    unknown = new_app("pages/5_Activate.py", locale="en-US")
+    unknown.query_params["token"] = "no-such-token"
+    unknown.run()
+    assert "This link is not valid or has already been used." in texts(unknown)
+
+
+def test_settings_in_dutch(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin", "nl")
+    at = signed_in("beheer", "admin", "pages/4_Settings.py")
+    assert "Instellingen" in [t.value for t in at.title]
+    section = widget(at.radio, "Onderdeel")
+    assert "Koppelingen" in section.options and "Profielvelden" in section.options
+    section.set_value("Groups")
+    at = at.run()
+    widget(at.text_input, "Nieuwe groep").input("Stagiairs")
+    at = click(at, "Groep toevoegen")
+    assert "Groep 'Stagiairs' toegevoegd." in texts(at)
+    widget(at.radio, "Onderdeel").set_value("Links")
+    at = at.run()
+    assert "Er zijn nog geen koppelingen." in texts(at)
+    assert "Naam van de koppeling" in [t.label for t in at.text_input]

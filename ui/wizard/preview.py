@@ -144,7 +144,9 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             )
         )
         _paged(
-            pd.DataFrame([{_("Email"): d.email, _("Name"): d.name} for d in plan.deactivate]),
+            pd.DataFrame([{"Email": d.email, "Name": d.name} for d in plan.deactivate]).rename(
+                columns=_
+            ),
             "page_deactivate",
         )
     _emails(wizard, settings, engine, plan)
