@@ -1,6 +1,5 @@
 """Instroom: the frame (page config, login gate) and the home page."""
 
-import pandas as pd
 import streamlit as st
 
 from core.history import get_home_summary
@@ -29,6 +28,6 @@ for column, status in zip(columns[1:], ("active", "invited", "blocked"), strict=
 
 st.subheader(_("Last imports"))
 if summary.recent_jobs:
-    st.dataframe(shown(pd.DataFrame(summary.recent_jobs), settings.time_zone), hide_index=True)
+    st.dataframe(shown(summary.recent_jobs, settings.time_zone), hide_index=True)
 else:
     st.write(_("No imports yet."))

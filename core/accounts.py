@@ -14,7 +14,7 @@ import jwt
 from sqlmodel import Session
 
 from core.i18n import LANGUAGES, N_
-from core.issues import InstroomError
+from core.issues import Explained
 from core.vocabulary import AccountRole, values
 from db import queries
 from db.models import Account, utcnow
@@ -34,7 +34,7 @@ LOGIN_REFUSED = N_(
 )
 
 
-class AccountError(InstroomError):
+class AccountError(Explained):
     """An account change was refused; the message says why and what to do."""
 
 
@@ -73,11 +73,15 @@ def _dummy_hash() -> str:
 def check_password_strength(password: str) -> None:
     """Refuse passwords that are too short, too long for bcrypt, or one repeated character."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+        raise AccountError(
+            N_("The password must be at least {limit} characters long."), limit=MIN_PASSWORD_LENGTH
+        )
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
-        raise AccountError(f"The password must be at most {MAX_PASSWORD_BYTES} bytes long.")
+        raise AccountError(
+            N_("The password must be at most {limit} bytes long."), limit=MAX_PASSWORD_BYTES
+        )
     if len(set(password)) < 4:
-        raise AccountError("The password needs at least 4 different characters.")
+        raise AccountError(N_("The password needs at least 4 different characters."))
 
 
 def create_account(
@@ -96,14 +100,17 @@ def create_account(
     email = email.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise AccountError(
-            "The username must be 2-50 characters: letters, digits, dot, dash or underscore."
+            N_("The username must be 2-50 characters: letters, digits, dot, dash or underscore.")
         )
     if role not in ROLES:
-        raise AccountError(f"The role must be one of: {', '.join(ROLES)}.")
+        raise AccountError(N_("The role must be one of: {roles}."), roles=", ".join(ROLES))
     if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise AccountError("Enter a valid email address, such as name@example.org.")
+        raise AccountError(N_("Enter a valid email address, such as name@example.org."))
     if queries.get_account_by_username(session=session, username=username) is not None:
-        raise AccountError(f"An account named {username!r} already exists; choose another name.")
+        raise AccountError(
+            N_("An account named {username!r} already exists; choose another name."),
+            username=username,
+        )
     check_password_strength(password)
     account = Account(
         username=username,
@@ -121,7 +128,9 @@ def create_account(
 def set_account_language(*, session: Session, username: str, language: str) -> None:
     """The language the portal speaks to an account from now on."""
     if language not in LANGUAGES:
-        raise AccountError(f"The language must be one of: {', '.join(LANGUAGES)}.")
+        raise AccountError(
+            N_("The language must be one of: {languages}."), languages=", ".join(LANGUAGES)
+        )
     account = _require_account(session, username)
     account.language = language
     session.add(account)
@@ -130,7 +139,7 @@ def set_account_language(*, session: Session, username: str, language: str) -> N
 def _require_account(session: Session, username: str) -> Account:
     account = queries.get_account_by_username(session=session, username=username)
     if account is None:
-        raise AccountError(f"There is no account named {username!r}.")
+        raise AccountError(N_("There is no account named {username!r}."), username=username)
     return account
 
 
@@ -155,7 +164,7 @@ def set_account_disabled(*, session: Session, username: str, disabled: bool) -> 
     account = _require_account(session, username)
     last_admin = account.role == "admin" and _count_active_admins(session) <= 1
     if disabled and not account.is_disabled and last_admin:
-        raise AccountError("This is the last active administrator; add another one first.")
+        raise AccountError(N_("This is the last active administrator; add another one first."))
     account.is_disabled = disabled
     if disabled:
         account.session_version += 1

@@ -5,8 +5,8 @@ import re
 from sqlmodel import Session, select
 
 from core.accounts import hash_password
-from core.i18n import N_, render
-from core.issues import InstroomError
+from core.i18n import N_
+from core.issues import Explained
 from core.mail import token_hash
 from db.models import User, utcnow
 
@@ -14,16 +14,8 @@ MIN_LENGTH = 10
 _CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"\d"), re.compile(r"[^\w]"))
 
 
-class ActivationError(InstroomError):
-    """The link or password cannot be used; the message says what to do, in any language."""
-
-    def __init__(self, template: str, **params: object) -> None:
-        super().__init__(template.format(**params))
-        self.template, self.params = template, params
-
-    def text(self, language: str) -> str:
-        """The message in a language."""
-        return render(self.template, language, self.params)
+class ActivationError(Explained):
+    """The link or password cannot be used; the message says what to do."""
 
 
 def check_new_password(password: str, repeat: str) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, SQLModel, col, select
 
 from core.fields import BUILTIN_FIELDS, MULTI_VALUE_SEPARATOR, PROFILE_FIELD_TYPES
-from core.issues import InstroomError
+from core.i18n import N_
+from core.issues import Explained
 from db import queries
 from db.models import (
     Group,
@@ -29,7 +30,7 @@ FIELD_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 LANGUAGE_CODE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
 
-class CatalogError(InstroomError):
+class CatalogError(Explained):
     """A settings change was refused; the message says why and what to do."""
 
 
@@ -61,13 +62,17 @@ KINDS: dict[str, NamedKind] = {
 def _clean_name(name: str, label: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise CatalogError(f"Enter a name for the {label}.")
+        raise CatalogError(N_("Enter a name for the {kind}."), kind=label)
     if len(cleaned) > 200:
-        raise CatalogError(f"A {label} name can be at most 200 characters.")
+        raise CatalogError(N_("The name of a {kind} can be at most 200 characters."), kind=label)
     if MULTI_VALUE_SEPARATOR in cleaned:
         raise CatalogError(
-            f"A {label} name cannot contain '{MULTI_VALUE_SEPARATOR}': files use it to separate "
-            "several values in one cell."
+            N_(
+                "The name of a {kind} cannot contain '{separator}': files use it to separate "
+                "several values in one cell."
+            ),
+            kind=label,
+            separator=MULTI_VALUE_SEPARATOR,
         )
     return cleaned
 
@@ -85,7 +90,7 @@ def _find_by_name(
 def _get(session: Session, kind: NamedKind, entry_id: int) -> Any:
     entry = session.get(kind.model, entry_id)
     if entry is None:
-        raise CatalogError(f"That {kind.label} no longer exists; reload the page.")
+        raise CatalogError(N_("That {kind} no longer exists; reload the page."), kind=kind.label)
     return entry
 
 
@@ -110,7 +115,9 @@ def add_named(*, session: Session, kind_name: str, name: str) -> SQLModel:
     kind = KINDS[kind_name]
     cleaned = _clean_name(name, kind.label)
     if _find_by_name(session, kind, cleaned) is not None:
-        raise CatalogError(f"A {kind.label} named {cleaned!r} already exists.")
+        raise CatalogError(
+            N_("A {kind} named {name!r} already exists."), kind=kind.label, name=cleaned
+        )
     entry = kind.model(name=cleaned)
     session.add(entry)
     session.flush()
@@ -123,7 +130,9 @@ def rename_named(*, session: Session, kind_name: str, entry_id: int, new_name: s
     entry = _get(session, kind, entry_id)
     cleaned = _clean_name(new_name, kind.label)
     if _find_by_name(session, kind, cleaned, exclude_id=entry_id) is not None:
-        raise CatalogError(f"A {kind.label} named {cleaned!r} already exists.")
+        raise CatalogError(
+            N_("A {kind} named {name!r} already exists."), kind=kind.label, name=cleaned
+        )
     if kind.user_column:
         column = getattr(User, kind.user_column)
         session.exec(update(User).where(column == entry.name).values({column: cleaned}))
@@ -143,13 +152,20 @@ def delete_named(*, session: Session, kind_name: str, entry_id: int, force: bool
         ).all()
         if used_by:
             keys = ", ".join(f.key for f in used_by)
-            raise CatalogError(f"Profile fields use this taxonomy ({keys}); change them first.")
+            raise CatalogError(
+                N_("Profile fields use this taxonomy ({keys}); change them first."), keys=keys
+            )
         for term in queries.list_terms(session=session, taxonomy_id=entry_id):
             session.delete(term)
     if in_use and not force:
         raise CatalogError(
-            f"{in_use} user(s) have the {kind.label} {entry.name!r}. Confirm that you want to "
-            f"remove it from them as well."
+            N_(
+                "{count} user(s) have the {kind} {name!r}. Confirm that you want to remove it "
+                "from them as well."
+            ),
+            count=in_use,
+            kind=kind.label,
+            name=entry.name,
         )
     if kind.user_column:
         column = getattr(User, kind.user_column)
@@ -165,10 +181,10 @@ def add_language(*, session: Session, code: str, name: str) -> Language:
     code = f"{primary.lower()}-{region.upper()}" if region else primary.lower()
     if not LANGUAGE_CODE_PATTERN.match(code):
         raise CatalogError(
-            "A language code is 2 or 3 letters, optionally with a region: nl, en, fr-BE."
+            N_("A language code is 2 or 3 letters, optionally with a region: nl, en, fr-BE.")
         )
     if session.exec(select(Language).where(func.lower(Language.code) == code.lower())).first():
-        raise CatalogError(f"The language {code!r} already exists.")
+        raise CatalogError(N_("The language {code!r} already exists."), code=code)
     language = Language(code=code, name=name.strip() or code)
     session.add(language)
     session.flush()
@@ -179,13 +195,17 @@ def delete_language(*, session: Session, language_id: int, force: bool = False) 
     """Delete a language; one that users have needs force=True and clears it for them."""
     language = session.get(Language, language_id)
     if language is None:
-        raise CatalogError("That language no longer exists; reload the page.")
+        raise CatalogError(N_("That language no longer exists; reload the page."))
     query = select(func.count()).select_from(User).where(User.language == language.code)
     in_use = session.exec(query).one()
     if in_use and not force:
         raise CatalogError(
-            f"{in_use} user(s) have the language {language.code!r}. Confirm that you want to "
-            "clear it for them as well."
+            N_(
+                "{count} user(s) have the language {code!r}. Confirm that you want to clear it "
+                "for them as well."
+            ),
+            count=in_use,
+            code=language.code,
         )
     session.exec(update(User).where(col(User.language) == language.code).values(language=None))
     session.delete(language)
@@ -202,7 +222,7 @@ def add_term(*, session: Session, taxonomy_id: int, name: str) -> Term:
         )
     ).first()
     if existing is not None:
-        raise CatalogError(f"The term {cleaned!r} already exists in this taxonomy.")
+        raise CatalogError(N_("The term {term!r} already exists in this taxonomy."), term=cleaned)
     term = Term(taxonomy_id=taxonomy_id, name=cleaned)
     session.add(term)
     session.flush()
@@ -213,7 +233,7 @@ def delete_term(*, session: Session, term_id: int) -> None:
     """Delete a term; values already stored on users stay as they are."""
     term = session.get(Term, term_id)
     if term is None:
-        raise CatalogError("That term no longer exists; reload the page.")
+        raise CatalogError(N_("That term no longer exists; reload the page."))
     session.delete(term)
     session.flush()
 
@@ -225,12 +245,14 @@ def add_profile_field(
     key = key.strip().lower()
     if not FIELD_KEY_PATTERN.match(key):
         raise CatalogError(
-            "A field key starts with a letter and has 2-50 lower-case letters, digits or '_'."
+            N_("A field key starts with a letter and has 2-50 lower-case letters, digits or '_'.")
         )
     if key in BUILTIN_FIELDS:
-        raise CatalogError(f"{key!r} is a built-in field of every user; choose another key.")
+        raise CatalogError(
+            N_("{key!r} is a built-in field of every user; choose another key."), key=key
+        )
     if session.exec(select(ProfileField).where(ProfileField.key == key)).first() is not None:
-        raise CatalogError(f"A profile field with the key {key!r} already exists.")
+        raise CatalogError(N_("A profile field with the key {key!r} already exists."), key=key)
     _check_field_type(session, type, taxonomy_id)
     field = ProfileField(
         key=key,
@@ -245,9 +267,11 @@ def add_profile_field(
 
 def _check_field_type(session: Session, type: str, taxonomy_id: int | None) -> None:
     if type not in PROFILE_FIELD_TYPES:
-        raise CatalogError(f"The type must be one of: {', '.join(PROFILE_FIELD_TYPES)}.")
+        raise CatalogError(
+            N_("The type must be one of: {types}."), types=", ".join(PROFILE_FIELD_TYPES)
+        )
     if type == "taxonomy" and (taxonomy_id is None or session.get(Taxonomy, taxonomy_id) is None):
-        raise CatalogError("A taxonomy field needs a taxonomy; add one under Taxonomies first.")
+        raise CatalogError(N_("A taxonomy field needs a taxonomy; add one under Taxonomies first."))
 
 
 def update_profile_field(
@@ -262,10 +286,10 @@ def update_profile_field(
     """Change a profile field's label, type, taxonomy and whether imports may fill it."""
     field = session.get(ProfileField, field_id)
     if field is None:
-        raise CatalogError("That profile field no longer exists; reload the page.")
+        raise CatalogError(N_("That profile field no longer exists; reload the page."))
     _check_field_type(session, type, taxonomy_id)
     if not label.strip():
-        raise CatalogError("Enter a label for the profile field.")
+        raise CatalogError(N_("Enter a label for the profile field."))
     field.label = label.strip()
     field.type = type
     field.importable = importable
@@ -278,7 +302,7 @@ def delete_profile_field(*, session: Session, field_id: int) -> None:
     """Delete a profile field; values stored on users are kept but no longer shown."""
     field = session.get(ProfileField, field_id)
     if field is None:
-        raise CatalogError("That profile field no longer exists; reload the page.")
+        raise CatalogError(N_("That profile field no longer exists; reload the page."))
     session.delete(field)
     session.flush()
 
@@ -287,7 +311,9 @@ def set_user_protected(*, session: Session, email: str, protected: bool) -> User
     """Protect a user from every import, or lift the protection."""
     user = queries.get_user_by_email(session=session, email=email)
     if user is None:
-        raise CatalogError(f"There is no user with the email address {email.strip()!r}.")
+        raise CatalogError(
+            N_("There is no user with the email address {email!r}."), email=email.strip()
+        )
     user.is_protected = protected
     if protected:
         # A system account is set up by hand; a welcome link sent earlier must not open it.

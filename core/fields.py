@@ -1,6 +1,8 @@
 """The field keys an import can map columns to, and the fixed vocabularies of the domain."""
 
-from core.i18n import N_
+from collections.abc import Mapping
+
+from core.i18n import N_, gettext
 from core.vocabulary import Kind, UserStatus, values
 
 BUILTIN_FIELDS: dict[str, str] = {
@@ -43,3 +45,9 @@ USER_STATUSES = values(UserStatus)
 PROFILE_FIELD_TYPES = ("text", "date", "taxonomy")
 MULTI_VALUE_SEPARATOR = "~"
 USERNAME_MAX_LENGTH = 20
+
+
+def labels_in(language: str, profile: Mapping[str, str]) -> dict[str, str]:
+    """Field key -> the label a reader of the screens sees: built-in ones translated,
+    profile fields as the administrator named them."""
+    return {key: gettext(label, language) for key, label in BUILTIN_FIELDS.items()} | dict(profile)

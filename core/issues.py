@@ -38,6 +38,9 @@ PARAMETER_WORDS = (
     "role",
     "language",
     "kind",
+    "group",
+    "level",
+    "taxonomy",
 )
 
 
@@ -733,6 +736,22 @@ def issue(
 
 class InstroomError(Exception):
     """Something Instroom refuses to do, with a message that says why and what to do."""
+
+
+class Explained(InstroomError):
+    """A refusal kept as its English template and parameters, to be written in any language."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        super().__init__(render(template, "en", params))
+        self.template, self.params = template, params
+
+    def text(self, language: str) -> str:
+        """The message in a language; Instroom's own words among the parameters too."""
+        words = {
+            k: gettext(v, language) if k in WORD_PARAMETERS and isinstance(v, str) else v
+            for k, v in self.params.items()
+        }
+        return render(self.template, language, words)
 
 
 class Refusal(InstroomError):

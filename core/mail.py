@@ -29,7 +29,7 @@ from core.vocabulary import EmailStatus
 from db import queries
 from db.bulk import bulk_insert
 from db.engine import session_scope
-from db.models import EmailMessage, ImportChange, User, table_of, utcnow
+from db.models import EmailMessage, ImportChange, ImportJob, User, table_of, utcnow
 
 if TYPE_CHECKING:
     import yagmail
@@ -191,15 +191,7 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
     if message.template == "completion":
         assert message.job_id is not None, "a completion message belongs to its import"
         job = queries.get_job(session=session, job_id=message.job_id)
-        counts = ", ".join(f"{k} {v:,}" for k, v in (job.counts or {}).items() if v)
-        values = {
-            "import": job.id,
-            "bestand": job.file_name,
-            "status": job.status,
-            "aantallen": counts,
-            "link": f"{settings.base_url}/History?job={job.id}",
-        }
-        return _render(session, "completion", message.language, values)
+        return _render(session, "completion", message.language, _completion(job, settings))
     user = session.get(User, message.user_id)
     if user is None:
         raise MailError("The user of this message was removed; it is not sent.", transient=False)
@@ -226,6 +218,18 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
         "activatielink": f"{settings.base_url}/Activate?token={token}",
     }
     return _render(session, "welcome", message.language, names | link)
+
+
+def _completion(job: ImportJob, settings: Settings) -> dict[str, object]:
+    """The placeholders of the mail that says an import is done."""
+    counts = ", ".join(f"{k} {v:,}" for k, v in (job.counts or {}).items() if v)
+    return {
+        "import": job.id,
+        "bestand": job.file_name,
+        "status": job.status,
+        "aantallen": counts,
+        "link": f"{settings.base_url}/History?job={job.id}",
+    }
 
 
 def _render(
@@ -273,17 +277,8 @@ def sample_values(
 ) -> Mapping[str, object]:
     """What the placeholders of a message would hold for this user (or the newest import)."""
     if kind == "completion":
-        job = queries.list_recent_jobs(session=session, limit=1)
-        if not job:
-            return {}
-        counts = ", ".join(f"{k} {v:,}" for k, v in (job[0].counts or {}).items() if v)
-        return {
-            "import": job[0].id,
-            "bestand": job[0].file_name,
-            "status": job[0].status,
-            "aantallen": counts,
-            "link": f"{settings.base_url}/History?job={job[0].id}",
-        }
+        jobs = queries.list_recent_jobs(session=session, limit=1)
+        return _completion(jobs[0], settings) if jobs else {}
     user = queries.get_user_by_email(session=session, email=email)
     names = _names(user.first_name, user.name_insert, user.last_name) if user else {}
     if kind == "welcome":

@@ -7,7 +7,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from core.i18n import N_, gettext, render
-from core.issues import InstroomError
+from core.issues import Explained
 from core.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
 
 MODES = values(Mode)
@@ -18,7 +18,7 @@ MAX_KEEP_FILE_DAYS = 90
 _LIMIT = re.compile(r"^\s*(\d+)\s*(%?)\s*$")
 
 
-class OptionsError(InstroomError, ValueError):
+class OptionsError(Explained, ValueError):
     """An option has a value that cannot be used; the message says which and why."""
 
 
@@ -48,31 +48,49 @@ class ImportOptions:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise OptionsError(f"The mode must be one of {', '.join(MODES)}, not {self.mode!r}.")
+            raise OptionsError(
+                N_("The mode must be one of {modes}, not {value!r}."),
+                modes=", ".join(MODES),
+                value=self.mode,
+            )
         if self.match not in MATCH_KEYS:
-            raise OptionsError(f"Match on 'email' or 'username', not {self.match!r}.")
+            raise OptionsError(
+                N_("Match on 'email' or 'username', not {value!r}."), value=self.match
+            )
         if self.empty_action not in EMPTY_ACTIONS:
             raise OptionsError(
-                f"An empty action means 'block' or 'none', not {self.empty_action!r}."
+                N_("An empty action means 'block' or 'none', not {value!r}."),
+                value=self.empty_action,
             )
         if self.kind not in values(Kind):
-            raise OptionsError(f"The kind must be 'employee' or 'contact', not {self.kind!r}.")
+            raise OptionsError(
+                N_("The kind must be 'employee' or 'contact', not {value!r}."), value=self.kind
+            )
         if not 0 <= self.keep_file_days <= MAX_KEEP_FILE_DAYS:
             raise OptionsError(
-                f"Keep the file for 0 to {MAX_KEEP_FILE_DAYS} days, not {self.keep_file_days}."
+                N_("Keep the file for 0 to {limit} days, not {value}."),
+                limit=MAX_KEEP_FILE_DAYS,
+                value=self.keep_file_days,
             )
         if self.notify_admin is not None:
             try:
                 validate_email(self.notify_admin, check_deliverability=False)
             except EmailNotValidError as exc:
                 raise OptionsError(
-                    f"The address for the completion email, {self.notify_admin!r}, is not a "
-                    f"valid email address: {exc}"
+                    N_(
+                        "The address for the completion email, {value!r}, is not a valid email "
+                        "address: {reason}"
+                    ),
+                    value=self.notify_admin,
+                    reason=str(exc),
                 ) from None
         if self.max_deactivate is not None and not _LIMIT.match(self.max_deactivate):
             raise OptionsError(
-                f"The deactivation limit is a number or a percentage such as 25 or 10%, "
-                f"not {self.max_deactivate!r}."
+                N_(
+                    "The deactivation limit is a number or a percentage such as 25 or 10%, "
+                    "not {value!r}."
+                ),
+                value=self.max_deactivate,
             )
 
     def deactivation_limit(self, population: int) -> int | None:

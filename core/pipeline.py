@@ -15,6 +15,7 @@ from sqlmodel import Session
 from core.apply import Progress, apply_plan
 from core.bulk import collector_paused
 from core.fields import BUILTIN_FIELDS
+from core.i18n import N_
 from core.issues import ERROR, UnusableFileError
 from core.mail import queue_import_emails
 from core.mapping import check_mapping, normalise, suggest_mapping
@@ -93,8 +94,13 @@ def check_options(*, known_names: KnownNames, options: ImportOptions) -> None:
     ):
         if value and value.casefold() not in known:
             raise OptionsError(
-                f"There is no {what} {value!r}; choose one of: {', '.join(known.values())} "
-                f"(Settings lists them, and adds new ones)."
+                N_(
+                    "There is no {kind} {value!r}; choose one of: {choices} (Settings lists "
+                    "them, and adds new ones)."
+                ),
+                kind=what,
+                value=value,
+                choices=", ".join(known.values()),
             )
 
 

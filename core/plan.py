@@ -1,7 +1,7 @@
 """Compare validated rows with the database: what the import would do to each row. Pure."""
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
+from core.i18n import N_, gettext
 from core.issues import ERROR, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
@@ -143,13 +144,23 @@ class Plan:
         )
 
 
-def describe_changes(row: RowPlan) -> str:
-    """What a row changes, in one line: 'last_name: Smit → Smit-Jansen; groups +Sales'."""
-    parts = [f"{key}: {old or '∅'} → {new}" for key, (old, new) in row.changes.items()]
+def describe_changes(
+    row: RowPlan, labels: Mapping[str, str] | None = None, language: str = "en"
+) -> str:
+    """What a row changes, in one line by the fields' labels:
+    'Last name: Smit → Smit-Jansen; Groups +Sales' ('Functie: leeg → Teamleider')."""
+    labels = labels or {}
+    empty = gettext(N_("empty"), language)
+
+    def name(key: str) -> str:
+        field = key.removeprefix("profile.")
+        return labels.get(field, field)
+
+    parts = [f"{name(key)}: {old or empty} → {new}" for key, (old, new) in row.changes.items()]
     if row.groups_add:
-        parts.append(f"groups +{', '.join(row.groups_add)}")
+        parts.append(f"{name('groups')} +{', '.join(row.groups_add)}")
     if row.levels_add:
-        parts.append(f"levels +{', '.join(row.levels_add)}")
+        parts.append(f"{name('levels')} +{', '.join(row.levels_add)}")
     return "; ".join(parts)
 
 

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from core import export
+from core.fields import labels_in
 from core.history import (
     JOB_STATUSES,
     STATUS_COLOURS,
@@ -13,8 +14,9 @@ from core.history import (
     list_people,
     outcomes_over_time,
 )
-from core.mail import field_labels, requeue_messages
+from core.mail import requeue_messages
 from core.options import describe_options
+from core.validate import load_known_names
 from core.worker import requeue_job
 from db.engine import read_session
 from ui.auth import require_account
@@ -38,7 +40,7 @@ def bold(heading: str) -> str:
 
 
 with read_session(engine) as session:
-    labels = field_labels(session=session, language=language)
+    labels = labels_in(language, load_known_names(session=session).importable_profile_fields)
 st.title(_("Import history"))
 show_flash()
 

@@ -13,7 +13,7 @@ from core.settings import Settings, SettingsError, load_settings, resolve_cookie
 from core.worker import ensure_background_worker
 from db import queries
 from db.engine import brief_write, get_engine, session_scope
-from ui.text import LANGUAGE_KEY, _, current_language
+from ui.text import LANGUAGE_KEY, _, current_language, reason
 from ui.widgets import md
 
 ROLE_LABELS = {"admin": N_("administrator"), "support": N_("support")}
@@ -77,7 +77,7 @@ def _first_run_form(engine: Engine) -> None:
                 language=current_language(),
             )
     except AccountError as exc:
-        st.error(md(str(exc)))
+        st.error(md(reason(exc)))
         return
     st.success(_("Administrator created. Log in with your new account."))
     st.rerun()

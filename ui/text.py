@@ -1,6 +1,7 @@
 """The screens' words in the reader's language: the account's own, else the browser's."""
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -51,9 +52,9 @@ def moment(value: datetime, time_zone: str) -> str:
     return format_moment(value, current_language(), time_zone)
 
 
-def shown(frame: pd.DataFrame, time_zone: str) -> pd.DataFrame:
+def shown(frame: pd.DataFrame | list[dict[str, Any]], time_zone: str) -> pd.DataFrame:
     """A table as the reader sees it: headings and statuses in their words, times local."""
-    out = frame.copy()
+    out = pd.DataFrame(frame).copy()
     zone = ZoneInfo(time_zone)
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):

@@ -84,7 +84,7 @@ def test_administrator_imports_a_sample_and_a_new_user_activates(
     page.get_by_text("Step 4 of 6: Preview").wait_for()
     shot(page, "06-preview")
     click(page, "Next")
-    page.get_by_text("Create 2 users?").wait_for()
+    page.get_by_text("Create 2 users and send 2 welcome mails?").wait_for()
     click(page, "Start the import")
     page.get_by_text(re.compile(r"Import \d+ finished: succeeded")).wait_for(timeout=60_000)
     shot(page, "07-result")

@@ -61,6 +61,9 @@ def test_a_whole_import_in_dutch(make_account, app_db: Engine) -> None:
     assert "Stap 4 van 6: Voorbeeld" in at.get("progress")[0].proto.text
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Aangemaakt"], metrics["Fouten"]) == ("3", "1")
+    created = next(d.value for d in at.dataframe if "Wijzigingen" in d.value.columns)
+    assert "Voornaam: leeg → Jan" in created["Wijzigingen"].iloc[0]  # labels, not field keys
+    assert "first_name" not in created.to_string()
     issues = next(d.value for d in at.dataframe if "Probleem en wat te doen" in d.value.columns)
     assert (
         issues["Probleem en wat te doen"]
@@ -68,7 +71,10 @@ def test_a_whole_import_in_dutch(make_account, app_db: Engine) -> None:
         .startswith("'ben.holt(at)cwtestgebruiker.nl' is geen geldig e-mailadres")
     )
     at = click(at, "Volgende")
-    assert "3 gebruikers aanmaken? 1 afgekeurde rijen worden niet geïmporteerd." in texts(at)
+    assert (
+        "3 gebruikers aanmaken en 2 nieuwe groepen aanmaken (G1, G2)? 1 afgekeurde rijen "
+        "worden niet geïmporteerd." in texts(at)
+    )
     assert "De import starten" in [b.label for b in at.button]
 
 
@@ -153,6 +159,9 @@ def test_settings_in_dutch(make_account, app_db: Engine) -> None:
     widget(at.text_input, "Nieuwe groep").input("Stagiairs")
     at = click(at, "Groep toevoegen")
     assert "Groep 'Stagiairs' toegevoegd." in texts(at)
+    widget(at.text_input, "Nieuwe groep").input("stagiairs")
+    at = click(at, "Groep toevoegen")
+    assert "Er bestaat al een groep met de naam 'stagiairs'." in texts(at)
     widget(at.radio, "Onderdeel").set_value("Links")
     at = at.run()
     assert "Er zijn nog geen koppelingen." in texts(at)

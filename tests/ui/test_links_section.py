@@ -112,7 +112,7 @@ def test_the_wizard_saves_its_mapping_and_options_as_a_link(
     widget(at.checkbox, "Create groups that do not exist yet").check()
     at = click(at, "Next")
     at = click(at, "Next")
-    assert "Create 4 users?" in texts(at)
+    assert "Create 4 users and create 2 new groups (G1, G2)?" in texts(at)
     widget(at.text_input, "Name of the link").input("Caseware")
     widget(at.text_input, "Source").input(f"folder:{tmp_path}/caseware.csv")
     widget(at.radio, "When").set_value("Every N hours")

@@ -92,7 +92,7 @@ def test_wizard_end_to_end_with_a_fixed_row(make_account, app_db: Engine) -> Non
     assert (metrics["Created"], metrics["Errors"]) == ("4", "0")
     at = click(at, "Next")
 
-    assert "Create 4 users?" in texts(at)
+    assert "Create 4 users, create 2 new groups (G1, G2) and send 4 welcome mails?" in texts(at)
     at = click(at, "Start the import")
     job_id = int(
         at.query_params["job"][0]

@@ -26,28 +26,41 @@ from ui.wizard.preview import current_plan
 from ui.wizard.state import Wizard, current_table
 
 ACTION_WORDS = (
-    ("created", N_("create {count}")),
-    ("updated", N_("update {count}")),
-    ("blocked", N_("block {count}")),
-    ("unblocked", N_("unblock {count}")),
-    ("renamed", N_("rename {count}")),
-    ("deactivated", N_("deactivate {count}")),
+    ("created", N_("create {count} users")),
+    ("updated", N_("update {count} users")),
+    ("blocked", N_("block {count} users")),
+    ("unblocked", N_("unblock {count} users")),
+    ("renamed", N_("rename {count} users")),
+    ("deactivated", N_("deactivate {count} users")),
 )
 
 
 def confirmation_text(plan: Plan) -> str:
-    """The question an administrator confirms, with the counts that matter."""
+    """The question an administrator confirms: every change, every new name, every mail."""
     counts = plan.counts
     parts = [
         _(words).format(count=number(counts[key])) for key, words in ACTION_WORDS if counts[key]
     ]
+    terms = sorted({t for names in plan.new_terms.values() for t in names})
+    for names, words in (
+        (plan.new_groups, N_("create {count} new groups ({names})")),
+        (plan.new_levels, N_("create {count} new levels ({names})")),
+        (terms, N_("create {count} new terms ({names})")),
+    ):
+        if names:
+            parts.append(_(words).format(count=number(len(names)), names=", ".join(names)))
+    for mails, words in (
+        (plan.welcome, N_("send {count} welcome mails")),
+        (plan.notify, N_("send {count} change notices")),
+    ):
+        if mails:
+            parts.append(_(words).format(count=number(len(mails))))
     actions = (
         _("{first} and {last}").format(first=", ".join(parts[:-1]), last=parts[-1])
         if len(parts) > 1
-        else (parts[0] if parts else _("change nothing for"))
+        else (parts[0] if parts else _("change nothing for users"))
     )
-    text = _("{actions} users?").format(actions=actions)
-    question = text[0].upper() + text[1:]
+    question = actions[0].upper() + actions[1:] + "?"
     if counts["errors"]:
         question += _(" {count} rejected rows will not be imported.").format(
             count=number(counts["errors"])

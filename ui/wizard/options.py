@@ -7,7 +7,7 @@ from sqlmodel import Session
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.settings import Settings
 from db import queries
-from ui.text import _
+from ui.text import _, reason
 from ui.widgets import md
 from ui.wizard.state import Wizard, step_buttons
 
@@ -172,6 +172,6 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         )
         wizard.notify_me = notify_admin
     except ValueError as exc:
-        st.error(md(str(exc)))
+        st.error(md(reason(exc)))
         return
     step_buttons(wizard)

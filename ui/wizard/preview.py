@@ -5,6 +5,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.fields import labels_in
 from core.i18n import LANGUAGES
 from core.issues import UnusableFileError
 from core.mail import preview_message
@@ -17,6 +18,7 @@ from core.read import (
     Table,
 )
 from core.settings import Settings
+from core.validate import load_known_names
 from ui.progress import COUNT_LABELS, COUNT_WORDS
 from ui.text import _, current_language, number
 from ui.widgets import md
@@ -38,6 +40,7 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
         return cached[1]
     table = current_table(wizard, settings)
     total, early = table.row_count, None
+    labels = screen_labels(engine)
     with Session(engine) as session:
         request = ImportRequest(table, wizard.mapping or {}, wizard.options)
         for plan in preview_import(session=session, request=request):
@@ -53,11 +56,18 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
                         ),
                     )
                     _count_tiles(plan)
-                    st.dataframe(_rows_table(plan.rows[:PAGE_SIZE]), hide_index=True)
+                    st.dataframe(_rows_table(plan.rows[:PAGE_SIZE], labels), hide_index=True)
     if early is not None:
         early.empty()
     st.session_state["wizard_plan"] = (wizard.key(), plan)
     return plan
+
+
+def screen_labels(engine: Engine) -> dict[str, str]:
+    """Field key -> label, as the reader's screens name the fields."""
+    with Session(engine) as session:
+        profile = load_known_names(session=session).importable_profile_fields
+    return labels_in(current_language(), profile)
 
 
 def _count_tiles(plan: Plan) -> None:
@@ -66,14 +76,15 @@ def _count_tiles(plan: Plan) -> None:
         tile.metric(_(COUNT_WORDS[key]), number(counts[key]))
 
 
-def _rows_table(rows: list[RowPlan]) -> pd.DataFrame:
+def _rows_table(rows: list[RowPlan], labels: dict[str, str]) -> pd.DataFrame:
+    language = current_language()
     return pd.DataFrame(
         [
             {
                 _("Row"): r.row,
                 _("Email"): r.email,
                 _("Outcome"): _(OUTCOME_LABELS.get(r.outcome, r.outcome)),
-                _("Changes"): describe_changes(r),
+                _("Changes"): describe_changes(r, labels, language),
             }
             for r in rows
         ],
@@ -89,9 +100,9 @@ def _page(count: int, key: str) -> slice:
     return slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
 
 
-def _rows_page(plan: Plan, outcome: str) -> None:
+def _rows_page(plan: Plan, outcome: str, labels: dict[str, str]) -> None:
     rows = [r for r in plan.rows if r.outcome == outcome]
-    shown = _rows_table(rows[_page(len(rows), f"page_{outcome}")])
+    shown = _rows_table(rows[_page(len(rows), f"page_{outcome}")], labels)
     st.dataframe(shown.drop(columns=_("Outcome")), hide_index=True)
 
 
@@ -116,7 +127,7 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             st.tabs([_(OUTCOME_LABELS[o]) for o in present]), present, strict=True
         ):
             with tab:
-                _rows_page(plan, outcome)
+                _rows_page(plan, outcome, screen_labels(engine))
     if plan.issues:
         st.subheader(_("Issues"))
         language = current_language()
