@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.i18n import N_
 from core.issues import InstroomError, Refusal, UnusableFileError
 from core.vocabulary import AccountRole, EmptyAction, Kind, MatchKey, Mode, values
 
@@ -24,6 +25,20 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
+# The counts of the JSON contract, as the summary line names them in each language.
+COUNT_NAMES = {
+    "rows": N_("rows"),
+    "created": N_("created"),
+    "updated": N_("updated"),
+    "unchanged": N_("unchanged"),
+    "skipped": N_("skipped"),
+    "blocked": N_("blocked"),
+    "unblocked": N_("unblocked"),
+    "renamed": N_("renamed"),
+    "deactivated": N_("deactivated"),
+    "errors": N_("errors"),
+    "warnings": N_("warnings"),
+}
 
 
 class OutputError(InstroomError):
@@ -106,16 +121,33 @@ def _language(args: argparse.Namespace) -> str:
 
 
 def _print_summary(result: ImportResult, file: str, language: str) -> None:
+    from core.i18n import gettext, render
+
     counts = result.counts
-    verb = "Dry run of" if result.dry_run else "Imported"
-    print(f"{verb} {file}: {result.status}" + (f" (job {result.job_id})" if result.job_id else ""))
-    print("  " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v or k == "rows"))
+    verb = N_("Dry run of {file}: {status}") if result.dry_run else N_("Imported {file}: {status}")
+    status = gettext(result.status, language).replace("_", " ")
+    line = render(verb, language, {"file": file, "status": status})
+    if result.job_id:
+        line += render(N_(" (job {job_id})"), language, {"job_id": result.job_id})
+    print(line)
+    words = [
+        f"{gettext(COUNT_NAMES[k], language)} {render('{n:,}', language, {'n': v})}"
+        for k, v in counts.items()
+        if v or k == "rows"
+    ]
+    print("  " + ", ".join(words))
     for issue in result.issues[:50]:
-        where = f"row {issue.row}" if issue.row else "file"
+        where = (
+            render(N_("row {row}"), language, {"row": issue.row})
+            if issue.row
+            else gettext(N_("file"), language)
+        )
         column = f" [{issue.column}]" if issue.column else ""
-        print(f"  {issue.severity}: {where}{column}: {issue.text(language)} ({issue.code})")
+        severity = gettext(issue.severity, language)
+        print(f"  {severity}: {where}{column}: {issue.text(language)} ({issue.code})")
     if len(result.issues) > 50:
-        print(f"  ... and {len(result.issues) - 50:,} more issues (use --json for all).")
+        more = N_("  ... and {count:,} more issues (use --json for all).")
+        print(render(more, language, {"count": len(result.issues) - 50}))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -205,12 +237,14 @@ def _import_options(args: argparse.Namespace) -> ImportOptions:
         create_groups=args.create_groups,
         create_levels=args.create_levels,
         create_terms=args.create_terms,
+        terms=tuple(args.term),
         role=args.role,
         language=args.language,
         kind=args.kind,
         full_list=args.full_list,
         max_deactivate=args.max_deactivate,
         welcome_new=args.welcome_new,
+        welcome_updated=args.welcome_updated,
         notify_updated=args.notify_updated,
         notify_admin=args.notify_admin,
         strict=args.strict,
@@ -601,6 +635,13 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
     what.add_argument("--level", action="append", default=[], help="give every row this level")
     what.add_argument("--create-levels", action="store_true", help="create missing levels")
     what.add_argument("--create-terms", action="store_true", help="create missing taxonomy terms")
+    what.add_argument(
+        "--term",
+        action="append",
+        default=[],
+        metavar="FIELD=TERM",
+        help="give every row this taxonomy term where its own cell is empty (repeatable)",
+    )
     what.add_argument("--role", help="role for new users without one")
     what.add_argument("--language", help="language for new users without one")
     what.add_argument(
@@ -633,6 +674,11 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
     )
     mail = p.add_argument_group("email")
     mail.add_argument("--welcome-new", action="store_true", help="welcome email to new users")
+    mail.add_argument(
+        "--welcome-updated",
+        action="store_true",
+        help="welcome email to updated users who have not activated their account yet",
+    )
     mail.add_argument("--notify-updated", action="store_true", help="notice to updated users")
     mail.add_argument("--notify-admin", metavar="EMAIL", help="completion email to this address")
     what.add_argument(

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
 from core.i18n import format_day
 from core.issues import InstroomError
+from core.mail_server import effective_settings
 from core.mail_templates import DEFAULTS, get_organisation, mail_language, render_message
 from core.options import ImportOptions
 from core.plan import Plan, RowPlan
@@ -367,6 +368,7 @@ def deliver_pending(
     budget: seconds this round may take in all; what it cannot reach stays queued.
     """
     deadline = None if budget is None else time.monotonic() + budget
+    settings = effective_settings(engine, settings)
     message_id_column = col(EmailMessage.id)
     query = select(message_id_column).where(col(EmailMessage.status) == EmailStatus.QUEUED)
     if job_id is not None:
@@ -464,6 +466,23 @@ def _deliver(
         return "queued"
     _record(engine, message_id, "failed", error)
     return "failed"
+
+
+def send_test_mail(*, engine: Engine, settings: Settings, recipient: str) -> None:
+    """Send one short message now; MailError says exactly what the server answered."""
+    settings = effective_settings(engine, settings)
+    if not settings.smtp_configured:
+        raise MailError(NOT_CONFIGURED, transient=False)
+    with Session(engine) as session:
+        sender = get_organisation(session=session).sender_name
+    _send(
+        settings,
+        recipient,
+        "Instroom: testbericht / test message",
+        "Dit bericht laat zien dat Instroom via deze mailserver kan mailen.\n\n"
+        "This message shows that Instroom can send mail through this server.",
+        sender_name=sender,
+    )
 
 
 def requeue_messages(*, session: Session, message_ids: list[int]) -> int:

@@ -34,12 +34,16 @@ class ImportOptions:
     create_groups: bool = False
     create_levels: bool = False
     create_terms: bool = False
+    # "field=term": a taxonomy term every row gets where its own cell is empty (Plek).
+    terms: tuple[str, ...] = ()
     role: str | None = None
     language: str | None = None
     kind: str = "employee"
     full_list: bool = False
     max_deactivate: str | None = None
     welcome_new: bool = False
+    # Plek's step 5.6: a welcome mail to updated users (here: those without a password yet).
+    welcome_updated: bool = False
     notify_updated: bool = False
     notify_admin: str | None = None
     strict: bool = False
@@ -84,6 +88,16 @@ class ImportOptions:
                     value=self.notify_admin,
                     reason=str(exc),
                 ) from None
+        for pair in self.terms:
+            field, _sep, term = pair.partition("=")
+            if not (field.strip() and term.strip()):
+                raise OptionsError(
+                    N_(
+                        "A term for every row is written field=term, such as afdeling=Zorg, "
+                        "not {value!r}."
+                    ),
+                    value=pair,
+                )
         if self.max_deactivate is not None and not _LIMIT.match(self.max_deactivate):
             raise OptionsError(
                 N_(
@@ -92,6 +106,11 @@ class ImportOptions:
                 ),
                 value=self.max_deactivate,
             )
+
+    def term_for_every_row(self) -> dict[str, str]:
+        """Profile field key -> the term every row gets where its own cell is empty."""
+        pairs = (t.partition("=") for t in self.terms)
+        return {field.strip(): term.strip() for field, _sep, term in pairs}
 
     def deactivation_limit(self, population: int) -> int | None:
         """How many users a full-list import may deactivate, out of population; None: no limit."""
@@ -106,7 +125,7 @@ class ImportOptions:
     def from_dict(cls, values: dict[str, Any]) -> "ImportOptions":
         """The options a job was recorded with."""
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
-        for key in ("groups", "levels"):
+        for key in ("groups", "levels", "terms"):
             known[key] = tuple(known.get(key) or ())
         return cls(**known)
 
@@ -134,12 +153,14 @@ def describe_options(values: dict[str, Any], language: str) -> str:
         "limit": options.max_deactivate,
         "email": options.notify_admin,
         "days": options.keep_file_days,
+        "terms": ", ".join(t.partition("=")[2].strip() for t in options.terms),
     }
     chosen = [
         (options.match == "username", N_("users are recognised by their username")),
         (options.fill_missing, N_("only empty fields are filled in")),
         (bool(options.groups), N_("every row is added to {groups}")),
         (bool(options.levels), N_("every row gets the levels {levels}")),
+        (bool(options.terms), N_("every row without its own term gets {terms}")),
         (options.create_groups, N_("groups that do not exist yet are created")),
         (options.create_levels, N_("levels that do not exist yet are created")),
         (options.create_terms, N_("unknown terms are created")),
@@ -154,6 +175,10 @@ def describe_options(values: dict[str, Any], language: str) -> str:
             ),
         ),
         (options.welcome_new, N_("new users get a welcome mail")),
+        (
+            options.welcome_updated,
+            N_("updated users who have not chosen a password yet get a welcome mail"),
+        ),
         (options.notify_updated, N_("updated users are told what changed")),
         (bool(options.notify_admin), N_("{email} is mailed when the import is done")),
         (options.strict, N_("all or nothing: one rejected row and nothing is imported")),

@@ -87,7 +87,8 @@ def resolve_mapping(
 
 
 def check_options(*, known_names: KnownNames, options: ImportOptions) -> None:
-    """Raise OptionsError when the role or language for new users is not in the catalogue."""
+    """Raise OptionsError when the role or language for new users, or a field given a term
+    for every row, is not in the catalogue."""
     for what, value, known in (
         ("role", options.role, known_names.roles),
         ("language", options.language, known_names.languages),
@@ -101,6 +102,17 @@ def check_options(*, known_names: KnownNames, options: ImportOptions) -> None:
                 kind=what,
                 value=value,
                 choices=", ".join(known.values()),
+            )
+    taxonomies = {k for k, f in known_names.profile_fields.items() if f.type == "taxonomy"}
+    for key in options.term_for_every_row():
+        if key not in taxonomies:
+            raise OptionsError(
+                N_(
+                    "There is no taxonomy field {value!r} to give every row a term; use one of: "
+                    "{choices}."
+                ),
+                value=key,
+                choices=", ".join(sorted(taxonomies)) or "—",
             )
 
 

@@ -61,6 +61,8 @@ class RowPlan:
     groups_remove: tuple[str, ...] = ()
     levels_add: tuple[str, ...] = ()
     values: dict[str, Any] = field(default_factory=dict)
+    # Whether the stored user has chosen a password (a welcome to updated users skips them).
+    activated: bool = False
     password: str = field(default="", repr=False)
     # The hash the password replaces, kept so a revert can restore it.
     old_password_hash: str | None = field(default=None, repr=False)
@@ -284,8 +286,9 @@ class _Planner:
         issues, self.issues = self.issues, []
         if first:
             issues += self.v.issues
-        welcome = self.options.welcome_new
-        notify = self.options.notify_updated
+        welcome, notify = self.options.welcome_new, self.options.notify_updated
+        updated = {Outcome.UPDATE, Outcome.RENAME}
+        welcome_updated = self.options.welcome_updated
         return Plan(
             rows=rows,
             issues=sorted(issues, key=lambda i: (i.row or 0, i.code)),
@@ -296,11 +299,13 @@ class _Planner:
             welcome=[
                 r.email
                 for r in rows
-                if welcome and r.outcome == Outcome.CREATE and r.values.get("status") != "blocked"
+                if r.values.get("status") != "blocked"
+                and (
+                    (welcome and r.outcome == Outcome.CREATE)
+                    or (welcome_updated and r.outcome in updated and not r.activated)
+                )
             ],
-            notify=[
-                r.email for r in rows if notify and r.outcome in {Outcome.UPDATE, Outcome.RENAME}
-            ],
+            notify=[r.email for r in rows if notify and r.outcome in updated],
             refusal=refused if first else None,
         )
 
@@ -384,7 +389,7 @@ class _Planner:
             plan.changes["password"] = ("", MASK)
 
     def plan_update(self, plan: RowPlan, record: dict[str, Any], user: ExistingUser) -> None:
-        plan.user_id = user.id
+        plan.user_id, plan.activated = user.id, user.activated
         if self.options.mode == Mode.CREATE:
             plan.outcome = Outcome.SKIP
             self.issue(plan, "already-exists", "email", email=user.email)

@@ -51,6 +51,8 @@ class Settings:
     activation_days: int = 7
     # Schedules are read, and times shown, in this zone; the database keeps UTC.
     time_zone: str = "Europe/Amsterdam"
+    # The names set in the environment or secrets.toml: the portal shows those as locked.
+    from_outside: frozenset[str] = frozenset()
 
     @property
     def read_limits(self) -> dict[str, Any]:
@@ -132,6 +134,9 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
             max_read_bytes=int(get("INSTROOM_MAX_READ_MB", "4096") or 4096) * 1024 * 1024,
             activation_days=int(get("INSTROOM_ACTIVATION_DAYS", "7") or 7),
             time_zone=time_zone,
+            from_outside=frozenset(
+                n for n in (*env, *secrets) if n.startswith("INSTROOM_") and get(n) is not None
+            ),
         )
     except ValueError as exc:
         raise SettingsError(f"A numeric setting is not a whole number: {exc}.") from exc

@@ -339,9 +339,14 @@ def validate_rows(
     frame["kind"] = _validate_choice(
         column("kind"), "kind", {k: k for k in USER_KINDS}, "invalid-kind", report
     )
+    every_row = options.term_for_every_row()
     for key, spec in known_names.profile_fields.items():
-        if key in index_of:
-            frame[f"profile.{key}"] = _validate_profile(column(key), spec, options, result, report)
+        if key in index_of or (key in every_row and spec.type == "taxonomy"):
+            values = column(key)
+            if key in every_row:
+                # The file's own value wins; the option fills the cells it leaves empty.
+                values = values.where(values.ne(""), every_row[key])
+            frame[f"profile.{key}"] = _validate_profile(values, spec, options, result, report)
     for key in [k for k in index_of if k in PHONE_FIELDS]:
         values = column(key)
         for row in values.index[values.str.fullmatch(_PHONE_WITHOUT_ZERO)]:

@@ -25,8 +25,10 @@ def test_the_same_import_reads_in_dutch_and_in_english(db_url: str, tmp_path: Pa
     assert en_issue["message"].startswith("'geen-adres' is not a valid email address")
 
     ran = cli(db_url, "--lang", "nl", "import", str(path))
-    assert "row 3 [E-mail]: 'geen-adres' is geen geldig e-mailadres" in ran.stdout
-    job_id = int(ran.stdout.split("(job ")[1].split(")")[0])
+    assert "medewerkers.csv geïmporteerd: klaar, met afgekeurde rijen (import " in ran.stdout
+    assert "rijen 2, aangemaakt 1, fouten 1" in ran.stdout
+    assert "fout: rij 3 [E-mail]: 'geen-adres' is geen geldig e-mailadres" in ran.stdout
+    job_id = int(ran.stdout.split("(import ")[1].split(")")[0])
     # Stored as code and parameters: a support account reads it in English, an admin in Dutch.
     with Session(get_engine(db_url)) as session:
         for language, words in (("nl", "is geen geldig e-mailadres"), ("en", "is not a valid")):

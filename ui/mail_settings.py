@@ -7,7 +7,8 @@ from sqlmodel import Session
 from core.accounts import SignedInAccount
 from core.i18n import LANGUAGES, gettext
 from core.issues import InstroomError
-from core.mail import sample_values
+from core.mail import sample_values, send_test_mail
+from core.mail_server import MAIL_SERVER_FIELDS, SECURITY, load_mail_server, save_mail_server
 from core.mail_templates import (
     KIND_NAMES,
     MAIL_LANGUAGES,
@@ -39,10 +40,7 @@ def mail_section(engine: Engine, settings: Settings, account: SignedInAccount) -
         )
         if st.form_submit_button(_("Save")):
             run_action(engine, save_organisation, _("Saved."), name=name, sender_name=sender)
-    if not settings.smtp_configured:
-        st.info(
-            _("No mail server is configured (INSTROOM_SMTP_HOST): messages are kept, not sent.")
-        )
+    _server_form(engine, settings, account)
 
     kinds = {k: _(v) for k, v in KIND_NAMES.items()}
     kind = st.selectbox(_("Message"), list(kinds), format_func=lambda k: kinds[k])
@@ -91,6 +89,65 @@ def mail_section(engine: Engine, settings: Settings, account: SignedInAccount) -
             kind=kind,
             language=language,
         )
+
+
+def _server_form(engine: Engine, settings: Settings, account: SignedInAccount) -> None:
+    """The mail server: what the environment sets is locked; a password is sealed."""
+    with Session(engine) as session:
+        server = load_mail_server(session=session, settings=settings)
+    if not server.host:
+        st.info(_("No mail server is set yet: messages are kept, not sent."))
+    with st.expander(_("Mail server"), expanded=not server.host), st.form("mail_server"):
+        if server.locked:
+            st.caption(
+                _("Set in the environment or secrets.toml, so locked here: {names}.").format(
+                    names=", ".join(MAIL_SERVER_FIELDS[f] for f in sorted(server.locked))
+                )
+            )
+        host = st.text_input(_("Server"), server.host, disabled="smtp_host" in server.locked)
+        port = st.number_input(
+            _("Port"), 1, 65535, server.port, disabled="smtp_port" in server.locked
+        )
+        security = st.selectbox(
+            _("Security"),
+            SECURITY,
+            index=SECURITY.index(server.security),
+            disabled="smtp_security" in server.locked,
+        )
+        user = st.text_input(_("User name"), server.user, disabled="smtp_user" in server.locked)
+        password = st.text_input(
+            _("Password"),
+            type="password",
+            placeholder=_("kept; type to change") if server.has_password else "",
+            disabled="smtp_password" in server.locked,
+        )
+        sender = st.text_input(
+            _("Sender's address"), server.mail_from, disabled="mail_from" in server.locked
+        )
+        if st.form_submit_button(_("Save the mail server")):
+            run_action(
+                engine,
+                save_mail_server,
+                _("The mail server is saved."),
+                settings=settings,
+                host=host,
+                port=int(port),
+                security=security,
+                user=user,
+                password=password or None,
+                mail_from=sender,
+            )
+    if st.button(_("Send a test mail to {address}").format(address=account.email)):
+        try:
+            send_test_mail(engine=engine, settings=settings, recipient=account.email)
+        except InstroomError as exc:
+            st.error(md(_("The test mail was not sent: {reason}").format(reason=reason(exc))))
+        else:
+            st.success(
+                _("The mail server accepted the test mail for {address}.").format(
+                    address=account.email
+                )
+            )
 
 
 def _preview(

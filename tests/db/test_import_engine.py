@@ -17,6 +17,7 @@ from core.pipeline import ImportRequest, prepare_import, resolve_mapping
 from core.plan import CHUNK_ROWS
 from core.read import read_upload
 from core.validate import load_known_names
+from db.engine import session_scope
 from db.models import Group, ImportChange, ImportIssue, ImportJob, Level, User, UserGroup
 from tests.conftest import SAMPLES
 
@@ -423,3 +424,31 @@ def test_job_records_what_happened(engine: Engine) -> None:
         assert change.after["first_name"] == "Ann" and change.after["groups_added"] == ["Everyone"]
         issue = session.exec(select(ImportIssue)).one()
         assert (issue.row, issue.column, issue.code) == (3, "Email", "invalid-email")
+
+
+def test_a_term_for_every_row_fills_the_cells_the_file_leaves_empty(engine: Engine) -> None:
+    from core import catalog
+    from core.options import OptionsError
+
+    with session_scope(engine) as session:
+        sites = catalog.add_named(session=session, kind_name="taxonomy", name="Afdelingen")
+        for name in ("Zorg", "Keuken"):
+            catalog.add_term(session=session, taxonomy_id=sites.id, name=name)
+        catalog.add_profile_field(
+            session=session, key="afdeling", label="Afdeling", type="taxonomy", taxonomy_id=sites.id
+        )
+    text = (
+        "Email;Voornaam;Achternaam;Afdeling\nzorg@example.org;Zo;Rg;\nkok@example.org;Ko;K;Keuken\n"
+    )
+    result = run(engine, text, terms=("afdeling=Zorg",))
+    assert result.counts["created"] == 2
+    with Session(engine) as session:
+        stored = {u.email: u.profile.get("afdeling") for u in session.exec(select(User))}
+    assert stored == {"zorg@example.org": "Zorg", "kok@example.org": "Keuken"}
+    # Without the column the option fills every row; a term that does not exist is refused.
+    unmapped = run(
+        engine, "Email;Voornaam;Achternaam\nnog@example.org;No;G\n", terms=("afdeling=Tuin",)
+    )
+    assert unmapped.plan.issues[0].code == "unknown-term"
+    with pytest.raises(OptionsError, match="no taxonomy field 'kleur'"):
+        run(engine, "Email;Voornaam;Achternaam\nx@example.org;X;Y\n", terms=("kleur=Rood",))

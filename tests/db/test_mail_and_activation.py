@@ -244,3 +244,28 @@ def test_protecting_a_user_revokes_its_welcome_link(
         session.commit()
         with pytest.raises(ActivationError, match="managed by your administrator"):
             activate(session=session, token=token, password=PASSWORD, repeat=PASSWORD)
+
+
+def test_a_welcome_to_updated_users_reaches_only_those_without_a_password(
+    engine: Engine, db_url: str, inbox: Inbox
+) -> None:
+    seed(
+        engine,
+        {"email": "nog@example.org", "first_name": "Nog", "last_name": "Niet", "status": "invited"},
+        {
+            "email": "al@example.org",
+            "first_name": "Al",
+            "last_name": "Actief",
+            "status": "active",
+            "activated_at": utcnow(),
+        },
+    )
+    text = (
+        "Email;Voornaam;Achternaam\nnog@example.org;Nog;Nieuwe-Naam\n"
+        "al@example.org;Al;Andere-Naam\nnieuw@example.org;Nieuw;Lid\n"
+    )
+    result = run(engine, text, welcome_updated=True)
+    assert result.plan.welcome == ["nog@example.org"]  # not the active user, not the new one
+    deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
+    (mail,) = inbox.messages
+    assert "nog@example.org" in str(mail["To"]) and LINK.search(Inbox.text(mail))

@@ -61,3 +61,48 @@ def test_the_welcome_mail_is_edited_previewed_refused_when_unsafe_and_saved(
     assert widget(at.text_area, "Text").value.startswith("Beste {{ naam }},")
     with Session(app_db) as session:
         assert session.exec(select(MailTemplate)).all() == []
+
+
+def test_the_mail_server_is_set_in_the_portal_tested_and_its_password_sealed(
+    make_account, app_db: Engine, inbox, monkeypatch
+) -> None:
+    from core.mail_server import effective_settings
+    from core.settings import load_settings
+    from db.models import AppSetting
+
+    make_account("beheer", "admin")
+    at = signed_in("beheer", "admin", SETTINGS)
+    widget(at.radio, "Section").set_value("Mail")
+    at = at.run()
+    assert "No mail server is set yet: messages are kept, not sent." in texts(at)
+    at = click(at, "Send a test mail to beheer@example.org")
+    assert "The test mail was not sent: No mail server is configured" in texts(at)
+    widget(at.text_input, "Server").input(inbox.host)
+    widget(at.number_input, "Port").set_value(inbox.port)
+    widget(at.text_input, "Sender's address").input("hr@delinde.nl")
+    at = click(at, "Save the mail server")
+    assert "The mail server is saved." in texts(at)
+    at = click(at, "Send a test mail to beheer@example.org")
+    assert "The mail server accepted the test mail for beheer@example.org." in texts(at)
+    (mail,) = inbox.to("beheer@example.org")
+    assert mail["From"] == "hr@delinde.nl" and "testbericht" in mail["Subject"]
+
+    # A password is kept sealed, and opened again for sending.
+    widget(at.text_input, "User name").input("hr")
+    widget(at.text_input, "Password").input("Geheim-Mailwachtwoord-7")
+    at = click(at, "Save the mail server")
+    with Session(app_db) as session:
+        stored = session.get(AppSetting, "mail.smtp_password").value
+    assert stored and "Geheim-Mailwachtwoord-7" not in stored
+    used = effective_settings(app_db, load_settings())
+    assert (used.smtp_user, used.smtp_password) == ("hr", "Geheim-Mailwachtwoord-7")
+
+    # What the environment sets wins and is locked in the form.
+    monkeypatch.setenv("INSTROOM_SMTP_HOST", "smtp.omgeving.nl")
+    at = signed_in("beheer", "admin", SETTINGS)
+    widget(at.radio, "Section").set_value("Mail")
+    at = at.run()
+    assert widget(at.text_input, "Server").disabled
+    assert widget(at.text_input, "Server").value == "smtp.omgeving.nl"
+    assert "locked here: INSTROOM_SMTP_HOST." in texts(at)
+    assert effective_settings(app_db, load_settings()).smtp_host == "smtp.omgeving.nl"

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.settings import Settings
+from core.validate import load_known_names
 from db import queries
 from ui.text import _, reason
 from ui.widgets import md
@@ -18,6 +19,11 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         levels = [lv.name for lv in queries.list_levels(session=session)]
         roles = [r.name for r in queries.list_roles(session=session)]
         languages = [lang.code for lang in queries.list_languages(session=session)]
+        taxonomy_fields = {
+            key: spec
+            for key, spec in load_known_names(session=session).profile_fields.items()
+            if spec.type == "taxonomy" and spec.importable
+        }
     o = wizard.options
     modes = {
         "upsert": _("Create and update"),
@@ -77,6 +83,19 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         o.create_terms,
         help=_("Otherwise an unknown term rejects its row."),
     )
+    chosen_terms, terms = o.term_for_every_row(), []
+    nothing = _("— none —")
+    for key, spec in taxonomy_fields.items():
+        names = [None, *sorted(set(spec.terms.values()))]
+        term = left.selectbox(
+            _("Give every row without its own value the {label}").format(label=spec.label),
+            names,
+            index=names.index(chosen_terms.get(key)) if chosen_terms.get(key) in names else 0,
+            format_func=lambda t: t or nothing,
+            key=f"term_{key}",
+        )
+        if term:
+            terms.append(f"{key}={term}")
     role = left.selectbox(
         _("Role for new users"),
         [None, *roles],
@@ -113,6 +132,11 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         _("Send new users a welcome email"),
         o.welcome_new,
         help=_("With a link to set their password."),
+    )
+    welcome_updated = st.checkbox(
+        _("Send updated users who have not activated their account a welcome email"),
+        o.welcome_updated,
+        help=_("A new link to choose their password; users who already have one get none."),
     )
     notify_updated = st.checkbox(_("Tell updated users what changed"), o.notify_updated)
     notify_admin = st.checkbox(_("Email me when the import is done"), wizard.notify_me)
@@ -158,12 +182,14 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             create_groups=create_groups or bool(set(group_choice) - set(groups)),
             create_levels=create_levels or bool(set(level_choice) - set(levels)),
             create_terms=create_terms,
+            terms=tuple(terms),
             role=role,
             language=language,
             kind=kind,
             full_list=full_list,
             max_deactivate=max_deactivate if full_list else None,
             welcome_new=welcome_new,
+            welcome_updated=welcome_updated,
             notify_updated=notify_updated,
             notify_admin=None,
             strict=strict,
