@@ -145,6 +145,8 @@ def update_catalogs() -> None:
             copyright_holder="Instroom",
             last_translator="Instroom <instroom@localhost>",
             language_team=f"{LANGUAGES[language]} <instroom@localhost>",
+            # Kept, so a refresh that changes no text changes no line of the file.
+            creation_date=old.creation_date,
             fuzzy=False,
         )
         for message in wanted:

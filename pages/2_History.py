@@ -15,14 +15,18 @@ from core.history import (
     outcomes_over_time,
 )
 from core.mail import requeue_messages
-from core.options import describe_options
 from core.validate import load_known_names
 from core.worker import requeue_job
 from db.engine import read_session
 from ui.auth import require_account
-from ui.history_panels import kept_file_panel, revert_panel, user_history_panel
+from ui.history_panels import (
+    job_settings_panel,
+    kept_file_panel,
+    revert_panel,
+    user_history_panel,
+)
 from ui.progress import rejected_downloads
-from ui.text import _, current_language, moment, number, shown
+from ui.text import _, bold, current_language, number, shown
 from ui.widgets import md, run_action, show_flash
 
 DETAILS_SHOWN, CHANGES_SHOWN = 50, 1_000
@@ -32,11 +36,6 @@ is_admin = account.role == "admin"
 language, zone = current_language(), settings.time_zone
 status_words = {s: _(s).replace("_", " ") for s in JOB_STATUSES}
 anyone = _("anyone")
-
-
-def bold(heading: str) -> str:
-    """A heading above what follows it, on a line of its own."""
-    return f"**{heading}**  \n"
 
 
 with read_session(engine) as session:
@@ -94,23 +93,7 @@ for job_id in opened:
         job_id=job.id, file=md(job.file_name or "—"), status=status_words[job.status]
     )
     with st.expander(title, expanded=str(job.id) == wanted):
-        st.caption(
-            _("Started by {who} on {when}").format(
-                who=md(job.created_by or "—"), when=moment(job.created_at, zone)
-            )
-            + (f"; {md(job.error)}" if job.error else "")
-        )
-        options, mapping = st.columns(2)
-        options.markdown(bold(_("Options")) + md(describe_options(job.options, language)))
-        mapping.markdown(
-            bold(_("Columns"))
-            + "  \n".join(
-                f"{md(c['header'])} → {md(labels.get(c['field'], c['field']))}"
-                if c["field"]
-                else f"{md(c['header'])} → " + _("left out")
-                for c in job.mapping.get("columns", [])
-            )
-        )
+        job_settings_panel(job, labels, zone)
         if detail.issue_counts:
             st.markdown(bold(_("Issues")))
             for code, count in detail.issue_counts.items():

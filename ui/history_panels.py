@@ -7,11 +7,12 @@ from sqlalchemy import Engine
 from core.history import SECRET_KEYS, get_kept_file, user_history
 from core.i18n import N_
 from core.issues import JobError
+from core.options import describe_options
 from core.revert import REVERTIBLE, create_revert_job, plan_revert
 from db import queries
 from db.engine import read_session, session_scope
 from db.models import ImportJob
-from ui.text import _, current_language, moment, number, shown
+from ui.text import _, bold, current_language, moment, number, shown
 from ui.widgets import md
 
 
@@ -121,4 +122,26 @@ def kept_file_panel(engine: Engine, job: ImportJob, time_zone: str) -> None:
         return
     st.download_button(
         _("Download {name}").format(name=kept[0]), kept[1], kept[0], key=f"kept_download_{job.id}"
+    )
+
+
+def job_settings_panel(job: ImportJob, labels: dict[str, str], time_zone: str) -> None:
+    """Who started an import and when, its options in sentences, its columns by label."""
+    language = current_language()
+    st.caption(
+        _("Started by {who} on {when}").format(
+            who=md(job.created_by or "—"), when=moment(job.created_at, time_zone)
+        )
+        + (f"; {md(job.error)}" if job.error else "")
+    )
+    options, mapping = st.columns(2)
+    options.markdown(bold(_("Options")) + md(describe_options(job.options, language)))
+    mapping.markdown(
+        bold(_("Columns"))
+        + "  \n".join(
+            f"{md(c['header'])} → {md(labels.get(c['field'], c['field']))}"
+            if c["field"]
+            else f"{md(c['header'])} → " + _("left out")
+            for c in job.mapping.get("columns", [])
+        )
     )

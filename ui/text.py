@@ -68,3 +68,8 @@ def reason(exc: Exception) -> str:
     """A refusal's message in the reader's language (refusals not in the catalog yet: as is)."""
     text = getattr(exc, "text", None)
     return str(text(current_language())) if callable(text) else str(exc)
+
+
+def bold(heading: str) -> str:
+    """A heading above what follows it, on a line of its own (Markdown)."""
+    return f"**{heading}**  \n"
