@@ -16,12 +16,14 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.i18n import N_, format_moment, render
 from core.issues import InstroomError, Issue, Refusal
 from core.jobs import ImportResult, run_import
 from core.mail import queue_message
+from core.mail_templates import mail_language
 from core.options import ImportOptions
 from core.pipeline import ImportRequest, resolve_mapping
-from core.read import LIMIT_FIELDS, ReadOptions, read_upload
+from core.read import ReadOptions, read_upload
 from core.schedule import next_runs, parse_schedule
 from core.settings import Settings, resolve_cookie_key
 from core.sources import FOLDER, SFTP, Access, Fetched, fetch, move_to_done, parse_source
@@ -139,9 +141,7 @@ def create_link(
         move_done=draft.move_done,
         mapping={"columns": [{"header": h, "field": f} for h, f in draft.mapping]},
         options=draft.options.as_dict(),
-        read_options={
-            k: v for k, v in draft.read_options.__dict__.items() if k not in LIMIT_FIELDS
-        },
+        read_options=draft.read_options.choices(),
         schedule=schedule.text if schedule else "",
         next_run_at=next_runs(schedule, after=now, time_zone=settings.time_zone, count=1)[0]
         if schedule
@@ -220,7 +220,7 @@ def run_link(
     if outcome.result is not None:
         run.counts = outcome.result.counts
         run.error = outcome.result.plan.refused or run.error
-    return _record(engine, link, run, outcome, fetched, now)
+    return _record(engine, link, run, outcome, fetched, settings.time_zone)
 
 
 def _fetch(link: Link, settings: Settings) -> Fetched:
@@ -261,7 +261,7 @@ def _record(
     run: LinkRun,
     outcome: LinkOutcome,
     fetched: Fetched | None,
-    now: datetime,
+    time_zone: str,
 ) -> LinkOutcome:
     """Save the run, and what it tells about the link: its content, host key, failures."""
     failed = outcome.status == RunStatus.FAILED
@@ -288,7 +288,7 @@ def _record(
                 )
                 outcome = replace(outcome, paused=True)
             if failed:
-                _report_failure(session, link, outcome, run)
+                _report_failure(session, link, outcome, run, time_zone)
         session.add(link)
     applied = outcome.result is not None and outcome.result.applied and not outcome.dry_run
     if applied and fetched is not None and fetched.path and snapshot.move_done:
@@ -296,43 +296,51 @@ def _record(
     return outcome
 
 
-def _report_failure(session: Session, link: Link, outcome: LinkOutcome, run: LinkRun) -> None:
-    """Mail whoever the link mails why the run failed (in Dutch, the admins' language)."""
+def _report_failure(
+    session: Session, link: Link, outcome: LinkOutcome, run: LinkRun, time_zone: str
+) -> None:
+    """Mail whoever the link mails why the run failed, in the mails' language (Dutch)."""
     recipients = list(dict.fromkeys([*link.notify, *_admin_of(link)]))
     if not recipients:
         return
-    reason = run.error or outcome.error or "onbekende fout"
-    lines = [
-        f'De koppeling "{link.name}" kon niet importeren ({run.started_at:%Y-%m-%d %H:%M} UTC).',
+    language = mail_language(None)
+    refusal = outcome.result.plan.refusal if outcome.result is not None else outcome.refusal
+    reason = refusal.text(language) if refusal else run.error or outcome.error or ""
+    params = {
+        "name": link.name,
+        "when": format_moment(run.started_at, language, time_zone),
+        "reason": reason,
+        "count": len(outcome.result.plan.deactivate) if outcome.result else 0,
+        "failures": link.failures_in_row,
+    }
+
+    def say(template: str) -> str:
+        return render(template, language, params)
+
+    body = [
+        say(N_('The link "{name}" could not import ({when}).')),
         "",
-        f"Reden: {reason}",
+        say(N_("Reason: {reason}")),
     ]
     if outcome.result is not None and outcome.result.plan.refused:
-        blocked = outcome.result.plan.deactivate
-        lines += [
-            "",
-            f"Er is niets gewijzigd. Deze {len(blocked):,} gebruikers zouden zijn geblokkeerd:",
-            "",
+        body += ["", say(N_("Nothing was changed. These {count:,} users would have been blocked:"))]
+        body += [""] + [
+            f"- {d.email}" + (f" ({d.name})" if d.name else "")
+            for d in outcome.result.plan.deactivate
         ]
-        lines += [f"- {d.email}" + (f" ({d.name})" if d.name else "") for d in blocked]
     if outcome.paused:
-        lines += [
-            "",
-            f"De koppeling is gepauzeerd na {link.failures_in_row} mislukte runs op rij. Zet "
-            "hem weer aan in Instellingen > Koppelingen, of met: "
-            f'python cli.py links resume "{link.name}".',
-        ]
-    subject = (
-        f'Koppeling "{link.name}" gepauzeerd'
-        if outcome.paused
-        else f'Koppeling "{link.name}": import mislukt'
-    )
+        text = N_(
+            "The link is paused after {failures} failed runs in a row. Turn it on again under "
+            'Settings > Links, or with: python cli.py links resume "{name}".'
+        )
+        body += ["", say(text)]
+    subject = N_('Link "{name}" paused') if outcome.paused else N_('Link "{name}": import failed')
     for recipient in recipients:
         queue_message(
             session=session,
             recipient=recipient,
-            subject=subject,
-            body="\n".join(lines),
+            subject=say(subject),
+            body="\n".join(body),
             job_id=outcome.job_id,
         )
 

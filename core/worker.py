@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -17,7 +17,7 @@ from core.links import run_due_links
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.pipeline import ImportRequest
-from core.read import LIMIT_FIELDS, ReadOptions, Table
+from core.read import ReadOptions, Table
 from core.revert import execute_revert
 from core.settings import Settings
 from core.source import Corrections, corrections_from_json, corrections_to_json, read_source
@@ -69,7 +69,7 @@ def enqueue_import(
     """Queue a recorded job with what the worker needs to read the file again."""
     job.status = JobStatus.QUEUED
     job.source_data = file_bytes
-    job.read_options = {k: v for k, v in asdict(read_options).items() if k not in LIMIT_FIELDS}
+    job.read_options = read_options.choices()
     job.corrections = corrections_to_json(corrections)
     session.add(job)
     session.flush()

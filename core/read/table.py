@@ -2,7 +2,8 @@
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
@@ -48,6 +49,10 @@ class ReadOptions:
     # Reading happens in a child process with these caps, whatever the file asks for.
     max_memory_bytes: int = 4096 * 1024 * 1024
     max_seconds: float = 300.0
+
+    def choices(self) -> dict[str, Any]:
+        """What a job or link keeps of how to read its file; the limits come from Settings."""
+        return {k: v for k, v in asdict(self).items() if k not in LIMIT_FIELDS}
 
 
 @dataclass

@@ -158,6 +158,9 @@ def test_a_full_list_link_over_its_limit_writes_nothing_and_mails_the_list(
     text = Inbox.text(mail)
     assert mail["Subject"] == 'Koppeling "Volledig": import mislukt'
     assert "Er is niets gewijzigd. Deze 4 gebruikers zouden zijn geblokkeerd:" in text
+    # The reason in the mail's language, the time on the portal's clock (09:00 UTC is 10:00).
+    assert "Reden: Deze import van de volledige lijst zou 4 van de 10 gebruikers" in text
+    assert '"Volledig" kon niet importeren (2 december 2026 10:00).' in text
     for i in range(6, 10):
         assert f"- m{i}@example.nl (Mede{i} Werker)" in text
     assert "m5@example.nl" not in text
