@@ -1,5 +1,6 @@
 """Portal accounts: creation, passwords, and the credentials the login form checks."""
 
+import hashlib
 import re
 import secrets
 import threading
@@ -70,6 +71,22 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
+def token_hash(token: str) -> str:
+    """One-time link tokens are stored only as this hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_invitation(account: Account, *, days: int) -> tuple[str, datetime]:
+    """A new one-time token for account's password link, and when it expires.
+
+    Only the token's hash is kept, so each new link makes the previous one stop working.
+    """
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(days=days)
+    account.invite_token_hash, account.invite_expires_at = token_hash(token), expires
+    return token, expires
+
+
 def check_password_strength(password: str) -> None:
     """Refuse passwords that are too short, too long for bcrypt, or one repeated character."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -90,11 +107,11 @@ def create_account(
     username: str,
     email: str,
     role: str,
-    password: str,
+    password: str | None,
     name: str = "",
     language: str = "nl",
 ) -> Account:
-    """Add a portal account after checking every field."""
+    """Add a portal account after checking every field; without a password it is invited."""
     # The login form lower-cases what is typed, so usernames are stored that way.
     username = username.strip().lower()
     email = email.strip().lower()
@@ -111,13 +128,14 @@ def create_account(
             N_("An account named {username!r} already exists; choose another name."),
             username=username,
         )
-    check_password_strength(password)
+    if password is not None:
+        check_password_strength(password)
     account = Account(
         username=username,
         email=email,
         name=name.strip() or username,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else "",
         language=language if language in LANGUAGES else "nl",
     )
     session.add(account)
@@ -131,12 +149,13 @@ def set_account_language(*, session: Session, username: str, language: str) -> N
         raise AccountError(
             N_("The language must be one of: {languages}."), languages=", ".join(LANGUAGES)
         )
-    account = _require_account(session, username)
+    account = load_account(session, username)
     account.language = language
     session.add(account)
 
 
-def _require_account(session: Session, username: str) -> Account:
+def load_account(session: Session, username: str) -> Account:
+    """The account named username, or a refusal that says there is none."""
     account = queries.get_account_by_username(session=session, username=username)
     if account is None:
         raise AccountError(N_("There is no account named {username!r}."), username=username)
@@ -151,17 +170,54 @@ def _count_active_admins(session: Session) -> int:
 
 def reset_password(*, session: Session, username: str, password: str) -> None:
     """Give an account a new password."""
-    account = _require_account(session, username)
+    account = load_account(session, username)
     check_password_strength(password)
+    _set_password(account, password)
+    session.add(account)
+
+
+def _set_password(account: Account, password: str) -> None:
+    """The new password; the lock, any open password link and every login before it end."""
     account.password_hash = hash_password(password)
     account.failed_logins, account.locked_until = 0, None
+    account.invite_token_hash, account.invite_expires_at = None, None
     account.session_version += 1
+
+
+def find_account_by_invitation(*, session: Session, token: str) -> Account:
+    """The account a password link belongs to, while the link still works."""
+    account = queries.get_account_by_invitation(session=session, token_hash=token_hash(token))
+    if account is None:
+        raise AccountError(
+            N_(
+                "This link is not valid or has already been used. Ask an administrator of the "
+                "portal to send you a new one."
+            )
+        )
+    if account.invite_expires_at is None or account.invite_expires_at < utcnow():
+        raise AccountError(
+            N_("This link has expired. Ask an administrator of the portal to send you a new one.")
+        )
+    if account.is_disabled:
+        raise AccountError(N_("This account is disabled. Ask an administrator of the portal."))
+    return account
+
+
+def accept_invitation(*, session: Session, token: str, password: str, repeat: str) -> Account:
+    """Set the password an invited account chose; the link then stops working."""
+    account = find_account_by_invitation(session=session, token=token)
+    if password != repeat:
+        raise AccountError(N_("The two passwords differ; type the same password twice."))
+    check_password_strength(password)
+    _set_password(account, password)
     session.add(account)
+    session.flush()
+    return account
 
 
 def set_account_disabled(*, session: Session, username: str, disabled: bool) -> None:
     """Disable or re-enable an account; the last active administrator cannot be disabled."""
-    account = _require_account(session, username)
+    account = load_account(session, username)
     last_admin = account.role == "admin" and _count_active_admins(session) <= 1
     if disabled and not account.is_disabled and last_admin:
         raise AccountError(N_("This is the last active administrator; add another one first."))
@@ -210,7 +266,9 @@ def authenticate(*, session: Session, username: str, password: str) -> SignedInA
         and not account.is_disabled
         and (account.locked_until is None or account.locked_until <= utcnow())
     )
-    stored = account.password_hash if account is not None and usable else _dummy_hash()
+    # An invited account without a password yet costs the same bcrypt check as any other.
+    stored = account.password_hash if account is not None and usable else ""
+    stored = stored or _dummy_hash()
     matches = verify_password(password, stored)
     if account is None or not usable:
         return None

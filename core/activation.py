@@ -4,10 +4,9 @@ import re
 
 from sqlmodel import Session, select
 
-from core.accounts import hash_password
+from core.accounts import hash_password, token_hash
 from core.i18n import N_
 from core.issues import Explained
-from core.mail import token_hash
 from db.models import User, utcnow
 
 MIN_LENGTH = 10

@@ -25,6 +25,7 @@ from db.models import (
     Group,
     ImportChange,
     ImportIssue,
+    ImportJob,
     Level,
     ProfileField,
     Term,
@@ -61,14 +62,21 @@ def _hash_passwords(rows: list[RowPlan]) -> dict[int, str]:
         )
 
 
-def _ensure_names(session: Session, model: type[Group | Level], names: list[str]) -> dict[str, int]:
+def _ensure_names(
+    session: Session, model: type[Group | Level], names: list[str]
+) -> tuple[dict[str, int], list[str]]:
+    """Every name's id, after adding the missing names; and the names added."""
     name, model_id = col(model.name), col(model.id)
+    missing: list[str] = []
     if names:
         existing = set(session.execute(select(name).where(name.in_(names))).scalars())
-        missing = [{"name": n, "created_at": utcnow()} for n in names if n not in existing]
+        missing = [n for n in names if n not in existing]
         if missing:
-            session.execute(insert(table_of(model)), missing)
-    return {n: i for n, i in session.execute(select(name, model_id))}
+            now = utcnow()
+            session.execute(
+                insert(table_of(model)), [{"name": n, "created_at": now} for n in missing]
+            )
+    return {n: i for n, i in session.execute(select(name, model_id))}, missing
 
 
 def _ensure_terms(session: Session, new_terms: dict[str, list[str]]) -> None:
@@ -79,6 +87,26 @@ def _ensure_terms(session: Session, new_terms: dict[str, list[str]]) -> None:
         session.execute(
             insert(table_of(Term)), [{"taxonomy_id": taxonomy_id, "name": n} for n in names]
         )
+
+
+def _record_added(
+    session: Session, job_id: int, groups: list[str], levels: list[str], terms: dict[str, list[str]]
+) -> None:
+    """Keep on the job what it added to the catalogue, for its result and its history."""
+    if not (groups or levels or any(terms.values())):
+        return
+    job = session.get(ImportJob, job_id)
+    assert job is not None, "a written import is recorded as a job first"
+    added = dict(job.catalogue_added or {})
+    added["groups"] = sorted({*added.get("groups", []), *groups})
+    added["levels"] = sorted({*added.get("levels", []), *levels})
+    kept_terms = dict(added.get("terms", {}))
+    for key, names in terms.items():
+        kept_terms[key] = sorted({*kept_terms.get(key, []), *names})
+    added["terms"] = kept_terms
+    # A new dict, so the JSON column is seen as changed.
+    job.catalogue_added = added
+    session.add(job)
 
 
 def _change_record(job_id: int, plan: RowPlan, user_id: int | None) -> dict[str, Any]:
@@ -125,11 +153,12 @@ def apply_plan(
             progress(done, total)
 
     needed_groups = sorted({g for r in written for g in r.groups_add} | {EVERYONE})
-    group_ids = _ensure_names(
+    group_ids, added_groups = _ensure_names(
         session, Group, [g for g in needed_groups if g in plan.new_groups or g == EVERYONE]
     )
-    level_ids = _ensure_names(session, Level, plan.new_levels)
+    level_ids, added_levels = _ensure_names(session, Level, plan.new_levels)
     _ensure_terms(session, plan.new_terms)
+    _record_added(session, job_id, added_groups, added_levels, plan.new_terms)
     hashes = _hash_passwords(written)
     now = utcnow()
 

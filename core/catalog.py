@@ -254,6 +254,7 @@ def add_profile_field(
     if session.exec(select(ProfileField).where(ProfileField.key == key)).first() is not None:
         raise CatalogError(N_("A profile field with the key {key!r} already exists."), key=key)
     _check_field_type(session, type, taxonomy_id)
+    _check_label_free(session, label.strip() or key, None)
     field = ProfileField(
         key=key,
         label=label.strip() or key,
@@ -263,6 +264,17 @@ def add_profile_field(
     session.add(field)
     session.flush()
     return field
+
+
+def _check_label_free(session: Session, label: str, field_id: int | None) -> None:
+    """Two fields with one label cannot be told apart in a mapping or a change."""
+    for other in queries.list_profile_fields(session=session):
+        if other.id != field_id and other.label.casefold() == label.casefold():
+            raise CatalogError(
+                N_("The field {key!r} already has the label {label!r}; choose another label."),
+                key=other.key,
+                label=other.label,
+            )
 
 
 def _check_field_type(session: Session, type: str, taxonomy_id: int | None) -> None:
@@ -290,6 +302,7 @@ def update_profile_field(
     _check_field_type(session, type, taxonomy_id)
     if not label.strip():
         raise CatalogError(N_("Enter a label for the profile field."))
+    _check_label_free(session, label.strip(), field_id)
     field.label = label.strip()
     field.type = type
     field.importable = importable

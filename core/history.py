@@ -10,7 +10,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from core.export import frame_from_json
-from core.i18n import N_
+from core.i18n import N_, NP_, format_list, gettext, render_counted
 from core.issues import Issue
 from core.plan import MASK
 from core.vocabulary import JobStatus, values
@@ -261,3 +261,30 @@ def get_kept_file(*, session: Session, job_id: int) -> tuple[str, bytes] | None:
     if any(c.get("field") == "password" for c in job.mapping.get("columns", [])):
         return f"{PurePath(job.file_name).stem} (without passwords).csv", job.source_data
     return job.file_name, job.source_data
+
+
+def describe_added(added: dict[str, Any] | None, labels: dict[str, str], language: str) -> str:
+    """What an import added to the catalogue, as the sentence its result shows (or "")."""
+    added = added or {}
+    parts = [
+        render_counted(forms, len(names), language, names=", ".join(names))
+        for forms, names in (
+            (NP_("{count:,} group ({names})", "{count:,} groups ({names})"), added.get("groups")),
+            (NP_("{count:,} level ({names})", "{count:,} levels ({names})"), added.get("levels")),
+        )
+        if names
+    ]
+    for key, names in sorted(added.get("terms", {}).items()):
+        if names:
+            forms = NP_(
+                "{count:,} term of {field} ({names})", "{count:,} terms of {field} ({names})"
+            )
+            field = labels.get(key, key)
+            parts.append(
+                render_counted(forms, len(names), language, field=field, names=", ".join(names))
+            )
+    if not parts:
+        return ""
+    return gettext(N_("Added to the catalogue: {parts}."), language).format(
+        parts=format_list(parts, language)
+    )

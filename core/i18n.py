@@ -30,6 +30,15 @@ def N_(message: str) -> str:
     return message
 
 
+# A text with a singular and a plural form; the catalog holds one form per plural of the language.
+Plural = tuple[str, str]
+
+
+def NP_(singular: str, plural: str) -> Plural:
+    """Mark a text with its plural form for the catalog without translating it here."""
+    return singular, plural
+
+
 def catalog_file(language: str) -> Path:
     """The .po file of a language."""
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -54,6 +63,11 @@ def translations(language: str) -> _gettext.NullTranslations:
 def gettext(message: str, language: str) -> str:
     """The message in the language (the English text when there is no translation)."""
     return translations(language).gettext(message)
+
+
+def ngettext(forms: Plural, count: int, language: str) -> str:
+    """The form of a text for count (1 regel, 2 regels) in the language."""
+    return translations(language).ngettext(forms[0], forms[1], count)
 
 
 class _LocalFormatter(Formatter):
@@ -92,6 +106,20 @@ def format_moment(moment: datetime, language: str, time_zone: str) -> str:
     return str(format_datetime(local, "d MMMM y HH:mm", locale=language))
 
 
+def render_counted(forms: Plural, count: int, language: str, **params: Any) -> str:
+    """A text with a plural in the form for count, filled in the language's way."""
+    return _LocalFormatter(language).format(ngettext(forms, count, language), count=count, **params)
+
+
+def format_list(parts: list[str], language: str) -> str:
+    """Parts joined as the language joins them: a, b en c; a, b, and c."""
+    from babel.lists import format_list as babel_list
+
+    # British English, as the portal's English is: no comma before "and".
+    locale = "en_GB" if language == "en" else language
+    return str(babel_list(parts, locale=locale)) if parts else ""
+
+
 def render(template: str, language: str, params: Mapping[str, Any]) -> str:
     """An English template, translated, filled with its parameters in the language's way."""
     return _LocalFormatter(language).format(gettext(template, language), **params)
@@ -106,15 +134,16 @@ def choose_language(requested: str | None, environ: Mapping[str, str]) -> str:
     return SOURCE_LANGUAGE
 
 
-def catalog_messages() -> set[str]:
-    """Every text the catalogs must translate: the issue registry and the marked strings."""
+def catalog_messages() -> set[str | Plural]:
+    """Every text the catalogs must translate: the issue registry and the marked strings
+    (a text with a plural as its pair of forms)."""
     from babel.messages.extract import extract_python
 
     from core.issues import ISSUE_TYPES, PARAMETER_WORDS
 
-    messages = {m for t in ISSUE_TYPES.values() for m in t.messages.values()}
+    messages: set[str | Plural] = {m for t in ISSUE_TYPES.values() for m in t.messages.values()}
     messages |= set(PARAMETER_WORDS)
-    keywords: dict[str, Any] = {"_": None, "N_": None}
+    keywords: dict[str, Any] = {"_": None, "N_": None, "NP_": (1, 2)}
     sources = [PROJECT_ROOT / "cli.py", PROJECT_ROOT / "app.py"]
     for folder in ("core", "ui", "pages", "db"):
         sources += sorted((PROJECT_ROOT / folder).rglob("*.py"))
@@ -123,6 +152,11 @@ def catalog_messages() -> set[str]:
             for _line, _function, message, _comments in extract_python(handle, keywords, [], {}):
                 if isinstance(message, str):
                     messages.add(message)
+                elif isinstance(message, tuple):
+                    # NP_("row", "rows",) arrives with a None for its trailing comma.
+                    forms = [m for m in message if m is not None]
+                    if len(forms) == 2 and all(isinstance(m, str) for m in forms):
+                        messages.add((forms[0], forms[1]))
     return messages
 
 
@@ -131,7 +165,7 @@ def update_catalogs() -> None:
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
-    wanted = sorted(catalog_messages())
+    wanted = sorted(catalog_messages(), key=lambda m: m if isinstance(m, str) else m[0])
     for language in LANGUAGES:
         if language == SOURCE_LANGUAGE:
             continue
@@ -151,7 +185,12 @@ def update_catalogs() -> None:
         )
         for message in wanted:
             kept = old.get(message)
-            new.add(message, kept.string if kept else "")
+            empty: str | tuple[str, ...] = "" if isinstance(message, str) else ("", "")
+            # A text that gained or lost its plural starts again untranslated.
+            if kept is None or isinstance(kept.string, str) != isinstance(message, str):
+                new.add(message, empty)
+            else:
+                new.add(message, kept.string)
         with path.open("wb") as handle:
             write_po(handle, new, width=100, sort_output=True)
 

@@ -9,7 +9,7 @@ from dataclasses import field as dc_field
 from string import Formatter
 from typing import Any, Self
 
-from core.i18n import gettext, render
+from core.i18n import N_, gettext, render
 from core.vocabulary import Severity
 
 ERROR: str = Severity.ERROR.value
@@ -41,6 +41,12 @@ PARAMETER_WORDS = (
     "group",
     "level",
     "taxonomy",
+)
+
+# What a reader is told when SQLite is held by an import in another process.
+BUSY_MESSAGE = N_(
+    "The database is busy with an import right now; try again when it has finished "
+    "(the History page shows its progress)."
 )
 
 
@@ -598,7 +604,7 @@ _TYPES = [
         ERROR,
         "A link's source could not be reached or gave no file; nothing was imported.",
         no_folder="The folder {folder} does not exist or cannot be read by Instroom.",
-        no_match="No file matches the {where}.",
+        no_match="No file in {folder} matches {pattern}.",
         sftp_folder="The SFTP server {where} cannot list the folder {folder}: {answer}.",
         sftp_login="The SFTP server {where} refused the login of {user!r}. Check the user "
         "name and the link's password or key.",

@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.i18n import N_, format_moment, render
+from core.i18n import N_, format_moment, gettext, render
 from core.issues import InstroomError, Issue, Refusal
 from core.jobs import ImportResult, run_import
 from core.mail import queue_message
@@ -36,6 +36,8 @@ from db.models import Link, LinkRun, id_of, utcnow
 
 log = logging.getLogger(__name__)
 FAILURES_BEFORE_PAUSE = 3
+# Why a link is paused, as stored; written in the reader's language when shown.
+PAUSED_BY_HAND, PAUSED_AFTER_FAILURES = "by-hand", "failures"
 MAX_NAME = 80
 # Which secrets a link may hold; the CLI's --secret-stdin fills the one its source uses.
 SECRET_KEYS = ("password", "private_key", "header")
@@ -179,7 +181,7 @@ def set_paused(
     """Pause a link, or let it run again on its schedule (its failure count starts over)."""
     link = get_link(session=session, name=name)
     link.paused = paused
-    link.pause_reason = "Paused by hand." if paused else None
+    link.pause_reason = PAUSED_BY_HAND if paused else None
     if not paused:
         link.failures_in_row = 0
         runs = upcoming_runs(link, settings=settings, now=now, count=1)
@@ -217,9 +219,12 @@ def run_link(
         refusal = exc.issue if isinstance(exc, Refusal) else None
         outcome = LinkOutcome(link.name, RunStatus.FAILED, dry_run, error=str(exc), refusal=refusal)
     run.status, run.job_id, run.error = outcome.status, outcome.job_id, outcome.error
+    refusal = outcome.refusal
     if outcome.result is not None:
         run.counts = outcome.result.counts
         run.error = outcome.result.plan.refused or run.error
+        refusal = outcome.result.plan.refusal or refusal
+    run.refusal = refusal.as_dict() if refusal is not None else None
     return _record(engine, link, run, outcome, fetched, settings.time_zone)
 
 
@@ -282,10 +287,7 @@ def _record(
                     link.last_sha256 = run.file_sha256
             if failed and link.failures_in_row >= FAILURES_BEFORE_PAUSE and not link.paused:
                 link.paused = True
-                link.pause_reason = (
-                    f"Paused after {link.failures_in_row} failed runs in a row; the last: "
-                    f"{outcome.error or run.error}"
-                )
+                link.pause_reason = PAUSED_AFTER_FAILURES
                 outcome = replace(outcome, paused=True)
             if failed:
                 _report_failure(session, link, outcome, run, time_zone)
@@ -375,7 +377,7 @@ def run_due_links(
 
 
 def describe_link(
-    link: Link, *, session: Session, settings: Settings, now: datetime
+    link: Link, *, session: Session, settings: Settings, now: datetime, language: str = "en"
 ) -> dict[str, Any]:
     """A link as the CLI and the Links screen show it; its secrets only as whether it has one."""
     zone = ZoneInfo(settings.time_zone)
@@ -384,19 +386,19 @@ def describe_link(
     return {
         "name": link.name,
         "source": link.source,
-        "source_text": parse_source(link.source).describe(),
+        "source_text": parse_source(link.source).describe(language),
         "header": link.header,
         "has_secret": bool(link.secret),
         "host_key": link.host_key,
         "schedule": link.schedule or None,
-        "schedule_text": parse_schedule(link.schedule).describe()
+        "schedule_text": parse_schedule(link.schedule).describe(language)
         if link.schedule
-        else "by hand only",
+        else gettext(N_("by hand only"), language),
         "next_runs": [
             r.astimezone(zone).isoformat() for r in upcoming_runs(link, settings=settings, now=now)
         ],
         "paused": link.paused,
-        "pause_reason": link.pause_reason,
+        "pause_reason": _pause_reason(link, last, language),
         "failures_in_row": link.failures_in_row,
         "notify": link.notify,
         "last_run": None
@@ -406,9 +408,32 @@ def describe_link(
             "dry_run": last.dry_run,
             "started_at": last.started_at.astimezone(zone).isoformat(),
             "job_id": last.job_id,
-            "error": last.error,
+            "error": run_error(last, language),
         },
     }
+
+
+def run_error(run: LinkRun, language: str) -> str | None:
+    """Why a run failed, in the language (as recorded, for runs from before refusals were kept)."""
+    if run.refusal is not None:
+        return Issue(**run.refusal).text(language)
+    return run.error
+
+
+def _pause_reason(link: Link, last: LinkRun | None, language: str) -> str | None:
+    """Why a link is paused, in the language."""
+    if not link.paused:
+        return None
+    if link.pause_reason == PAUSED_BY_HAND:
+        return gettext(N_("Paused by hand."), language)
+    if link.pause_reason == PAUSED_AFTER_FAILURES:
+        reason = (run_error(last, language) if last else None) or "—"
+        return render(
+            N_("Paused after {count} failed runs in a row; the last: {reason}"),
+            language,
+            {"count": link.failures_in_row, "reason": reason},
+        )
+    return link.pause_reason  # written out by an earlier version
 
 
 def forget_host_key(*, session: Session, name: str) -> Link:

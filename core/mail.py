@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 import secrets
@@ -18,19 +17,20 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
+from core.accounts import start_invitation, token_hash
 from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
 from core.i18n import format_day
 from core.issues import InstroomError
-from core.mail_server import effective_settings
 from core.mail_templates import DEFAULTS, get_organisation, mail_language, render_message
 from core.options import ImportOptions
 from core.plan import Plan, RowPlan
+from core.portal_settings import effective_settings
 from core.settings import Settings
 from core.vocabulary import EmailStatus
 from db import queries
 from db.bulk import bulk_insert
 from db.engine import session_scope
-from db.models import EmailMessage, ImportChange, ImportJob, User, table_of, utcnow
+from db.models import Account, EmailMessage, ImportChange, ImportJob, User, table_of, utcnow
 
 if TYPE_CHECKING:
     import yagmail
@@ -57,11 +57,6 @@ class DeliveryReport:
     failed: int = 0
     skipped: int = 0
     queued: int = 0
-
-
-def token_hash(token: str) -> str:
-    """Activation tokens are stored only as this hash."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 _URL = re.compile(r"https?://\S+")
@@ -186,9 +181,46 @@ def queue_message(
     )
 
 
+def queue_invitation(*, session: Session, account: Account) -> None:
+    """Queue the mail with which account chooses its password (a new link when it is sent)."""
+    session.add(
+        EmailMessage(
+            account_id=account.id,
+            recipient=account.email,
+            template="invite",
+            language=account.language,
+            subject="Instroom",
+        )
+    )
+
+
+def invitation_link(settings: Settings, token: str) -> str:
+    """The address where a portal account chooses its password."""
+    return f"{settings.base_url}/Activate?invite={token}"
+
+
+def _invitation(account: Account, link: str, expires: str) -> dict[str, str]:
+    """The placeholders of an invitation to the portal."""
+    return {
+        "naam": account.name,
+        "gebruikersnaam": account.username,
+        "activatielink": link,
+        "geldig_tot": expires,
+    }
+
+
 def _compose(session: Session, message: EmailMessage, settings: Settings) -> tuple[str, str]:
     if message.body is not None:
         return message.subject, message.body
+    if message.template == "invite":
+        account = session.get(Account, message.account_id)
+        if account is None or account.is_disabled:
+            raise MailError("The account of this invitation is gone or disabled.", transient=False)
+        token, expires = start_invitation(account, days=settings.activation_days)
+        session.add(account)
+        day = format_day(expires, message.language, settings.time_zone)
+        address = invitation_link(settings, token)
+        return _render(session, "invite", message.language, _invitation(account, address, day))
     if message.template == "completion":
         assert message.job_id is not None, "a completion message belongs to its import"
         job = queries.get_job(session=session, job_id=message.job_id)
@@ -280,12 +312,18 @@ def sample_values(
     if kind == "completion":
         jobs = queries.list_recent_jobs(session=session, limit=1)
         return _completion(jobs[0], settings) if jobs else {}
+    expires = format_day(
+        utcnow() + timedelta(days=settings.activation_days), language, settings.time_zone
+    )
+    if kind == "invite":
+        account = queries.get_account_by_email(session=session, email=email)
+        example = account or Account(username="", email="", role="support", password_hash="")
+        return _invitation(example, invitation_link(settings, "…"), expires)
     user = queries.get_user_by_email(session=session, email=email)
     names = _names(user.first_name, user.name_insert, user.last_name) if user else {}
     if kind == "welcome":
-        expires = utcnow() + timedelta(days=settings.activation_days)
         return names | {
-            "geldig_tot": format_day(expires, language, settings.time_zone),
+            "geldig_tot": expires,
             "activatielink": f"{settings.base_url}/Activate?token=…",
         }
     labels = field_labels(session=session, language=language)

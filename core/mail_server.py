@@ -7,7 +7,6 @@ entered in the portal is sealed with the portal's secret (core.vault), never kep
 from dataclasses import dataclass, replace
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.i18n import N_
@@ -76,12 +75,6 @@ def with_mail_server(*, session: Session, settings: Settings) -> Settings:
         else:
             changes[field] = value
     return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
-
-
-def effective_settings(engine: Engine, settings: Settings) -> Settings:
-    """with_mail_server in a session of its own."""
-    with Session(engine) as session:
-        return with_mail_server(session=session, settings=settings)
 
 
 def load_mail_server(*, session: Session, settings: Settings) -> MailServer:

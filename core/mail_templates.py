@@ -37,6 +37,13 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "wijzigingen": N_("the fields that were changed"),
         "organisatie": N_("the organisation's name"),
     },
+    "invite": {
+        "naam": N_("the name of the new portal account"),
+        "gebruikersnaam": N_("the username to log in with"),
+        "activatielink": N_("the one-time link to choose a password"),
+        "geldig_tot": N_("the day the link stops working"),
+        "organisatie": N_("the organisation's name"),
+    },
     "completion": {
         "import": N_("the import's number"),
         "bestand": N_("the file's name"),
@@ -50,6 +57,7 @@ KIND_NAMES = {
     "welcome": N_("Welcome mail"),
     "updated": N_("Update notice"),
     "completion": N_("Completion mail"),
+    "invite": N_("Invitation to the portal"),
 }
 DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
     ("welcome", "nl"): (
@@ -75,6 +83,21 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "Dear {{ naam }},\n\nThe administrator has updated your details: {{ wijzigingen }}. "
         "If anything is wrong, please contact the administrator.\n\nKind regards,\n"
         "The administrator",
+    ),
+    ("invite", "nl"): (
+        "Je account voor Instroom",
+        "Beste {{ naam }},\n\nEr is een account voor je gemaakt op het portaal waarmee "
+        "{{ organisatie or 'de organisatie' }} gebruikers importeert. Je gebruikersnaam is "
+        "{{ gebruikersnaam }}. Kies je wachtwoord via deze link; hij werkt één keer en is "
+        "geldig tot {{ geldig_tot }}:\n\n{{ activatielink }}\n\nMet vriendelijke groet,\n"
+        "De beheerder",
+    ),
+    ("invite", "en"): (
+        "Your Instroom account",
+        "Dear {{ naam }},\n\nAn account has been made for you on the portal through which "
+        "{{ organisatie or 'the organisation' }} imports its users. Your username is "
+        "{{ gebruikersnaam }}. Choose your password with this link; it works once and is valid "
+        "until {{ geldig_tot }}:\n\n{{ activatielink }}\n\nKind regards,\nThe administrator",
     ),
     ("completion", "nl"): (
         "Import {{ import }} is klaar: {{ status }}",

@@ -76,8 +76,9 @@ def _candidates(header: str) -> list[str]:
 
 def suggest_field(header: str, profile_fields: dict[str, str]) -> str | None:
     """The field a header most likely means; profile_fields maps key -> label."""
-    by_profile = {normalise(k): k for k in profile_fields}
-    by_profile |= {normalise(label): k for k, label in profile_fields.items()}
+    # A field's own key wins over another field's label that reads the same.
+    by_profile = {normalise(label): k for k, label in profile_fields.items()}
+    by_profile |= {normalise(k): k for k in profile_fields}
     for candidate in _candidates(header):
         if not candidate:
             continue

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from core.i18n import N_, gettext, render
 from core.issues import Refusal
 
 _EVERY = re.compile(r"^every\s+(\d+)\s*h$")
@@ -26,14 +27,17 @@ class Schedule:
     text: str
     cron: str
 
-    def describe(self) -> str:
+    def describe(self, language: str = "en") -> str:
         """The schedule in words."""
         if match := _EVERY.match(self.text):
             hours = int(match.group(1))
-            return "every hour" if hours == 1 else f"every {hours} hours (from midnight)"
+            if hours == 1:
+                return gettext(N_("every hour"), language)
+            return render(N_("every {hours} hours (from midnight)"), language, {"hours": hours})
         if match := _DAILY.match(self.text):
-            return f"daily at {int(match.group(1)):02d}:{match.group(2)}"
-        return f"cron: {self.cron}"
+            at = f"{int(match.group(1)):02d}:{match.group(2)}"
+            return render(N_("daily at {time}"), language, {"time": at})
+        return render(N_("cron: {cron}"), language, {"cron": self.cron})
 
 
 def every_hours(hours: int) -> Schedule:

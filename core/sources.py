@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
+from core.i18n import N_, render
 from core.issues import Refusal, UnusableFileError
 
 FOLDER, SFTP, HTTPS = "folder", "sftp", "https"
@@ -47,13 +48,15 @@ class Source:
     port: int = 0
     user: str = ""
 
-    def describe(self) -> str:
+    def describe(self, language: str = "en") -> str:
         """The source in words, without secrets (there are none in its text)."""
         if self.kind == FOLDER:
-            return f"folder {self.folder}, newest file matching {self.pattern}"
-        if self.kind == SFTP:
-            return f"SFTP {self.user}@{self.host}:{self.port}, {self.folder}/{self.pattern}"
-        return f"web address {self.text}"
+            template = N_("folder {folder}, newest file matching {pattern}")
+        elif self.kind == SFTP:
+            template = N_("SFTP {user}@{host}:{port}, {folder}/{pattern}")
+        else:
+            template = N_("web address {address}")
+        return render(template, language, {**vars(self), "address": self.text})
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,9 @@ def _too_large(limit: int) -> UnusableFileError:
 
 def _newest(candidates: list[tuple[float, str, int]], source: Source) -> tuple[str, int]:
     if not candidates:
-        raise SourceError.of("source-unavailable", "no-match", where=source.describe())
+        raise SourceError.of(
+            "source-unavailable", "no-match", folder=source.folder, pattern=source.pattern
+        )
     _mtime, name, size = max(candidates)
     return name, size
 

@@ -17,6 +17,7 @@ from core.links import run_due_links
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.pipeline import ImportRequest
+from core.portal_settings import effective_settings
 from core.read import ReadOptions, Table
 from core.revert import execute_revert
 from core.settings import Settings
@@ -180,9 +181,11 @@ def work(
                 mark_interrupted(engine=engine)
                 discard_expired_files(engine=engine)
                 recovered = time.monotonic()
-            ran = run_next_job(engine, settings) is not None
+            # The time zone chosen in Settings may have changed since the last round.
+            current = effective_settings(engine, settings)
+            ran = run_next_job(engine, current) is not None
             if not ran:
-                ran = bool(run_due_links(engine=engine, settings=settings, now=clock()))
+                ran = bool(run_due_links(engine=engine, settings=current, now=clock()))
         except OperationalError as exc:  # the database is busy or away for a moment
             log.warning("Could not look for queued imports (%s); trying again", exc.orig)
             ran = False

@@ -112,12 +112,6 @@ def database_errors() -> tuple[type[Exception], ...]:
     return (SQLAlchemyError, sqlite3.Error, *((psycopg.Error,) if psycopg else ()))
 
 
-BUSY_MESSAGE = (
-    "The database is busy with an import right now; try again when it has finished "
-    "(the History page shows its progress)."
-)
-
-
 def is_busy(exc: BaseException) -> bool:
     """Whether a database error means another writer holds the lock, not a broken setup."""
     return isinstance(exc, OperationalError) and "database is locked" in str(exc)

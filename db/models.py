@@ -180,6 +180,11 @@ class ImportJob(SQLModel, table=True):
     reverts_job_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("import_jobs.id"), nullable=True)
     )
+    # The groups, levels and terms (per field key) this import added to the catalogue;
+    # None when it added none, or ran before this was kept.
+    catalogue_added: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class ImportIssue(SQLModel, table=True):
@@ -245,6 +250,11 @@ class EmailMessage(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     )
+    # An invitation to the portal is for an account, not an imported user.
+    account_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
+    )
     recipient: str = Field(max_length=320)
     template: str = Field(max_length=50)
     language: str = Field(default="nl", max_length=20)
@@ -278,6 +288,9 @@ class Account(SQLModel, table=True):
     session_version: int = Field(default=0)
     # The language the portal speaks to this account.
     language: str = Field(default="nl", max_length=20)
+    # An invited account has no password ("") until its one-time link is used.
+    invite_token_hash: str | None = Field(default=None, max_length=64, index=True)
+    invite_expires_at: datetime | None = None
 
 
 class SavedMapping(SQLModel, table=True):
@@ -373,6 +386,8 @@ class LinkRun(SQLModel, table=True):
     file_sha256: str = Field(default="", max_length=64)
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = None
+    # The refusal behind error as code and parameters, so it reads in any language.
+    refusal: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 # Lists of jobs must not load every kept upload: pass this to their queries.

@@ -35,6 +35,14 @@ def get_account_by_username(*, session: Session, username: str) -> Account | Non
     return session.exec(select(Account).where(Account.username == username.strip().lower())).first()
 
 
+def get_account_by_email(*, session: Session, email: str) -> Account | None:
+    return session.exec(select(Account).where(Account.email == email.strip().lower())).first()
+
+
+def get_account_by_invitation(*, session: Session, token_hash: str) -> Account | None:
+    return session.exec(select(Account).where(Account.invite_token_hash == token_hash)).first()
+
+
 def list_accounts(*, session: Session) -> Sequence[Account]:
     return session.exec(select(Account).order_by(Account.username)).all()
 

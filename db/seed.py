@@ -6,14 +6,16 @@ from db.models import AppSetting, Group, Language, ProfileField, Role
 
 EVERYONE = "Everyone"
 
+# Labels in Dutch, the language of the organisations Instroom is for; an administrator
+# renames them under Settings > Profile fields.
 DEFAULT_PROFILE_FIELDS = [
-    ("job_title", "Job title"),
-    ("department", "Department"),
-    ("phone", "Phone"),
-    ("mobile", "Mobile"),
-    ("initials", "Initials"),
-    ("employee_id", "Employee ID"),
-    ("city", "City"),
+    ("job_title", "Functie"),
+    ("department", "Afdeling"),
+    ("phone", "Telefoon"),
+    ("mobile", "Mobiel"),
+    ("initials", "Voorletters"),
+    ("employee_id", "Personeelsnummer"),
+    ("city", "Woonplaats"),
 ]
 DEFAULT_ROLES = ["member", "manager"]
 DEFAULT_LANGUAGES = [("nl", "Nederlands"), ("en", "English")]

@@ -28,8 +28,9 @@ SECTIONS = {
     N_("Languages"): lambda: settings_tabs.languages_tab(engine, view),
     N_("Taxonomies"): lambda: settings_tabs.taxonomies_tab(engine, view),
     N_("Protected users"): lambda: settings_tabs.protected_users_tab(engine, view),
-    N_("Portal accounts"): lambda: settings_tabs.accounts_tab(engine, view),
+    N_("Portal accounts"): lambda: settings_tabs.accounts_tab(engine, settings, view),
     N_("Mail"): lambda: mail_section(engine, settings, account),
+    N_("Time zone"): lambda: settings_tabs.time_zone_tab(engine, settings),
     N_("Links"): lambda: links_section(engine, settings, account),
 }
 section_words = {name: _(name) for name in SECTIONS}

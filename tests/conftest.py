@@ -54,6 +54,13 @@ def make_postgres_schema_url(base: str, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+@pytest.fixture(autouse=True)
+def english_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI speaks English unless a test asks otherwise, whatever this machine's LANG."""
+    monkeypatch.delenv("INSTROOM_LANGUAGE", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'instroom.db'}"

@@ -45,6 +45,20 @@ def test_a_refusal_is_explained_in_the_language_asked_for(
     assert missing.returncode == 2
     assert out["issues"][0]["code"] == "unreadable-file"
     assert out["issues"][0]["message"] == f"Er is geen bestand '{tmp_path / 'weg.csv'}'."
-    assert (
-        f"error: Er is geen bestand '{tmp_path / 'weg.csv'}'. (unreadable-file)" in missing.stderr
-    )
+    assert f"fout: Er is geen bestand '{tmp_path / 'weg.csv'}'. (unreadable-file)" in missing.stderr
+
+
+def test_the_help_and_the_messages_follow_the_language(db_url: str, monkeypatch) -> None:
+    def words(result) -> str:
+        return " ".join(result.stdout.split())  # as read, whatever argparse wrapped
+
+    dutch = words(cli(db_url, "--lang", "nl", "import", "--help"))
+    assert "alleen lege velden invullen (standaard: overschrijven met niet-lege cellen)" in dutch
+    assert "wat de import doet:" in dutch and "het bestand lezen:" in dutch
+    monkeypatch.setenv("INSTROOM_LANGUAGE", "nl")
+    overview = words(cli(db_url, "--help"))
+    assert "gebruikers importeren uit een CSV-, TSV-, TXT-, XLSX- of XLS-bestand" in overview
+    protected = cli(db_url, "protect", "niemand@example.nl")
+    assert protected.returncode == 2 and protected.stderr.startswith("fout: "), protected.stderr
+    english = words(cli(db_url, "--lang", "en", "--help"))
+    assert "import users from a CSV, TSV, TXT, XLSX or XLS file" in english

@@ -250,3 +250,24 @@ def test_an_sftp_link_with_a_private_key_pins_and_forgets_the_host_key(
     assert "PRIVATE KEY" not in listed.stdout + ran.stdout
     assert cli(db_url, "links", "forget-host-key", "SFTP").returncode == 0
     assert "host key" not in cli(db_url, "links", "list").stdout
+
+
+def test_links_run_on_the_time_zone_chosen_in_settings(db_url: str, tmp_path: Path) -> None:
+    from core.portal_settings import save_time_zone
+    from core.settings import Settings
+    from db.engine import session_scope
+
+    assert cli(db_url, "links", "list").returncode == 0  # creates the database
+    with session_scope(get_engine(db_url)) as session:
+        save_time_zone(session=session, settings=Settings(database_url=db_url), name="Asia/Tokyo")
+    write_export(tmp_path, 1)
+    added = cli(
+        db_url, "links", "add", "Nacht", "--source", f"folder:{tmp_path}/*.csv", "--daily", "02:00"
+    )
+    assert added.returncode == 0, added.stderr
+    (listed,) = json.loads(cli(db_url, "links", "list", "--json").stdout)
+    assert all(r.endswith("T02:00:00+09:00") for r in listed["next_runs"]), listed["next_runs"]
+    with Session(get_engine(db_url)) as session:
+        link = session.exec(select(Link)).one()
+    # 02:00 in Tokyo is 17:00 UTC the day before.
+    assert link.next_run_at.hour == 17

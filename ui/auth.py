@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core import accounts
 from core.accounts import AccountError, SignedInAccount
 from core.i18n import LANGUAGES, N_
+from core.portal_settings import effective_settings
 from core.settings import Settings, SettingsError, load_settings, resolve_cookie_key
 from core.worker import ensure_background_worker
 from db import queries
@@ -33,7 +34,8 @@ def get_context() -> tuple[Settings, Engine]:
         settings = load_settings()
         engine = get_engine(settings.database_url)
         ensure_background_worker(engine=engine, settings=settings)
-        return settings, engine
+        # The time zone (and mail server) chosen in Settings, read afresh on every page.
+        return effective_settings(engine, settings), engine
     except SettingsError as exc:
         st.error(md(_("Instroom cannot start: {reason}").format(reason=exc)))
     except SQLAlchemyError as exc:

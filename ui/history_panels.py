@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from core.history import SECRET_KEYS, get_kept_file, user_history
+from core.history import SECRET_KEYS, describe_added, get_kept_file, user_history
 from core.i18n import N_
 from core.issues import JobError
 from core.options import describe_options
@@ -136,6 +136,8 @@ def job_settings_panel(job: ImportJob, labels: dict[str, str], time_zone: str) -
     )
     options, mapping = st.columns(2)
     options.markdown(bold(_("Options")) + md(describe_options(job.options, language)))
+    if added := describe_added(job.catalogue_added, labels, language):
+        options.markdown(md(added))
     mapping.markdown(
         bold(_("Columns"))
         + "  \n".join(

@@ -58,10 +58,10 @@ def links_section(engine: Engine, settings: Settings, account: SignedInAccount) 
             "(its columns are then mapped as the wizard suggests)."
         )
     )
-    now = utcnow()
+    now, language = utcnow(), current_language()
     with Session(engine) as session:
         links = [
-            describe_link(k, session=session, settings=settings, now=now)
+            describe_link(k, session=session, settings=settings, now=now, language=language)
             for k in list_links(session=session)
         ]
     if not links:

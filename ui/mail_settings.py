@@ -156,9 +156,12 @@ def _preview(
     """The message as a real user (or the newest import) would get it, as it is typed."""
     email = ""
     if kind != "completion":
-        email = st.text_input(
-            _("Preview for the user with this email address"), key="mail_preview_user"
+        label = (
+            _("Preview for the portal account with this email address")
+            if kind == "invite"
+            else _("Preview for the user with this email address")
         )
+        email = st.text_input(label, key=f"mail_preview_{kind}")
     try:
         check_template(kind, subject, body)
         with Session(engine) as session:

@@ -5,13 +5,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import export
+from core.history import describe_added
 from core.i18n import N_
 from core.plan import COUNT_KEYS
 from core.worker import LIVE
 from db import queries
 from db.locks import count_jobs_ahead
 from db.models import ImportJob
-from ui.text import _, number
+from ui.text import _, current_language, number
 from ui.widgets import md
 
 FINISHED = {"succeeded", "completed_with_errors", "failed", "interrupted", "reverted"}
@@ -50,7 +51,7 @@ def rejected_downloads(job: ImportJob, key: str) -> None:
     )
 
 
-def _summary(job: ImportJob) -> None:
+def _summary(job: ImportJob, labels: dict[str, str]) -> None:
     label = {"succeeded": st.success, "completed_with_errors": st.warning}.get(job.status, st.error)
     label(
         _("Import {job_id} finished: {status}.").format(
@@ -62,6 +63,8 @@ def _summary(job: ImportJob) -> None:
     columns = st.columns(5)
     for column, key in zip(columns * 2, COUNT_LABELS, strict=False):
         column.metric(_(COUNT_WORDS[key]), number(counts.get(key, 0)))
+    if added := describe_added(job.catalogue_added, labels, current_language()):
+        st.info(md(added))
     st.markdown(
         "["
         + _("Open import {job_id} in the history").format(job_id=job.id)
@@ -109,6 +112,7 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
             current = session.get(ImportJob, job_id)
             ahead = count_jobs_ahead(session=session, job_id=job_id)
             now = queries.count_emails_by_status(session=session, job_id=job_id)
+            labels = {f.key: f.label for f in queries.list_profile_fields(session=session)}
         if current is None:
             st.error(_("Import {job_id} is no longer in the history.").format(job_id=job_id))
             return
@@ -117,7 +121,7 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
                 not settled and not (now.get("queued") or now.get("sending"))
             ):
                 st.rerun()  # leave the polling fragment for the final page
-            _summary(current)
+            _summary(current, labels)
             _mail_status(now)
         elif current.status == "queued":
             st.info(

@@ -7,8 +7,12 @@ from core import accounts, catalog
 from core.catalog import CatalogView
 from core.fields import PROFILE_FIELD_TYPES
 from core.i18n import LANGUAGES
+from core.invitations import Invitation, invite_account, send_password_link
+from core.portal_settings import save_time_zone, time_zone_locked, time_zones
+from core.settings import Settings
+from db.models import utcnow
 from ui.auth import ROLE_LABELS
-from ui.text import _, current_language
+from ui.text import _, current_language, moment
 from ui.widgets import md, named_list_editor, pick_one, run_action
 
 
@@ -16,7 +20,7 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
     """Profile fields: change label, type and import flag; add and delete."""
     st.dataframe(
         [
-            {"Key": key, _("Label"): label, _("Type"): type_, _("Open for import"): importable}
+            {_("Key"): key, _("Label"): label, _("Type"): type_, _("Open for import"): importable}
             for _id, key, label, type_, importable, _taxonomy in view.fields
         ],
         hide_index=True,
@@ -160,8 +164,8 @@ def protected_users_tab(engine: Engine, view: CatalogView) -> None:
             )
 
 
-def accounts_tab(engine: Engine, view: CatalogView) -> None:
-    """Portal accounts: add, reset a password, disable."""
+def accounts_tab(engine: Engine, settings: Settings, view: CatalogView) -> None:
+    """Portal accounts: invite by mail, send a new password link, disable."""
     roles = {r: _(ROLE_LABELS[r]) for r in accounts.ROLES}
     st.dataframe(
         [
@@ -176,8 +180,17 @@ def accounts_tab(engine: Engine, view: CatalogView) -> None:
         ],
         hide_index=True,
     )
+    # settings holds the mail server entered in Settings > Mail too (ui.auth.get_context).
+    if not settings.smtp_configured:
+        st.info(
+            _(
+                "No mail server is set up (Settings > Mail), so the link to choose a password "
+                "is shown here once, for you to pass on."
+            )
+        )
     add, manage = st.columns(2)
     with add.form("add_account", clear_on_submit=True):
+        st.caption(_("The new account gets a mail with a link to choose its own password."))
         username = st.text_input(_("Username"))
         name = st.text_input(_("Name"))
         email = st.text_input(_("Email"))
@@ -194,33 +207,35 @@ def accounts_tab(engine: Engine, view: CatalogView) -> None:
             index=list(LANGUAGES).index(current_language()),
             format_func=lambda code: LANGUAGES[code],
         )
-        password = st.text_input(_("Initial password"), type="password")
-        if st.form_submit_button(_("Add account")):
+        if st.form_submit_button(_("Invite")):
             run_action(
                 engine,
-                accounts.create_account,
-                _("Account {username!r} added.").format(username=username),
+                invite_account,
+                lambda invitation: _invitation_words(invitation, settings.time_zone),
+                settings=settings,
                 username=username,
                 name=name,
                 email=email,
                 role=role,
-                password=password,
                 language=language,
             )
     with manage.form("manage_account"):
         username = st.selectbox(_("Account"), [u for u, *_ in view.accounts])
-        password = st.text_input(_("New password (leave empty to keep)"), type="password")
-        state = st.radio(_("State"), [_("Keep"), _("Disable"), _("Enable")], horizontal=True)
+        state = st.radio(
+            _("Change"),
+            [_("Send a link to choose a new password"), _("Disable"), _("Enable")],
+            horizontal=False,
+        )
         if st.form_submit_button(_("Save account")):
-            if password:
+            if state == _("Send a link to choose a new password"):
                 run_action(
                     engine,
-                    accounts.reset_password,
-                    _("Password reset."),
+                    send_password_link,
+                    lambda invitation: _invitation_words(invitation, settings.time_zone),
+                    settings=settings,
                     username=username,
-                    password=password,
                 )
-            elif state != _("Keep"):
+            else:
                 run_action(
                     engine,
                     accounts.set_account_disabled,
@@ -228,3 +243,48 @@ def accounts_tab(engine: Engine, view: CatalogView) -> None:
                     username=username,
                     disabled=state == _("Disable"),
                 )
+
+
+def _invitation_words(invitation: Invitation, time_zone: str) -> str:
+    """What the admin reads after a password link was made."""
+    if invitation.mailed:
+        return _("A link to choose a password is being mailed to {email}.").format(
+            email=md(invitation.email)
+        )
+    assert invitation.expires_at is not None, "a link shown has its end"
+    return _(
+        "Give {username} this link to choose a password; it works once, until {day}: {link}"
+    ).format(
+        username=md(invitation.username),
+        day=moment(invitation.expires_at, time_zone),
+        link=f"`{invitation.link}`",
+    )
+
+
+def time_zone_tab(engine: Engine, settings: Settings) -> None:
+    """The portal's time zone: every time on screen, in mails and in downloads is shown in it."""
+    zones = time_zones()
+    st.write(
+        _(
+            "Every time on screen, in mails and in downloads is shown in this time zone; "
+            "schedules of links run by it. The database keeps UTC."
+        )
+    )
+    locked = time_zone_locked(settings)
+    with st.form("time_zone"):
+        zone = st.selectbox(
+            _("Time zone"),
+            zones,
+            index=zones.index(settings.time_zone) if settings.time_zone in zones else None,
+            disabled=locked,
+            help=_("Set by INSTROOM_TIME_ZONE on the server") if locked else None,
+        )
+        st.caption(_("Now: {moment}").format(moment=moment(utcnow(), zone or settings.time_zone)))
+        if st.form_submit_button(_("Save time zone"), disabled=locked):
+            run_action(
+                engine,
+                save_time_zone,
+                _("The portal's time zone is now {zone}.").format(zone=zone),
+                settings=settings,
+                name=zone or "",
+            )

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from core.i18n import LANGUAGES, N_, format_moment, format_number, gettext
+from core.i18n import LANGUAGES, N_, Plural, format_moment, format_number, gettext, ngettext
 
 LANGUAGE_KEY = "language"
 # Words the code shows by value (an issue's severity), marked here for the catalog.
@@ -40,6 +40,11 @@ def current_language() -> str:
 def _(text: str) -> str:
     """A marked text of the screens, in the reader's language."""
     return gettext(text, current_language())
+
+
+def counted(forms: Plural, count: int, **params: object) -> str:
+    """A text marked with NP_ in the form for count, its {count} written as the reader's."""
+    return ngettext(forms, count, current_language()).format(count=number(count), **params)
 
 
 def number(value: float) -> str:

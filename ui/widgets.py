@@ -2,14 +2,15 @@
 
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from core.i18n import N_
-from core.issues import InstroomError
-from db.engine import BUSY_MESSAGE, is_busy, session_scope
+from core.issues import BUSY_MESSAGE, InstroomError
+from db.engine import is_busy, session_scope
 from ui.text import _, number, reason
 
 FLASH_KEY = "_flash"
@@ -33,21 +34,27 @@ def show_flash() -> None:
 
 
 def run_action(
-    engine: Engine, action: Callable[..., object], success: str, **kwargs: object
+    engine: Engine,
+    action: Callable[..., Any],
+    success: str | Callable[[Any], str],
+    **kwargs: object,
 ) -> None:
-    """Run a validated change in one transaction; report its refusal in words, never a traceback."""
+    """Run a validated change in one transaction; report its refusal in words, never a traceback.
+
+    success: the message to show after, or a function that writes it from the action's result.
+    """
     try:
         with session_scope(engine) as session:
-            action(session=session, **kwargs)
+            result = action(session=session, **kwargs)
     except USER_ERRORS as exc:
         st.error(md(reason(exc)))
         return
     except OperationalError as exc:
         if not is_busy(exc):
             raise
-        st.error(BUSY_MESSAGE)
+        st.error(_(BUSY_MESSAGE))
         return
-    st.session_state[FLASH_KEY] = success
+    st.session_state[FLASH_KEY] = success(result) if callable(success) else success
     st.rerun()
 
 

@@ -7,7 +7,14 @@ from string import Formatter
 import pytest
 from babel.messages.pofile import read_po
 
-from core.i18n import catalog_file, catalog_messages, choose_language, format_number
+from core.i18n import (
+    NP_,
+    catalog_file,
+    catalog_messages,
+    choose_language,
+    format_number,
+    render_counted,
+)
 from core.issues import UnusableFileError, issue
 
 
@@ -23,15 +30,32 @@ def dutch_catalog():
         return read_po(handle, locale="nl")
 
 
+def forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    """A message's forms: one, or a singular and a plural."""
+    return (text,) if isinstance(text, str) else tuple(text)
+
+
 def test_every_message_has_a_dutch_translation_with_the_same_placeholders() -> None:
     catalog = dutch_catalog()
     wanted = catalog_messages()
-    untranslated = [m for m in wanted if not (catalog.get(m) and catalog.get(m).string)]
+    assert any(isinstance(m, tuple) for m in wanted), "the texts with a plural are collected"
+    untranslated = [m for m in wanted if not (catalog.get(m) and all(forms(catalog.get(m).string)))]
     assert untranslated == []
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert fuzzy == []
     for message in wanted:
-        assert placeholders(catalog.get(message).string) == placeholders(message), message
+        translated = forms(catalog.get(message).string)
+        assert len(translated) == len(forms(message)), message
+        for source, form in zip(forms(message), translated, strict=True):
+            assert placeholders(form) == placeholders(source), message
+
+
+def test_a_count_takes_the_form_its_number_wants() -> None:
+    rows = NP_("{count:,} group ({names})", "{count:,} groups ({names})")
+    assert render_counted(rows, 1, "nl", names="G3") == "1 groep (G3)"
+    assert render_counted(rows, 1_200, "nl", names="…") == "1.200 groepen (…)"
+    assert render_counted(rows, 1, "en", names="G3") == "1 group (G3)"
+    assert render_counted(rows, 0, "en", names="") == "0 groups ()"
 
 
 def test_the_catalog_holds_no_texts_the_code_no_longer_uses() -> None:

@@ -101,3 +101,5 @@ def test_schedules_read_in_words() -> None:
     assert daily_at("2:05").text == "daily 02:05"
     assert daily_at("2:05").describe() == "daily at 02:05"
     assert cron("0 2 * * 1-5").describe() == "cron: 0 2 * * 1-5"
+    assert every_hours(6).describe("nl") == "elke 6 uur (vanaf middernacht)"
+    assert daily_at("2:05").describe("nl") == "dagelijks om 02:05"

@@ -38,7 +38,7 @@ def test_a_folder_gives_its_newest_matching_file_and_moves_it_to_done(tmp_path: 
 
 
 def test_a_folder_without_a_match_or_that_is_missing_says_so(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match=r"No file matches the folder .*medewerkers_\*\.csv"):
+    with pytest.raises(SourceError, match=r"No file in .* matches medewerkers_\*\.csv"):
         fetch(parse_source(f"folder:{tmp_path}/medewerkers_*.csv"), access())
     with pytest.raises(SourceError, match="does not exist"):
         fetch(parse_source(f"folder:{tmp_path}/nope/x.csv"), access())

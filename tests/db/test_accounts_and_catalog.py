@@ -173,6 +173,17 @@ def test_profile_fields_and_taxonomies(session: Session) -> None:
         session=session, key="site", label="Site", type="taxonomy", taxonomy_id=taxonomy.id
     )
     assert (field.type, field.taxonomy_id, field.importable) == ("taxonomy", taxonomy.id, True)
+    with pytest.raises(CatalogError, match="The field 'city' already has the label 'Woonplaats'"):
+        catalog.add_profile_field(session=session, key="residence", label="woonplaats")
+    with pytest.raises(CatalogError, match="The field 'job_title' already has the label"):
+        catalog.update_profile_field(
+            session=session,
+            field_id=field.id,
+            label="Functie",
+            type="taxonomy",
+            importable=True,
+            taxonomy_id=taxonomy.id,
+        )
     with pytest.raises(CatalogError, match="Profile fields use this taxonomy"):
         catalog.delete_named(session=session, kind_name="taxonomy", entry_id=taxonomy.id)
 

@@ -435,7 +435,11 @@ def test_a_term_for_every_row_fills_the_cells_the_file_leaves_empty(engine: Engi
         for name in ("Zorg", "Keuken"):
             catalog.add_term(session=session, taxonomy_id=sites.id, name=name)
         catalog.add_profile_field(
-            session=session, key="afdeling", label="Afdeling", type="taxonomy", taxonomy_id=sites.id
+            session=session,
+            key="afdeling",
+            label="Zorgafdeling",
+            type="taxonomy",
+            taxonomy_id=sites.id,
         )
     text = (
         "Email;Voornaam;Achternaam;Afdeling\nzorg@example.org;Zo;Rg;\nkok@example.org;Ko;K;Keuken\n"
@@ -452,3 +456,50 @@ def test_a_term_for_every_row_fills_the_cells_the_file_leaves_empty(engine: Engi
     assert unmapped.plan.issues[0].code == "unknown-term"
     with pytest.raises(OptionsError, match="no taxonomy field 'kleur'"):
         run(engine, "Email;Voornaam;Achternaam\nx@example.org;X;Y\n", terms=("kleur=Rood",))
+
+
+def test_an_import_keeps_what_it_added_to_the_catalogue(engine: Engine) -> None:
+    from core.catalog import add_named, add_profile_field
+    from core.history import describe_added
+    from db.engine import session_scope
+
+    with session_scope(engine) as session:
+        site = add_named(session=session, kind_name="taxonomy", name="Vestigingen")
+        add_profile_field(
+            session=session, key="site", label="Vestiging", type="taxonomy", taxonomy_id=site.id
+        )
+        add_named(session=session, kind_name="level", name="Basis")
+    text = (
+        "Email;Voornaam;Achternaam;Groepen;Niveaus;Vestiging\n"
+        "a@example.org;A;A;Financiën;Basis;Zwolle\n"
+        "b@example.org;B;B;G3;Gevorderd;Deventer\n"
+        "c@example.org;C;C;Financiën;Basis;Zwolle\n"
+    )
+    result = run(
+        engine,
+        text,
+        overrides=(("Groepen", "groups"), ("Niveaus", "levels"), ("Vestiging", "site")),
+        create_groups=True,
+        create_levels=True,
+        create_terms=True,
+        chunk_rows=2,  # what the chunks added is gathered on the one job
+    )
+    assert result.status == "succeeded", result.issues
+    with Session(engine) as session:
+        job = session.get(ImportJob, result.job_id)
+    assert job.catalogue_added == {
+        "groups": ["Financiën", "G3"],
+        "levels": ["Gevorderd"],
+        "terms": {"site": ["Deventer", "Zwolle"]},
+    }
+    assert describe_added(job.catalogue_added, {"site": "Vestiging"}, "nl") == (
+        "Toegevoegd aan de catalogus: 2 groepen (Financiën, G3), 1 niveau (Gevorderd) en "
+        "2 termen van Vestiging (Deventer, Zwolle)."
+    )
+    again = run(
+        engine,
+        text,
+        overrides=(("Groepen", "groups"), ("Niveaus", "levels"), ("Vestiging", "site")),
+    )
+    with Session(engine) as session:
+        assert session.get(ImportJob, again.job_id).catalogue_added is None

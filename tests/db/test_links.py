@@ -8,7 +8,14 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from core.links import LinkDraft, create_link, run_due_links, run_link, set_paused
+from core.links import (
+    LinkDraft,
+    create_link,
+    describe_link,
+    run_due_links,
+    run_link,
+    set_paused,
+)
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.read import ReadOptions
@@ -203,9 +210,23 @@ def test_three_failures_in_a_row_pause_the_link_and_say_why(
     with Session(engine) as session:
         link = session.exec(select(Link)).one()
         assert link.paused and link.failures_in_row == 3
-        assert (
-            "3 failed runs in a row" in link.pause_reason and "does not exist" in link.pause_reason
+        english = describe_link(link, session=session, settings=settings, now=times[-1])
+        dutch = describe_link(
+            link, session=session, settings=settings, now=times[-1], language="nl"
         )
+    folder = tmp_path / "niet-er"
+    assert english["pause_reason"] == (
+        "Paused after 3 failed runs in a row; the last: The folder "
+        f"{folder} does not exist or cannot be read by Instroom."
+    )
+    assert dutch["pause_reason"] == (
+        "Gepauzeerd na 3 mislukte runs op rij; de laatste: De map "
+        f"{folder} bestaat niet of kan niet door Instroom worden gelezen."
+    )
+    assert (dutch["schedule_text"], dutch["source_text"]) == (
+        "elk uur",
+        f"map {folder}, nieuwste bestand dat past bij x.csv",
+    )
     deliver_pending(engine=engine, settings=settings)
     subjects = [m["Subject"] for m in inbox.to("hr@example.nl")]
     assert subjects == ['Koppeling "Weg": import mislukt'] * 2 + ['Koppeling "Weg" gepauzeerd']

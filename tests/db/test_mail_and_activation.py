@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.accounts import verify_password
+from core.accounts import token_hash, verify_password
 from core.activation import ActivationError, activate
-from core.mail import NOT_CONFIGURED, deliver_pending, requeue_messages, token_hash
+from core.mail import NOT_CONFIGURED, deliver_pending, requeue_messages
 from core.settings import Settings
 from db.models import EmailMessage, User, utcnow
 from tests.conftest import Inbox, free_port
@@ -216,10 +216,10 @@ def test_a_change_notice_names_the_changed_fields_never_a_password(
     )
     deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
     dutch = Inbox.text(inbox.to("oud@example.org")[0])
-    assert "je gegevens bijgewerkt: achternaam, Job title, groepen." in dutch
+    assert "je gegevens bijgewerkt: achternaam, Functie, groepen." in dutch
     assert "Geheim-Wachtwoord-9" not in dutch and "wachtwoord," not in dutch
     english = Inbox.text(inbox.to("old@example.org")[0])
-    assert "updated your details: Job title." in english
+    assert "updated your details: Functie." in english
 
 
 def test_protecting_a_user_revokes_its_welcome_link(

@@ -79,3 +79,36 @@ def test_the_head_read_from_the_files_is_alembics_head() -> None:
     from db.engine import head_revision
 
     assert head_revision() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+def test_seeded_english_labels_become_dutch_and_renamed_ones_stay(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from db.engine import create_db_engine
+
+    engine = create_db_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0013")
+    with engine.begin() as connection:
+        for position, (key, label) in enumerate(
+            [("job_title", "Job title"), ("department", "Team"), ("phone", "Phone")]
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO profile_fields (key, label, type, importable, position)"
+                    " VALUES (:key, :label, 'text', true, :position)"
+                ),
+                {"key": key, "label": label, "position": position},
+            )
+    engine.dispose()
+    with Session(get_engine(db_url)) as session:
+        labels = {f.key: f.label for f in session.exec(select(ProfileField))}
+    assert (labels["job_title"], labels["department"], labels["phone"]) == (
+        "Functie",
+        "Team",
+        "Telefoon",
+    )

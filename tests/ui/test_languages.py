@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from db.models import Account
 from tests.conftest import SAMPLES
 from tests.ui.conftest import new_app, signed_in, texts, widget
-from tests.ui.test_wizard import IMPORT, click
+from tests.ui.test_wizard import IMPORT, click, wait_for_job
 
 
 def test_the_login_and_first_run_follow_the_browser_language(make_account, app_db: Engine) -> None:
@@ -72,10 +72,13 @@ def test_a_whole_import_in_dutch(make_account, app_db: Engine) -> None:
     )
     at = click(at, "Volgende")
     assert (
-        "3 gebruikers aanmaken en 2 nieuwe groepen aanmaken (G1, G2)? 1 afgekeurde rijen "
-        "worden niet geïmporteerd." in texts(at)
+        "3 gebruikers aanmaken en 2 nieuwe groepen aanmaken (G1, G2)? 1 afgekeurde rij "
+        "wordt niet geïmporteerd." in texts(at)
     )
-    assert "De import starten" in [b.label for b in at.button]
+    at = click(at, "De import starten")
+    wait_for_job(app_db, int(at.query_params["job"][0]))
+    at.run()
+    assert "Toegevoegd aan de catalogus: 2 groepen (G1, G2)." in texts(at)
 
 
 def test_the_same_history_in_dutch_for_the_admin_and_english_for_support(
@@ -118,7 +121,7 @@ def test_the_same_history_in_dutch_for_the_admin_and_english_for_support(
 
 
 def test_the_activation_page_speaks_the_imported_user_s_language(app_db: Engine) -> None:
-    from core.mail import token_hash
+    from core.accounts import token_hash
     from db.models import User, utcnow
 
     with Session(app_db) as session:
@@ -166,3 +169,28 @@ def test_settings_in_dutch(make_account, app_db: Engine) -> None:
     at = at.run()
     assert "Er zijn nog geen koppelingen." in texts(at)
     assert "Naam van de koppeling" in [t.label for t in at.text_input]
+
+
+def test_a_dutch_admin_invites_a_dutch_colleague(make_account, app_db: Engine) -> None:
+    import re
+
+    make_account("beheer", "admin", "nl")
+    at = signed_in("beheer", "admin", "pages/4_Settings.py")
+    widget(at.radio, "Onderdeel").set_value("Portal accounts")
+    at = at.run()
+    assert "Er is geen mailserver ingesteld (Instellingen > Mail)." in texts(at)
+    widget(at.text_input, "Gebruikersnaam").input("collega")
+    widget(at.text_input, "E-mailadres").input("collega@example.nl")
+    at = click(at, "Uitnodigen")
+    shown = texts(at)
+    assert "Geef collega deze link om een wachtwoord te kiezen; hij werkt één keer, tot" in shown
+    token = re.findall(r"/Activate\?invite=([\w-]+)", shown)[0]
+    page = new_app("pages/5_Activate.py", locale="en-US")  # an English browser, a Dutch account
+    page.query_params["invite"] = token
+    page.run()
+    assert "Kies je wachtwoord" in [t.value for t in page.title]
+    widget(page.text_input, "Nieuw wachtwoord").input("aaaaaaaaaaaa")
+    widget(page.text_input, "Herhaal het wachtwoord").input("aaaaaaaaaaaa")
+    widget(page.button, "Mijn wachtwoord instellen").click()
+    page.run()
+    assert "Het wachtwoord heeft minstens 4 verschillende tekens nodig." in texts(page)

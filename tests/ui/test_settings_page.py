@@ -1,10 +1,15 @@
 """The Settings page changes the catalogue through the real forms."""
 
+import re
+import time
+
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from db.models import Account, Group, Level, ProfileField, User, UserGroup
-from tests.ui.conftest import signed_in, texts, widget
+from tests.conftest import Inbox
+from tests.ui.conftest import ACTIVATE, new_app, signed_in, texts, widget
+from tests.ui.test_login_and_guards import login
 
 SETTINGS = "pages/4_Settings.py"
 
@@ -105,17 +110,108 @@ def test_profile_fields_are_added_changed_and_removed(make_account, app_db: Engi
         assert session.get(ProfileField, field.id) is None
 
 
-def test_portal_accounts_are_added_and_disabled(make_account, app_db: Engine) -> None:
+def test_a_portal_account_is_invited_chooses_its_password_and_is_disabled(
+    make_account, app_db: Engine
+) -> None:
+    """Without a mail server the admin is given the one-time link; it sets the password."""
     at = open_settings(make_account, "Portal accounts")
+    assert "No mail server is set up" in texts(at)
+    assert [w for w in at.text_input if "password" in w.label.lower()] == []
     widget(at.text_input, "Username").input("helpdesk")
+    widget(at.text_input, "Name").input("Hanna Helpdesk")
     widget(at.text_input, "Email").input("help@example.org")
     widget(at.selectbox, "Role").set_value("support")
-    widget(at.text_input, "Initial password").input("helpdesk password 1")
-    at = submit(at, "Add account")
-    assert "Account 'helpdesk' added." in texts(at)
+    at = submit(at, "Invite")
+    shown = texts(at)
+    assert "Give helpdesk this link to choose a password; it works once, until" in shown
+    token = re.findall(r"/Activate\?invite=([\w-]+)", shown)[0]
+
+    activate = new_app(ACTIVATE)
+    activate.query_params["invite"] = token
+    activate.run()
+    assert not activate.exception and "Choose a password for **helpdesk**" in texts(activate)
+    widget(activate.text_input, "New password").input("helpdesk wachtwoord 1")
+    widget(activate.text_input, "Repeat the password").input("helpdesk wachtwoord 1")
+    widget(activate.button, "Set my password").click()
+    activate.run()
+    assert "Your password is set. You can log in to the portal now." in texts(activate)
+    again = new_app(ACTIVATE)
+    again.query_params["invite"] = token
+    assert "not valid or has already been used" in texts(again.run())
+    assert "Log out" in [
+        b.label for b in login(new_app().run(), "helpdesk", "helpdesk wachtwoord 1").button
+    ]
+
     widget(at.selectbox, "Account").set_value("helpdesk")
-    widget(at.radio, "State").set_value("Disable")
+    widget(at.radio, "Change").set_value("Disable")
     submit(at, "Save account")
     with Session(app_db) as session:
         helpdesk = session.exec(select(Account).where(Account.username == "helpdesk")).one()
-    assert (helpdesk.role, helpdesk.is_disabled) == ("support", True)
+    assert (helpdesk.role, helpdesk.name, helpdesk.is_disabled) == (
+        "support",
+        "Hanna Helpdesk",
+        True,
+    )
+
+
+def test_with_a_mail_server_the_invitation_is_mailed_in_the_accounts_language(
+    make_account, app_db: Engine, inbox: Inbox, monkeypatch
+) -> None:
+    monkeypatch.setenv("INSTROOM_SMTP_HOST", inbox.host)
+    monkeypatch.setenv("INSTROOM_SMTP_PORT", str(inbox.port))
+    at = open_settings(make_account, "Portal accounts")
+    assert "No mail server is set up" not in texts(at)
+    widget(at.text_input, "Username").input("ondersteuning")
+    widget(at.text_input, "Email").input("steun@example.org")
+    widget(at.selectbox, "Language").set_value("nl")
+    at = submit(at, "Invite")
+    assert "A link to choose a password is being mailed to steun@example.org." in texts(at)
+    assert "/Activate?invite=" not in texts(at)
+    deadline = time.monotonic() + 20
+    while not inbox.to("steun@example.org") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    mail = inbox.to("steun@example.org")[0]
+    assert mail["Subject"] == "Je account voor Instroom"
+    assert "Je gebruikersnaam is ondersteuning." in Inbox.text(mail)
+
+
+def test_the_time_zone_chosen_in_settings_is_the_portal_s_clock(
+    make_account, app_db: Engine
+) -> None:
+    from core.i18n import format_moment
+    from db.models import ImportJob
+    from tests.db.test_import_engine import run
+
+    at = open_settings(make_account, "Time zone")
+    assert widget(at.selectbox, "Time zone").value == "Europe/Amsterdam"
+    widget(at.selectbox, "Time zone").set_value("Asia/Tokyo")
+    at = submit(at, "Save time zone")
+    assert "The portal's time zone is now Asia/Tokyo." in texts(at)
+    assert widget(at.selectbox, "Time zone").value == "Asia/Tokyo"
+
+    result = run(app_db, "Email;Voornaam;Achternaam\na@example.org;A;A\n")
+    with Session(app_db) as session:
+        started = session.get(ImportJob, result.job_id).created_at
+    history = signed_in("beheer", "admin", "pages/2_History.py")
+    history.query_params["job"] = str(result.job_id)
+    shown = texts(history.run())
+    assert f"Started by test on {format_moment(started, 'en', 'Asia/Tokyo')}" in shown
+    assert format_moment(started, "en", "Europe/Amsterdam") not in shown
+
+
+def test_a_time_zone_set_on_the_server_is_locked(make_account, app_db: Engine, monkeypatch) -> None:
+    import pytest
+
+    from core.portal_settings import TimeZoneError, save_time_zone
+    from core.settings import load_settings
+    from db.engine import session_scope
+
+    monkeypatch.setenv("INSTROOM_TIME_ZONE", "Europe/London")
+    at = open_settings(make_account, "Time zone")
+    zone = widget(at.selectbox, "Time zone")
+    assert (zone.value, zone.disabled) == ("Europe/London", True)
+    with pytest.raises(TimeZoneError, match="on the server"), session_scope(app_db) as session:
+        save_time_zone(session=session, settings=load_settings(), name="Asia/Tokyo")
+    monkeypatch.delenv("INSTROOM_TIME_ZONE")
+    with pytest.raises(TimeZoneError, match="not a time zone"), session_scope(app_db) as session:
+        save_time_zone(session=session, settings=load_settings(), name="Mars/Olympus")

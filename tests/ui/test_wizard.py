@@ -103,6 +103,7 @@ def test_wizard_end_to_end_with_a_fixed_row(make_account, app_db: Engine) -> Non
     assert (job.status, job.counts["created"]) == ("succeeded", 4)
     at.run()
     assert f"Import {job_id} finished: succeeded." in texts(at)
+    assert "Added to the catalogue: 2 groups (G1, G2)." in texts(at)
     found = users(app_db)
     assert set(found) == {
         "j.brooy@cwtestgebruiker.nl",

@@ -7,7 +7,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from core.accounts import SignedInAccount
-from core.i18n import N_
+from core.i18n import NP_, format_list
 from core.jobs import create_job
 from core.links import LinkDraft
 from core.pipeline import (
@@ -20,50 +20,54 @@ from core.validate import load_known_names
 from core.worker import enqueue_import
 from db.engine import session_scope
 from ui.links import link_form
-from ui.text import _, number
+from ui.text import _, counted, current_language
 from ui.widgets import show_flash
 from ui.wizard.preview import current_plan
 from ui.wizard.state import Wizard, current_table
 
 ACTION_WORDS = (
-    ("created", N_("create {count} users")),
-    ("updated", N_("update {count} users")),
-    ("blocked", N_("block {count} users")),
-    ("unblocked", N_("unblock {count} users")),
-    ("renamed", N_("rename {count} users")),
-    ("deactivated", N_("deactivate {count} users")),
+    ("created", NP_("create {count} user", "create {count} users")),
+    ("updated", NP_("update {count} user", "update {count} users")),
+    ("blocked", NP_("block {count} user", "block {count} users")),
+    ("unblocked", NP_("unblock {count} user", "unblock {count} users")),
+    ("renamed", NP_("rename {count} user", "rename {count} users")),
+    ("deactivated", NP_("deactivate {count} user", "deactivate {count} users")),
 )
 
 
 def confirmation_text(plan: Plan) -> str:
     """The question an administrator confirms: every change, every new name, every mail."""
     counts = plan.counts
-    parts = [
-        _(words).format(count=number(counts[key])) for key, words in ACTION_WORDS if counts[key]
-    ]
+    parts = [counted(words, counts[key]) for key, words in ACTION_WORDS if counts[key]]
     terms = sorted({t for names in plan.new_terms.values() for t in names})
     for names, words in (
-        (plan.new_groups, N_("create {count} new groups ({names})")),
-        (plan.new_levels, N_("create {count} new levels ({names})")),
-        (terms, N_("create {count} new terms ({names})")),
+        (
+            plan.new_groups,
+            NP_("create {count} new group ({names})", "create {count} new groups ({names})"),
+        ),
+        (
+            plan.new_levels,
+            NP_("create {count} new level ({names})", "create {count} new levels ({names})"),
+        ),
+        (terms, NP_("create {count} new term ({names})", "create {count} new terms ({names})")),
     ):
         if names:
-            parts.append(_(words).format(count=number(len(names)), names=", ".join(names)))
+            parts.append(counted(words, len(names), names=", ".join(names)))
     for mails, words in (
-        (plan.welcome, N_("send {count} welcome mails")),
-        (plan.notify, N_("send {count} change notices")),
+        (plan.welcome, NP_("send {count} welcome mail", "send {count} welcome mails")),
+        (plan.notify, NP_("send {count} change notice", "send {count} change notices")),
     ):
         if mails:
-            parts.append(_(words).format(count=number(len(mails))))
-    actions = (
-        _("{first} and {last}").format(first=", ".join(parts[:-1]), last=parts[-1])
-        if len(parts) > 1
-        else (parts[0] if parts else _("change nothing for users"))
-    )
+            parts.append(counted(words, len(mails)))
+    actions = format_list(parts, current_language()) or _("change nothing for users")
     question = actions[0].upper() + actions[1:] + "?"
     if counts["errors"]:
-        question += _(" {count} rejected rows will not be imported.").format(
-            count=number(counts["errors"])
+        question += " " + counted(
+            NP_(
+                "{count} rejected row will not be imported.",
+                "{count} rejected rows will not be imported.",
+            ),
+            counts["errors"],
         )
     return question
 
