@@ -4,7 +4,8 @@ from sqlmodel import Session, select
 
 from db.models import AppSetting, Group, Language, ProfileField, Role
 
-EVERYONE = "Everyone"
+# Every imported user is in this group; its name is data, and Dutch like the admins.
+EVERYONE = "Iedereen"
 
 # Labels in Dutch, the language of the organisations Instroom is for; an administrator
 # renames them under Settings > Profile fields.

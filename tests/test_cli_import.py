@@ -219,7 +219,7 @@ def test_dry_run_map_options_and_readable_summary(sqlite_url: str) -> None:
             "role": "manager",
             "language": "en",
             "kind": "employee",
-            "groups": ["Everyone", "Nieuw"],
+            "groups": ["Iedereen", "Nieuw"],
             "levels": [],
             "is_protected": False,
             "profile": {"job_title": "HR manager"},

@@ -140,7 +140,7 @@ def test_groups_add_rename_and_delete_with_confirmation(session: Session) -> Non
         catalog.delete_named(session=session, kind_name="group", entry_id=group.id, force=True) == 1
     )
     session.commit()
-    assert [g.name for g in session.exec(select(Group))] == ["Everyone"]
+    assert [g.name for g in session.exec(select(Group))] == ["Iedereen"]
     assert session.exec(select(UserGroup)).all() == []
 
 

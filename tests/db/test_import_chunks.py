@@ -21,7 +21,7 @@ def test_a_rename_finds_the_user_a_chunk_before_created(engine: Engine) -> None:
             "last_name": "Account",
             "username": "12345.OUD",
             "status": "active",
-            "groups": ["Everyone", "Financien"],
+            "groups": ["Iedereen", "Financien"],
         },
     )
     # One row per chunk: row 2 creates 12345.BKR, row 4 renames it to 12345.BRK.
@@ -36,8 +36,8 @@ def test_a_rename_finds_the_user_a_chunk_before_created(engine: Engine) -> None:
     assert [(i.row, i.code) for i in result.issues] == [(6, "unknown-user")]
     found = users(engine)
     assert found["b.kroon@voorbeeld.nl"]["username"] == "12345.BRK"
-    assert found["b.kroon@voorbeeld.nl"]["groups"] == ["Everyone", "Financien"]
-    assert found["oud@voorbeeld.nl"]["groups"] == ["Everyone"]
+    assert found["b.kroon@voorbeeld.nl"]["groups"] == ["Financien", "Iedereen"]
+    assert found["oud@voorbeeld.nl"]["groups"] == ["Iedereen"]
     again = run(engine, SAMPLES / "afas-mutaties.csv", chunk_rows=2)
     assert again.counts["unchanged"] == 4 and users(engine) == found
 

@@ -77,7 +77,7 @@ def test_plek_sample_with_its_extra_profile_field(engine: Engine) -> None:
         "Bruin",
         "invited",
     )
-    assert jan["profile"] == {"job_title": "HR manager"} and jan["groups"] == ["Everyone"]
+    assert jan["profile"] == {"job_title": "HR manager"} and jan["groups"] == ["Iedereen"]
 
 
 def test_huddle_sample_levels_need_creating(engine: Engine) -> None:
@@ -108,7 +108,7 @@ def test_caseware_sample_with_groups(engine: Engine) -> None:
         "de",
         "Graaf",
     )
-    assert nicole["groups"] == ["Everyone", "G1", "G2"]
+    assert nicole["groups"] == ["G1", "G2", "Iedereen"]
     assert nicole["profile"] == {
         "initials": "NG",
         "job_title": "Teamleider",
@@ -142,7 +142,7 @@ def test_afas_sample_runs_every_mutation_code(engine: Engine) -> None:
             "last_name": "Account",
             "username": "12345.OUD",
             "status": "active",
-            "groups": ["Everyone", "Financien"],
+            "groups": ["Iedereen", "Financien"],
         },
         {
             "email": "tijdelijk@voorbeeld.nl",
@@ -163,15 +163,15 @@ def test_afas_sample_runs_every_mutation_code(engine: Engine) -> None:
     }
     found = users(engine)
     assert found["b.kroon@voorbeeld.nl"]["username"] == "12345.BRK"
-    assert found["b.kroon@voorbeeld.nl"]["groups"] == ["Everyone", "Financien"]
-    assert found["l.devries@voorbeeld.nl"]["groups"] == ["Everyone", "Financien"]
+    assert found["b.kroon@voorbeeld.nl"]["groups"] == ["Financien", "Iedereen"]
+    assert found["l.devries@voorbeeld.nl"]["groups"] == ["Financien", "Iedereen"]
     assert (
         found["l.devries@voorbeeld.nl"]["first_name"],
         found["l.devries@voorbeeld.nl"]["name_insert"],
     ) == ("Lotte", "de")
     assert (found["oud@voorbeeld.nl"]["status"], found["oud@voorbeeld.nl"]["groups"]) == (
         "blocked",
-        ["Everyone"],
+        ["Iedereen"],
     )
     assert found["tijdelijk@voorbeeld.nl"]["status"] == "invited"
     again = run(engine, SAMPLES / "afas-mutaties.csv")
@@ -208,7 +208,7 @@ def test_update_only_changes_what_the_file_says(engine: Engine) -> None:
             "first_name": "Ann",
             "last_name": "Smit",
             "profile": {"job_title": "Chef", "city": "Delft"},
-            "groups": ["Everyone"],
+            "groups": ["Iedereen"],
         },
     )
     result = run(
@@ -231,7 +231,7 @@ def test_update_only_changes_what_the_file_says(engine: Engine) -> None:
     ann = users(engine)["a@example.org"]
     assert (ann["first_name"], ann["last_name"]) == ("Ann", "Smit-Jansen")
     assert ann["profile"] == {"job_title": "Directeur", "city": "Delft"}
-    assert ann["groups"] == ["Everyone", "Sales"]
+    assert ann["groups"] == ["Iedereen", "Sales"]
 
 
 def test_fill_missing_only_fills_empty_fields(engine: Engine) -> None:
@@ -421,7 +421,7 @@ def test_job_records_what_happened(engine: Engine) -> None:
         assert job.options["mode"] == "upsert" and job.finished_at is not None
         change = session.exec(select(ImportChange)).one()
         assert (change.action, change.email, change.row) == ("create", "a@example.org", 2)
-        assert change.after["first_name"] == "Ann" and change.after["groups_added"] == ["Everyone"]
+        assert change.after["first_name"] == "Ann" and change.after["groups_added"] == ["Iedereen"]
         issue = session.exec(select(ImportIssue)).one()
         assert (issue.row, issue.column, issue.code) == (3, "Email", "invalid-email")
 

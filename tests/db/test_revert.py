@@ -26,14 +26,14 @@ def test_import_then_revert_restores_the_database(engine: Engine) -> None:
             "last_name": "Smit",
             "status": "active",
             "profile": {"job_title": "Chef"},
-            "groups": ["Everyone"],
+            "groups": ["Iedereen"],
         },
         {
             "email": "b@example.org",
             "first_name": "Bob",
             "last_name": "Bakker",
             "status": "active",
-            "groups": ["Everyone", "Sales"],
+            "groups": ["Iedereen", "Sales"],
         },
         {
             "email": "c@example.org",

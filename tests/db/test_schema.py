@@ -27,7 +27,7 @@ def test_first_start_seeds_the_defaults(session: Session) -> None:
     assert keys == [key for key, _ in DEFAULT_PROFILE_FIELDS]
     assert sorted(r.name for r in session.exec(select(Role))) == ["manager", "member"]
     assert sorted(lang.code for lang in session.exec(select(Language))) == ["en", "nl"]
-    assert [g.name for g in session.exec(select(Group))] == ["Everyone"]
+    assert [g.name for g in session.exec(select(Group))] == ["Iedereen"]
 
 
 def test_a_deleted_default_stays_deleted_after_a_restart(db_url: str, engine: Engine) -> None:

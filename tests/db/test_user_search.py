@@ -39,7 +39,7 @@ def test_search_filters(engine: Engine) -> None:
         assert emails(status="blocked") == []
         cas = search_users(session=session, search=UserSearch(text="cas"))["Id"].iloc[0]
         detail = get_user_detail(session=session, user_id=int(cas))
-        assert (detail["groups"], detail["levels"]) == (["Everyone", "Sales", "Support"], [])
+        assert (detail["groups"], detail["levels"]) == (["Iedereen", "Sales", "Support"], [])
 
 
 def test_a_big_selection_is_counted_paged_and_exported_whole(engine: Engine) -> None:
@@ -60,7 +60,7 @@ def test_a_big_selection_is_counted_paged_and_exported_whole(engine: Engine) -> 
         frame = export.users_frame(session=session, user_ids=team.matching_ids())
     assert [len(p) for p in pages] == [50] * 50
     assert [e for page in pages for e in page] == [f"u{i:04d}@example.org" for i in range(2_500)]
-    assert len(frame) == 2_500 and set(frame["groups"]) == {"Everyone~Team"}
+    assert len(frame) == 2_500 and set(frame["groups"]) == {"Iedereen~Team"}
 
 
 def test_a_search_of_too_many_words_is_refused_with_the_count(engine: Engine) -> None:

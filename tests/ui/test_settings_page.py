@@ -37,7 +37,7 @@ def test_groups_are_added_renamed_and_removed(make_account, app_db: Engine) -> N
     widget(at.text_input, "New group").input("Financien")
     at = submit(at, "Add group")
     assert "Added group 'Financien'." in texts(at)
-    assert group_names(app_db) == ["Everyone", "Financien"]
+    assert group_names(app_db) == ["Financien", "Iedereen"]
 
     widget(at.text_input, "New group").input("financien")
     at = submit(at, "Add group")
@@ -54,17 +54,17 @@ def test_groups_are_added_renamed_and_removed(make_account, app_db: Engine) -> N
     widget(at.selectbox, "Rename group").set_value(financien_id)
     widget(at.text_input, "New name for the group").input("Finance")
     at = submit(at, "Rename group")
-    assert group_names(app_db) == ["Everyone", "Finance"]
+    assert group_names(app_db) == ["Finance", "Iedereen"]
 
     widget(at.selectbox, "Delete group").set_value(financien_id)
     at = submit(at, "Delete group")
     assert "1 user(s) have the group 'Finance'" in texts(at)
-    assert group_names(app_db) == ["Everyone", "Finance"]
+    assert group_names(app_db) == ["Finance", "Iedereen"]
     widget(at.selectbox, "Delete group").set_value(financien_id)
     widget(at.checkbox, "Also remove the group from the users who have it").check()
     at = submit(at, "Delete group")
     assert "Deleted group 'Finance' (1 users had it)." in texts(at)
-    assert group_names(app_db) == ["Everyone"]
+    assert group_names(app_db) == ["Iedereen"]
 
 
 def test_levels_are_added_and_removed(make_account, app_db: Engine) -> None:

@@ -112,7 +112,7 @@ def test_wizard_end_to_end_with_a_fixed_row(make_account, app_db: Engine) -> Non
         "ron.hartman@cwtestgebruiker.nl",
     }
     assert found["ngra@cwtestgebruiker.nl"]["profile"]["department"] == "Teamleider"
-    assert found["ngra@cwtestgebruiker.nl"]["groups"] == ["Everyone", "G1", "G2"]
+    assert found["ngra@cwtestgebruiker.nl"]["groups"] == ["G1", "G2", "Iedereen"]
 
 
 def test_reload_returns_to_a_started_import(make_account, app_db: Engine) -> None:
