@@ -132,6 +132,15 @@ class Inbox:
     def to(self, address: str) -> list:
         return [m for m in self.messages if address in str(m["To"])]
 
+    def first_to(self, address: str, seconds: float = 30) -> object:
+        """The first message to address, waiting for a sender in the background."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        while not self.to(address) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.to(address)[0]
+
     @staticmethod
     def text(message) -> str:
         parts = [p for p in message.walk() if p.get_content_type() == "text/plain"]

@@ -47,7 +47,8 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(sqlite_url: str) -
         assert connection.execute(text("PRAGMA busy_timeout")).scalar_one() == 30000
 
 
-def test_an_installation_on_an_older_revision_is_upgraded(db_url: str) -> None:
+def installation_at(db_url: str, revision: str) -> Engine:
+    """An installation whose schema stopped at revision, as an older version left it."""
     from alembic import command
     from alembic.config import Config
 
@@ -58,7 +59,12 @@ def test_an_installation_on_an_older_revision_is_upgraded(db_url: str) -> None:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+        command.upgrade(config, revision)
+    return engine
+
+
+def test_an_installation_on_an_older_revision_is_upgraded(db_url: str) -> None:
+    engine = installation_at(db_url, "0001")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -82,17 +88,7 @@ def test_the_head_read_from_the_files_is_alembics_head() -> None:
 
 
 def test_seeded_english_labels_become_dutch_and_renamed_ones_stay(db_url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from db.engine import create_db_engine
-
-    engine = create_db_engine(db_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0013")
+    engine = installation_at(db_url, "0013")
     with engine.begin() as connection:
         for position, (key, label) in enumerate(
             [("job_title", "Job title"), ("department", "Team"), ("phone", "Phone")]
@@ -112,3 +108,14 @@ def test_seeded_english_labels_become_dutch_and_renamed_ones_stay(db_url: str) -
         "Team",
         "Telefoon",
     )
+
+
+def test_the_old_everyone_group_becomes_iedereen(db_url: str) -> None:
+    engine = installation_at(db_url, "0014")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO groups (name, created_at) VALUES ('Everyone', CURRENT_TIMESTAMP)")
+        )
+    engine.dispose()
+    with Session(get_engine(db_url)) as session:
+        assert [g.name for g in session.exec(select(Group))] == ["Iedereen"]
