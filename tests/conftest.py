@@ -14,7 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared" / "samples"
+# Files in the shapes admins bring from Plek, Huddle, Caseware and AFAS (see its README).
+SAMPLES = ROOT / "tests" / "fixtures" / "samples"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
