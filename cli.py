@@ -54,6 +54,7 @@ COUNT_NAMES = {
     "errors": N_("errors"),
     "warnings": N_("warnings"),
 }
+SEVERITY_WORDS = {"error": N_("error"), "warning": N_("warning")}
 
 
 class OutputError(InstroomError):
@@ -69,12 +70,14 @@ def _engine() -> Engine:
 
 def _context() -> tuple[Settings, Engine]:
     """The settings in use (with the time zone and mail server kept in Settings) and the engine."""
+    from core.key_rotation import finish_pending_rotation
     from core.portal_settings import effective_settings
     from core.settings import load_settings
     from db.engine import get_engine
 
     settings = load_settings()
     engine = get_engine(settings.database_url)
+    finish_pending_rotation(engine=engine, settings=settings)
     return effective_settings(engine, settings), engine
 
 
@@ -223,18 +226,20 @@ def cmd_import(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
         )
     except UnusableFileError as exc:
-        if exc.code != "missing-required-field":
-            raise
-        columns = [table.column_name(i) for i in range(len(table.headers))]
-        holds_at = (i for i, _ in enumerate(columns) if "@" in table.data[i].iloc[0])
-        example = columns[next(holds_at, 0)]
-        raise UnusableFileError.of(
-            exc.code,
-            "with-columns",
-            field="email",
-            columns=", ".join(map(repr, columns)),
-            example=example,
-        ) from None
+        refusal = exc
+        if exc.code == "missing-required-field":
+            columns = [table.column_name(i) for i in range(len(table.headers))]
+            holds_at = (i for i, _ in enumerate(columns) if "@" in table.data[i].iloc[0])
+            example = columns[next(holds_at, 0)]
+            refusal = UnusableFileError.of(
+                exc.code,
+                "with-columns",
+                field="email",
+                columns=", ".join(map(repr, columns)),
+                example=example,
+            )
+        refusal.findings = list(table.findings)
+        raise refusal from None
     emails = _send_import_mail(engine, settings, result)
     if args.rejected_out and result.plan.error_rows:
         frame = export.rejected_rows(table, result.plan, mapping)
@@ -313,7 +318,7 @@ def _send_import_mail(engine: Engine, settings: Settings, result: ImportResult) 
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from core.links import run_due_links
+    from core.links import recover_lost_runs, run_due_links
     from core.mail import deliver_pending
     from core.worker import mark_interrupted, run_next_job, start_threads, work
 
@@ -322,6 +327,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         interrupted = mark_interrupted(engine=engine)
         if interrupted:
             print(say(N_("Marked interrupted: {jobs}."), jobs=", ".join(map(str, interrupted))))
+        for lost in recover_lost_runs(engine=engine, settings=settings):
+            print(say(N_("Link {name!r}: a run stopped half-way."), name=lost.link), flush=True)
         while (job_id := run_next_job(engine, settings)) is not None:
             print(say(N_("Ran job {job_id}."), job_id=job_id), flush=True)
         for outcome in run_due_links(engine=engine, settings=settings):
@@ -771,6 +778,35 @@ def _add_import_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def cmd_keys_rotate_vault(args: argparse.Namespace) -> int:
+    from core.key_rotation import rotate_vault_key
+
+    settings, engine = _context()
+    count = rotate_vault_key(engine=engine, settings=settings)
+    print(say(N_("New vault key; {count} stored secrets were sealed with it again."), count=count))
+    return EXIT_OK
+
+
+def cmd_keys_rotate_cookie(args: argparse.Namespace) -> int:
+    from core.key_rotation import rotate_cookie_key
+    from core.settings import load_settings
+
+    path = rotate_cookie_key(settings=load_settings())
+    print(say(N_("New cookie key in {path}; everyone has to log in again."), path=path))
+    return EXIT_OK
+
+
+def _add_keys_parser(commands: argparse._SubParsersAction) -> None:
+    keys = commands.add_parser("keys", help=_("replace the portal's keys"))
+    sub = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    vault = sub.add_parser(
+        "rotate-vault", help=_("a new vault key: every stored secret is sealed again")
+    )
+    vault.set_defaults(handler=cmd_keys_rotate_vault)
+    cookie = sub.add_parser("rotate-cookie", help=_("a new cookie key: every login ends"))
+    cookie.set_defaults(handler=cmd_keys_rotate_cookie)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command."""
     parser = argparse.ArgumentParser(
@@ -820,6 +856,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_import_parser(commands)
     _add_links_parser(commands)
+    _add_keys_parser(commands)
     users = commands.add_parser("users", help=_("list every user"))
     users.add_argument("--json", action="store_true")
     users.set_defaults(handler=cmd_users)
@@ -868,13 +905,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "status": "failed",
                         "dry_run": getattr(args, "dry_run", False),
                         "counts": None,
-                        "issues": [exc.issue.as_contract(_language(args))],
+                        "issues": [
+                            i.as_contract(_language(args)) for i in [exc.issue, *exc.findings]
+                        ],
                         "emails": None,
                     },
                     ensure_ascii=False,
                 )
             )
         print(f"{_('error')}: {exc.text(LANGUAGE)} ({exc.code})", file=sys.stderr)
+        for finding in exc.findings:
+            word = _(SEVERITY_WORDS.get(finding.severity, finding.severity))
+            print(f"{word}: {finding.text(LANGUAGE)} ({finding.code})", file=sys.stderr)
         return EXIT_UNUSABLE
     except InstroomError as exc:
         text = getattr(exc, "text", None)

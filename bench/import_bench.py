@@ -425,6 +425,22 @@ def formula_reads(counts: list[int], workdir: Path) -> list[dict[str, float]]:
     return figures
 
 
+def long_cell_guard(megabytes: list[int]) -> list[dict[str, float]]:
+    """Time the long-cell guard on sheet XML of 32,000-character runs (the quadratic case)."""
+    from core.read.workbook import _longest_text_run
+
+    run = b'<c t="inlineStr"><is><t>' + b"x" * 32_000 + b"</t></is></c>"
+    figures = []
+    for size in megabytes:
+        xml = run * max(1, size * 1_048_576 // len(run))
+        started = time.perf_counter()
+        _longest_text_run(xml)
+        figures.append(
+            {"megabytes": len(xml) / 1_048_576, "seconds": time.perf_counter() - started}
+        )
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -441,6 +457,10 @@ def main() -> None:
         "--formula-cells",
         help="only time reading XLSX files with this many formula cells (e.g. 10k,40k)",
     )
+    parser.add_argument(
+        "--long-cells",
+        help="only time the long-cell guard on sheet XML of this many MB (e.g. 4,57)",
+    )
     parser.add_argument("--scenario", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
@@ -449,6 +469,19 @@ def main() -> None:
     args = parser.parse_args()
     if args.scenario:
         print(json.dumps(scenario(args)))
+        return
+    if args.long_cells:
+        figures = long_cell_guard([int(m) for m in args.long_cells.split(",")])
+        for figure in figures:
+            print(
+                f"{figure['megabytes']:>6.1f} MB of sheet XML with 32,000-character runs: "
+                f"long-cell guard in {figure['seconds']:.3f} s"
+            )
+        first, last = figures[0], figures[-1]
+        print(
+            f"{last['megabytes'] / first['megabytes']:.1f}x the XML took "
+            f"{last['seconds'] / first['seconds']:.1f}x the time (linear is the same)"
+        )
         return
     if args.formula_cells:
         with tempfile.TemporaryDirectory() as workdir:

@@ -1,11 +1,13 @@
 """Portal accounts: creation, passwords, and the credentials the login form checks."""
 
 import hashlib
+import ipaddress
 import re
 import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -14,6 +16,7 @@ import bcrypt
 import jwt
 from sqlmodel import Session
 
+from core.emails import check_email
 from core.i18n import LANGUAGES, N_
 from core.issues import Explained
 from core.vocabulary import AccountRole, values
@@ -25,12 +28,14 @@ MIN_PASSWORD_LENGTH = 10
 # bcrypt only looks at the first 72 bytes; a longer password would be silently truncated.
 MAX_PASSWORD_BYTES = 72
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,50}$")
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
+# Short on purpose: anyone can type wrong passwords for someone else's account, and the
+# lock must not keep its owner out for long (the rate limit below bounds the guessing).
+MAX_FAILED_LOGINS = 10
+LOCK_MINUTES = 5
 # One answer for an unknown name, a wrong password and a locked account alike.
 LOGIN_REFUSED = N_(
-    "The username or password is incorrect, or the account is locked for 15 minutes after "
-    "five wrong passwords. Check both and try again, or ask an administrator to reset the "
+    "The username or password is incorrect, or the account is locked for 5 minutes after "
+    "ten wrong passwords. Check both and try again, or ask an administrator to reset the "
     "password."
 )
 
@@ -114,15 +119,13 @@ def create_account(
     """Add a portal account after checking every field; without a password it is invited."""
     # The login form lower-cases what is typed, so usernames are stored that way.
     username = username.strip().lower()
-    email = email.strip().lower()
+    email = checked_email(email)
     if not USERNAME_PATTERN.match(username):
         raise AccountError(
             N_("The username must be 2-50 characters: letters, digits, dot, dash or underscore.")
         )
     if role not in ROLES:
         raise AccountError(N_("The role must be one of: {roles}."), roles=", ".join(ROLES))
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise AccountError(N_("Enter a valid email address, such as name@example.org."))
     if queries.get_account_by_username(session=session, username=username) is not None:
         raise AccountError(
             N_("An account named {username!r} already exists; choose another name."),
@@ -141,6 +144,17 @@ def create_account(
     session.add(account)
     session.flush()
     return account
+
+
+def checked_email(value: str) -> str:
+    """One address as the import checks it, normalised; AccountError when it is not one."""
+    address, problem = check_email(value)
+    if problem is not None:
+        raise AccountError(
+            N_("Enter one valid email address, such as name@example.org ({value!r} is not one)."),
+            value=value.strip(),
+        )
+    return address
 
 
 def set_account_language(*, session: Session, username: str, language: str) -> None:
@@ -299,33 +313,93 @@ def issue_session_token(account: SignedInAccount, *, key: str, days: float) -> s
     return jwt.encode(claims | {"exp": now + int(days * 86400)}, key, algorithm="HS256")
 
 
-def read_session_token(token: str, *, key: str) -> tuple[str, int] | None:
-    """(username, session version) from a login cookie, or None if forged or expired."""
+def read_session_token(
+    token: str, *, key: str, days: float, now: float | None = None
+) -> tuple[str, int] | None:
+    """(username, session version) from a login cookie, or None if forged or expired.
+
+    A login lasts `days` from when it was issued, whatever its own `exp` says: a cookie
+    forged with a leaked key and a ten-year expiry still ends.
+    """
+    now = time.time() if now is None else now
     try:
-        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp"]})
+        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp", "iat"]})
     except jwt.PyJWTError:
+        return None
+    issued = claims.get("iat")
+    if not isinstance(issued, int) or not now - days * 86400 <= issued <= now + 60:
         return None
     if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("ver"), int):
         return None
     return claims["sub"], claims["ver"]
 
 
-class LoginRateLimit:
-    """At most `per_client` login attempts a minute from one address, `overall` from all."""
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[str]
+) -> str:
+    """The address a login attempt comes from, believing X-Forwarded-For only from a proxy
+    the owner named.
 
-    def __init__(self, per_client: int = 10, overall: int = 60, window: float = 60.0) -> None:
-        self.per_client, self.overall, self.window = per_client, overall, window
-        self._attempts: deque[tuple[float, str]] = deque()
+    Streamlit's server (uvicorn) already puts the header's address in place of a loopback
+    peer, and Streamlit shows a loopback peer as None: an address that stands in the header
+    means the real peer was this machine.
+    """
+    chain = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
+    real_peer = "127.0.0.1" if peer is None or peer in chain else peer
+    if not chain or not _is_trusted(real_peer, trusted_proxies):
+        return real_peer
+    for hop in reversed(chain):
+        if not _is_trusted(hop, trusted_proxies):
+            return hop
+    return chain[0]
+
+
+def _is_trusted(address: str, trusted_proxies: Sequence[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for proxy in trusted_proxies:
+        try:
+            if ip in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+class LoginRateLimit:
+    """Login attempts a minute: per address and account, per account, and how many different
+    accounts one address tries. One person's typos never lock out anyone else, not even
+    behind a shared address, and guessing at one account from many addresses is bounded."""
+
+    def __init__(
+        self,
+        per_pair: int = 15,
+        per_account: int = 30,
+        accounts_per_client: int = 20,
+        window: float = 60.0,
+    ) -> None:
+        self.per_pair, self.per_account = per_pair, per_account
+        self.accounts_per_client, self.window = accounts_per_client, window
+        self._attempts: deque[tuple[float, str, str]] = deque()
         self._lock = threading.Lock()
 
-    def allow(self, client: str, now: float | None = None) -> bool:
-        """Count an attempt from client; False when a limit is reached (nothing is counted)."""
+    def allow(self, client: str, account: str, now: float | None = None) -> bool:
+        """Count an attempt of client at account; False when a limit is reached."""
         now = time.monotonic() if now is None else now
+        account = account.strip().lower()
         with self._lock:
             while self._attempts and self._attempts[0][0] <= now - self.window:
                 self._attempts.popleft()
-            mine = sum(1 for _, who in self._attempts if who == client)
-            if len(self._attempts) >= self.overall or mine >= self.per_client:
+            pair = sum(1 for _, c, a in self._attempts if c == client and a == account)
+            on_account = sum(1 for _, _, a in self._attempts if a == account)
+            tried = {a for _, c, a in self._attempts if c == client}
+            if (
+                pair >= self.per_pair
+                or on_account >= self.per_account
+                or (account not in tried and len(tried) >= self.accounts_per_client)
+            ):
                 return False
-            self._attempts.append((now, client))
+            self._attempts.append((now, client, account))
             return True

@@ -1,12 +1,9 @@
 """Write a plan in the caller's transaction: bulk statements in batches, and what changed."""
 
-import os
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import bcrypt
 from sqlalchemy import (
     bindparam,
     delete,
@@ -18,6 +15,7 @@ from sqlmodel import Session, col
 
 from core.bulk import without_collector
 from core.issues import Issue
+from core.passwords import hash_imported
 from core.plan import MASK, Plan, RowPlan
 from core.vocabulary import Outcome
 from db.bulk import BATCH, batches, bulk_insert, new_user_ids
@@ -40,26 +38,12 @@ from db.seed import EVERYONE
 Progress = Callable[[int, int], None]
 USERS = table_of(User)
 WRITTEN_OUTCOMES = {Outcome.CREATE, Outcome.UPDATE, Outcome.BLOCK, Outcome.UNBLOCK, Outcome.RENAME}
-# Imported passwords are hashed with a lower bcrypt cost than portal accounts: a file with
-# thousands of passwords would otherwise take minutes; 10 rounds is still well above the
-# OWASP minimum for bcrypt.
-IMPORTED_PASSWORD_ROUNDS = 10
 
 
 def _hash_passwords(rows: list[RowPlan]) -> dict[int, str]:
     with_password = [r for r in rows if r.password]
-    if not with_password:
-        return {}
-
-    def hash_one(plan: RowPlan) -> str:
-        salt = bcrypt.gensalt(IMPORTED_PASSWORD_ROUNDS)
-        return bcrypt.hashpw(plan.password.encode("utf-8"), salt).decode("ascii")
-
-    # bcrypt releases the GIL, so threads use every core.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return dict(
-            zip((r.row for r in with_password), pool.map(hash_one, with_password), strict=True)
-        )
+    hashes = hash_imported([r.password for r in with_password])
+    return dict(zip((r.row for r in with_password), hashes, strict=True))
 
 
 def _ensure_names(

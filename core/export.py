@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Select
 from sqlmodel import Session
 
+from core.entropy import SECRET_COLUMN, looks_secret
 from core.fields import MULTI_VALUE_SEPARATOR
 from core.plan import MASK, Plan
 from core.read import Table
@@ -91,7 +92,8 @@ def rejected_rows(
 ) -> pd.DataFrame:
     """The rejected rows with their original columns and an Error column, to fix and re-upload.
 
-    Password cells are masked: a password never leaves the import in a file.
+    Password cells, and values that look like a key or token, are masked: support reads
+    this file too, and a secret never leaves the import in one.
     """
     messages: dict[int, list[str]] = {}
     for issue in plan.issues:
@@ -99,9 +101,11 @@ def rejected_rows(
             messages.setdefault(issue.row, []).append(issue.message)
     rows = sorted(plan.error_rows)
     frame = table.data.loc[rows].copy()
-    for index, field in (mapping or {}).items():
-        if field == "password":
-            frame[index] = frame[index].map(lambda v: MASK if v else v)
+    secret = {i for i, f in (mapping or {}).items() if f == "password"}
+    secret |= {i for i in frame.columns if SECRET_COLUMN.search(table.column_name(i))}
+    for index in frame.columns:
+        hide = (lambda v: bool(v)) if index in secret else looks_secret
+        frame[index] = frame[index].map(lambda v, hide=hide: MASK if hide(v) else v)
     frame.columns = [table.column_name(i) for i in range(frame.shape[1])]
     frame[ERROR_COLUMN] = ["; ".join(messages.get(r, [])) for r in rows]
     return frame

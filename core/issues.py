@@ -9,6 +9,7 @@ from dataclasses import field as dc_field
 from string import Formatter
 from typing import Any, Self
 
+from core.entropy import SECRET_COLUMN, looks_secret
 from core.i18n import N_, gettext, render
 from core.vocabulary import Severity
 
@@ -93,6 +94,8 @@ _TYPES = [
         header_only="The file has a header row but no rows of users below it. Add the users "
         "and upload it again.",
         sheet="The sheet {sheet!r} is empty. Choose the sheet with the users.",
+        no_worksheet="The workbook has no worksheet, only charts or macros. Put the users on a "
+        "worksheet and upload it again.",
     ),
     _type(
         "unreadable-file",
@@ -126,6 +129,10 @@ _TYPES = [
         "Excel and upload it again.",
         damaged_workbook="The workbook cannot be read; it may be damaged. Open it in Excel, "
         "save it again, and upload it.",
+        other_format="The file is {kind}, a spreadsheet format Instroom does not read. Open "
+        "it in Excel or LibreOffice, save it as an Excel workbook (.xlsx), and upload that.",
+        reader_stopped="The file made the reader stop half-way; it is damaged or made in a way "
+        "no reader expects. Open it in Excel, save it again as .xlsx, and upload that.",
     ),
     _type(
         "html-file",
@@ -243,6 +250,16 @@ _TYPES = [
         "An old .xls workbook: its hygiene cannot be checked.",
         "This is an old .xls workbook: formulas, hidden rows and merged cells cannot be "
         "checked. Save it as .xlsx to have them checked.",
+    ),
+    _type(
+        "unchecked-workbook",
+        WARNING,
+        "A workbook whose formulas, hidden rows and merged cells cannot be checked.",
+        xlsb="This is a binary Excel workbook (.xlsb): formulas, hidden rows and merged cells "
+        "cannot be checked. Save it as .xlsx to have them checked.",
+        layout="This workbook keeps its sheets where Excel does not put them: formulas, hidden "
+        "rows and merged cells cannot be checked. Open it in Excel and save it again as .xlsx "
+        "to have them checked.",
     ),
     _type(
         "unchecked-ods",
@@ -598,6 +615,13 @@ _TYPES = [
         "unencrypted. Use https://; plain http:// is only allowed to this machine itself.",
         password_in_address="The address holds a password. Leave it out of the address and "
         "give it as the link's secret, which is stored encrypted.",
+        folders_off="Links from a folder are off on this server. Whoever runs Instroom can "
+        "name the folders links may read in INSTROOM_LINK_FOLDERS.",
+        folder_not_allowed="{folder} is not in a folder links may read ({allowed}). Put the "
+        "export in one of those, or ask whoever runs Instroom to add its folder to "
+        "INSTROOM_LINK_FOLDERS.",
+        folder_private="{folder} holds Instroom's own data or the system's; a link never reads "
+        "there. Put the export in a folder of its own.",
     ),
     _type(
         "source-unavailable",
@@ -612,6 +636,14 @@ _TYPES = [
         http_status="The server at {url} answered {status} {reason}: {answer} (check the "
         "address and the link's token).",
         http="The server at {url} could not be reached: {answer}.",
+        redirect="The server at {url} sent the link on to {target}, another server; a link's "
+        "token is never sent on. Use the address the export really lives at.",
+        stopped="Fetching from the source stopped half-way; nothing was imported. Run the "
+        "link again; if it stops again, check the source's address and its export.",
+        deadline="The source did not give its whole file within {seconds:,} seconds; nothing "
+        "was imported. Check that the server answers, then run the link again.",
+        not_regular="{name} in {folder} is not an ordinary file (a link or a device); a link "
+        "reads only ordinary files.",
         not_json_page="The next page of {url} is not JSON; the export cannot be read whole.",
         bad_json="The server at {url} sent JSON that cannot be read: {answer}.",
         json_shape="The server at {url} sent JSON that is not a list of rows: expected an "
@@ -627,11 +659,19 @@ _TYPES = [
         "and run the link again.",
     ),
     _type(
+        "run-interrupted",
+        ERROR,
+        "A link's run stopped half-way because the process running it stopped.",
+        "The run stopped half-way: the process running it was stopped (a restart, a crash). "
+        "Nothing of its import was kept. It runs again at its next time, or start the import "
+        "again from the history.",
+    ),
+    _type(
         "secret-unreadable",
         ERROR,
-        "A stored secret was sealed with another portal secret and cannot be opened.",
-        "The link's stored secret cannot be opened: the portal's secret (INSTROOM_COOKIE_KEY) "
-        "changed since it was entered. Enter the link's password, key or token again.",
+        "A stored secret was sealed with another vault key and cannot be opened.",
+        "The stored secret cannot be opened: the portal's vault key (the vault_key file) "
+        "changed since it was entered. Enter the password, key or token again.",
     ),
     _type(
         "invalid-schedule",
@@ -667,6 +707,10 @@ _TYPES = [
         unsafe="The template tries something a mail template may not do ({reason}). Use only "
         "the placeholders listed beside the editor.",
         too_long="The template is longer than {limit:,} characters. Shorten it.",
+        too_slow="The template takes longer than {seconds} seconds to fill in or writes more "
+        "than {limit:,} characters (a loop in a loop, or a very wide value). Simplify it.",
+        no_link="The {part} of this message must contain {placeholder}: without it the "
+        "recipient has no way to choose a password.",
     ),
     _type(
         "unknown-link",
@@ -721,6 +765,11 @@ def _storable(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# What a masked value reads as, wherever it is shown.
+SECRET_MASK = "********"
+WHERE_KEYS = frozenset({"row", "column", "field"})
+
+
 def issue(
     code: str,
     variant: str = "",
@@ -732,8 +781,20 @@ def issue(
     value: str | None = None,
     **params: Any,
 ) -> Issue:
-    """The issue of a registered code, its message made from the variant's template."""
+    """The issue of a registered code, its message made from the variant's template.
+
+    A value that looks like a secret (or sits in a password column) is masked here, so no
+    message, stored issue or download repeats it to whoever reads the history.
+    """
     kind = ISSUE_TYPES[code]
+    secret_column = field == "password" or bool(column and SECRET_COLUMN.search(column))
+    if value is not None and (secret_column or looks_secret(value)):
+        params = {k: SECRET_MASK if v == value else v for k, v in params.items()}
+        value = SECRET_MASK
+    params = {
+        k: SECRET_MASK if isinstance(v, str) and k not in WHERE_KEYS and looks_secret(v) else v
+        for k, v in params.items()
+    }
     where = {"row": row, "column": column, "field": field, "value": value}
     message = kind.message(variant, where | params)
     severity = kind.severity.value
@@ -771,6 +832,9 @@ class Refusal(InstroomError):
         self.message = message
         self.variant = variant
         self.params = params
+        # What was found in the file before it was refused (a strange delimiter), to be
+        # shown with the refusal: it may be the very reason.
+        self.findings: list[Issue] = []
 
     @classmethod
     def of(cls, code: str, variant: str = "", /, **params: Any) -> Self:

@@ -2,7 +2,7 @@
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +25,8 @@ from core.pipeline import (
     run_pipeline,
 )
 from core.plan import CHUNK_ROWS, Plan
-from core.read import Table
+from core.read import ReadOptions, Table
+from core.source import Corrections, corrections_to_json, storable_source
 from core.validate import load_known_names
 from core.vocabulary import JobStatus
 from db import queries
@@ -94,9 +95,20 @@ def create_job(
     file_bytes: bytes,
     created_by: str,
     status: str,
+    corrections: Corrections | None = None,
+    read_options: ReadOptions | None = None,
 ) -> ImportJob:
-    """Record a new import job; the file itself only when the administrator chose to keep it."""
+    """Record a new import job; its file only when it may be read again: when it is queued,
+    kept by choice, or given with the read_options to start it again after a crash.
+
+    A kept file never holds a typed password (see storable_source).
+    """
     table, mapping, options = request.table, request.mapping, request.options
+    source: bytes | None = None
+    kept_corrections: Corrections = {}
+    again = options.keep_file_days or status == JobStatus.QUEUED or read_options is not None
+    if file_bytes and again:
+        source, kept_corrections = storable_source(file_bytes, table, mapping, corrections or {})
     job = ImportJob(
         created_by=created_by,
         file_name=file_name,
@@ -110,7 +122,9 @@ def create_job(
         options=options.as_dict(),
         status=status,
         progress_total=table.row_count,
-        source_data=file_bytes if options.keep_file_days and file_bytes else None,
+        source_data=source,
+        corrections=corrections_to_json(kept_corrections),
+        read_options=read_options.choices() if read_options else {},
         heartbeat_at=utcnow(),
     )
     session.add(job)
@@ -242,8 +256,14 @@ def run_import(
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
     stopwatch: Stopwatch | None = None,
+    read_options: ReadOptions | None = None,
+    on_job: Callable[[Session, int], None] | None = None,
 ) -> ImportResult:
-    """Plan and (unless dry_run) apply an import now, in this process, recorded as a job."""
+    """Plan and (unless dry_run) apply an import now, in this process, recorded as a job.
+
+    read_options: keep the file to start the job again after a crash; on_job: told the new
+    job's id in the transaction that records it.
+    """
     with Session(engine) as session:
         known_names = load_known_names(session=session)
         check_options(known_names=known_names, options=request.options)
@@ -253,9 +273,9 @@ def run_import(
             )
             return ImportResult(None, status_of(plan, request.options), True, plan, False)
         check_import_mapping(known_names=known_names, table=request.table, mapping=request.mapping)
-    return run_now(
-        engine,
-        lambda session: id_of(
+
+    def create(session: Session) -> int:
+        job_id = id_of(
             create_job(
                 session=session,
                 request=request,
@@ -263,8 +283,16 @@ def run_import(
                 file_bytes=file_bytes,
                 created_by=created_by,
                 status=JobStatus.RUNNING,
+                read_options=read_options,
             )
-        ),
+        )
+        if on_job is not None:
+            on_job(session, job_id)
+        return job_id
+
+    return run_now(
+        engine,
+        create,
         lambda job_id: execute_job(
             engine=engine,
             job_id=job_id,

@@ -8,28 +8,40 @@ failed runs in a row pause the link; whoever the link mails hears of every failu
 import hashlib
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.emails import check_email
 from core.i18n import N_, format_moment, gettext, render
 from core.issues import InstroomError, Issue, Refusal
 from core.jobs import ImportResult, run_import
+from core.keys import cookie_key_path, vault_key_path, vault_keys
 from core.mail import queue_message
 from core.mail_templates import mail_language
 from core.options import ImportOptions
 from core.pipeline import ImportRequest, resolve_mapping
 from core.read import ReadOptions, read_upload
 from core.schedule import next_runs, parse_schedule
-from core.settings import Settings, resolve_cookie_key
-from core.sources import FOLDER, SFTP, Access, Fetched, fetch, move_to_done, parse_source
+from core.settings import Settings
+from core.sources import (
+    FETCH_SECONDS,
+    FOLDER,
+    SFTP,
+    Access,
+    Fetched,
+    FolderRule,
+    fetch,
+    move_to_done,
+    parse_source,
+)
 from core.validate import load_known_names
 from core.vault import Vault
-from core.vocabulary import RunStatus
+from core.vocabulary import JobStatus, RunStatus
 from db import links as link_queries
 from db.engine import session_scope
 from db.models import Link, LinkRun, id_of, utcnow
@@ -41,6 +53,8 @@ PAUSED_BY_HAND, PAUSED_AFTER_FAILURES = "by-hand", "failures"
 MAX_NAME = 80
 # Which secrets a link may hold; the CLI's --secret-stdin fills the one its source uses.
 SECRET_KEYS = ("password", "private_key", "header")
+# The vault purpose link secrets are sealed under.
+LINK_SECRETS = "link secrets"
 
 
 class LinkError(Refusal):
@@ -111,9 +125,17 @@ def secrets_for(source: str, secret: str) -> dict[str, str]:
     return {"header": secret}
 
 
+def folder_rule(settings: Settings) -> FolderRule:
+    """The folders a folder link may read: the owner's choice, never Instroom's data or keys."""
+    private = {cookie_key_path(settings).parent, vault_key_path(settings).parent}
+    if settings.database_url.startswith("sqlite:///"):
+        private.add(Path(settings.database_url.removeprefix("sqlite:///")).parent)
+    return FolderRule(settings.link_folders, tuple(sorted(private)))
+
+
 def vault_for(settings: Settings) -> Vault:
     """The vault of this portal's link secrets."""
-    return Vault(resolve_cookie_key(settings))
+    return Vault(vault_keys(settings), LINK_SECRETS)
 
 
 def create_link(
@@ -130,10 +152,10 @@ def create_link(
     if draft.options.full_list and draft.options.max_deactivate is None:
         raise LinkError.of("invalid-link", "full-list")
     for address in draft.notify:
-        try:
-            validate_email(address, check_deliverability=False)
-        except EmailNotValidError:
-            raise LinkError.of("invalid-link", "notify", value=address) from None
+        if check_email(address)[1] is not None:
+            raise LinkError.of("invalid-link", "notify", value=address)
+    if source.kind == FOLDER:
+        folder_rule(settings).check(source.folder)
     secrets = {k: v for k, v in (draft.secrets or {}).items() if k in SECRET_KEYS and v}
     link = Link(
         name=name,
@@ -200,10 +222,15 @@ def run_link(
 ) -> LinkOutcome:
     """Fetch the link's source and import it (or plan it only: dry_run); the run is recorded."""
     now = now or utcnow()
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         link = get_link(session=session, name=name)
-        session.expunge(link)
-    run = LinkRun(link_id=id_of(link), started_at=now, status=RunStatus.FAILED, dry_run=dry_run)
+        # Recorded as running first, so a run its process never finishes is still found.
+        run = LinkRun(
+            link_id=id_of(link), started_at=now, status=RunStatus.RUNNING, dry_run=dry_run
+        )
+        session.add(run)
+        session.flush()
+        session.expunge_all()
     fetched: Fetched | None = None
     outcome: LinkOutcome
     try:
@@ -213,7 +240,7 @@ def run_link(
         if not dry_run and run.file_sha256 == link.last_sha256:
             outcome = LinkOutcome(link.name, RunStatus.UNCHANGED, dry_run)
         else:
-            result = _import(engine, settings, link, fetched, dry_run)
+            result = _import(engine, settings, link, fetched, dry_run, id_of(run))
             outcome = LinkOutcome(link.name, result.status, dry_run, result.job_id, result)
     except InstroomError as exc:
         refusal = exc.issue if isinstance(exc, Refusal) else None
@@ -225,7 +252,7 @@ def run_link(
         run.error = outcome.result.plan.refused or run.error
         refusal = outcome.result.plan.refusal or refusal
     run.refusal = refusal.as_dict() if refusal is not None else None
-    return _record(engine, link, run, outcome, fetched, settings.time_zone)
+    return _record(engine, link, run, outcome, fetched, settings)
 
 
 def _fetch(link: Link, settings: Settings) -> Fetched:
@@ -236,12 +263,14 @@ def _fetch(link: Link, settings: Settings) -> Fetched:
         secrets=secrets,
         header=link.header,
         host_key=link.host_key,
+        max_memory_bytes=settings.max_read_bytes,
+        folders=folder_rule(settings),
     )
     return fetch(parse_source(link.source), access)
 
 
 def _import(
-    engine: Engine, settings: Settings, link: Link, fetched: Fetched, dry_run: bool
+    engine: Engine, settings: Settings, link: Link, fetched: Fetched, dry_run: bool, run_id: int
 ) -> ImportResult:
     options = ImportOptions.from_dict(link.options)
     table = read_upload(
@@ -257,7 +286,17 @@ def _import(
         file_bytes=fetched.data,
         created_by=f"link {link.name}",
         dry_run=dry_run,
+        # Kept with its job (passwords hashed), so an import a crash stopped can start again.
+        read_options=ReadOptions(**link.read_options),
+        on_job=lambda session, job_id: _set_run_job(session, run_id, job_id),
     )
+
+
+def _set_run_job(session: Session, run_id: int, job_id: int) -> None:
+    run = session.get(LinkRun, run_id)
+    if run is not None:
+        run.job_id = job_id
+        session.add(run)
 
 
 def _record(
@@ -266,7 +305,7 @@ def _record(
     run: LinkRun,
     outcome: LinkOutcome,
     fetched: Fetched | None,
-    time_zone: str,
+    settings: Settings,
 ) -> LinkOutcome:
     """Save the run, and what it tells about the link: its content, host key, failures."""
     failed = outcome.status == RunStatus.FAILED
@@ -275,7 +314,7 @@ def _record(
         if link is None:  # removed while it ran; the import itself is in the history
             return outcome
         run.finished_at = utcnow()
-        session.add(run)
+        run = session.merge(run)
         if fetched is not None and fetched.host_key and not link.host_key:
             link.host_key = fetched.host_key
         if not outcome.dry_run:
@@ -290,11 +329,11 @@ def _record(
                 link.pause_reason = PAUSED_AFTER_FAILURES
                 outcome = replace(outcome, paused=True)
             if failed:
-                _report_failure(session, link, outcome, run, time_zone)
+                _report_failure(session, link, outcome, run, settings.time_zone)
         session.add(link)
     applied = outcome.result is not None and outcome.result.applied and not outcome.dry_run
     if applied and fetched is not None and fetched.path and snapshot.move_done:
-        move_to_done(fetched)
+        move_to_done(fetched, folder_rule(settings))
     return outcome
 
 
@@ -350,6 +389,40 @@ def _report_failure(
 def _admin_of(link: Link) -> list[str]:
     admin = link.options.get("notify_admin")
     return [admin] if admin else []
+
+
+# A run with no import yet after this long has lost its process: a fetch and a read each
+# end by their own deadlines long before.
+LOST_RUN_AFTER = timedelta(seconds=FETCH_SECONDS + 300 + 120)
+
+
+def recover_lost_runs(
+    *, engine: Engine, settings: Settings, now: datetime | None = None
+) -> list[LinkOutcome]:
+    """Runs whose process died (kill -9, a restart) are recorded as failed and mailed.
+
+    A run's import marked interrupted tells at once; a run that died before its import
+    began is known by its age.
+    """
+    now = now or utcnow()
+    outcomes = []
+    for run, job_status in link_queries.list_running_link_runs(engine):
+        lost = job_status == JobStatus.INTERRUPTED or (
+            job_status is None and run.started_at < now - LOST_RUN_AFTER
+        )
+        if not lost:
+            continue
+        with Session(engine) as session:
+            link = session.get(Link, run.link_id)
+            if link is not None:
+                session.expunge(link)
+        if link is None:
+            continue
+        refusal = Refusal.of("run-interrupted").issue
+        run.status, run.refusal, run.error = RunStatus.FAILED, refusal.as_dict(), refusal.message
+        outcome = LinkOutcome(link.name, RunStatus.FAILED, run.dry_run, run.job_id, refusal=refusal)
+        outcomes.append(_record(engine, link, run, outcome, None, settings))
+    return outcomes
 
 
 def run_due_links(

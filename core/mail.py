@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
-import re
 import secrets
 import smtplib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage as MimeMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import TYPE_CHECKING, Any
@@ -21,7 +19,17 @@ from core.accounts import start_invitation, token_hash
 from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
 from core.i18n import format_day
 from core.issues import InstroomError
-from core.mail_templates import DEFAULTS, get_organisation, mail_language, render_message
+from core.mail_templates import (
+    DEFAULTS,
+    Filled,
+    TemplateRefused,
+    fill_message,
+    get_organisation,
+    get_template,
+    mail_language,
+    render_message,
+    to_html,
+)
 from core.options import ImportOptions
 from core.plan import Plan, RowPlan
 from core.portal_settings import effective_settings
@@ -38,7 +46,18 @@ if TYPE_CHECKING:
 DEFAULT_LANGUAGE = "nl"
 NAME_KEYS = ("first_name", "name_insert", "last_name")
 MAX_ATTEMPTS = 3
+# A message still "sending" this long after it was claimed lost its sender (a crash, kill -9):
+# far longer than a round may take.
+SENDING_LEASE = timedelta(minutes=15)
 NOT_CONFIGURED = "No mail server is configured (INSTROOM_SMTP_HOST); the message was not sent."
+LOST_WHILE_SENDING = (
+    "The sender stopped while this message was being sent; whether it arrived is not known, "
+    "so it is not sent again by itself. Use Send again if it did not arrive."
+)
+NO_PASSWORD = (
+    "The mail server has a login name but no password for it; type the password under "
+    "Settings > Mail (or set INSTROOM_SMTP_PASSWORD)."
+)
 
 
 class MailError(InstroomError):
@@ -57,37 +76,6 @@ class DeliveryReport:
     failed: int = 0
     skipped: int = 0
     queued: int = 0
-
-
-_URL = re.compile(r"https?://\S+")
-_BUTTON = (
-    '<a href="{url}" style="display:inline-block;padding:10px 18px;background:#1f6feb;'
-    'color:#ffffff;text-decoration:none;border-radius:6px">{label}</a>'
-)
-BUTTON_LABELS = {"nl": "Kies je wachtwoord", "en": "Choose your password"}
-
-
-def to_html(body: str, language: str) -> str:
-    """The HTML part of a plain-text body: every value escaped, paragraphs kept, links real.
-
-    The activation link becomes a button; any other address a plain link.
-    """
-    paragraphs = []
-    for paragraph in body.split("\n\n"):
-        parts, last = [], 0
-        for match in _URL.finditer(paragraph):
-            url = match.group(0)
-            parts.append(html.escape(paragraph[last : match.start()]))
-            link = html.escape(url, quote=True)
-            if "/Activate?token=" in url:
-                label = BUTTON_LABELS.get(language, BUTTON_LABELS[DEFAULT_LANGUAGE])
-                parts.append(_BUTTON.format(url=link, label=label) + f"<br><small>{link}</small>")
-            else:
-                parts.append(f'<a href="{link}">{link}</a>')
-            last = match.end()
-        parts.append(html.escape(paragraph[last:]))
-        paragraphs.append("<p>" + "".join(parts).replace("\n", "<br>") + "</p>")
-    return "<html><body>" + "".join(paragraphs) + "</body></html>"
 
 
 def field_labels(*, session: Session, language: str) -> dict[str, str]:
@@ -209,9 +197,52 @@ def _invitation(account: Account, link: str, expires: str) -> dict[str, str]:
     }
 
 
-def _compose(session: Session, message: EmailMessage, settings: Settings) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Prepared:
+    """What a message is filled in from, gathered in a transaction and used after it."""
+
+    kind: str
+    language: str
+    values: Mapping[str, object]
+    subject: str
+    body: str
+    organisation: str
+    sender_name: str
+
+    def fill(self) -> Filled:
+        """The message filled in (outside any transaction: a template may take its time)."""
+        if not self.kind:  # written out already (a link's report)
+            return Filled(self.subject, self.body, to_html(self.body, {}, self.language))
+        return fill_message(
+            self.kind,
+            self.subject,
+            self.body,
+            self.values,
+            organisation=self.organisation,
+            language=self.language,
+        )
+
+
+def _prepare(session: Session, message: EmailMessage, settings: Settings) -> _Prepared:
+    """The values and templates of a message; a one-time link is started here."""
+    organisation = get_organisation(session=session)
+    values: Mapping[str, object] = {}
     if message.body is not None:
-        return message.subject, message.body
+        kind, subject, body = "", message.subject, message.body
+    else:
+        kind, values = _values(session, message, settings)
+        subject, body = get_template(
+            session=session, kind=kind, language=mail_language(message.language)
+        )
+    return _Prepared(
+        kind, message.language, values, subject, body, organisation.name, organisation.sender_name
+    )
+
+
+def _values(
+    session: Session, message: EmailMessage, settings: Settings
+) -> tuple[str, Mapping[str, object]]:
+    """The kind of a templated message and what its placeholders hold."""
     if message.template == "invite":
         account = session.get(Account, message.account_id)
         if account is None or account.is_disabled:
@@ -220,11 +251,11 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
         session.add(account)
         day = format_day(expires, message.language, settings.time_zone)
         address = invitation_link(settings, token)
-        return _render(session, "invite", message.language, _invitation(account, address, day))
+        return "invite", _invitation(account, address, day)
     if message.template == "completion":
         assert message.job_id is not None, "a completion message belongs to its import"
         job = queries.get_job(session=session, job_id=message.job_id)
-        return _render(session, "completion", message.language, _completion(job, settings))
+        return "completion", _completion(job, settings)
     user = session.get(User, message.user_id)
     if user is None:
         raise MailError("The user of this message was removed; it is not sent.", transient=False)
@@ -238,9 +269,7 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
         ).scalar()
         labels = field_labels(session=session, language=message.language)
         changes = changed_fields(change or {}, labels, message.language)
-        return _render(
-            session, message.template, message.language, names | {"wijzigingen": changes}
-        )
+        return message.template, names | {"wijzigingen": changes}
     # A new token for every attempt: only its hash is kept, and an older link stops working.
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(days=settings.activation_days)
@@ -250,7 +279,7 @@ def _compose(session: Session, message: EmailMessage, settings: Settings) -> tup
         "geldig_tot": format_day(expires, message.language, settings.time_zone),
         "activatielink": f"{settings.base_url}/Activate?token={token}",
     }
-    return _render(session, "welcome", message.language, names | link)
+    return "welcome", names | link
 
 
 def _completion(job: ImportJob, settings: Settings) -> dict[str, object]:
@@ -334,7 +363,10 @@ def smtp_client(settings: Settings) -> yagmail.SMTP:
     """A yagmail client for the configured server."""
     import yagmail  # only a process that sends mail loads it
 
-    return yagmail.SMTP(
+    if settings.smtp_user and not settings.smtp_password:
+        # yagmail would ask a keyring or the terminal for it, and a worker would wait for ever.
+        raise MailError(NO_PASSWORD, transient=False)
+    client = yagmail.SMTP(
         # The login name is the sender when there is one, else INSTROOM_MAIL_FROM.
         user=settings.smtp_user or settings.mail_from,
         password=settings.smtp_password,
@@ -347,14 +379,16 @@ def smtp_client(settings: Settings) -> yagmail.SMTP:
         # Passed on to smtplib: a server that accepts but never answers must not hang a worker.
         timeout=settings.smtp_timeout,
     )
+    if settings.smtp_user:
+        # Logged in as typed: yagmail would make "name" into "name@gmail.com".
+        client.user = settings.smtp_user
+    return client
 
 
 def _send(
     settings: Settings,
     recipient: str,
-    subject: str,
-    body: str,
-    language: str = DEFAULT_LANGUAGE,
+    message: Filled,
     timeout: float | None = None,
     sender_name: str = "",
 ) -> None:
@@ -368,10 +402,10 @@ def _send(
         mail["From"] = (
             formataddr((sender_name, settings.mail_from)) if sender_name else settings.mail_from
         )
-        mail["To"], mail["Subject"] = recipient, subject
+        mail["To"], mail["Subject"] = recipient, message.subject
         mail["Date"], mail["Message-ID"] = formatdate(localtime=True), make_msgid()
-        mail.set_content(body)
-        mail.add_alternative(to_html(body, language), subtype="html")
+        mail.set_content(message.text)
+        mail.add_alternative(message.html, subtype="html")
         try:
             client.login()
             refused = client.smtp.send_message(mail)
@@ -407,6 +441,7 @@ def deliver_pending(
     """
     deadline = None if budget is None else time.monotonic() + budget
     settings = effective_settings(engine, settings)
+    recover_lost_messages(engine=engine)
     message_id_column = col(EmailMessage.id)
     query = select(message_id_column).where(col(EmailMessage.status) == EmailStatus.QUEUED)
     if job_id is not None:
@@ -425,7 +460,7 @@ def deliver_pending(
                     message_id_column == message_id,
                     col(EmailMessage.status) == EmailStatus.QUEUED,
                 )
-                .values(status=EmailStatus.SENDING)
+                .values(status=EmailStatus.SENDING, claimed_at=utcnow())
             )
             claimed = getattr(claim, "rowcount", 0)
         if not claimed:
@@ -444,7 +479,31 @@ def deliver_pending(
     return DeliveryReport(sent, failed, skipped, left)
 
 
-def _record(engine: Engine, message_id: int, status: str, error: str | None) -> None:
+def recover_lost_messages(*, engine: Engine, now: datetime | None = None) -> int:
+    """Messages left "sending" by a sender that died: queued once more, or failed when they
+    were tried as often as a message may be (it may have reached its recipient)."""
+    cutoff = (now or utcnow()) - SENDING_LEASE
+    lost = (col(EmailMessage.status) == EmailStatus.SENDING) & (
+        col(EmailMessage.claimed_at).is_(None) | (col(EmailMessage.claimed_at) < cutoff)
+    )
+    with session_scope(engine) as session:
+        failed = session.execute(
+            update(EmailMessage)
+            .where(lost, col(EmailMessage.attempts) >= MAX_ATTEMPTS - 1)
+            .values(status=EmailStatus.FAILED, error=LOST_WHILE_SENDING)
+        )
+        again = session.execute(
+            update(EmailMessage)
+            .where(lost)
+            .values(status=EmailStatus.QUEUED, attempts=MAX_ATTEMPTS - 1, error=None)
+        )
+    return int(getattr(failed, "rowcount", 0) or 0) + int(getattr(again, "rowcount", 0) or 0)
+
+
+def _record(
+    engine: Engine, message_id: int, status: str, error: str | None, subject: str | None = None
+) -> None:
+    written = {"subject": subject[:300]} if subject is not None else {}
     with session_scope(engine) as session:
         session.execute(
             update(EmailMessage)
@@ -453,6 +512,7 @@ def _record(engine: Engine, message_id: int, status: str, error: str | None) -> 
                 status=status,
                 error=error[:1000] if error else None,
                 sent_at=utcnow() if status == EmailStatus.SENT else None,
+                **written,
             )
         )
 
@@ -467,8 +527,8 @@ def _deliver(
 ) -> str:
     """Try one claimed message until it is sent, fails for good, or the budget is spent.
 
-    No transaction is open while the mail server is talked to: on SQLite an open one would
-    keep every other writer (logins, imports) waiting for as long as the server takes.
+    No transaction is open while a template is filled in or the mail server is talked to:
+    on SQLite an open one would keep every other writer (logins, imports) waiting.
     """
     error, transient, attempts = "", True, 0
     while transient:
@@ -482,21 +542,25 @@ def _deliver(
                 break
             message.attempts = attempts = attempts + 1
             try:
-                message.subject, body = _compose(session, message, settings)
+                prepared = _prepare(session, message, settings)
             except (LookupError, MailError, AttributeError, TypeError) as exc:  # user or job gone
                 error, transient = f"The message cannot be composed: {exc!r}", False
                 break
-            recipient, subject, language = message.recipient, message.subject, message.language
-            sender_name = get_organisation(session=session).sender_name
+            recipient = message.recipient
         try:
-            _send(settings, recipient, subject, body, language, left, sender_name)
+            filled = prepared.fill()
+        except TemplateRefused as exc:
+            error, transient = f"The message cannot be composed: {exc}", False
+            break
+        try:
+            _send(settings, recipient, filled, left, prepared.sender_name)
         except MailError as exc:
             error, transient = str(exc), exc.transient
             pause = backoff * 2 ** (attempts - 1)
             if transient and attempts < MAX_ATTEMPTS and (left is None or pause < left):
                 sleep(pause)
             continue
-        _record(engine, message_id, "sent", None)
+        _record(engine, message_id, "sent", None, filled.subject)
         return "sent"
     if transient and attempts < MAX_ATTEMPTS:
         # Out of time, not out of tries: the next round tries again.
@@ -513,14 +577,12 @@ def send_test_mail(*, engine: Engine, settings: Settings, recipient: str) -> Non
         raise MailError(NOT_CONFIGURED, transient=False)
     with Session(engine) as session:
         sender = get_organisation(session=session).sender_name
-    _send(
-        settings,
-        recipient,
-        "Instroom: testbericht / test message",
+    text = (
         "Dit bericht laat zien dat Instroom via deze mailserver kan mailen.\n\n"
-        "This message shows that Instroom can send mail through this server.",
-        sender_name=sender,
+        "This message shows that Instroom can send mail through this server."
     )
+    subject = "Instroom: testbericht / test message"
+    _send(settings, recipient, Filled(subject, text, to_html(text, {}, "nl")), sender_name=sender)
 
 
 def requeue_messages(*, session: Session, message_ids: list[int]) -> int:

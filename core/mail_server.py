@@ -1,17 +1,18 @@
 """The mail server as Settings > Mail keeps it: used where the environment sets nothing.
 
 A value from the environment or secrets.toml always wins and is shown as locked; a password
-entered in the portal is sealed with the portal's secret (core.vault), never kept in plain.
+entered in the portal is sealed with the vault key (core.vault), never kept in plain.
 """
 
 from dataclasses import dataclass, replace
 
-from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session
 
+from core.emails import check_email
 from core.i18n import N_
 from core.issues import Explained
-from core.settings import Settings, resolve_cookie_key
+from core.keys import vault_keys
+from core.settings import Settings
 from core.vault import Vault
 from db import queries
 from db.models import AppSetting
@@ -26,7 +27,9 @@ MAIL_SERVER_FIELDS = {
     "mail_from": "INSTROOM_MAIL_FROM",
 }
 SECURITY = ("none", "starttls", "ssl")
+MAIL_PASSWORD = "mail password"
 _PREFIX = "mail."
+PASSWORD_SETTING = _PREFIX + "smtp_password"
 
 
 class MailServerError(Explained):
@@ -47,7 +50,7 @@ class MailServer:
 
 
 def _vault(settings: Settings) -> Vault:
-    return Vault(resolve_cookie_key(settings), purpose="mail password")
+    return Vault(vault_keys(settings), purpose=MAIL_PASSWORD)
 
 
 def locked_fields(settings: Settings) -> frozenset[str]:
@@ -69,12 +72,36 @@ def with_mail_server(*, session: Session, settings: Settings) -> Settings:
         if field == "smtp_port":
             changes[field] = int(value)
         elif field == "smtp_password":
-            changes[field] = _vault(settings).open(value).get("password") if value else None
+            changes[field] = value  # opened below, for the server it was typed for only
         elif field in {"smtp_host", "smtp_user"}:
             changes[field] = value or None  # empty: not set
         else:
             changes[field] = value
-    return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
+    used = replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
+    sealed = changes.get("smtp_password")
+    if isinstance(sealed, str):
+        used = replace(used, smtp_password=_password_for(used, sealed))
+    return used
+
+
+def _server_of(settings: Settings) -> dict[str, object]:
+    return {
+        "host": settings.smtp_host or "",
+        "port": settings.smtp_port,
+        "user": settings.smtp_user or "",
+    }
+
+
+def _password_for(settings: Settings, sealed: str) -> str | None:
+    """The stored password, only for the host, port and login it was typed for."""
+    if not sealed:
+        return None
+    opened: dict[str, object] = dict(_vault(settings).open(sealed))
+    bound = {k: opened[k] for k in ("host", "port", "user") if k in opened}
+    if bound and bound != _server_of(settings):
+        return None
+    password = opened.get("password")
+    return password if isinstance(password, str) else None
 
 
 def load_mail_server(*, session: Session, settings: Settings) -> MailServer:
@@ -107,12 +134,10 @@ def save_mail_server(
         raise MailServerError(N_("A port is a number from 1 to 65535, not {value}."), value=port)
     if security not in SECURITY:
         raise MailServerError(N_("The security is none, starttls or ssl."))
-    try:
-        validate_email(mail_from.strip(), check_deliverability=False)
-    except EmailNotValidError:
+    if check_email(mail_from)[1] is not None:
         raise MailServerError(
             N_("{value!r} is not an email address to send from."), value=mail_from
-        ) from None
+        )
     values = {
         "smtp_host": host.strip(),
         "smtp_port": str(port),
@@ -120,9 +145,27 @@ def save_mail_server(
         "smtp_user": user.strip(),
         "mail_from": mail_from.strip(),
     }
-    if password is not None:
-        values["smtp_password"] = _vault(settings).seal({"password": password}) if password else ""
     locked = locked_fields(settings)
+    before = with_mail_server(session=session, settings=settings)
+    after = replace(
+        before,
+        **{
+            f: (int(v) if f == "smtp_port" else v or None)
+            for f, v in values.items()
+            if f not in locked and f != "mail_from"
+        },  # type: ignore[arg-type]
+    )
+    if password is None and before.smtp_password and _server_of(after) != _server_of(before):
+        # A kept password goes only to the server it was typed for, never to a new one.
+        raise MailServerError(
+            N_(
+                "The server, port or login name changed: type the password for the new "
+                "server again (the stored one is only sent to the server it was given for)."
+            )
+        )
+    if password is not None:
+        sealed = {"password": password, **_server_of(after)} if password else None
+        values["smtp_password"] = _vault(settings).seal(sealed) if sealed else ""  # type: ignore[arg-type]
     for field, value in values.items():
         if field in locked:
             continue

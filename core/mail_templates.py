@@ -1,14 +1,22 @@
 """The mails' words: templates the organisation edits per language, rendered in Jinja2's sandbox.
 
 An admin's template can reach only its placeholders: the sandbox refuses attributes such
-as __class__, and a template that fails is refused when it is saved, with the reason.
+as __class__, and a template that fails is refused when it is saved, with the reason. A
+template is filled in with a time and size limit (loops, repetition and widths are bounded),
+so none can hold the mail thread, and only its own link placeholders become links.
 """
 
 import functools
-from collections.abc import Mapping
+import html
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import StrictUndefined, Template, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from sqlmodel import Session
 
@@ -19,6 +27,24 @@ from db.models import AppSetting, MailTemplate, utcnow
 
 MAIL_LANGUAGES = ("nl", "en")
 MAX_TEMPLATE_LENGTH = 20_000
+# What filling in one template may take: no real message needs a tenth of it.
+RENDER_SECONDS = 2.0
+MAX_RENDERED = 200_000
+# No number in a template may ask for more (a width, a repetition, a range, a power).
+MAX_NUMBER = 10_000
+# The placeholders that are links: the one-time link is a button, the others plain links.
+LINK_PLACEHOLDERS = {"activatielink": "button", "link": "link"}
+# The messages that are useless without their link.
+NEEDS_LINK = {"welcome": "activatielink", "invite": "activatielink"}
+BUTTON_LABELS = {"nl": "Kies je wachtwoord", "en": "Choose your password"}
+_BUTTON = (
+    '<a href="{url}" style="display:inline-block;padding:10px 18px;background:#1f6feb;'
+    'color:#ffffff;text-decoration:none;border-radius:6px">{label}</a>'
+)
+# Where a link placeholder stands in the filled-in text; file data can never hold these.
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+_MARKS = re.compile(f"{_MARK_OPEN}([a-z]+){_MARK_CLOSE}")
+_FORMAT_NUMBER = re.compile(r"\d+")
 ORGANISATION, SENDER_NAME = "organisation_name", "sender_name"
 # What each message may say, and what each placeholder holds (shown beside the editor).
 PLACEHOLDERS: dict[str, dict[str, str]] = {
@@ -124,10 +150,111 @@ class Organisation:
     sender_name: str = ""
 
 
+@dataclass(frozen=True)
+class Filled:
+    """A message filled in: its subject, its text, and its HTML part."""
+
+    subject: str
+    text: str
+    html: str
+
+
+class TemplateTooSlow(Exception):
+    """Filling in a template took longer, or wrote more, than a message may."""
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """Jinja2's sandbox with every number a template may use to ask for work bounded."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "%" and isinstance(left, str):
+            _check_numbers(left)
+        else:
+            _check_numbers(left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, str) and attribute in {"format", "format_map"}:
+            _check_numbers(obj)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, str) and argument in {"format", "format_map"}:
+            _check_numbers(obj)
+        return super().getitem(obj, argument)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_numbers(*args, *kwargs.values())
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _check_numbers(*values: Any) -> None:
+    """Refuse a number (or a width written in a format) above MAX_NUMBER."""
+    for value in values:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if abs(value) > MAX_NUMBER:
+                raise SecurityError(f"the number {value:,} is larger than {MAX_NUMBER:,}")
+        elif isinstance(value, str) and any(
+            int(n) > MAX_NUMBER for n in _FORMAT_NUMBER.findall(value)
+        ):
+            raise SecurityError(f"a width larger than {MAX_NUMBER:,}")
+
+
+def _bounded(filter_: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _check_numbers(*args[1:], *kwargs.values())
+        return filter_(*args, **kwargs)
+
+    return guarded
+
+
 @functools.cache
 def _sandbox() -> SandboxedEnvironment:
     # Text, not HTML: the HTML part is made from the text with every value escaped.
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    sandbox = _BoundedSandbox(undefined=StrictUndefined, autoescape=False)
+    for name in ("center", "indent", "truncate", "wordwrap", "batch", "slice", "format"):
+        sandbox.filters[name] = _bounded(sandbox.filters[name])
+    sandbox.filters["format"] = _bounded_format(sandbox.filters["format"])
+    return sandbox
+
+
+def _bounded_format(filter_: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(value: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_numbers(str(value), *args, *kwargs.values())
+        return filter_(value, *args, **kwargs)
+
+    return guarded
+
+
+def _fill(template: Template, context: Mapping[str, object]) -> str:
+    """The template filled in, stopped past RENDER_SECONDS or MAX_RENDERED characters.
+
+    A loop in a loop runs in Python; a trace on the template's own lines ends it on time.
+    """
+    deadline = time.monotonic() + RENDER_SECONDS
+
+    def on_line(frame: FrameType, event: str, arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise TemplateTooSlow
+        return on_line
+
+    def on_call(frame: FrameType, event: str, arg: Any) -> Any:
+        return on_line if frame.f_code.co_filename == "<template>" else None
+
+    parts, size = [], 0
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        for part in template.generate(context):
+            size += len(part)
+            if size > MAX_RENDERED or time.monotonic() > deadline:
+                raise TemplateTooSlow
+            parts.append(part)
+    finally:
+        sys.settrace(previous)
+    return "".join(parts)
 
 
 def mail_language(code: str | None) -> str:
@@ -137,7 +264,7 @@ def mail_language(code: str | None) -> str:
 
 def check_template(kind: str, subject: str, body: str) -> None:
     """Refuse a template that is too long, does not parse, names an unknown placeholder,
-    reaches outside its placeholders or fails to render."""
+    reaches outside its placeholders, fails to render or lacks the link it exists for."""
     allowed = PLACEHOLDERS[kind]
     sample = {name: f"[{name}]" for name in allowed}
     for part, text in (("subject", subject), ("body", body)):
@@ -152,7 +279,11 @@ def check_template(kind: str, subject: str, body: str) -> None:
                     names=", ".join(sorted(unknown)),
                     allowed=", ".join(allowed),
                 )
-            _sandbox().from_string(text).render(sample)
+            _fill(_sandbox().from_string(text), sample)
+        except TemplateTooSlow:
+            raise TemplateRefused.of(
+                "invalid-template", "too-slow", seconds=RENDER_SECONDS, limit=MAX_RENDERED
+            ) from None
         except SecurityError as exc:
             raise TemplateRefused.of(
                 "invalid-template", "unsafe", reason=str(exc).rstrip(".")
@@ -166,6 +297,11 @@ def check_template(kind: str, subject: str, body: str) -> None:
             raise TemplateRefused.of(
                 "invalid-template", "unsafe", reason=str(exc).rstrip(".")
             ) from None
+    needed = NEEDS_LINK.get(kind)
+    if needed and needed not in meta.find_undeclared_variables(_sandbox().parse(body)):
+        raise TemplateRefused.of(
+            "invalid-template", "no-link", part="body", placeholder="{{ " + needed + " }}"
+        )
 
 
 def get_template(*, session: Session, kind: str, language: str) -> tuple[str, str]:
@@ -212,13 +348,74 @@ def render_text(
 ) -> tuple[str, str]:
     """A subject and body (stored, or being typed) filled in; placeholders without a value
     are empty."""
+    organisation = get_organisation(session=session).name
+    filled = fill_message(kind, subject, body, values, organisation=organisation, language="en")
+    return filled.subject, filled.text
+
+
+def fill_message(
+    kind: str,
+    subject: str,
+    body: str,
+    values: Mapping[str, object],
+    *,
+    organisation: str,
+    language: str,
+) -> Filled:
+    """A message filled in, within the limits; TemplateRefused when the template exceeds them.
+
+    Values are text: only the template's own link placeholders become links in the HTML.
+    """
     context = {name: "" for name in PLACEHOLDERS[kind]}
-    context |= {k: str(v) for k, v in values.items()}
-    context["organisatie"] = get_organisation(session=session).name
+    context |= {k: _MARKS.sub("", str(v)).translate(_NO_MARKS) for k, v in values.items()}
+    context["organisatie"] = organisation.translate(_NO_MARKS)
+    links = {name: context[name] for name in LINK_PLACEHOLDERS if name in context}
+    context |= {name: f"{_MARK_OPEN}{name}{_MARK_CLOSE}" for name in links}
     sandbox = _sandbox()
-    # A subject is one line, whatever a value holds.
-    one_line = " ".join(sandbox.from_string(subject).render(context).split())
-    return one_line, sandbox.from_string(body).render(context)
+    try:
+        # A subject is one line, whatever a value holds.
+        subject_text = " ".join(_fill(sandbox.from_string(subject), context).split())
+        marked = _fill(sandbox.from_string(body), context)
+    except TemplateTooSlow:
+        raise TemplateRefused.of(
+            "invalid-template", "too-slow", seconds=RENDER_SECONDS, limit=MAX_RENDERED
+        ) from None
+    except SecurityError as exc:
+        raise TemplateRefused.of(
+            "invalid-template", "unsafe", reason=str(exc).rstrip(".")
+        ) from None
+
+    def written(match: re.Match[str]) -> str:
+        return links.get(match.group(1), "")
+
+    return Filled(
+        _MARKS.sub(written, subject_text),
+        _MARKS.sub(written, marked),
+        to_html(marked, links, language),
+    )
+
+
+_NO_MARKS = {ord(_MARK_OPEN): None, ord(_MARK_CLOSE): None}
+
+
+def to_html(marked: str, links: Mapping[str, str], language: str) -> str:
+    """The HTML part: every word escaped, paragraphs kept, only link placeholders as links."""
+
+    def link(match: re.Match[str]) -> str:
+        name = match.group(1)
+        url = html.escape(links.get(name, ""), quote=True)
+        if not url:
+            return ""
+        if LINK_PLACEHOLDERS.get(name) == "button":
+            label = BUTTON_LABELS.get(language, BUTTON_LABELS[MAIL_LANGUAGES[0]])
+            return _BUTTON.format(url=url, label=label) + f"<br><small>{url}</small>"
+        return f'<a href="{url}">{url}</a>'
+
+    paragraphs = [
+        "<p>" + _MARKS.sub(link, html.escape(p)).replace("\n", "<br>") + "</p>"
+        for p in marked.split("\n\n")
+    ]
+    return "<html><body>" + "".join(paragraphs) + "</body></html>"
 
 
 def get_organisation(*, session: Session) -> Organisation:

@@ -4,8 +4,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
+from core.emails import check_email
 from core.i18n import N_, gettext, render
 from core.issues import Explained
 from core.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
@@ -76,18 +75,16 @@ class ImportOptions:
                 limit=MAX_KEEP_FILE_DAYS,
                 value=self.keep_file_days,
             )
-        if self.notify_admin is not None:
-            try:
-                validate_email(self.notify_admin, check_deliverability=False)
-            except EmailNotValidError as exc:
-                raise OptionsError(
-                    N_(
-                        "The address for the completion email, {value!r}, is not a valid email "
-                        "address: {reason}"
-                    ),
-                    value=self.notify_admin,
-                    reason=str(exc),
-                ) from None
+        problem = None if self.notify_admin is None else check_email(self.notify_admin)[1]
+        if problem is not None:
+            raise OptionsError(
+                N_(
+                    "The address for the completion email, {value!r}, is not a valid email "
+                    "address: {reason}"
+                ),
+                value=self.notify_admin,
+                reason=problem,
+            )
         for pair in self.terms:
             field, _sep, term = pair.partition("=")
             if not (field.strip() and term.strip()):

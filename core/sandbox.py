@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import faulthandler
 import multiprocessing
+import os
 import resource
+import signal
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar, cast
@@ -20,14 +22,31 @@ _context = multiprocessing.get_context("fork")
 
 
 class LimitExceeded(InstroomError):
-    """The child needed more memory or time than allowed; `limit` says which."""
+    """The child needed more memory or time than allowed, or stopped; `limit` says which.
 
-    def __init__(self, limit: str) -> None:
+    memory_bytes: what the child could really add (the host's own limit may be lower);
+    detail: for a child that crashed, what it said, for the log and never for the user.
+    """
+
+    def __init__(self, limit: str, memory_bytes: int = 0, detail: str = "") -> None:
         super().__init__(limit)
-        self.limit = limit
+        self.limit, self.memory_bytes, self.detail = limit, memory_bytes, detail
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.limit,))
+        return (type(self), (self.limit, self.memory_bytes, self.detail))
+
+
+def allowed_memory(memory_bytes: int) -> tuple[int, int]:
+    """(the address-space cap to set, how much the child may really add under it).
+
+    Never above the hard limit the host set (a container, `ulimit -v`): raising it would fail.
+    """
+    used = _address_space()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = used + memory_bytes
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        return hard, max(0, hard - used)
+    return wanted, memory_bytes
 
 
 def _child(
@@ -36,19 +55,30 @@ def _child(
     # An allocation that fails in native code aborts the child; that is reported as the
     # memory limit, so its stack dump (pytest and others enable faulthandler) is only noise.
     faulthandler.disable()
-    # The child shares the parent's address space at first; the cap is what it may add.
-    limit = _address_space() + memory_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # What a reader prints as it fails (a Rust panic's backtrace) is no message for anyone:
+    # the parent says what happened, in words.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    cap, _added = allowed_memory(memory_bytes)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    outcome: tuple[str, Any]
     try:
-        outcome: tuple[str, Any] = ("ok", func(*args))
+        outcome = ("ok", func(*args))
     except MemoryError:
         outcome = ("memory", None)
-    except Exception as exc:
+    except InstroomError as exc:
         outcome = ("raised", exc)
+    # Anything else (a reader's own bug, a Rust panic, which is a BaseException) is told to
+    # the parent as a crash, never as a traceback.
+    except BaseException as exc:
+        outcome = ("crashed", f"{type(exc).__name__}: {exc}"[:500])
     try:
         connection.send(outcome)
     except MemoryError:
         connection.send(("memory", None))
+    except Exception as exc:  # a result or refusal that cannot be pickled
+        connection.send(("crashed", f"{type(exc).__name__}: {exc}"[:500]))
     connection.close()
 
 
@@ -60,8 +90,10 @@ def _address_space() -> int:
 def run_limited(func: Callable[..., T], *args: Any, memory_bytes: int, seconds: float) -> T:
     """func(*args) in a child process that may add memory_bytes to what it was forked with.
 
-    LimitExceeded when it runs out of that memory, or of seconds.
+    LimitExceeded when it runs out of that memory ("memory"), of seconds ("time"), or stops
+    for another reason ("crashed"); an InstroomError the child raised is raised here.
     """
+    _cap, added = allowed_memory(memory_bytes)
     receiver, sender = _context.Pipe(duplex=False)
     process = _context.Process(
         target=_child, args=(sender, memory_bytes, func, args), name="instroom-reader"
@@ -70,20 +102,27 @@ def run_limited(func: Callable[..., T], *args: Any, memory_bytes: int, seconds: 
     sender.close()
     try:
         if not receiver.poll(seconds):
-            raise LimitExceeded("time")
+            raise LimitExceeded("time", added)
         try:
             kind, value = receiver.recv()
         except EOFError:
-            # The child died without a word: an allocation the runtime could not survive.
-            raise LimitExceeded("memory") from None
+            kind, value = "died", None
     finally:
         receiver.close()
         process.join(timeout=1)
         if process.is_alive():
             process.kill()
             process.join()
+    if kind == "died":
+        # An allocation native code cannot make aborts the process (Rust's and C's allocators
+        # call abort()); any other end without a word is a crash.
+        if process.exitcode == -signal.SIGABRT:
+            raise LimitExceeded("memory", added)
+        raise LimitExceeded("crashed", added, f"exit code {process.exitcode}")
     if kind == "memory":
-        raise LimitExceeded("memory")
+        raise LimitExceeded("memory", added)
+    if kind == "crashed":
+        raise LimitExceeded("crashed", added, str(value))
     if kind == "raised":
         raise value
     return cast(T, value)

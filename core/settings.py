@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.entropy import estimated_bits
 from core.issues import InstroomError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -18,8 +18,8 @@ SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 # Values copied from an example file are not secrets; refuse them rather than run insecurely.
 PLACEHOLDERS = {"", "change-me", "changeme", "replace-me", "secret", "some_key", "xxx"}
 MIN_COOKIE_KEY_LENGTH = 32
-# A random key of 32 characters from 64 symbols has about 28 different ones; 32 zeros has 1.
-MIN_COOKIE_KEY_SYMBOLS = 16
+# What a guesser must try at the least: 128 bits, as NIST asks of a key (SP 800-131A).
+MIN_COOKIE_KEY_BITS = 128
 MAX_SESSION_DAYS = 14
 
 
@@ -34,6 +34,7 @@ class Settings:
     database_url: str
     cookie_key: str | None = None
     cookie_key_file: Path | None = None
+    vault_key_file: Path | None = None
     cookie_name: str = "instroom_auth"
     session_days: float = 7.0
     smtp_host: str | None = None
@@ -51,6 +52,10 @@ class Settings:
     activation_days: int = 7
     # Schedules are read, and times shown, in this zone; the database keeps UTC.
     time_zone: str = "Europe/Amsterdam"
+    # The only folders a folder link may read (below them); none: folder links are off.
+    link_folders: tuple[Path, ...] = ()
+    # Proxies whose X-Forwarded-For is believed (addresses or networks); none: no proxy.
+    trusted_proxies: tuple[str, ...] = ()
     # The names set in the environment or secrets.toml: the portal shows those as locked.
     from_outside: frozenset[str] = frozenset()
 
@@ -101,6 +106,7 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
         check_cookie_key(cookie_key)
     database_url = get("DATABASE_URL") or default_database_url()
     key_file = get("INSTROOM_COOKIE_KEY_FILE")
+    vault_file = get("INSTROOM_VAULT_KEY_FILE")
     session_days = float(get("INSTROOM_SESSION_DAYS", "7") or 7)
     if not 0 < session_days <= MAX_SESSION_DAYS:
         raise SettingsError(
@@ -119,6 +125,7 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
             database_url=database_url,
             cookie_key=cookie_key,
             cookie_key_file=Path(key_file) if key_file else default_key_file(database_url),
+            vault_key_file=Path(vault_file) if vault_file else None,
             session_days=session_days,
             smtp_host=get("INSTROOM_SMTP_HOST"),
             smtp_port=int(get("INSTROOM_SMTP_PORT", "25") or 25),
@@ -134,6 +141,12 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
             max_read_bytes=int(get("INSTROOM_MAX_READ_MB", "4096") or 4096) * 1024 * 1024,
             activation_days=int(get("INSTROOM_ACTIVATION_DAYS", "7") or 7),
             time_zone=time_zone,
+            link_folders=tuple(
+                Path(p) for p in (get("INSTROOM_LINK_FOLDERS") or "").split(os.pathsep) if p
+            ),
+            trusted_proxies=tuple(
+                (get("INSTROOM_TRUSTED_PROXIES") or "").replace(",", " ").split()
+            ),
             from_outside=frozenset(
                 n for n in (*env, *secrets) if n.startswith("INSTROOM_") and get(n) is not None
             ),
@@ -161,38 +174,17 @@ def default_key_file(database_url: str) -> Path:
 
 
 def check_cookie_key(key: str) -> None:
-    """Refuse a placeholder, short or low-entropy cookie secret."""
+    """Refuse a placeholder, short or guessable cookie secret."""
     if (
         key.strip().lower() in PLACEHOLDERS
         or len(key) < MIN_COOKIE_KEY_LENGTH
-        or len(set(key)) < MIN_COOKIE_KEY_SYMBOLS
         or any(c.isspace() for c in key)
+        or estimated_bits(key) < MIN_COOKIE_KEY_BITS
     ):
         raise SettingsError(
             "INSTROOM_COOKIE_KEY is a placeholder, shorter than 32 characters or not random "
-            "enough (too few different characters, or spaces as in the example text). "
+            "enough (words such as change or secret, runs such as abcd or 1234, a repeated "
+            "block, or spaces as in the example text). "
             'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))", '
             "or remove the setting and Instroom generates one in a file only it can read."
         )
-
-
-def resolve_cookie_key(settings: Settings) -> str:
-    """The configured cookie secret, or one generated once into a file readable only by us."""
-    if settings.cookie_key:
-        return settings.cookie_key
-    path = settings.cookie_key_file or default_key_file(settings.database_url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        os.chmod(path, 0o600)
-        key = path.read_text(encoding="ascii").strip()
-    else:
-        key = secrets.token_urlsafe(48)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(key)
-    try:
-        check_cookie_key(key)
-    except SettingsError as exc:
-        raise SettingsError(f"The cookie key in {path} is unusable; delete it. {exc}") from None
-    return key

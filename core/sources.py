@@ -1,18 +1,22 @@
 """Where a link fetches its file: a folder on the server, an SFTP server, or an HTTPS URL.
 
 Every source is read with the upload limit checked before the bytes are held: a folder or
-SFTP file by its size, an HTTP answer while it streams.
+SFTP file by its size, an HTTP answer while it streams, all pages of one together. A fetch
+runs in a child process (core.sandbox) with one deadline and the read's memory cap, so no
+source can hold the worker or the portal's memory. A folder link reads only below the
+folders the server's owner allows, never through a symbolic link out of them.
 """
 
 import asyncio
 import csv
 import fnmatch
 import io
-import shutil
+import os
+import stat
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -21,11 +25,16 @@ import orjson
 
 from core.i18n import N_, render
 from core.issues import Refusal, UnusableFileError
+from core.sandbox import LimitExceeded, run_limited
 
 FOLDER, SFTP, HTTPS = "folder", "sftp", "https"
 # Hosts a plain http:// link may reach: tokens travel with the request, so only this machine.
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 TIMEOUT_SECONDS = 60.0
+# A whole fetch (every page, every retry of a slow server) ends by then.
+FETCH_SECONDS = 300.0
+# Never read by a link, whatever the owner allows: the system's live files.
+SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
 READ_CHUNK = 1 << 20
 # A GetConnector asked without take answers 100 rows; links ask for pages of this size.
 AFAS_PAGE = 1000
@@ -70,8 +79,32 @@ class Fetched:
 
 
 @dataclass(frozen=True)
+class FolderRule:
+    """Which folders a folder link may read: below `allowed`, never in `private` (data, keys)."""
+
+    allowed: tuple[Path, ...] = ()
+    private: tuple[Path, ...] = ()
+
+    def check(self, folder: str) -> Path:
+        """The folder's real path when a link may read it; SourceError says why not."""
+        if not self.allowed:
+            raise SourceError.of("invalid-source", "folders-off")
+        real = Path(os.path.realpath(folder))
+        roots = [Path(os.path.realpath(a)) for a in self.allowed]
+        private = [Path(os.path.realpath(p)) for p in (*self.private, *SYSTEM_FOLDERS)]
+        if any(real.is_relative_to(p) for p in private):
+            raise SourceError.of("invalid-source", "folder-private", folder=folder)
+        if not any(real.is_relative_to(root) for root in roots):
+            allowed = ", ".join(str(a) for a in self.allowed)
+            raise SourceError.of(
+                "invalid-source", "folder-not-allowed", folder=folder, allowed=allowed
+            )
+        return real
+
+
+@dataclass(frozen=True)
 class Access:
-    """What a fetch may use: the link's secrets, header name, pinned key and the size limit."""
+    """What a fetch may use: the link's secrets, header name, pinned key and the limits."""
 
     max_bytes: int
     max_rows: int
@@ -79,6 +112,9 @@ class Access:
     header: str | None = None
     host_key: str | None = None
     timeout: float = TIMEOUT_SECONDS
+    deadline: float = FETCH_SECONDS
+    max_memory_bytes: int = 4096 * 1024 * 1024
+    folders: FolderRule = field(default_factory=FolderRule)
 
 
 def parse_source(text: str) -> Source:
@@ -115,7 +151,33 @@ def parse_source(text: str) -> Source:
 
 
 def fetch(source: Source, access: Access) -> Fetched:
-    """The newest matching file (folder, SFTP) or the answer of the web address."""
+    """The newest matching file (folder, SFTP) or the answer of the web address.
+
+    Fetched in a child process: past the deadline or the memory cap it is stopped.
+    """
+    if source.kind == FOLDER:
+        access.folders.check(source.folder)
+    try:
+        return run_limited(
+            _fetch_here,
+            source,
+            access,
+            memory_bytes=access.max_memory_bytes,
+            seconds=access.deadline,
+        )
+    except LimitExceeded as exc:
+        if exc.limit == "time":
+            raise SourceError.of(
+                "source-unavailable", "deadline", seconds=int(access.deadline)
+            ) from None
+        if exc.limit == "crashed":
+            raise SourceError.of("source-unavailable", "stopped") from None
+        raise UnusableFileError.of(
+            "too-large", "memory", limit=exc.memory_bytes / 1_048_576
+        ) from None
+
+
+def _fetch_here(source: Source, access: Access) -> Fetched:
     if source.kind == FOLDER:
         return _fetch_folder(source, access)
     if source.kind == SFTP:
@@ -123,12 +185,29 @@ def fetch(source: Source, access: Access) -> Fetched:
     return _fetch_http(source, access)
 
 
-def move_to_done(fetched: Fetched) -> Path:
-    """Move a fetched folder file into done/ beside it, so the next run does not see it."""
+def move_to_done(fetched: Fetched, folders: FolderRule) -> Path:
+    """Move a fetched folder file into done/ beside it, so the next run does not see it.
+
+    Only within an allowed folder, and never through a symbolic link.
+    """
     path = Path(fetched.path)
-    done = path.parent / DONE_FOLDER
-    done.mkdir(exist_ok=True)
-    return Path(shutil.move(path, done / path.name))
+    folder = folders.check(str(path.parent))
+    directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        try:
+            os.mkdir(DONE_FOLDER, 0o700, dir_fd=directory)
+        except FileExistsError:
+            if not stat.S_ISDIR(
+                os.stat(DONE_FOLDER, dir_fd=directory, follow_symlinks=False).st_mode
+            ):
+                raise SourceError.of(
+                    "source-unavailable", "not-regular", name=DONE_FOLDER, folder=folder
+                ) from None
+        target = f"{DONE_FOLDER}/{path.name}"
+        os.rename(path.name, target, src_dir_fd=directory, dst_dir_fd=directory)
+    finally:
+        os.close(directory)
+    return folder / target
 
 
 def _too_large(limit: int) -> UnusableFileError:
@@ -145,19 +224,39 @@ def _newest(candidates: list[tuple[float, str, int]], source: Source) -> tuple[s
 
 
 def _fetch_folder(source: Source, access: Access) -> Fetched:
-    folder = Path(source.folder)
-    if not folder.is_dir():
-        raise SourceError.of("source-unavailable", "no-folder", folder=source.folder)
-    candidates = [
-        (entry.stat().st_mtime, entry.name, entry.stat().st_size)
-        for entry in folder.iterdir()
-        if entry.is_file() and fnmatch.fnmatchcase(entry.name, source.pattern)
-    ]
-    name, size = _newest(candidates, source)
-    if size > access.max_bytes:
-        raise _too_large(access.max_bytes)
-    path = folder / name
-    return Fetched(name, path.read_bytes(), path=str(path))
+    folder = access.folders.check(source.folder)
+    try:
+        directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        raise SourceError.of("source-unavailable", "no-folder", folder=source.folder) from None
+    try:
+        candidates = [
+            (entry.stat(follow_symlinks=False).st_mtime, entry.name, 0)
+            for entry in os.scandir(directory)
+            if fnmatch.fnmatchcase(entry.name, source.pattern)
+            and entry.is_file(follow_symlinks=False)
+        ]
+        name, _size = _newest(candidates, source)
+        try:
+            handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=directory)
+        except OSError:
+            raise SourceError.of(
+                "source-unavailable", "not-regular", name=name, folder=source.folder
+            ) from None
+        with os.fdopen(handle, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise SourceError.of(
+                    "source-unavailable", "not-regular", name=name, folder=source.folder
+                )
+            if status.st_size > access.max_bytes:
+                raise _too_large(access.max_bytes)
+            data = file.read(access.max_bytes + 1)
+        if len(data) > access.max_bytes:
+            raise _too_large(access.max_bytes)
+    finally:
+        os.close(directory)
+    return Fetched(name, data, path=str(folder / name))
 
 
 def _run_async(coroutine: Any) -> Fetched:
@@ -239,9 +338,11 @@ async def _read_newest_sftp(sftp: Any, source: Source, access: Access, where: st
 
 def _fetch_http(source: Source, access: Access) -> Fetched:
     name = PurePosixPath(urlsplit(source.text).path).name or "export"
-    url, pages, rows = source.text, 0, []
+    url, pages, rows, received = source.text, 0, [], 0
     while True:
-        body, content_type = _get(url, access)
+        # One size limit for every page together: a server paging for ever stops here.
+        body, content_type = _get(url, access, access.max_bytes - received)
+        received += len(body)
         if not _is_json(body, content_type):
             if pages:
                 raise SourceError.of("source-unavailable", "not-json-page", url=url)
@@ -269,17 +370,34 @@ def _fetch_http(source: Source, access: Access) -> Fetched:
     return Fetched(PurePosixPath(name).stem + ".csv", data, path=source.text)
 
 
-def _get(url: str, access: Access) -> tuple[bytes, str]:
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect within the link's own server only, so its token goes nowhere else."""
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        if _origin(newurl) != _origin(req.full_url):
+            raise SourceError.of("source-unavailable", "redirect", url=req.full_url, target=newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _get(url: str, access: Access, limit: int) -> tuple[bytes, str]:
     headers = {"Accept": "application/json, text/csv, */*", "User-Agent": "Instroom"}
     if access.header and access.secrets.get("header"):
         headers[access.header] = access.secrets["header"]
     request = urllib.request.Request(url, headers=headers)
+    opener = urllib.request.build_opener(_SameOriginRedirects)
     try:
-        with urllib.request.urlopen(request, timeout=access.timeout) as response:
+        with opener.open(request, timeout=access.timeout) as response:
             chunks, size = [], 0
-            while chunk := response.read(READ_CHUNK):
+            while chunk := response.read1(READ_CHUNK):
                 size += len(chunk)
-                if size > access.max_bytes:
+                if size > limit:
                     raise _too_large(access.max_bytes)
                 chunks.append(chunk)
             return b"".join(chunks), response.headers.get("Content-Type", "")

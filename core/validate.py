@@ -8,14 +8,15 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from sqlmodel import Session
 
 from core.bulk import without_collector
+from core.emails import COMMON_EMAIL, check_email
 from core.fields import MULTI_VALUE_SEPARATOR, USER_KINDS, USERNAME_MAX_LENGTH
 from core.issues import ERROR, Issue, issue
 from core.mapping import status_means_blocked
 from core.options import ImportOptions
+from core.passwords import MIN_IMPORTED_PASSWORD
 from core.read import Table
 from db import queries
 
@@ -27,12 +28,6 @@ Report = Callable[..., None]
 # only between characters, labels that start and end with a letter or digit, at most 64
 # characters before the @, 63 per label and 254 in all, no "--" where IDNA reserves it
 # ("ab--"), and no special-use domain.
-_COMMON_EMAIL = re.compile(
-    r"^(?=.{1,254}$)(?=[^@]{1,64}@)"
-    r"[a-z0-9_%+'-]+(?:\.[a-z0-9_%+'-]+)*@"
-    r"(?:(?![a-z0-9-]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
-    r"(?<!" + r")(?<!".join(rf"[.@]{name}" for name in SPECIAL_USE_DOMAIN_NAMES) + r")"
-)
 # A value written inert by an export ('=1+1) reads back as the original (=1+1).
 _INERT_PREFIX = re.compile(r"^'(?=[=+\-@])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -42,7 +37,6 @@ PHONE_FIELDS = {"phone", "mobile"}
 # Direction overrides and isolates make a value display otherwise than it is stored.
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _MASKED_PASSWORD = re.compile(r"^\*+$")
-MIN_IMPORTED_PASSWORD = 8
 MAX_LENGTHS = {"email": 320, "first_name": 200, "last_name": 200, "name_insert": 50}
 MAX_PROFILE_LENGTH = 1000
 NAME_INSERTS = (
@@ -226,23 +220,6 @@ def mixes_alphabets(domain: str) -> bool:
     return False
 
 
-def normalise_email(value: str) -> str:
-    """How an address is stored and compared: Unicode NFKC, trimmed, lower-cased."""
-    return unicodedata.normalize("NFKC", value).strip().lower()
-
-
-def _check_email(value: str) -> tuple[str, str | None]:
-    """(normalised address, problem or None)."""
-    address = normalise_email(value)
-    if _COMMON_EMAIL.match(address):
-        return address, None
-    try:
-        result = validate_email(address, check_deliverability=False, allow_smtputf8=False)
-        return result.normalized.lower(), None
-    except EmailNotValidError as exc:
-        return address, str(exc)
-
-
 @without_collector
 def validate_rows(
     table: Table, mapping: dict[int, str | None], options: ImportOptions, known_names: KnownNames
@@ -364,13 +341,13 @@ def _validate_emails(values: pd.Series, result: ValidatedRows, report: Report) -
     # NFKC only changes non-ASCII text; most files have none.
     ascii_only = values.str.isascii()
     normalised = values.where(ascii_only, values.str.normalize("NFKC")).str.strip().str.lower()
-    common = normalised.str.match(_COMMON_EMAIL) & normalised.str.len().le(MAX_LENGTHS["email"])
+    common = normalised.str.match(COMMON_EMAIL) & normalised.str.len().le(MAX_LENGTHS["email"])
     for row in normalised.index[~common]:
         value = values[row]
         if not value:
             report("missing-email", row, "email")
             continue
-        address, problem = _check_email(value)
+        address, problem = check_email(value)
         if problem:
             report("invalid-email", row, "email", value=value, problem=problem)
         elif len(address) > MAX_LENGTHS["email"]:

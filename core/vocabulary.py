@@ -22,6 +22,8 @@ class RunStatus(StrEnum):
     COMPLETED_WITH_ERRORS = "completed_with_errors"
     FAILED = "failed"
     UNCHANGED = "unchanged"
+    # Still fetching or importing (or stopped by a crash, until the worker notices).
+    RUNNING = "running"
 
 
 class Outcome(StrEnum):

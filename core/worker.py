@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from core.issues import JobError, UnusableFileError
 from core.jobs import FAILED, ImportResult, execute_job, mapping_of
-from core.links import run_due_links
+from core.key_rotation import finish_pending_rotation
+from core.links import recover_lost_runs, run_due_links
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.pipeline import ImportRequest
@@ -21,7 +22,7 @@ from core.portal_settings import effective_settings
 from core.read import ReadOptions, Table
 from core.revert import execute_revert
 from core.settings import Settings
-from core.source import Corrections, corrections_from_json, corrections_to_json, read_source
+from core.source import corrections_from_json, read_source
 from core.vocabulary import JobStatus
 from db import queries
 from db.locks import (
@@ -59,19 +60,10 @@ class LiveProgress:
 LIVE: dict[int, LiveProgress] = {}
 
 
-def enqueue_import(
-    *,
-    session: Session,
-    job: ImportJob,
-    file_bytes: bytes,
-    read_options: ReadOptions,
-    corrections: Corrections | None = None,
-) -> int:
-    """Queue a recorded job with what the worker needs to read the file again."""
+def enqueue_import(*, session: Session, job: ImportJob, read_options: ReadOptions) -> int:
+    """Queue a job recorded with its file (create_job, status queued) for the worker."""
     job.status = JobStatus.QUEUED
-    job.source_data = file_bytes
     job.read_options = read_options.choices()
-    job.corrections = corrections_to_json(corrections)
     session.add(job)
     session.flush()
     return id_of(job)
@@ -177,12 +169,13 @@ def work(
     recovered = 0.0
     while not stop.is_set():
         try:
-            if time.monotonic() - recovered > RECOVER_EVERY:
-                mark_interrupted(engine=engine)
-                discard_expired_files(engine=engine)
-                recovered = time.monotonic()
             # The time zone chosen in Settings may have changed since the last round.
             current = effective_settings(engine, settings)
+            if time.monotonic() - recovered > RECOVER_EVERY:
+                mark_interrupted(engine=engine)
+                recover_lost_runs(engine=engine, settings=current, now=clock())
+                discard_expired_files(engine=engine)
+                recovered = time.monotonic()
             ran = run_next_job(engine, current) is not None
             if not ran:
                 ran = bool(run_due_links(engine=engine, settings=current, now=clock()))
@@ -257,6 +250,7 @@ def ensure_background_worker(*, engine: Engine, settings: Settings) -> None:
             return
         if running is not None:
             running[1].set()
+        finish_pending_rotation(engine=engine, settings=settings)
         start_threads(engine=engine, settings=settings)
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from db.engine import session_scope
 from db.locks import is_postgresql
-from db.models import Link, LinkRun, id_of
+from db.models import ImportJob, Link, LinkRun, id_of
 
 
 def get_link_by_name(*, session: Session, name: str) -> Link | None:
@@ -60,3 +60,17 @@ def claim_due_link(
             .values(next_run_at=next_run(link))
         )
         return id_of(link) if getattr(moved, "rowcount", 0) == 1 else None
+
+
+def list_running_link_runs(engine: Engine) -> list[tuple[LinkRun, str | None]]:
+    """Link runs not recorded as ended, with the status of their import (None: none yet)."""
+    query = (
+        select(LinkRun, ImportJob.status)
+        .outerjoin(ImportJob, col(ImportJob.id) == col(LinkRun.job_id))
+        .where(col(LinkRun.status) == "running")
+    )
+    with Session(engine) as session:
+        rows = session.exec(query).all()
+        for run, _status in rows:
+            session.expunge(run)
+        return [(run, status) for run, status in rows]

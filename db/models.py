@@ -266,6 +266,8 @@ class EmailMessage(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # When a sender took it; a message left "sending" long after was lost with its sender.
+    claimed_at: datetime | None = None
 
 
 class Account(SQLModel, table=True):

@@ -64,7 +64,8 @@ def english_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'instroom.db'}"
+    # In a folder of its own, as under data/: the rest of tmp_path may hold a link's exports.
+    url = f"sqlite:///{tmp_path / 'data' / 'instroom.db'}"
     yield url
     forget_engine(url)
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import http.server
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,17 +85,23 @@ class HttpServer:
 
     port: int
     requests: list[tuple[str, dict[str, str]]]
+    host: str = "127.0.0.1"
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
 
 Answer = Callable[[str, dict[str, list[str]]], tuple[int, str, bytes]]
 
 
 @contextmanager
-def http_server(answer: Answer, *, token_header: str, token: str) -> Iterator[HttpServer]:
-    """Serve answer() to requests carrying the token; others get 401 with AFAS's words."""
+def http_server(
+    answer: Answer, *, token_header: str, token: str, host: str = "127.0.0.1"
+) -> Iterator[HttpServer]:
+    """Serve answer() to requests carrying the token; others get 401 with AFAS's words.
+
+    An answer with a 3xx status sends its body as the Location to go on to.
+    """
     requests: list[tuple[str, dict[str, str]]] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -112,6 +119,8 @@ def http_server(answer: Answer, *, token_header: str, token: str) -> Iterator[Ht
                 parts = urlsplit(self.path)
                 status, kind, body = answer(parts.path, parse_qs(parts.query))
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", body.decode())
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -120,11 +129,11 @@ def http_server(answer: Answer, *, token_header: str, token: str) -> Iterator[Ht
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = http.server.ThreadingHTTPServer((host, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield HttpServer(server.server_address[1], requests)
+        yield HttpServer(server.server_address[1], requests, host)
     finally:
         server.shutdown()
         server.server_close()
@@ -140,3 +149,35 @@ def afas_connector(rows: list[dict[str, Any]]) -> Answer:
         return 200, "application/json; charset=utf-8", orjson.dumps(page)
 
     return answer
+
+
+@contextmanager
+def dripping_server(every: float) -> Iterator[str]:
+    """An HTTP server that answers its headers, then one byte every `every` seconds, for ever."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n\r\nemail\n")
+                while not stop.wait(every):
+                    try:
+                        connection.sendall(b"a")
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/export.csv"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

@@ -121,7 +121,7 @@ def test_a_locked_out_administrator_gets_back_in_with_reset_password(db_url: str
             password="the old password",
         )
     with session_scope(engine) as session:
-        for _ in range(5):
+        for _ in range(accounts.MAX_FAILED_LOGINS):
             accounts.authenticate(session=session, username="beheer", password="guess")
         assert accounts.locked_until(session=session, username="beheer") is not None
     result = run_cli(

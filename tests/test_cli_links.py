@@ -23,8 +23,9 @@ TOKEN = "AfasToken PHRva2VuPjxpZD4xMjM0NTwvaWQ+PC90b2tlbj4="
 
 
 @pytest.fixture(autouse=True)
-def portal_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def portal_secret(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("INSTROOM_COOKIE_KEY", KEY)
+    monkeypatch.setenv("INSTROOM_LINK_FOLDERS", str(tmp_path))
 
 
 def write_export(folder: Path, rows: int, name: str = "medewerkers_1.csv") -> None:
@@ -197,6 +198,7 @@ def test_two_worker_processes_run_each_due_link_once(postgres_url: str, tmp_path
     with engine.begin() as connection:
         connection.execute(text("UPDATE links SET next_run_at = now() - interval '3 hours'"))
     env = {**os.environ, "DATABASE_URL": postgres_url, "INSTROOM_COOKIE_KEY": KEY}
+    env["INSTROOM_LINK_FOLDERS"] = str(tmp_path)
     workers = [
         subprocess.Popen(
             [sys.executable, str(ROOT / "cli.py"), "worker", "--once"],
@@ -271,3 +273,77 @@ def test_links_run_on_the_time_zone_chosen_in_settings(db_url: str, tmp_path: Pa
         link = session.exec(select(Link)).one()
     # 02:00 in Tokyo is 17:00 UTC the day before.
     assert link.next_run_at.hour == 17
+
+
+def test_a_run_killed_half_way_is_recorded_mailed_and_can_start_again(
+    db_url: str, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    from core.settings import Settings
+    from core.worker import claim_next_job, requeue_job, run_job
+    from db.engine import session_scope
+    from db.models import EmailMessage, User
+
+    write_export(tmp_path / "hr", 60_000)
+    added = cli(
+        db_url,
+        "links",
+        "add",
+        "Groot",
+        "--source",
+        f"folder:{tmp_path}/hr/*.csv",
+        "--notify",
+        "hr@example.nl",
+    )
+    assert added.returncode == 0, added.stderr
+    env = {**os.environ, "DATABASE_URL": db_url}
+    running = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "links", "run", "Groot"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    engine = get_engine(db_url)
+
+    def job_status() -> str | None:
+        with Session(engine) as session:
+            job = session.exec(select(ImportJob)).first()
+            return job.status if job else None
+
+    deadline = time.monotonic() + 90
+    while job_status() != "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    assert running.poll() is None and job_status() == "running"
+    os.kill(running.pid, signal.SIGKILL)
+    running.wait(timeout=30)
+
+    swept = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Link 'Groot': a run stopped half-way." in swept.stdout, swept.stdout + swept.stderr
+    with Session(engine) as session:
+        run = session.exec(select(LinkRun)).one()
+        link = session.exec(select(Link)).one()
+        mail = session.exec(select(EmailMessage)).one()
+        job = session.exec(select(ImportJob)).one()
+        assert (run.status, run.refusal["code"], run.job_id) == (
+            "failed",
+            "run-interrupted",
+            job.id,
+        )
+        assert link.failures_in_row == 1
+        assert mail.recipient == "hr@example.nl" and "Niets van de import is bewaard" in mail.body
+        assert job.status == "interrupted"
+        assert session.exec(select(func.count()).select_from(User)).one() == 0
+    with session_scope(engine) as session:
+        requeue_job(session=session, job_id=job.id)
+    assert claim_next_job(engine=engine) == job.id
+    result = run_job(engine=engine, job_id=job.id, settings=Settings(database_url=db_url))
+    assert result.counts["created"] == 60_000

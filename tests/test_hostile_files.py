@@ -3,6 +3,7 @@ and nothing written when the file is unusable."""
 
 import io
 import json
+import struct
 import zipfile
 from pathlib import Path
 
@@ -75,6 +76,52 @@ def million_empty_formatted_rows(path: Path) -> None:
     )
 
 
+def lying_member(path: Path) -> None:
+    """A real workbook with a part whose directory says 1 KB; it unpacks to 50 MB."""
+    patched_workbook(path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/media/image1.bin", bytes(50_000_000), zipfile.ZIP_DEFLATED)
+    data = bytearray(path.read_bytes())
+    name = b"xl/media/image1.bin"
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = data.find(signature)
+        while start >= 0:
+            name_at = start + (30 if signature == b"PK\x03\x04" else 46)
+            if data[name_at : name_at + len(name)] == name:
+                struct.pack_into("<I", data, start + size_at, 1024)
+            start = data.find(signature, start + 4)
+    path.write_bytes(bytes(data))
+
+
+def ods(path: Path, row_xml: str) -> None:
+    """A minimal OpenDocument spreadsheet: a header row 'email' and the rows given."""
+    office = "urn:oasis:names:tc:opendocument:xmlns"
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        f'xmlns:office="{office}:office:1.0" xmlns:table="{office}:table:1.0" '
+        f'xmlns:text="{office}:text:1.0" office:version="1.2"><office:body><office:spreadsheet>'
+        '<table:table table:name="Blad1"><table:table-row><table:table-cell '
+        'office:value-type="string"><text:p>email</text:p></table:table-cell></table:table-row>'
+        f"{row_xml}</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED
+        )
+        archive.writestr(
+            "META-INF/manifest.xml",
+            f'<manifest:manifest xmlns:manifest="{office}:manifest:1.0"><manifest:file-entry '
+            'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>',
+        )
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+
+
+def cell(text: str) -> str:
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
+    )
+
+
 UNUSABLE = {
     "zero-bytes.csv": (lambda p: p.write_bytes(b""), "empty-file", "The file is empty"),
     "header-only.csv": (lambda p: p.write_text(HEADER), "empty-file", "no rows of users"),
@@ -105,6 +152,20 @@ UNUSABLE = {
         lambda p: patched_workbook(p, shared_string="a" * 50_000_000),
         "too-large",
         "holds about 50,000,00",
+    ),
+    # The directory says 1 KB; the part unpacks to 50 MB (or, in the attack, 3 GB).
+    "lying-member.xlsx": (lying_member, "unreadable-file", "damaged"),
+    "wide.ods": (
+        lambda p: ods(
+            p,
+            "<table:table-row>"
+            + cell("a@example.org")
+            + '<table:table-cell table:number-columns-repeated="16000"/>'
+            + cell("x")
+            + "</table:table-row>",
+        ),
+        "too-large",
+        "reaches cell WQL2, 16,002 columns wide; Instroom reads at most 702 columns",
     ),
     "a-million-semicolons.csv": (
         lambda p: p.write_text("email" + ";" * 1_000_000 + "\na@example.org\n"),
@@ -272,3 +333,16 @@ def test_a_file_without_an_email_column_is_told_its_columns_and_map(
     assert exit_code == 2 and codes(out) == [(None, "missing-required-field")]
     assert "The file's columns are: 'Naam', 'Werkadres'" in err
     assert '--map "Werkadres=email"' in err
+
+
+def test_a_finding_made_before_a_refusal_is_shown_with_it(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / "dubbelepunt.csv"
+    path.write_text(
+        "email:voornaam:achternaam\nann@example.org:Ann:Smit\nbob@example.org:Bob:Bos\n"
+    )
+    exit_code, out, err = run_cli(monkeypatch, capsys, sqlite_url, "import", str(path))
+    assert exit_code == 2
+    assert codes(out) == [(None, "missing-required-field"), (None, "unknown-delimiter")]
+    assert "(missing-required-field)" in err and "warning:" in err and "(unknown-delimiter)" in err

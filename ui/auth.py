@@ -9,8 +9,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from core import accounts
 from core.accounts import AccountError, SignedInAccount
 from core.i18n import LANGUAGES, N_
+from core.keys import cookie_key
 from core.portal_settings import effective_settings
-from core.settings import Settings, SettingsError, load_settings, resolve_cookie_key
+from core.settings import Settings, SettingsError, load_settings
 from core.worker import ensure_background_worker
 from db import queries
 from db.engine import brief_write, get_engine, session_scope
@@ -91,7 +92,7 @@ _LOGGED_OUT = "_logged_out"
 
 def _cookie_key(settings: Settings) -> str:
     try:
-        return resolve_cookie_key(settings)
+        return cookie_key(settings)
     except (SettingsError, OSError) as exc:
         st.error(md(_("Instroom cannot start: {reason}").format(reason=exc)))
         st.stop()
@@ -139,7 +140,11 @@ def _current_account(engine: Engine, settings: Settings, key: str) -> SignedInAc
         return None
     else:
         token = st.context.cookies.get(settings.cookie_name)
-        claim = accounts.read_session_token(token, key=key) if token else None
+        claim = (
+            accounts.read_session_token(token, key=key, days=settings.session_days)
+            if token
+            else None
+        )
     if claim is None:
         return None
     with session_scope(engine) as session:
@@ -166,7 +171,12 @@ def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount
         submitted = st.form_submit_button(_("Login"))
     if not submitted:
         return None
-    if not _RATE_LIMIT.allow(st.context.ip_address or "unknown"):
+    client = accounts.client_address(
+        st.context.ip_address,
+        st.context.headers.get("X-Forwarded-For"),
+        settings.trusted_proxies,
+    )
+    if not _RATE_LIMIT.allow(client, username):
         st.error(_("Too many login attempts in the last minute. Wait a minute and try again."))
         return None
     # While an import holds SQLite's write lock the answer stands and only its record is

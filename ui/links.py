@@ -46,6 +46,7 @@ STATUS_WORDS = {
     "completed_with_errors": N_("completed, rows rejected"),
     "failed": N_("failed"),
     "unchanged": N_("unchanged, skipped"),
+    "running": N_("running"),
 }
 
 

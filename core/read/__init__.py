@@ -5,28 +5,31 @@ core.read.text, workbooks in core.read.workbook, their hygiene in core.read.hygi
 """
 
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
+from core.i18n import N_
 from core.issues import UnusableFileError
 from core.read.table import LIMIT_FIELDS, ReadOptions, Table, with_corrections
 from core.read.text import DELIMITER_NAMES, decode_text, read_text
 from core.read.workbook import read_workbook
 from core.sandbox import LimitExceeded, run_limited
 
+log = logging.getLogger(__name__)
 BINARY_SIGNATURES = {
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"%PDF": "a PDF document",
-    b"\x1f\x8b": "a gzip archive",
-    b"Rar!": "a RAR archive",
-    b"7z\xbc\xaf": "a 7-Zip archive",
-    b"MZ": "a Windows program",
-    b"\x7fELF": "a program",
+    b"\x89PNG": N_("a PNG image"),
+    b"\xff\xd8\xff": N_("a JPEG image"),
+    b"GIF8": N_("a GIF image"),
+    b"%PDF": N_("a PDF document"),
+    b"\x1f\x8b": N_("a gzip archive"),
+    b"Rar!": N_("a RAR archive"),
+    b"7z\xbc\xaf": N_("a 7-Zip archive"),
+    b"MZ": N_("a Windows program"),
+    b"\x7fELF": N_("a program"),
 }
 
 
@@ -74,8 +77,11 @@ def _guarded(reader: Callable[..., Table], *args: Any) -> Table:
     except LimitExceeded as exc:
         if exc.limit == "time":
             raise UnusableFileError.of("too-large", "time", limit=options.max_seconds) from None
+        if exc.limit == "crashed":
+            log.warning("The reader stopped on a file: %s", exc.detail)
+            raise UnusableFileError.of("unreadable-file", "reader-stopped") from None
         raise UnusableFileError.of(
-            "too-large", "memory", limit=options.max_memory_bytes / 1_048_576
+            "too-large", "memory", limit=exc.memory_bytes / 1_048_576
         ) from None
 
 
@@ -83,7 +89,10 @@ def _read_upload(data: bytes, filename: str, options: ReadOptions) -> Table:
     if not data.strip():
         raise UnusableFileError.of("empty-file", "file")
     kind = _detect_kind(data, filename)
-    if kind in {"xlsx", "xls", "ods"}:
+    if kind == "encrypted":
+        data = _open_with_excels_own_password(data)
+        kind = "xlsx" if data.startswith(ZIP_SIGNATURE) else "xls"
+    if kind in {"xlsx", "xlsb", "xls", "ods"}:
         return read_workbook(data, kind, options)
     text, encoding = decode_text(data, options.encoding)
     return read_text(text, options, source="csv", encoding=encoding)
@@ -104,22 +113,95 @@ def _detect_kind(data: bytes, filename: str) -> str:
             raise UnusableFileError.of("unreadable-file", "damaged-zip") from exc
         if "xl/workbook.xml" in names:
             return "xlsx"
+        if "xl/workbook.bin" in names:
+            return "xlsb"
+        if _declares_a_workbook(zipfile.ZipFile(io.BytesIO(data))):
+            return "xlsx"  # a valid workbook whose parts sit outside xl/
         if "content.xml" in names and b"opendocument.spreadsheet" in data[:200]:
             return "ods"
         raise UnusableFileError.of("unreadable-file", "zip")
     if data.startswith(OLE_SIGNATURE):
+        _check_ole_kind(data)
         # An Excel file saved with a password is an OLE container of encrypted streams.
         if "EncryptedPackage".encode("utf-16-le") in data or _is_encrypted_ole(data):
-            raise UnusableFileError.of("password-protected")
+            return "encrypted"
         return "xls"
     if _HTML_START.match(data[:1024]):
         raise UnusableFileError.of("html-file", suffix=suffix or "otherwise")
+    for pattern, what in OTHER_FORMATS:
+        if pattern.match(data[:4096]):
+            raise UnusableFileError.of("unreadable-file", "other-format", kind=what)
     for signature, what in BINARY_SIGNATURES.items():
         if data.startswith(signature):
             raise UnusableFileError.of("unreadable-file", "binary-kind", kind=what)
     if suffix in {".xlsx", ".xlsm"}:
         raise UnusableFileError.of("unreadable-file", "not-workbook", suffix=suffix)
     return "text"
+
+
+# What an OLE container holds when it is not an Excel workbook, by its streams.
+OLE_KINDS = {
+    "WordDocument": ("binary-kind", N_("a Word document")),
+    "PowerPoint Document": ("binary-kind", N_("a PowerPoint presentation")),
+    "__nameid_version1.0": ("binary-kind", N_("an Outlook message")),
+    "NativeContent_MAIN": ("other-format", N_("a Quattro Pro spreadsheet")),
+}
+# The password Excel uses when a workbook is only write-protected: it opens without asking.
+EXCELS_OWN_PASSWORD = "VelvetSweatshop"
+_XML_START = rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*>\s*(?:<\?mso-application[^>]*>\s*)?"
+OTHER_FORMATS = [
+    (
+        re.compile(_XML_START + rb"<(?:\w+:)?Workbook\b[^>]*urn:schemas-microsoft-com:office:"),
+        N_("an Excel 2003 XML spreadsheet (SpreadsheetML)"),
+    ),
+    (
+        re.compile(_XML_START + rb"<office:document\b", re.IGNORECASE),
+        N_("a flat OpenDocument spreadsheet (.fods)"),
+    ),
+    (re.compile(rb"\AID;P"), N_("a SYLK spreadsheet (.slk)")),
+    (re.compile(rb"\ATABLE\r?\n0,1\r?\n"), N_("a DIF spreadsheet (.dif)")),
+]
+
+
+_WORKBOOK_PART = re.compile(rb"spreadsheetml\.sheet\.main\+xml|spreadsheetml\.template\.main")
+
+
+def _declares_a_workbook(archive: zipfile.ZipFile) -> bool:
+    """Whether the package's content types name a workbook part, wherever it lies."""
+    try:
+        return bool(_WORKBOOK_PART.search(archive.read("[Content_Types].xml")[:1_000_000]))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return False
+
+
+def _check_ole_kind(data: bytes) -> None:
+    """Refuse an Office file that is not a workbook (a Word document saved as .xls) by name."""
+    import olefile  # comes with msoffcrypto-tool; only OLE files need it
+
+    try:
+        with olefile.OleFileIO(data) as container:
+            streams = {"/".join(path) for path in container.listdir()}
+    except Exception:  # not an OLE container it can list: the workbook reader judges it
+        return
+    if streams & {"Workbook", "Book", "EncryptedPackage"}:
+        return
+    for stream, (variant, what) in OLE_KINDS.items():
+        if stream in streams:
+            raise UnusableFileError.of("unreadable-file", variant, kind=what)
+
+
+def _open_with_excels_own_password(data: bytes) -> bytes:
+    """The workbook opened with Excel's own default password, as Excel itself does."""
+    import msoffcrypto
+
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        office.load_key(password=EXCELS_OWN_PASSWORD)
+        out = io.BytesIO()
+        office.decrypt(out)
+    except Exception:  # a password the owner chose: only they can remove it
+        raise UnusableFileError.of("password-protected") from None
+    return out.getvalue()
 
 
 def _is_encrypted_ole(data: bytes) -> bool:

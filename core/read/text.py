@@ -29,6 +29,7 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _IN_VALUES = set(" @.-_'\"()")
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\r?\n)+")
 
 
@@ -207,6 +208,9 @@ def read_text(text: str, options: ReadOptions, *, source: str, encoding: str | N
     if "\x00" in text:
         findings.append(issue("nul-characters"))
         text = text.replace("\x00", "")
+    if "\r" in text:
+        # Old Mac exports end lines with CR alone; every reader here splits at LF.
+        text = _LONE_CR.sub("\n", text)
     text, delimiter, skipped, counted = _strip_preamble(text, options)
     sample = text[:65536]
     if delimiter is None and (foreign := _foreign_delimiter(sample)):

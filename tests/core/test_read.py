@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from core.issues import UnusableFileError
 from core.read import ReadOptions, Table, read_pasted, read_upload
 from tests.conftest import SAMPLES
+from tests.core.test_sandbox import xls_bytes, xlsx_bytes
 
 
 def rows(table: Table) -> list[list[str]]:
@@ -520,3 +521,212 @@ def test_excel_error_values_in_a_legacy_xls_are_reported() -> None:
     table = read_upload(buffer.getvalue(), "oud.xls")
     assert codes(table) == [("legacy-xls", None, None), ("error-value", 2, "Naam")]
     assert "'#N/A'" in table.findings[1].message
+
+
+def test_an_old_mac_export_with_cr_line_endings_is_read_row_by_row() -> None:
+    rows = "".join(f"u{i}@example.org;Voor{i};Achter{i}\r" for i in range(400))
+    table = read_upload(("email;voornaam;achternaam\r" + rows).encode("cp1252"), "mac.csv")
+    assert table.headers == ["email", "voornaam", "achternaam"]
+    assert table.row_count == 400
+    assert table.data.loc[401].tolist() == ["u399@example.org", "Voor399", "Achter399"]
+
+
+def test_the_long_cell_guard_counts_runs_across_its_slices() -> None:
+    from core.read.workbook import _longest_text_run
+
+    # A 20 MB run crosses two 8 MB slices; its speed is a line of bench/import_bench.py.
+    xml = b"<c><v>x</v></c>" * 3_000_000 + b"<t>" + b"y" * 20_000_000 + b"</t>"
+    assert _longest_text_run(xml) == 20_000_002
+    assert _longest_text_run(io.BytesIO(xml)) == 20_000_002
+
+
+def _renamed_stream(data: bytes, old: str, new: str) -> bytes:
+    """An OLE file whose stream `old` is called `new` (a Word or Quattro Pro file's shape)."""
+    changed = bytearray(data)
+    name = old.encode("utf-16-le") + b"\0\0"
+    at = changed.find(name)
+    changed[at : at + 64] = (new.encode("utf-16-le") + b"\0\0").ljust(64, b"\0")
+    changed[at + 64 : at + 66] = (len(new.encode("utf-16-le")) + 2).to_bytes(2, "little")
+    return bytes(changed)
+
+
+SPREADSHEET_ML = (
+    b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook '
+    b'xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet><Table><Row><Cell>'
+    b'<Data ss:Type="String">email</Data></Cell></Row></Table></Worksheet></Workbook>'
+)
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "words"),
+    [
+        (lambda: SPREADSHEET_ML, "oud.xls", "an Excel 2003 XML spreadsheet (SpreadsheetML), a"),
+        (
+            lambda: (
+                b'<?xml version="1.0"?><office:document xmlns:office="urn:oasis:names:tc:'
+                b'opendocument:xmlns:office:1.0"/>'
+            ),
+            "plat.fods",
+            "a flat OpenDocument spreadsheet (.fods), a spreadsheet format",
+        ),
+        (lambda: b'ID;PWXL;N;E\r\nC;Y1;X1;K"email"\r\nE\r\n', "x.slk", "a SYLK spreadsheet"),
+        (lambda: b'TABLE\r\n0,1\r\n"EXCEL"\r\n', "x.dif", "a DIF spreadsheet (.dif)"),
+        (
+            lambda: _renamed_stream(xls_bytes(), "Workbook", "WordDocument"),
+            "brief.xls",
+            "The file is a Word document, not a spreadsheet.",
+        ),
+        (
+            lambda: _renamed_stream(xls_bytes(), "Workbook", "NativeContent_MAIN"),
+            "begroting.xls",
+            "a Quattro Pro spreadsheet, a spreadsheet format Instroom does not read",
+        ),
+    ],
+)
+def test_files_that_are_not_csv_or_excel_are_named_for_what_they_are(
+    make, name: str, words: str
+) -> None:
+    with pytest.raises(UnusableFileError) as caught:
+        read_upload(make(), name)
+    assert words in caught.value.message
+    assert "damaged" not in caught.value.message
+
+
+def test_a_workbook_with_excels_own_default_password_opens_as_excel_opens_it() -> None:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    for password, opens in (("VelvetSweatshop", True), ("eigen-geheim", False)):
+        sealed = io.BytesIO()
+        OOXMLFile(io.BytesIO(xlsx_bytes())).encrypt(password, sealed)
+        if opens:
+            table = read_upload(sealed.getvalue(), "beveiligd.xlsx")
+            assert table.data.iloc[0].tolist() == ["a@example.org", "Ann"]
+        else:
+            with pytest.raises(UnusableFileError, match="protected with a password"):
+                read_upload(sealed.getvalue(), "beveiligd.xlsx")
+
+
+def test_a_chart_or_macro_sheet_in_front_is_passed_over_for_the_first_worksheet() -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Gebruikers"
+    sheet.append(["email", "voornaam"])
+    sheet.append(["a@example.org", "Ann"])
+    book.create_chartsheet("Grafiek", 0)
+    out = io.BytesIO()
+    book.save(out)
+    table = read_upload(out.getvalue(), "met-grafiek.xlsm")
+    assert table.sheet == "Gebruikers"
+    assert table.data.iloc[0].tolist() == ["a@example.org", "Ann"]
+
+
+def test_a_workbook_with_only_a_chart_sheet_says_so() -> None:
+    book = Workbook()
+    book.create_chartsheet("Grafiek", 0)
+    book.remove(book["Sheet"])
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(UnusableFileError, match="no worksheet, only charts or macros"):
+        read_upload(out.getvalue(), "grafiek.xlsx")
+
+
+NUMBER_FORMATS = [(612345678, "0#########", "0612345678"), (14, "000000", "000014")]
+NUMBER_FORMATS += [(1, "00000\\-0000", "00000-0001"), (5, '"NL"000', "NL005")]
+
+
+def test_numbers_read_as_excel_shows_them_in_xlsx_and_xls() -> None:
+    import xlwt
+
+    book = xlwt.Workbook()
+    legacy = book.add_sheet("Blad1")
+    modern = Workbook()
+    sheet = modern.active
+    for column, header in enumerate(["email", "telefoon", "nummer", "code", "land"]):
+        legacy.write(0, column, header)
+    sheet.append(["email", "telefoon", "nummer", "code", "land"])
+    legacy.write(1, 0, "a@example.org")
+    for column, (number, code, _shown) in enumerate(NUMBER_FORMATS, start=1):
+        legacy.write(1, column, number, xlwt.easyxf(num_format_str=code))
+    sheet.append(["a@example.org", *(n for n, _, _ in NUMBER_FORMATS)])
+    for column, (_n, code, _shown) in enumerate(NUMBER_FORMATS, start=2):
+        sheet.cell(row=2, column=column).number_format = code
+    shown = ["a@example.org", *(s for _, _, s in NUMBER_FORMATS)]
+    for data, name in ((_saved(book), "oud.xls"), (_saved(modern), "nieuw.xlsx")):
+        assert read_upload(data, name).data.iloc[0].tolist() == shown, name
+
+
+def _saved(book: object) -> bytes:
+    out = io.BytesIO()
+    book.save(out)  # type: ignore[attr-defined]
+    return out.getvalue()
+
+
+def test_a_duration_reads_as_excel_shows_it() -> None:
+    from datetime import timedelta
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["email", "uren"])
+    sheet.append(["a@example.org", timedelta(hours=36)])
+    sheet.cell(row=2, column=2).number_format = "[h]:mm:ss"
+    assert read_upload(_saved(book), "uren.xlsx").data.iloc[0].tolist() == [
+        "a@example.org",
+        "36:00:00",
+    ]
+
+
+def test_a_workbook_whose_parts_sit_outside_xl_is_read_and_says_what_was_not_checked() -> None:
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes()))
+    moved = io.BytesIO()
+    with zipfile.ZipFile(moved, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            part = source.read(info.filename).replace(b"/xl/", b"/excel/")
+            archive.writestr(
+                info.filename.replace("xl/", "excel/"), part.replace(b'"xl/', b'"excel/')
+            )
+    table = read_upload(moved.getvalue(), "wtf_path.xlsx")
+    assert table.data.iloc[0].tolist() == ["a@example.org", "Ann"]
+    assert [f.code for f in table.findings] == ["unchecked-workbook"]
+
+
+def test_a_number_beyond_excels_fifteen_digits_reads_as_excel_shows_it() -> None:
+    book = Workbook()
+    book.active.append(["email", "nummer"])
+    book.active.append(["a@example.org", 1.2345678e22])
+    assert read_upload(_saved(book), "groot.xlsx").data.iloc[0, 1] == "1.23457E+22"
+
+
+def test_an_opendocument_sheet_keeps_the_leading_zeros_it_shows(tmp_path) -> None:
+    from tests.test_hostile_files import cell, ods
+
+    def number(value: str, shown: str, repeat: int = 1) -> str:
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}" '
+            f'table:number-columns-repeated="{repeat}"><text:p>{shown}</text:p></table:table-cell>'
+        )
+
+    path = tmp_path / "medewerkers.ods"
+    ods(
+        path,
+        '<table:table-row table:number-rows-repeated="2"><table:table-cell/></table:table-row>'
+        "<table:table-row>"
+        + cell("a@example.org")
+        + number("612345678", "0612345678")
+        + number("1", "00000-0001")
+        + number("7", "7", repeat=2)
+        + "</table:table-row>",
+    )
+    table = read_upload(path.read_bytes(), path.name)
+    assert table.data.loc[4].tolist()[:5] == ["a@example.org", "0612345678", "00000-0001", "7", "7"]
+
+
+def test_a_binary_xlsb_workbook_is_read_and_says_what_was_not_checked(tmp_path) -> None:
+    from pyxlsbwriter import XlsbWriter
+
+    path = tmp_path / "medewerkers.xlsb"
+    with XlsbWriter(str(path)) as writer:
+        writer.add_sheet("Blad1")
+        writer.write_sheet([["email", "voornaam"], ["a@example.org", "Ann"]])
+    table = read_upload(path.read_bytes(), path.name)
+    assert table.data.iloc[0].tolist() == ["a@example.org", "Ann"]
+    assert [(f.code, f.variant) for f in table.findings] == [("unchecked-workbook", "xlsb")]

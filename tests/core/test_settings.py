@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import SettingsError, default_database_url, load_settings, resolve_cookie_key
+from core.keys import cookie_key
+from core.settings import SettingsError, default_database_url, load_settings
 
 
 def test_defaults_use_the_embedded_sqlite_file(tmp_path: Path) -> None:
@@ -27,7 +28,19 @@ EXAMPLE_KEY = "paste the output of: python -c 'import secrets; print(secrets.tok
 
 
 @pytest.mark.parametrize(
-    "key", ["change-me", "some_key", "short-but-not-a-placeholder", "0" * 32, EXAMPLE_KEY]
+    "key",
+    [
+        "change-me",
+        "some_key",
+        "short-but-not-a-placeholder",
+        "0" * 32,
+        EXAMPLE_KEY,
+        # Long enough and varied, yet guessable: a run, a repeated block, example words.
+        "0123456789abcdef0123456789abcdef",
+        "abcdefghijklmnopabcdefghijklmnop",
+        "CHANGE-ME-to-a-long-random-string",
+        "Secret-Example-Key-Secret-Example-Key",
+    ],
 )
 def test_placeholder_or_short_cookie_key_is_refused(tmp_path: Path, key: str) -> None:
     with pytest.raises(SettingsError, match="INSTROOM_COOKIE_KEY"):
@@ -58,15 +71,15 @@ def test_the_example_file_key_is_refused(tmp_path: Path) -> None:
 def test_generated_cookie_key_lives_in_a_private_file_beside_the_data(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/instroom.db"
     settings = load_settings(env={"DATABASE_URL": url}, secrets_file=tmp_path / "none.toml")
-    first = resolve_cookie_key(settings)
-    assert first == resolve_cookie_key(settings) and len(first) >= 32
+    first = cookie_key(settings)
+    assert first == cookie_key(settings) and len(first) >= 32
     key_file = tmp_path / "cookie_key"
-    assert key_file.read_text() == first and key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.read_text().strip() == first and key_file.stat().st_mode & 0o777 == 0o600
     configured = load_settings(
         env={"DATABASE_URL": url, "INSTROOM_COOKIE_KEY": first[::-1]},
         secrets_file=tmp_path / "none.toml",
     )
-    assert resolve_cookie_key(configured) == first[::-1]
+    assert cookie_key(configured) == first[::-1]
 
 
 @pytest.mark.parametrize("days", ["0", "15", "3650"])

@@ -5,11 +5,12 @@ import os
 from pathlib import Path
 
 import asyncssh
+import orjson
 import pytest
 
 from core.issues import UnusableFileError
-from core.sources import Access, SourceError, fetch, move_to_done, parse_source
-from tests.servers import afas_connector, http_server, sftp_server
+from core.sources import Access, FolderRule, SourceError, fetch, move_to_done, parse_source
+from tests.servers import afas_connector, dripping_server, http_server, sftp_server
 
 MB = 1 << 20
 
@@ -17,6 +18,11 @@ MB = 1 << 20
 def access(**kw: object) -> Access:
     values: dict = {"max_bytes": MB, "max_rows": 10_000, "secrets": {}} | kw
     return Access(**values)
+
+
+def in_folder(folder: Path, **kw: object) -> Access:
+    """Access for a folder link below folder, as INSTROOM_LINK_FOLDERS would allow it."""
+    return access(folders=FolderRule((folder,)), **kw)
 
 
 def write(path: Path, text: str, mtime: float) -> None:
@@ -30,18 +36,18 @@ def test_a_folder_gives_its_newest_matching_file_and_moves_it_to_done(tmp_path: 
     write(tmp_path / "medewerkers_20261201.csv", "email\nnew@example.nl\n", 2_000)
     write(tmp_path / "salarissen_20261202.csv", "not this one", 3_000)
     source = parse_source(f"folder:{tmp_path}/medewerkers_*.csv")
-    fetched = fetch(source, access())
+    fetched = fetch(source, in_folder(tmp_path))
     assert (fetched.name, fetched.data) == ("medewerkers_20261201.csv", b"email\nnew@example.nl\n")
-    move_to_done(fetched)
+    move_to_done(fetched, FolderRule((tmp_path,)))
     assert (tmp_path / "done" / "medewerkers_20261201.csv").exists()
-    assert fetch(source, access()).name == "medewerkers_20261130.csv"
+    assert fetch(source, in_folder(tmp_path)).name == "medewerkers_20261130.csv"
 
 
 def test_a_folder_without_a_match_or_that_is_missing_says_so(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"No file in .* matches medewerkers_\*\.csv"):
-        fetch(parse_source(f"folder:{tmp_path}/medewerkers_*.csv"), access())
+        fetch(parse_source(f"folder:{tmp_path}/medewerkers_*.csv"), in_folder(tmp_path))
     with pytest.raises(SourceError, match="does not exist"):
-        fetch(parse_source(f"folder:{tmp_path}/nope/x.csv"), access())
+        fetch(parse_source(f"folder:{tmp_path}/nope/x.csv"), in_folder(tmp_path))
 
 
 def test_a_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
@@ -49,7 +55,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> N
     with big.open("wb") as handle:
         handle.truncate(3 * MB)  # sparse: its size is known without holding it
     with pytest.raises(UnusableFileError, match="more than 1 MB") as caught:
-        fetch(parse_source(f"folder:{big}"), access())
+        fetch(parse_source(f"folder:{big}"), in_folder(tmp_path))
     assert caught.value.code == "too-large"
 
 
@@ -231,3 +237,111 @@ def test_https_can_answer_with_a_workbook() -> None:
     assert fetched.name == "rapport.xlsx"
     table = read_upload(fetched.data, fetched.name)
     assert table.data[0].tolist() == ["jan@example.nl"] and table.data[1].tolist() == ["0612345678"]
+
+
+def test_folder_links_are_off_until_the_owner_names_a_folder(tmp_path: Path) -> None:
+    write(tmp_path / "m.csv", "email\na@example.nl\n", 1_000)
+    with pytest.raises(SourceError, match="INSTROOM_LINK_FOLDERS") as caught:
+        fetch(parse_source(f"folder:{tmp_path}/m.csv"), access())
+    assert caught.value.variant == "folders-off"
+
+
+@pytest.mark.parametrize("target", ["/proc/self/environ", "/etc/passwd", "{data}/cookie_key"])
+def test_a_folder_link_reads_nothing_outside_the_allowed_folders(
+    tmp_path: Path, target: str
+) -> None:
+    exports, data = tmp_path / "exports", tmp_path / "data"
+    exports.mkdir()
+    data.mkdir()
+    (data / "cookie_key").write_text("k5Jx9Qw2Lm8Zr4Tn7Vb1Hc6Yd3Fg0Sa-Pe_Uo")
+    rule = FolderRule((exports, tmp_path / "data"), private=(data,))
+    with pytest.raises(SourceError) as caught:
+        fetch(parse_source("folder:" + target.format(data=data)), access(folders=rule))
+    assert caught.value.variant in {"folder-not-allowed", "folder-private"}
+    assert "k5Jx9" not in str(caught.value)
+
+
+def test_a_symbolic_link_out_of_the_allowed_folder_is_not_followed(tmp_path: Path) -> None:
+    exports, secret = tmp_path / "exports", tmp_path / "data" / "vault_key"
+    secret.parent.mkdir()
+    secret.write_text("n0t-f0r-y0ur-3y3s")
+    exports.mkdir()
+    (exports / "medewerkers.csv").symlink_to(secret)
+    (exports / "uit").symlink_to(secret.parent, target_is_directory=True)
+    rule = FolderRule((exports,))
+    with pytest.raises(SourceError, match=r"No file in .* matches"):
+        fetch(parse_source(f"folder:{exports}/medewerkers.csv"), access(folders=rule))
+    with pytest.raises(SourceError, match="not in a folder links may read"):
+        fetch(parse_source(f"folder:{exports}/uit/vault_key"), access(folders=rule))
+
+
+def test_a_moved_file_stays_inside_the_allowed_folder(tmp_path: Path) -> None:
+    exports, elsewhere = tmp_path / "exports", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write(exports / "m.csv", "email\na@example.nl\n", 1_000)
+    (exports / "done").symlink_to(elsewhere, target_is_directory=True)
+    fetched = fetch(parse_source(f"folder:{exports}/m.csv"), in_folder(exports))
+    with pytest.raises(SourceError, match="not an ordinary file"):
+        move_to_done(fetched, FolderRule((exports,)))
+    assert list(elsewhere.iterdir()) == [] and (exports / "m.csv").exists()
+
+
+def test_a_redirect_to_another_server_is_refused_and_gets_no_token() -> None:
+    with (
+        http_server(
+            lambda p, q: (200, "text/csv", b"email\n"), token_header="X", token="", host="127.0.0.2"
+        ) as capture,
+        http_server(
+            lambda p, q: (302, "text/plain", capture.url("/capture").encode()),
+            token_header="Authorization",
+            token=TOKEN,
+        ) as server,
+        pytest.raises(SourceError, match="another server") as caught,
+    ):
+        fetch(
+            parse_source(server.url("/redir")),
+            access(header="Authorization", secrets={"header": TOKEN}),
+        )
+    assert caught.value.variant == "redirect"
+    assert capture.requests == []
+
+
+def test_a_redirect_within_the_same_server_is_followed() -> None:
+    csv = b"email\njan@example.nl\n"
+
+    def answer(path: str, query: dict) -> tuple[int, str, bytes]:
+        if path == "/oud.csv":
+            return 301, "text/plain", b"/nieuw.csv"
+        return 200, "text/csv", csv
+
+    with http_server(answer, token_header="Authorization", token=TOKEN) as server:
+        fetched = fetch(
+            parse_source(server.url("/oud.csv")),
+            access(header="Authorization", secrets={"header": TOKEN}),
+        )
+    assert fetched.data == csv
+    assert [p for p, _ in server.requests] == ["/oud.csv", "/nieuw.csv"]
+
+
+def test_a_source_that_drips_ends_at_the_fetch_deadline() -> None:
+    with dripping_server(every=0.3) as url, pytest.raises(SourceError) as caught:
+        fetch(parse_source(url), access(deadline=2.0, timeout=60))
+    assert caught.value.variant == "deadline"
+    assert "within 2 seconds" in caught.value.message
+
+
+def test_pages_that_never_end_stop_at_one_size_limit_for_all_of_them() -> None:
+    page = orjson.dumps({"skip": 0, "take": 2000, "rows": [{"Email": "x" * 200}] * 2000})
+
+    with (
+        http_server(
+            lambda p, q: (200, "application/json", page), token_header="X", token=TOKEN
+        ) as server,
+        pytest.raises(UnusableFileError, match="more than 1 MB") as caught,
+    ):
+        fetch(
+            parse_source(server.url("/connectors/Medewerkers")),
+            access(header="X", secrets={"header": TOKEN}, max_rows=10**9),
+        )
+    assert caught.value.code == "too-large"
+    assert len(server.requests) <= 3

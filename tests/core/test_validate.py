@@ -299,10 +299,10 @@ def test_the_fast_email_check_accepts_only_what_email_validator_accepts(
 ) -> None:
     from email_validator import EmailNotValidError, validate_email
 
-    from core.validate import _COMMON_EMAIL
+    from core.emails import COMMON_EMAIL
 
     address = f"{local}@{domain}.{tld}"
-    if _COMMON_EMAIL.match(address):
+    if COMMON_EMAIL.match(address):
         try:
             checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
         except EmailNotValidError as exc:

@@ -1,5 +1,7 @@
 """Portal accounts and the Settings catalogue, against a real database."""
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, select
 
@@ -7,7 +9,7 @@ from core import accounts, catalog
 from core.accounts import AccountError
 from core.catalog import CatalogError
 from db import queries
-from db.models import Account, Group, User, UserGroup
+from db.models import Account, Group, User, UserGroup, utcnow
 
 
 def add_admin(session: Session, username: str = "beheer") -> Account:
@@ -77,14 +79,15 @@ def test_every_login_answer_checks_exactly_one_hash(
     real = accounts.verify_password
     monkeypatch.setattr(accounts, "verify_password", lambda pw, h: checked.append(h) or real(pw, h))
     assert accounts.authenticate(session=session, username="niemand", password="x" * 12) is None
-    for _ in range(5):
+    wrong = accounts.MAX_FAILED_LOGINS
+    for _ in range(wrong):
         accounts.authenticate(session=session, username="beheer", password="wrong password")
     assert admin.locked_until is not None
     right = "correct horse battery"
     assert accounts.authenticate(session=session, username="beheer", password=right) is None
-    assert len(checked) == 7
-    assert checked[0] == checked[6] != admin.password_hash  # the dummy, for unknown and locked
-    assert checked[1:6] == [admin.password_hash] * 5
+    assert len(checked) == wrong + 2
+    assert checked[0] == checked[-1] != admin.password_hash  # the dummy, for unknown and locked
+    assert checked[1:-1] == [admin.password_hash] * wrong
 
 
 def test_sessions_end_on_logout_reset_and_disable(session: Session) -> None:
@@ -99,26 +102,54 @@ def test_sessions_end_on_logout_reset_and_disable(session: Session) -> None:
     ):
         signed_in = accounts.get_signed_in_account(session=session, username="beheer")
         token = accounts.issue_session_token(signed_in, key=key, days=1)
-        assert accounts.read_session_token(token, key=key) == ("beheer", signed_in.session_version)
+        claim = accounts.read_session_token(token, key=key, days=1)
+        assert claim == ("beheer", signed_in.session_version)
         end()
         now = accounts.get_signed_in_account(session=session, username="beheer")
         versions.append(now.session_version if now else None)
         assert now is None or now.session_version != signed_in.session_version
     assert versions == [1, 2, None]
-    assert accounts.read_session_token(token, key="another " + key) is None
+    assert accounts.read_session_token(token, key="another " + key, days=1) is None
     expired = accounts.issue_session_token(signed_in, key=key, days=-1)
-    assert accounts.read_session_token(expired, key=key) is None
+    assert accounts.read_session_token(expired, key=key, days=1) is None
 
 
-def test_login_attempts_are_limited_per_client_and_overall() -> None:
-    limit = accounts.LoginRateLimit(per_client=3, overall=5, window=60)
-    assert [limit.allow("a", now=t) for t in range(4)] == [True, True, True, False]
-    assert [limit.allow("b", now=10), limit.allow("c", now=11), limit.allow("d", now=12)] == [
-        True,
-        True,
-        False,
-    ]
-    assert limit.allow("a", now=61) and limit.allow("d", now=62)
+def test_one_address_guessing_locks_out_nobody_else() -> None:
+    limit = accounts.LoginRateLimit(per_pair=3, per_account=5, accounts_per_client=3, window=60)
+    # Everyone behind one proxy shares its address: one person's typos are theirs alone.
+    assert [limit.allow("127.0.0.1", "jan", now=t) for t in range(4)] == [True] * 3 + [False]
+    assert limit.allow("127.0.0.1", "beheer", now=5)
+    # Spraying names from one address stops at the third new account.
+    assert [limit.allow("10.0.0.9", name, now=6) for name in "abcd"] == [True] * 3 + [False]
+    # Guessing at one account from many addresses is bounded too, for a minute only.
+    assert [limit.allow(f"10.1.0.{i}", "piet", now=7) for i in range(6)] == [True] * 5 + [False]
+    assert limit.allow("10.1.0.9", "piet", now=68)
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "client"),
+    [
+        # A spoofed header sent straight to the portal: uvicorn believed it, we do not.
+        ("6.6.6.6", "6.6.6.6", (), "127.0.0.1"),
+        ("10.0.0.15", "1.2.3.4, 10.0.0.15", (), "127.0.0.1"),
+        (None, None, (), "127.0.0.1"),
+        ("203.0.113.9", None, ("127.0.0.1",), "203.0.113.9"),
+        # Behind a proxy the owner named, the address the proxy saw.
+        ("198.51.100.7", "198.51.100.7", ("127.0.0.1",), "198.51.100.7"),
+        (
+            "10.0.0.2",
+            "9.9.9.9, 198.51.100.7, 10.0.0.2",
+            ("127.0.0.0/8", "10.0.0.0/8"),
+            "198.51.100.7",
+        ),
+        # A proxy that is not named is the client itself.
+        ("192.0.2.1", "8.8.8.8", ("127.0.0.1",), "192.0.2.1"),
+    ],
+)
+def test_forwarded_addresses_count_only_from_named_proxies(
+    peer: str | None, forwarded: str | None, trusted: tuple[str, ...], client: str
+) -> None:
+    assert accounts.client_address(peer, forwarded, trusted) == client
 
 
 def test_groups_add_rename_and_delete_with_confirmation(session: Session) -> None:
@@ -202,11 +233,14 @@ def test_languages_and_protection(session: Session) -> None:
     assert [u.email for u in queries.list_protected_users(session=session)] == ["svc@example.org"]
 
 
-def test_five_failed_logins_lock_and_a_password_reset_unlocks(session: Session) -> None:
+def test_ten_failed_logins_lock_and_a_password_reset_unlocks(session: Session) -> None:
     add_admin(session)
-    for attempt in range(1, 6):
+    limit = accounts.MAX_FAILED_LOGINS
+    for attempt in range(1, limit + 1):
         assert accounts.authenticate(session=session, username="BEHEER", password="nee") is None
-        assert (accounts.locked_until(session=session, username="beheer") is None) == (attempt < 5)
+        locked = accounts.locked_until(session=session, username="beheer")
+        assert (locked is None) == (attempt < limit)
+    assert locked is not None and locked < utcnow() + timedelta(minutes=accounts.LOCK_MINUTES + 1)
     accounts.reset_password(session=session, username="beheer", password="another password 2")
     assert accounts.locked_until(session=session, username="beheer") is None
     assert accounts.authenticate(session=session, username="beheer", password="another password 2")

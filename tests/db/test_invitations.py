@@ -1,6 +1,8 @@
 """Portal accounts are invited by a real mail and choose their own password with its link."""
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -17,9 +19,9 @@ from core.accounts import (
 )
 from core.invitations import invite_account, send_password_link
 from core.mail import deliver_pending
-from core.mail_templates import save_organisation, save_template
+from core.mail_templates import get_organisation, save_organisation, save_template
 from core.settings import Settings
-from db.engine import session_scope
+from db.engine import brief_write, session_scope
 from db.models import Account, EmailMessage, utcnow
 from tests.conftest import Inbox
 from tests.db.test_mail_and_activation import mail_settings
@@ -194,3 +196,55 @@ def test_logging_in_to_an_invited_account_checks_a_hash_like_any_wrong_password(
     assert not log_in(engine, "helpdesk", "")
     assert not log_in(engine, "niemand", "some guess 123")
     assert len(checked) == 2 and checked[0] == checked[1] and checked[0].startswith("$2b$")
+
+
+def test_a_template_that_loops_fails_its_message_without_holding_the_database(
+    engine: Engine, db_url: str, inbox: Inbox
+) -> None:
+    # Behind a condition the save check never meets: only a real invitation runs the loop.
+    bomb = (
+        "{% if naam == 'Hanna de Helpdesk' %}{% for i in range(9000) %}{% for j in range(9000) %}"
+        "{% endfor %}{% endfor %}{% endif %}Hoi {{ naam }}: {{ activatielink }}"
+    )
+    with session_scope(engine) as session:
+        save_template(
+            session=session,
+            kind="invite",
+            language="nl",
+            subject="Welkom",
+            body=bomb,
+            updated_by="beheer",
+        )
+    invite(engine, mail_settings(db_url, inbox.port))
+    settings = mail_settings(db_url, inbox.port)
+    done = threading.Event()
+    thread = threading.Thread(
+        target=lambda: (deliver_pending(engine=engine, settings=settings), done.set())
+    )
+    thread.start()
+    time.sleep(0.7)
+    # Meanwhile another writer (a login, an import) gets in at once.
+    with brief_write(engine, milliseconds=300) as session:
+        save_organisation(session=session, name="De Linde", sender_name="")
+    assert not done.is_set()
+    thread.join(timeout=30)
+    with Session(engine) as session:
+        message = session.exec(select(EmailMessage)).one()
+        assert message.status == "failed"
+        assert "takes longer than 2.0 seconds" in (message.error or "")
+        assert get_organisation(session=session).name == "De Linde"
+    assert inbox.messages == []
+
+
+@pytest.mark.parametrize(
+    "email", ["inv1@x.nl, evil@evil.example", '"a@b" <evil3@evil.example>', "a@b", "@x.nl"]
+)
+def test_a_portal_account_has_one_address_checked_like_an_import(
+    engine: Engine, db_url: str, inbox: Inbox, email: str
+) -> None:
+    with pytest.raises(AccountError, match="Enter one valid email address"):
+        invite(engine, mail_settings(db_url, inbox.port), email=email)
+    deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
+    assert inbox.messages == []
+    with Session(engine) as session:
+        assert session.exec(select(Account)).all() == []

@@ -30,9 +30,9 @@ NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 HEADER = "email;voornaam;achternaam;mobiel"
 
 
-def settings_for(db_url: str, inbox: Inbox | None = None) -> Settings:
+def settings_for(db_url: str, folder: Path, inbox: Inbox | None = None) -> Settings:
     mail = {"smtp_host": inbox.host, "smtp_port": inbox.port} if inbox else {}
-    return Settings(database_url=db_url, cookie_key=KEY, **mail)
+    return Settings(database_url=db_url, cookie_key=KEY, link_folders=(folder,), **mail)
 
 
 def add_link(engine: Engine, settings: Settings, name: str, source: str, **kw: object) -> Link:
@@ -81,7 +81,7 @@ def count(engine: Engine, model: type) -> int:
 def test_a_folder_link_imports_then_skips_an_unchanged_export(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_for(db_url)
+    settings = settings_for(db_url, tmp_path)
     export(tmp_path / "hr", "medewerkers_1.csv", people(3))
     add_link(engine, settings, "Personeel", f"folder:{tmp_path}/hr/medewerkers_*.csv")
 
@@ -120,7 +120,7 @@ def test_a_folder_link_imports_then_skips_an_unchanged_export(
 def test_a_folder_file_is_moved_to_done_once_it_is_imported(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_for(db_url)
+    settings = settings_for(db_url, tmp_path)
     export(tmp_path, "medewerkers.csv", people(2))
     add_link(engine, settings, "Map", f"folder:{tmp_path}/medewerkers*.csv", move_done=True)
     dry = run_link(engine=engine, settings=settings, name="Map", dry_run=True, now=NOW)
@@ -134,7 +134,7 @@ def test_a_folder_file_is_moved_to_done_once_it_is_imported(
 def test_a_full_list_link_over_its_limit_writes_nothing_and_mails_the_list(
     engine: Engine, db_url: str, tmp_path: Path, inbox: Inbox
 ) -> None:
-    settings = settings_for(db_url, inbox)
+    settings = settings_for(db_url, tmp_path, inbox)
     export(tmp_path, "alle.csv", people(10))
     options = ImportOptions(full_list=True, max_deactivate="2")
     add_link(
@@ -179,7 +179,7 @@ def test_a_full_list_link_must_have_a_limit(engine: Engine, db_url: str, tmp_pat
     with pytest.raises(LinkError, match="deactivation limit"):
         add_link(
             engine,
-            settings_for(db_url),
+            settings_for(db_url, tmp_path),
             "X",
             f"folder:{tmp_path}/x.csv",
             options=ImportOptions(full_list=True),
@@ -189,7 +189,7 @@ def test_a_full_list_link_must_have_a_limit(engine: Engine, db_url: str, tmp_pat
 def test_three_failures_in_a_row_pause_the_link_and_say_why(
     engine: Engine, db_url: str, tmp_path: Path, inbox: Inbox
 ) -> None:
-    settings = settings_for(db_url, inbox)
+    settings = settings_for(db_url, tmp_path, inbox)
     add_link(
         engine,
         settings,
@@ -246,7 +246,7 @@ def test_three_failures_in_a_row_pause_the_link_and_say_why(
 def test_runs_missed_while_nothing_ran_happen_once(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_for(db_url)
+    settings = settings_for(db_url, tmp_path)
     export(tmp_path, "m.csv", people(1))
     link = add_link(engine, settings, "Nacht", f"folder:{tmp_path}/m.csv", schedule="daily 02:00")
     assert link.next_run_at == datetime(2026, 12, 3, 1, 0, tzinfo=UTC)  # 02:00 in Amsterdam
@@ -259,8 +259,10 @@ def test_runs_missed_while_nothing_ran_happen_once(
         )
 
 
-def test_an_afas_connector_link_reads_every_page(engine: Engine, db_url: str) -> None:
-    settings = settings_for(db_url)
+def test_an_afas_connector_link_reads_every_page(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(db_url, tmp_path)
     token = "AfasToken PHRva2VuPjxpZD4xPC9pZD48L3Rva2VuPg=="
     rows = [
         {"Email": f"a{i}@example.nl", "Voornaam": f"A{i}", "Achternaam": "Fas"} for i in range(230)
@@ -282,8 +284,10 @@ def test_an_afas_connector_link_reads_every_page(engine: Engine, db_url: str) ->
         assert token not in link.secret and link.secret
 
 
-def test_a_wrong_token_fails_the_run_with_the_servers_answer(engine: Engine, db_url: str) -> None:
-    settings = settings_for(db_url)
+def test_a_wrong_token_fails_the_run_with_the_servers_answer(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(db_url, tmp_path)
     with http_server(
         afas_connector([]), token_header="Authorization", token="AfasToken goed"
     ) as server:
@@ -306,7 +310,7 @@ def test_a_wrong_token_fails_the_run_with_the_servers_answer(engine: Engine, db_
 def test_an_sftp_link_pins_the_host_key_of_its_first_run(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_for(db_url)
+    settings = settings_for(db_url, tmp_path)
     export(tmp_path / "export", "medewerkers_20261202.csv", people(2))
     with sftp_server(tmp_path) as server:
         add_link(
@@ -334,7 +338,7 @@ def test_an_sftp_link_pins_the_host_key_of_its_first_run(
 def test_a_failure_queues_no_mail_when_the_link_names_nobody(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_for(db_url)
+    settings = settings_for(db_url, tmp_path)
     add_link(engine, settings, "Stil", f"folder:{tmp_path}/none.csv")
     assert run_link(engine=engine, settings=settings, name="Stil", now=NOW).status == "failed"
     assert count(engine, EmailMessage) == 0

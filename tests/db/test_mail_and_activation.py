@@ -269,3 +269,49 @@ def test_a_welcome_to_updated_users_reaches_only_those_without_a_password(
     deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
     (mail,) = inbox.messages
     assert "nog@example.org" in str(mail["To"]) and LINK.search(Inbox.text(mail))
+
+
+def test_a_message_whose_sender_was_killed_is_sent_once_more(
+    engine: Engine, db_url: str, inbox: Inbox
+) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from core.mail import SENDING_LEASE, recover_lost_messages
+    from tests.conftest import ROOT
+
+    run(engine, "Email;Voornaam;Achternaam\na@example.org;A;A\n", welcome_new=True)
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from core.mail import deliver_pending; from core.settings import Settings;"
+        "from db.engine import get_engine;"
+        "s = Settings(database_url=sys.argv[2], smtp_host='127.0.0.1', smtp_port=int(sys.argv[3]),"
+        " smtp_timeout=600);"
+        "deliver_pending(engine=get_engine(sys.argv[2]), settings=s)"
+    )
+    sender = subprocess.Popen(
+        [sys.executable, "-c", script, str(ROOT), db_url, str(silent.getsockname()[1])]
+    )
+    try:
+        for _ in range(200):
+            if messages(engine)[0][2] == "sending":
+                break
+            time.sleep(0.1)
+        assert messages(engine)[0][2] == "sending"
+        os.kill(sender.pid, signal.SIGKILL)
+        sender.wait()
+    finally:
+        silent.close()
+    assert recover_lost_messages(engine=engine) == 0  # not yet past its lease
+    later = utcnow() + SENDING_LEASE + timedelta(minutes=1)
+    assert recover_lost_messages(engine=engine, now=later) == 1
+    report = deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
+    assert report.sent == 1 and len(inbox.to("a@example.org")) == 1
+    with Session(engine) as session:
+        message = session.exec(select(EmailMessage)).one()
+        assert (message.status, message.attempts) == ("sent", 3)

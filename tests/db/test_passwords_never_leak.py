@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
+from sqlmodel import Session, select
 
+from core.settings import Settings
 from db.engine import get_engine
+from db.models import ImportJob
 from tests.conftest import ROOT, Inbox
 
 GOOD, WEAK = "Geheim-Wachtwoord-123", "kort1"
@@ -71,3 +74,47 @@ def test_passwords_never_leave_the_hash(db_url: str, tmp_path: Path, inbox: Inbo
         assert not any(secret in output for output in outputs), secret
     assert "$2b$" in everything_stored(engine)  # the hash is there
     assert "********" in rejected.read_text(encoding="utf-8-sig")
+
+
+def test_a_queued_import_never_writes_a_typed_password_to_the_database_files(
+    sqlite_url: str,
+) -> None:
+    from core.accounts import verify_password
+    from core.worker import run_next_job
+    from db.models import User
+    from tests.db.test_worker import enqueue
+
+    engine = get_engine(sqlite_url)
+    typed = "Uniek-Wachtwoord-7Q4x"
+    job_id = enqueue(
+        engine,
+        "Email;Voornaam;Achternaam;Wachtwoord\n"
+        f"a@example.org;Ann;Smit;{typed}\nb@example.org;Bob;Bakker;{WEAK}\n"
+        "c@example.org;Cor;Bos;wordt-verbeterd\n",
+        corrections={4: {3: "Verbeterd-Wachtwoord-9"}},
+        keep_file_days=7,
+    )
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    files = [p for p in database.parent.glob("instroom.db*") if p.is_file()]
+
+    def on_disk() -> bytes:
+        return b"".join(p.read_bytes() for p in files if p.exists())
+
+    # Queued, not yet run: the stored file and corrections hold hashes only.
+    for secret in (typed, WEAK, "Verbeterd-Wachtwoord-9"):
+        assert secret.encode() not in on_disk(), secret
+    assert run_next_job(engine, Settings(database_url=sqlite_url)) == job_id
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    for secret in (typed, WEAK, "Verbeterd-Wachtwoord-9"):
+        assert secret.encode() not in on_disk(), secret
+    with Session(engine) as session:
+        users = {u.email: u for u in session.exec(select(User))}
+        job = session.get(ImportJob, job_id)
+        assert job.status == "completed_with_errors"
+    # The row with a short password was refused, as it was in the preview.
+    assert set(users) == {"a@example.org", "c@example.org"}
+    assert verify_password(typed, users["a@example.org"].password_hash)
+    assert verify_password("Verbeterd-Wachtwoord-9", users["c@example.org"].password_hash)
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in files if p.exists())

@@ -48,14 +48,9 @@ def enqueue(
             file_bytes=data,
             created_by="beheer",
             status="queued",
-        )
-        return enqueue_import(
-            session=session,
-            job=job,
-            file_bytes=data,
-            read_options=ReadOptions(),
             corrections=corrections,
         )
+        return enqueue_import(session=session, job=job, read_options=ReadOptions())
 
 
 def job_of(engine: Engine, job_id: int) -> ImportJob:

@@ -49,7 +49,7 @@ def portal(tmp_path: Path, inbox: Inbox) -> Iterator[Portal]:
     """`streamlit run app.py` on a fresh SQLite database and a free port, mailing to inbox."""
     _require_browser()
     port = free_port()
-    database_url = f"sqlite:///{tmp_path / 'instroom.db'}"
+    database_url = f"sqlite:///{tmp_path / 'data' / 'instroom.db'}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -57,6 +57,7 @@ def portal(tmp_path: Path, inbox: Inbox) -> Iterator[Portal]:
         "INSTROOM_SMTP_HOST": inbox.host,
         "INSTROOM_SMTP_PORT": str(inbox.port),
         "INSTROOM_MAIL_FROM": "instroom@example.org",
+        "INSTROOM_LINK_FOLDERS": str(tmp_path),
     }
     server = subprocess.Popen(
         [

@@ -175,8 +175,8 @@ def test_the_login_is_remembered_until_logout(browser_page, portal: Portal) -> N
     wait_idle(page)
     page.get_by_role("button", name="Login").wait_for()
     assert page.get_by_role("heading", name="Instroom").count() == 0
-    # Five wrong passwords lock 'tweede'; the right one then gets the same answer, which stays.
-    for password in ["fout wachtwoord"] * 5 + [ADMIN_PASSWORD]:
+    # Ten wrong passwords lock 'tweede'; the right one then gets the same answer, which stays.
+    for password in ["fout wachtwoord"] * accounts.MAX_FAILED_LOGINS + [ADMIN_PASSWORD]:
         fill(page, "Username", "tweede")
         fill(page, "Password", password)
         click(page, "Login")

@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -22,9 +23,10 @@ PASSWORD = "a long enough password"
 
 
 @pytest.fixture
-def app_db(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> Iterator[Engine]:
+def app_db(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path) -> Iterator[Engine]:
     """Point the app at a fresh database through DATABASE_URL, as an administrator would."""
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("INSTROOM_LINK_FOLDERS", str(tmp_path))
     monkeypatch.delenv("INSTROOM_COOKIE_KEY", raising=False)
     for name in ("INSTROOM_SMTP_HOST", "INSTROOM_BASE_URL"):
         monkeypatch.delenv(name, raising=False)

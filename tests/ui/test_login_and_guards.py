@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.accounts import LOGIN_REFUSED
+from core.accounts import LOGIN_REFUSED, MAX_FAILED_LOGINS
 from db.models import Account
 from tests.ui.conftest import PAGES, PASSWORD, button, new_app, signed_in, texts, widget
 
@@ -120,11 +120,11 @@ def login(at, username: str, password: str):
 
 
 def test_a_locked_account_answers_like_a_wrong_password(make_account, app_db: Engine) -> None:
-    """After five wrong passwords even the right one gets the same answer: no oracle."""
+    """After ten wrong passwords even the right one gets the same answer: no oracle."""
     make_account("beheer", "admin")
     at = new_app().run()
     answers = set()
-    for password in ["wrong password"] * 5 + [PASSWORD, "wrong again"]:
+    for password in ["wrong password"] * MAX_FAILED_LOGINS + [PASSWORD, "wrong again"]:
         at = login(at, "beheer", password)
         answers.add(tuple(e.value for e in at.error))
     at = login(at, "niemand", "any password")

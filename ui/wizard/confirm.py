@@ -104,13 +104,10 @@ def step_confirm(
                 file_bytes=wizard.data,
                 created_by=account.username,
                 status="queued",
+                corrections=wizard.corrections,
             )
             wizard.job_id = enqueue_import(
-                session=session,
-                job=job,
-                file_bytes=wizard.data,
-                read_options=wizard.read_options(settings),
-                corrections=wizard.corrections,
+                session=session, job=job, read_options=wizard.read_options(settings)
             )
         st.query_params["job"] = str(wizard.job_id)
         wizard.step += 1
