@@ -6,7 +6,7 @@ from core.history import get_home_summary
 from core.i18n import N_
 from db.engine import read_session
 from ui.auth import require_account
-from ui.text import _, shown
+from ui.text import _, number, shown
 
 STATUS_WORDS = {"active": N_("Active"), "invited": N_("Invited"), "blocked": N_("Blocked")}
 
@@ -22,9 +22,9 @@ with read_session(engine) as session:
 by_status = summary.users_by_status
 
 columns = st.columns(4)
-columns[0].metric(_("Users"), f"{sum(by_status.values()):,}")
+columns[0].metric(_("Users"), number(sum(by_status.values())))
 for column, status in zip(columns[1:], ("active", "invited", "blocked"), strict=True):
-    column.metric(_(STATUS_WORDS[status]), f"{by_status.get(status, 0):,}")
+    column.metric(_(STATUS_WORDS[status]), number(by_status.get(status, 0)))
 
 st.subheader(_("Last imports"))
 if summary.recent_jobs:

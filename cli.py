@@ -242,10 +242,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise refusal from None
     emails = _send_import_mail(engine, settings, result)
     if args.rejected_out and result.plan.error_rows:
-        frame = export.rejected_rows(table, result.plan, mapping)
+        frame = export.rejected_rows(table, result.plan, mapping, LANGUAGE)
         out = Path(args.rejected_out)
-        writer = export.to_xlsx_bytes if out.suffix.lower() == ".xlsx" else export.to_csv_bytes
-        _write_file(out, writer(frame))
+        if out.suffix.lower() == ".xlsx":
+            _write_file(out, export.to_xlsx_bytes(frame, _(export.USERS_SHEET)))
+        else:
+            _write_file(out, export.to_csv_bytes(frame))
     if args.json:
         print(json.dumps(result.as_json(_language(args)) | {"emails": emails}, ensure_ascii=False))
     else:

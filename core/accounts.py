@@ -19,14 +19,12 @@ from sqlmodel import Session
 from core.emails import check_email
 from core.i18n import LANGUAGES, N_
 from core.issues import Explained
+from core.passwords import MIN_PASSWORD_LENGTH, password_problem
 from core.vocabulary import AccountRole, values
 from db import queries
 from db.models import Account, utcnow
 
 ROLES = values(AccountRole)
-MIN_PASSWORD_LENGTH = 10
-# bcrypt only looks at the first 72 bytes; a longer password would be silently truncated.
-MAX_PASSWORD_BYTES = 72
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,50}$")
 # Short on purpose: anyone can type wrong passwords for someone else's account, and the
 # lock must not keep its owner out for long (the rate limit below bounds the guessing).
@@ -92,18 +90,26 @@ def start_invitation(account: Account, *, days: int) -> tuple[str, datetime]:
     return token, expires
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords that are too short, too long for bcrypt, or one repeated character."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            N_("The password must be at least {limit} characters long."), limit=MIN_PASSWORD_LENGTH
-        )
-    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
-        raise AccountError(
-            N_("The password must be at most {limit} bytes long."), limit=MAX_PASSWORD_BYTES
-        )
-    if len(set(password)) < 4:
-        raise AccountError(N_("The password needs at least 4 different characters."))
+# The one password rule (core.passwords), as a person choosing a password reads it.
+PASSWORD_REFUSALS = {
+    "too-short": N_("The password must be at least {limit} characters long."),
+    "too-long": N_("The password must be at most 72 bytes long."),
+    "personal": N_(
+        "The password contains your name, username or email address, or the word Instroom. "
+        "Choose one a stranger could not guess from those."
+    ),
+    "guessable": N_(
+        "The password is too easy to guess: a common password, a repeat, a sequence or a "
+        "keyboard row. A few unrelated words make a strong one."
+    ),
+}
+
+
+def check_password_strength(password: str, personal: Sequence[str] = ()) -> None:
+    """Refuse a password the one rule refuses (personal: the person's names and address)."""
+    problem = password_problem(password, personal)
+    if problem is not None:
+        raise AccountError(PASSWORD_REFUSALS[problem], limit=MIN_PASSWORD_LENGTH)
 
 
 def create_account(
@@ -132,7 +138,7 @@ def create_account(
             username=username,
         )
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(password, (username, name, email))
     account = Account(
         username=username,
         email=email,
@@ -185,9 +191,13 @@ def _count_active_admins(session: Session) -> int:
 def reset_password(*, session: Session, username: str, password: str) -> None:
     """Give an account a new password."""
     account = load_account(session, username)
-    check_password_strength(password)
+    check_password_strength(password, _personal(account))
     _set_password(account, password)
     session.add(account)
+
+
+def _personal(account: Account) -> tuple[str, str, str]:
+    return account.username, account.name, account.email
 
 
 def _set_password(account: Account, password: str) -> None:
@@ -222,7 +232,7 @@ def accept_invitation(*, session: Session, token: str, password: str, repeat: st
     account = find_account_by_invitation(session=session, token=token)
     if password != repeat:
         raise AccountError(N_("The two passwords differ; type the same password twice."))
-    check_password_strength(password)
+    check_password_strength(password, _personal(account))
     _set_password(account, password)
     session.add(account)
     session.flush()

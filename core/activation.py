@@ -1,36 +1,27 @@
 """Imported users activate their account with the one-time link from the welcome email."""
 
-import re
+from collections.abc import Sequence
 
 from sqlmodel import Session, select
 
-from core.accounts import hash_password, token_hash
+from core.accounts import PASSWORD_REFUSALS, hash_password, token_hash
 from core.i18n import N_
 from core.issues import Explained
+from core.passwords import MIN_PASSWORD_LENGTH, password_problem
 from db.models import User, utcnow
-
-MIN_LENGTH = 10
-_CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"\d"), re.compile(r"[^\w]"))
 
 
 class ActivationError(Explained):
     """The link or password cannot be used; the message says what to do."""
 
 
-def check_new_password(password: str, repeat: str) -> None:
-    """Length and strength rules for a user's own password."""
+def check_new_password(password: str, repeat: str, personal: Sequence[str] = ()) -> None:
+    """The one password rule (core.passwords), the same as for portal accounts."""
     if password != repeat:
         raise ActivationError(N_("The two passwords differ; type the same password twice."))
-    if len(password) < MIN_LENGTH:
-        raise ActivationError(
-            N_("Choose a password of at least {limit} characters."), limit=MIN_LENGTH
-        )
-    if len(password.encode()) > 72:
-        raise ActivationError(N_("Choose a password of at most 72 bytes."))
-    if sum(1 for pattern in _CLASSES if pattern.search(password)) < 3:
-        raise ActivationError(
-            N_("Mix at least three of: lower-case letters, capitals, digits and symbols.")
-        )
+    problem = password_problem(password, personal)
+    if problem is not None:
+        raise ActivationError(PASSWORD_REFUSALS[problem], limit=MIN_PASSWORD_LENGTH)
 
 
 def find_user_by_token(*, session: Session, token: str) -> User:
@@ -62,7 +53,8 @@ def find_user_by_token(*, session: Session, token: str) -> User:
 def activate(*, session: Session, token: str, password: str, repeat: str) -> User:
     """Set the user's password and make the account active; the link then stops working."""
     user = find_user_by_token(session=session, token=token)
-    check_new_password(password, repeat)
+    personal = (user.email, user.username or "", user.first_name, user.last_name)
+    check_new_password(password, repeat, personal)
     user.password_hash = hash_password(password)
     user.status, user.activated_at, user.updated_at = "active", utcnow(), utcnow()
     user.activation_token_hash, user.activation_expires_at = None, None

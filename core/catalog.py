@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
@@ -13,6 +14,7 @@ from core.i18n import N_
 from core.issues import Explained
 from db import queries
 from db.models import (
+    Account,
     Group,
     Language,
     Level,
@@ -24,6 +26,7 @@ from db.models import (
     UserGroup,
     UserLevel,
     id_of,
+    utcnow,
 )
 
 FIELD_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
@@ -336,6 +339,16 @@ def set_user_protected(*, session: Session, email: str, protected: bool) -> User
     return user
 
 
+def account_state(account: Account) -> str:
+    """Whether an account can log in: active, disabled, or invited until it chose a password."""
+    if account.is_disabled:
+        return "disabled"
+    if account.password_hash:
+        return "active"
+    expires = account.invite_expires_at
+    return "invited" if expires is not None and expires > utcnow() else "invitation-expired"
+
+
 @dataclass(frozen=True)
 class CatalogView:
     """Everything the Settings page lists, read in one go."""
@@ -345,7 +358,9 @@ class CatalogView:
     terms: dict[int, list[tuple[int, str]]]
     languages: list[tuple[int, str, str]]
     protected: list[str]
-    accounts: list[tuple[str, str, str, str, bool]]
+    # username, name, email, role, state (active, invited, invitation-expired, disabled), and
+    # until when an invitation works.
+    accounts: list[tuple[str, str, str, str, str, datetime | None]]
 
     @property
     def taxonomy_names(self) -> dict[int, str]:
@@ -385,7 +400,7 @@ def load_catalog_view(*, session: Session) -> CatalogView:
         ],
         protected=[u.email for u in queries.list_protected_users(session=session)],
         accounts=[
-            (a.username, a.name, a.email, a.role, a.is_disabled)
+            (a.username, a.name, a.email, a.role, account_state(a), a.invite_expires_at)
             for a in queries.list_accounts(session=session)
         ],
     )

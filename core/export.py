@@ -12,6 +12,8 @@ from sqlmodel import Session
 
 from core.entropy import SECRET_COLUMN, looks_secret
 from core.fields import MULTI_VALUE_SEPARATOR
+from core.i18n import N_, gettext
+from core.issues import Issue
 from core.plan import MASK, Plan
 from core.read import Table
 from db import queries
@@ -31,7 +33,9 @@ USER_COLUMNS = [
     "groups",
     "levels",
 ]
-ERROR_COLUMN = "Error"
+# The rejected rows' column of reasons, and a workbook's one sheet, in the reader's words.
+ERROR_COLUMN = N_("Error")
+USERS_SHEET = N_("Users")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -89,6 +93,7 @@ def rejected_rows(
     table: Table,
     plan: Plan,
     mapping: dict[int, str | None] | None = None,
+    language: str = "en",
 ) -> pd.DataFrame:
     """The rejected rows with their original columns and an Error column, to fix and re-upload.
 
@@ -98,7 +103,7 @@ def rejected_rows(
     messages: dict[int, list[str]] = {}
     for issue in plan.issues:
         if issue.severity == "error" and issue.row is not None:
-            messages.setdefault(issue.row, []).append(issue.message)
+            messages.setdefault(issue.row, []).append(issue.text(language))
     rows = sorted(plan.error_rows)
     frame = table.data.loc[rows].copy()
     secret = {i for i, f in (mapping or {}).items() if f == "password"}
@@ -107,8 +112,24 @@ def rejected_rows(
         hide = (lambda v: bool(v)) if index in secret else looks_secret
         frame[index] = frame[index].map(lambda v, hide=hide: MASK if hide(v) else v)
     frame.columns = [table.column_name(i) for i in range(frame.shape[1])]
-    frame[ERROR_COLUMN] = ["; ".join(messages.get(r, [])) for r in rows]
+    frame[gettext(ERROR_COLUMN, language)] = ["; ".join(messages.get(r, [])) for r in rows]
     return frame
+
+
+def with_reasons(frame: pd.DataFrame, issues: list[Issue], language: str) -> pd.DataFrame:
+    """Stored rejected rows with their reasons written again in the language of the reader."""
+    if frame.empty or frame.columns[-1] != ERROR_COLUMN:
+        return frame
+    reasons: dict[int, list[str]] = {}
+    for issue in issues:
+        if issue.severity == "error" and issue.row is not None:
+            reasons.setdefault(issue.row, []).append(issue.text(language))
+    out = frame.iloc[:, :-1].copy()
+    stored = frame.iloc[:, -1]
+    out[gettext(ERROR_COLUMN, language)] = [
+        "; ".join(reasons[int(row)]) if int(row) in reasons else stored[row] for row in frame.index
+    ]
+    return out
 
 
 def frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
@@ -145,7 +166,7 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "Users") -> bytes:
+def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = USERS_SHEET) -> bytes:
     """An XLSX workbook whose every cell is text, so nothing in it can run as a formula."""
     # Imported here: a CSV import or export never needs openpyxl, and it is slow to load.
     from openpyxl import Workbook

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from core.i18n import N_, gettext
+from core.i18n import N_, gettext, language_name
 from core.vocabulary import Kind, UserStatus, values
 
 BUILTIN_FIELDS: dict[str, str] = {
@@ -51,3 +51,20 @@ def labels_in(language: str, profile: Mapping[str, str]) -> dict[str, str]:
     """Field key -> the label a reader of the screens sees: built-in ones translated,
     profile fields as the administrator named them."""
     return {key: gettext(label, language) for key, label in BUILTIN_FIELDS.items()} | dict(profile)
+
+
+# The values of fixed choices, as a reader says them (a catalogue's own names stay as named).
+VALUE_WORDS = {
+    "status": {"active": N_("active"), "invited": N_("invited"), "blocked": N_("blocked")},
+    "kind": {"employee": N_("employee"), "contact": N_("contact")},
+}
+
+
+def value_in_words(key: str, value: str, language: str) -> str:
+    """A field's value as the reader reads it: employee -> medewerker, nl -> Nederlands."""
+    words = VALUE_WORDS.get(key.removeprefix("profile."), {})
+    if value in words:
+        return gettext(words[value], language)
+    if key == "language" and value:
+        return language_name(value, language)
+    return value

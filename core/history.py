@@ -1,7 +1,7 @@
 """What the history shows of each import: the job, its issues, its changes and its emails."""
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import PurePath
 from typing import Any
@@ -9,13 +9,14 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
-from core.export import frame_from_json
-from core.i18n import N_, NP_, format_list, gettext, render_counted
+from core.export import frame_from_json, with_reasons
+from core.fields import BUILTIN_FIELDS, value_in_words
+from core.i18n import N_, NP_, format_list, gettext, render, render_counted
 from core.issues import Issue
 from core.plan import MASK
 from core.vocabulary import JobStatus, values
 from db import queries
-from db.models import WITHOUT_FILE, ImportChange, ImportIssue, ImportJob
+from db.models import WITHOUT_FILE, ImportChange, ImportIssue, ImportJob, id_of
 
 JOB_STATUSES = values(JobStatus)
 # The headings of the history's tables: stable keys for the code, words for the reader.
@@ -159,21 +160,72 @@ def _safe(key: str, value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def change_rows(changes: list[ImportChange]) -> pd.DataFrame:
-    """One row per changed field: who, what, old and new; passwords never shown."""
+# What a change did, and the values of fixed choices, as a reader says them.
+ACTION_WORDS = {
+    "create": N_("created"),
+    "update": N_("updated"),
+    "block": N_("blocked"),
+    "unblock": N_("unblocked"),
+    "rename": N_("renamed"),
+    "deactivate": N_("deactivated"),
+    "revert-restore": N_("put back by a revert"),
+    "revert-remove": N_("removed by a revert"),
+    "revert-block": N_("blocked by a revert"),
+    "revert-skip": N_("left as it is by a revert"),
+}
+_SIGNS = {"_added": "+", "_removed": "−"}
+
+
+@dataclass(frozen=True)
+class ChangeWords:
+    """How a change log is written for one reader: field labels, language, reverted imports."""
+
+    labels: dict[str, str]
+    language: str = "en"
+    # Revert job -> the import it took back, named where a change has no row of a file.
+    reverted: dict[int, int] = field(default_factory=dict)
+
+    def field(self, key: str) -> str:
+        base = key.removeprefix("profile.")
+        for suffix, sign in _SIGNS.items():
+            if base.endswith(suffix):
+                return f"{self.labels.get(base.removesuffix(suffix), base)} {sign}"
+        return self.labels.get(base, base)
+
+    def value(self, key: str, value: Any) -> str:
+        return value_in_words(key, _safe(key, value), self.language)
+
+    def row(self, change: ImportChange) -> str:
+        if change.row is not None:
+            return str(change.row)
+        undone = self.reverted.get(change.job_id)
+        return (
+            render(N_("revert of import {job}"), self.language, {"job": undone}) if undone else ""
+        )
+
+
+def change_labels(*, session: Session, language: str) -> dict[str, str]:
+    """Field key -> its label in the reader's language; profile fields by their own label."""
+    builtin = {key: gettext(label, language) for key, label in BUILTIN_FIELDS.items()}
+    return builtin | {f.key: f.label for f in queries.list_profile_fields(session=session)}
+
+
+def change_rows(changes: list[ImportChange], words: ChangeWords) -> pd.DataFrame:
+    """One row per changed field: who, what, old and new, in words; passwords never shown."""
     rows = []
     for change in changes:
         keys = [k for k in dict.fromkeys([*change.before, *change.after]) if not k.startswith("_")]
+        action = ACTION_WORDS.get(change.action)
         for key in keys or [""]:
             rows.append(
                 {
                     "Import": change.job_id,
-                    "Row": change.row,
+                    "Row": words.row(change),
                     "Email": change.email,
-                    "Action": change.action,
-                    "Field": key,
-                    "Old": _safe(key, change.before.get(key, "")),
-                    "New": _safe(key, change.after.get(key, "")),
+                    "Action": gettext(action, words.language) if action else change.action,
+                    "Field": words.field(key),
+                    "Old": words.value(key, change.before.get(key, "")),
+                    "New": words.value(key, change.after.get(key, "")),
                 }
             )
     return pd.DataFrame(rows, columns=["Import", "Row", "Email", "Action", "Field", "Old", "New"])
@@ -216,6 +268,8 @@ def get_job_detail(*, session: Session, job_id: int, language: str = "en") -> Jo
         columns=["Row", "Column", "Code", "Severity", "Problem and what to do", "Value"],
     )
     changes = queries.list_job_changes(session=session, job_id=job_id)
+    reverted = {id_of(job): job.reverts_job_id} if job.reverts_job_id else {}
+    words = ChangeWords(change_labels(session=session, language=language), language, reverted)
     emails = queries.list_job_emails(session=session, job_id=job_id)
     email_frame = pd.DataFrame(
         [
@@ -237,17 +291,29 @@ def get_job_detail(*, session: Session, job_id: int, language: str = "en") -> Jo
         job,
         dict(Counter(i.code for i in issues).most_common()),
         issue_frame,
-        change_rows(list(changes)),
+        change_rows(list(changes), words),
         email_frame,
-        frame_from_json(job.rejected or {}),
+        with_reasons(
+            frame_from_json(job.rejected or {}), [stored_issue(i) for i in issues], language
+        ),
     )
 
 
-def user_history(*, session: Session, user_id: int) -> pd.DataFrame:
-    """Every change imports made to one user, newest first."""
-    frame = change_rows(list(queries.list_user_changes(session=session, user_id=user_id)))
-    ids = frame["Import"].unique().tolist()
+def get_rejected_rows(*, session: Session, job: ImportJob, language: str) -> pd.DataFrame:
+    """A job's rejected rows, their reasons in the reader's language."""
+    issues = queries.list_job_issues(session=session, job_id=id_of(job))
+    frame = frame_from_json(job.rejected or {})
+    return with_reasons(frame, [stored_issue(i) for i in issues], language)
+
+
+def user_history(*, session: Session, user_id: int, language: str = "en") -> pd.DataFrame:
+    """Every change imports made to one user, newest first, in the reader's words."""
+    changes = list(queries.list_user_changes(session=session, user_id=user_id))
+    ids = list(dict.fromkeys(c.job_id for c in changes))
     jobs = queries.list_jobs_by_id(session=session, job_ids=ids) if ids else {}
+    reverted = {i: j.reverts_job_id for i, j in jobs.items() if j.reverts_job_id}
+    labels = change_labels(session=session, language=language)
+    frame = change_rows(changes, ChangeWords(labels, language, reverted))
     frame.insert(1, "When", [jobs[i].created_at for i in frame["Import"]])
     frame.insert(2, "Who", [jobs[i].created_by for i in frame["Import"]])
     return frame

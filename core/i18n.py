@@ -111,6 +111,17 @@ def render_counted(forms: Plural, count: int, language: str, **params: Any) -> s
     return _LocalFormatter(language).format(ngettext(forms, count, language), count=count, **params)
 
 
+def language_name(code: str, language: str) -> str:
+    """A language code as the reader calls the language: nl -> Nederlands, Dutch."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(language)
+    except (ValueError, UnknownLocaleError):
+        return code
+    return str(name[:1].upper() + name[1:]) if name else code
+
+
 def format_list(parts: list[str], language: str) -> str:
     """Parts joined as the language joins them: a, b en c; a, b, and c."""
     from babel.lists import format_list as babel_list

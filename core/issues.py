@@ -418,9 +418,17 @@ _TYPES = [
     _type(
         "weak-password",
         ERROR,
-        "An imported password is too short.",
+        "An imported password breaks the password rule.",
         "The password is shorter than {limit} characters. Give a longer one, or leave the cell "
         "empty to keep the current password.",
+        too_long="The password is longer than 72 bytes, more than a password can hold. Give a "
+        "shorter one ({limit} characters or more).",
+        personal="The password contains the user's own name, username or email address, or "
+        "the word Instroom. Give one a stranger could not guess from those ({limit} characters "
+        "or more).",
+        guessable="The password is too easy to guess: a common password, a repeat, a sequence "
+        "or a keyboard row. A few unrelated words make a strong one ({limit} characters or "
+        "more).",
     ),
     _type(
         "invalid-action",
@@ -544,6 +552,8 @@ _TYPES = [
         "not exist.",
         email="No user with the email address {email} exists, so it cannot be {done}. Check "
         "the address.",
+        by_username="No user has the username {username!r}, so it cannot be {done}. Check the "
+        "username.",
         username="No user has the username {username!r}, so it cannot be changed. Check the "
         "username.",
     ),

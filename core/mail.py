@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from core.accounts import start_invitation, token_hash
 from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
-from core.i18n import format_day
+from core.i18n import N_, NP_, format_day, format_list, render, render_counted
 from core.issues import InstroomError
 from core.mail_templates import (
     DEFAULTS,
@@ -255,7 +255,7 @@ def _values(
     if message.template == "completion":
         assert message.job_id is not None, "a completion message belongs to its import"
         job = queries.get_job(session=session, job_id=message.job_id)
-        return "completion", _completion(job, settings)
+        return "completion", _completion(job, settings, message.language)
     user = session.get(User, message.user_id)
     if user is None:
         raise MailError("The user of this message was removed; it is not sent.", transient=False)
@@ -282,14 +282,46 @@ def _values(
     return "welcome", names | link
 
 
-def _completion(job: ImportJob, settings: Settings) -> dict[str, object]:
-    """The placeholders of the mail that says an import is done."""
-    counts = ", ".join(f"{k} {v:,}" for k, v in (job.counts or {}).items() if v)
+# How an import ended, and what it did, as the completion mail says it.
+ENDINGS = {
+    "succeeded": N_("done"),
+    "failed": N_("failed, nothing was imported"),
+    "interrupted": N_("stopped half-way, nothing was imported"),
+    "reverted": N_("reverted"),
+}
+REJECTED = NP_("done, {count:,} row rejected", "done, {count:,} rows rejected")
+DONE_COUNTS = {
+    "rows": NP_("{count:,} row", "{count:,} rows"),
+    "created": NP_("{count:,} created", "{count:,} created"),
+    "updated": NP_("{count:,} updated", "{count:,} updated"),
+    "unchanged": NP_("{count:,} unchanged", "{count:,} unchanged"),
+    "skipped": NP_("{count:,} skipped", "{count:,} skipped"),
+    "blocked": NP_("{count:,} blocked", "{count:,} blocked"),
+    "unblocked": NP_("{count:,} unblocked", "{count:,} unblocked"),
+    "renamed": NP_("{count:,} renamed", "{count:,} renamed"),
+    "deactivated": NP_("{count:,} deactivated", "{count:,} deactivated"),
+    "errors": NP_("{count:,} rejected", "{count:,} rejected"),
+    "warnings": NP_("{count:,} warning", "{count:,} warnings"),
+}
+
+
+def _completion(job: ImportJob, settings: Settings, language: str) -> dict[str, object]:
+    """The placeholders of the mail that says an import is done, in words of the language."""
+    counts = job.counts or {}
+    if job.status == "completed_with_errors":
+        status = render_counted(REJECTED, counts.get("errors", 0), language)
+    else:
+        status = render(ENDINGS.get(job.status, N_("done")), language, {})
+    done = [
+        render_counted(DONE_COUNTS[key], value, language)
+        for key, value in counts.items()
+        if key in DONE_COUNTS and (value or key == "rows")
+    ]
     return {
         "import": job.id,
         "bestand": job.file_name,
-        "status": job.status,
-        "aantallen": counts,
+        "status": status,
+        "aantallen": format_list(done, language),
         "link": f"{settings.base_url}/History?job={job.id}",
     }
 
@@ -340,7 +372,7 @@ def sample_values(
     """What the placeholders of a message would hold for this user (or the newest import)."""
     if kind == "completion":
         jobs = queries.list_recent_jobs(session=session, limit=1)
-        return _completion(jobs[0], settings) if jobs else {}
+        return _completion(jobs[0], settings, language) if jobs else {}
     expires = format_day(
         utcnow() + timedelta(days=settings.activation_days), language, settings.time_zone
     )

@@ -126,14 +126,14 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
         "until {{ geldig_tot }}:\n\n{{ activatielink }}\n\nKind regards,\nThe administrator",
     ),
     ("completion", "nl"): (
-        "Import {{ import }} is klaar: {{ status }}",
-        "Import {{ import }} ({{ bestand }}) is klaar met status {{ status }}.\n\n"
-        "{{ aantallen }}\n\nBekijk de import: {{ link }}",
+        "Import {{ import }}: {{ status }}",
+        "Import {{ import }} ({{ bestand }}): {{ status }}.\n\n"
+        "{{ aantallen }}.\n\nBekijk de import: {{ link }}",
     ),
     ("completion", "en"): (
-        "Import {{ import }} finished: {{ status }}",
-        "Import {{ import }} ({{ bestand }}) finished with status {{ status }}.\n\n"
-        "{{ aantallen }}\n\nSee the import: {{ link }}",
+        "Import {{ import }}: {{ status }}",
+        "Import {{ import }} ({{ bestand }}): {{ status }}.\n\n"
+        "{{ aantallen }}.\n\nSee the import: {{ link }}",
     ),
 }
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
+from core.fields import value_in_words
 from core.i18n import N_, gettext
 from core.issues import ERROR, WARNING, Issue, issue
 from core.options import ImportOptions
@@ -158,7 +159,13 @@ def describe_changes(
         field = key.removeprefix("profile.")
         return labels.get(field, field)
 
-    parts = [f"{name(key)}: {old or empty} → {new}" for key, (old, new) in row.changes.items()]
+    def said(key: str, value: object) -> str:
+        return value_in_words(key, str(value), language) if value else empty
+
+    parts = [
+        f"{name(key)}: {said(key, old)} → {said(key, new)}"
+        for key, (old, new) in row.changes.items()
+    ]
     if row.groups_add:
         parts.append(f"{name('groups')} +{', '.join(row.groups_add)}")
     if row.levels_add:
@@ -323,9 +330,25 @@ class _Planner:
         if plan.outcome == Outcome.ERROR:
             return
         if user is None and action in {"block", "unblock", "password"}:
-            self.issue(
-                plan, "unknown-user", "email", "email", email=record["email"], done=_DONE[action]
-            )
+            # Named by the key the user is recognised by, not always the email address.
+            if self.options.match == "username":
+                self.issue(
+                    plan,
+                    "unknown-user",
+                    "username",
+                    "by-username",
+                    username=record["username"],
+                    done=_DONE[action],
+                )
+            else:
+                self.issue(
+                    plan,
+                    "unknown-user",
+                    "email",
+                    "email",
+                    email=record["email"],
+                    done=_DONE[action],
+                )
             return
         if user is not None and user.is_protected:
             plan.outcome, plan.user_id = Outcome.SKIP, user.id

@@ -19,6 +19,8 @@ PASTED = "(pasted text)"
 # Corrections: spreadsheet row -> column index -> the value the administrator typed.
 Corrections = dict[int, dict[int, str]]
 Reader = Callable[[bytes, str, ReadOptions], Table]
+# The fields a password may not contain, checked again when a stored table is imported.
+PERSONAL_FIELDS = frozenset({"email", "username", "first_name", "last_name", "full_name"})
 # A job's stored table (its passwords hashed) starts with this; no file a person saves does.
 SNAPSHOT = b"\x00instroom-table/1\n"
 
@@ -69,8 +71,10 @@ def storable_source(
     if not secret:
         return data, corrections
     frame = with_corrections(table, corrections).data.copy()
+    own = [i for i, f in mapping.items() if f in PERSONAL_FIELDS]
+    personal = frame[own].values.tolist() if own else [[] for _ in range(len(frame))]
     for column in secret:
-        frame[column] = sealed_cells(frame[column].tolist())
+        frame[column] = sealed_cells(frame[column].tolist(), personal)
     kept = {
         r: c
         for r, cells in corrections.items()

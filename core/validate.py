@@ -16,7 +16,8 @@ from core.fields import MULTI_VALUE_SEPARATOR, USER_KINDS, USERNAME_MAX_LENGTH
 from core.issues import ERROR, Issue, issue
 from core.mapping import status_means_blocked
 from core.options import ImportOptions
-from core.passwords import MIN_IMPORTED_PASSWORD
+from core.passwords import MIN_PASSWORD_LENGTH as LIMIT
+from core.passwords import PREHASHED, REFUSED, password_problem
 from core.read import Table
 from db import queries
 
@@ -298,7 +299,7 @@ def validate_rows(
     for key in ("username", "new_username"):
         frame[key] = _validate_usernames(column(key), key, report)
     _validate_username_duplicates(frame, actions, report)
-    frame["password"] = _validate_passwords(column("password"), report)
+    frame["password"] = _validate_passwords(column("password"), frame, report)
     frame["status"] = _validate_status(column("status"), columns.get("status", ""), report)
     for key, known, allowed, new in (
         ("groups", known_names.groups, options.create_groups, result.new_groups),
@@ -417,10 +418,22 @@ def _validate_username_duplicates(frame: pd.DataFrame, actions: pd.Series, repor
             report("username-taken", row, "username", "in-file", value=value, others=others)
 
 
-def _validate_passwords(values: pd.Series, report: Report) -> pd.Series:
+def _validate_passwords(values: pd.Series, frame: pd.DataFrame, report: Report) -> pd.Series:
+    """The one password rule of core.passwords, with the row's own names and address."""
     keep = values.eq("") | values.str.match(_MASKED_PASSWORD)
-    for row in values.index[~keep & (values.str.len() < MIN_IMPORTED_PASSWORD)]:
-        report("weak-password", row, "password", value="********", limit=MIN_IMPORTED_PASSWORD)
+    personal = [k for k in ("email", "username", "first_name", "last_name") if k in frame]
+    for row in values.index[~keep]:
+        value = values[row]
+        if value.startswith(PREHASHED):
+            continue
+        problem = (
+            value.removeprefix(REFUSED)
+            if value.startswith(REFUSED)
+            else password_problem(value, [str(frame.at[row, k]) for k in personal])
+        )
+        if problem is not None:
+            variant = "" if problem == "too-short" else problem
+            report("weak-password", row, "password", variant, value="********", limit=LIMIT)
     return values.where(~keep, "")
 
 

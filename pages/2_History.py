@@ -14,6 +14,7 @@ from core.history import (
     list_people,
     outcomes_over_time,
 )
+from core.i18n import NP_
 from core.mail import requeue_messages
 from core.validate import load_known_names
 from core.worker import requeue_job
@@ -26,7 +27,7 @@ from ui.history_panels import (
     user_history_panel,
 )
 from ui.progress import rejected_downloads
-from ui.text import _, bold, current_language, number, shown
+from ui.text import _, bold, counted, current_language, number, shown
 from ui.widgets import md, run_action, show_flash
 
 DETAILS_SHOWN, CHANGES_SHOWN = 50, 1_000
@@ -102,13 +103,15 @@ for job_id in opened:
                     st.dataframe(shown(of_code, zone), hide_index=True)
             st.download_button(
                 _("Issues (CSV)"),
-                export.to_csv_bytes(detail.issues),
+                export.to_csv_bytes(shown(detail.issues, zone)),
                 f"import-{job.id}-issues.csv",
                 key=f"issues_{job.id}",
             )
         if len(detail.changes):
-            users = number(detail.changes["Email"].nunique())
-            st.markdown(bold(_("What changed")) + _("{count} users").format(count=users))
+            users = detail.changes["Email"].nunique()
+            st.markdown(
+                bold(_("What changed")) + counted(NP_("{count} user", "{count} users"), users)
+            )
             st.dataframe(shown(detail.changes.head(CHANGES_SHOWN), zone), hide_index=True)
             if len(detail.changes) > CHANGES_SHOWN:
                 st.caption(
@@ -118,7 +121,7 @@ for job_id in opened:
                 )
                 st.download_button(
                     _("Changes (CSV)"),
-                    export.to_csv_bytes(detail.changes),
+                    export.to_csv_bytes(shown(detail.changes, zone)),
                     f"import-{job.id}-changes.csv",
                     key=f"changes_{job.id}",
                 )
@@ -140,7 +143,7 @@ for job_id in opened:
                     _("Messages queued again; they are sent within a few seconds."),
                     message_ids=unsent["Id"].tolist(),
                 )
-        rejected_downloads(job, f"history_{job.id}")
+        rejected_downloads(detail.rejected, job, f"history_{job.id}")
         if is_admin:
             kept_file_panel(engine, job, zone)
             revert_panel(engine, job, account.username)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.fields import USER_KINDS, USER_STATUSES
 from core.history import user_history
+from core.i18n import NP_
 from core.users import (
     PAGE_SIZE,
     SearchError,
@@ -17,7 +18,7 @@ from core.users import (
 from db.engine import read_session
 from ui.auth import require_account
 from ui.exports import export_buttons
-from ui.text import _, current_language, number, shown
+from ui.text import _, counted, current_language, number, shown
 from ui.widgets import md, show_flash
 
 st.set_page_config(page_title="Users · Instroom", layout="wide")
@@ -57,7 +58,7 @@ except SearchError as exc:
     st.stop()
 first = (page - 1) * PAGE_SIZE + 1
 st.caption(
-    (_("{count} users").format(count=number(total)) if total != 1 else _("1 user"))
+    counted(NP_("{count} user", "{count} users"), total)
     + (
         _("; showing {first} to {last}").format(
             first=number(first), last=number(first + len(found) - 1)
@@ -74,7 +75,7 @@ if len(found):
     user_id = st.selectbox(_("Show user"), list(emails), format_func=lambda i: str(emails[i]))
     with read_session(engine) as session:
         detail = get_user_detail(session=session, user_id=user_id)
-        history = user_history(session=session, user_id=user_id)
+        history = user_history(session=session, user_id=user_id, language=current_language())
     if detail is None:
         st.info(_("This user was removed in the meantime."))
     else:

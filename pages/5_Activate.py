@@ -44,13 +44,10 @@ if not token:
     st.error(_("Open this page with the link from your welcome email."))
     st.stop()
 
-rules = (
-    N_("at least 10 characters, with at least 4 different characters")
-    if invite
-    else N_(
-        "at least 10 characters, mixing at least three of lower-case letters, capitals, "
-        "digits and symbols"
-    )
+# The one password rule (core.passwords), for portal accounts and imported users alike.
+rules = N_(
+    "at least 10 characters, without your name or email address, and not a common or easily "
+    "guessed password (a few unrelated words make a strong one)"
 )
 st.write(_("Choose a password for **{name}**: {rules}.").format(name=md(name), rules=_(rules)))
 with st.form("activate"):

@@ -4,9 +4,10 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from core import export
+from core.i18n import NP_
 from core.users import UserSearch
 from db.engine import read_session
-from ui.text import _, number
+from ui.text import _, counted
 
 
 def export_buttons(engine: Engine, search: UserSearch, total: int) -> None:
@@ -15,7 +16,7 @@ def export_buttons(engine: Engine, search: UserSearch, total: int) -> None:
     The file exists on the server only for the run that offers it: downloading (or any other
     click) reruns the page without it, and Streamlit drops the file.
     """
-    selection = _("The selection ({count} users)").format(count=number(total))
+    selection = counted(NP_("The selection ({count} user)", "The selection ({count} users)"), total)
     choices = {selection: search, _("Everyone"): UserSearch()}
     which, fmt, prepare = st.columns([3, 1, 1], vertical_alignment="bottom")
     chosen = which.selectbox(_("Export"), list(choices))
@@ -26,7 +27,11 @@ def export_buttons(engine: Engine, search: UserSearch, total: int) -> None:
         frame = export.users_frame(session=session, user_ids=choices[chosen].matching_ids())
     data = export.to_csv_bytes(frame) if kind == "CSV" else export.to_xlsx_bytes(frame)
     st.download_button(
-        _("Download {count} users ({format})").format(count=number(len(frame)), format=kind),
+        counted(
+            NP_("Download {count} user ({format})", "Download {count} users ({format})"),
+            len(frame),
+            format=kind,
+        ),
         data,
         f"users.{kind.lower()}",
         type="primary",

@@ -103,7 +103,7 @@ def user_history_panel(engine: Engine, time_zone: str) -> None:
         if user is None or user.id is None:
             st.info(md(_("There is no user {email!r}.").format(email=email.strip())))
             return
-        history = user_history(session=session, user_id=user.id)
+        history = user_history(session=session, user_id=user.id, language=current_language())
     st.dataframe(shown(history, time_zone), hide_index=True)
 
 

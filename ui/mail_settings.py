@@ -5,7 +5,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.accounts import SignedInAccount
-from core.i18n import LANGUAGES, gettext
+from core.i18n import LANGUAGES, N_, gettext
 from core.issues import InstroomError
 from core.mail import sample_values, send_test_mail
 from core.mail_server import MAIL_SERVER_FIELDS, SECURITY, load_mail_server, save_mail_server
@@ -25,6 +25,13 @@ from core.mail_templates import (
 from core.settings import Settings
 from ui.text import _, current_language, reason
 from ui.widgets import md, run_action
+
+# How the connection to the mail server is secured, in words.
+SECURITY_WORDS = {
+    "none": N_("none (only on a trusted network)"),
+    "starttls": N_("STARTTLS (usually port 587)"),
+    "ssl": N_("SSL/TLS (usually port 465)"),
+}
 
 
 def mail_section(engine: Engine, settings: Settings, account: SignedInAccount) -> None:
@@ -112,6 +119,7 @@ def _server_form(engine: Engine, settings: Settings, account: SignedInAccount) -
             _("Security"),
             SECURITY,
             index=SECURITY.index(server.security),
+            format_func={s: _(SECURITY_WORDS[s]) for s in SECURITY}.__getitem__,
             disabled="smtp_security" in server.locked,
         )
         user = st.text_input(_("User name"), server.user, disabled="smtp_user" in server.locked)

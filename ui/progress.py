@@ -1,18 +1,19 @@
 """Live progress of an import and its result, polled so it survives a reload or a new tab."""
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import export
-from core.history import describe_added
-from core.i18n import N_
+from core.history import describe_added, get_rejected_rows
+from core.i18n import N_, NP_
 from core.plan import COUNT_KEYS
 from core.worker import LIVE
 from db import queries
 from db.locks import count_jobs_ahead
 from db.models import ImportJob
-from ui.text import _, current_language, number
+from ui.text import _, counted, current_language, number
 from ui.widgets import md
 
 FINISHED = {"succeeded", "completed_with_errors", "failed", "interrupted", "reverted"}
@@ -32,9 +33,8 @@ COUNT_WORDS = {
 }
 
 
-def rejected_downloads(job: ImportJob, key: str) -> None:
-    """Download buttons for the rows an import rejected."""
-    frame = export.frame_from_json(job.rejected or {})
+def rejected_downloads(frame: pd.DataFrame, job: ImportJob, key: str) -> None:
+    """Download buttons for the rows an import rejected, in the reader's words."""
     if frame.empty:
         return
     stem = f"import-{job.id}-rejected"
@@ -47,11 +47,14 @@ def rejected_downloads(job: ImportJob, key: str) -> None:
         key=f"{key}_csv",
     )
     right.download_button(
-        _("Rejected rows (XLSX)"), export.to_xlsx_bytes(frame), f"{stem}.xlsx", key=f"{key}_xlsx"
+        _("Rejected rows (XLSX)"),
+        export.to_xlsx_bytes(frame, _(export.USERS_SHEET)),
+        f"{stem}.xlsx",
+        key=f"{key}_xlsx",
     )
 
 
-def _summary(job: ImportJob, labels: dict[str, str]) -> None:
+def _summary(job: ImportJob, labels: dict[str, str], rejected: pd.DataFrame) -> None:
     label = {"succeeded": st.success, "completed_with_errors": st.warning}.get(job.status, st.error)
     label(
         _("Import {job_id} finished: {status}.").format(
@@ -70,7 +73,7 @@ def _summary(job: ImportJob, labels: dict[str, str]) -> None:
         + _("Open import {job_id} in the history").format(job_id=job.id)
         + f"](History?job={job.id})"
     )
-    rejected_downloads(job, f"progress_{job.id}")
+    rejected_downloads(rejected, job, f"progress_{job.id}")
 
 
 def _mail_status(mail: dict[str, int]) -> None:
@@ -113,6 +116,11 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
             ahead = count_jobs_ahead(session=session, job_id=job_id)
             now = queries.count_emails_by_status(session=session, job_id=job_id)
             labels = {f.key: f.label for f in queries.list_profile_fields(session=session)}
+            rejected = (
+                get_rejected_rows(session=session, job=current, language=current_language())
+                if current is not None and current.status in FINISHED
+                else pd.DataFrame()
+            )
         if current is None:
             st.error(_("Import {job_id} is no longer in the history.").format(job_id=job_id))
             return
@@ -121,13 +129,20 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
                 not settled and not (now.get("queued") or now.get("sending"))
             ):
                 st.rerun()  # leave the polling fragment for the final page
-            _summary(current, labels)
+            _summary(current, labels, rejected)
             _mail_status(now)
         elif current.status == "queued":
             st.info(
-                _("Import {job_id} is waiting; {count} import(s) before it.").format(
-                    job_id=job_id, count=number(ahead)
+                counted(
+                    NP_(
+                        "Import {job_id} waits for the import before it to finish.",
+                        "Import {job_id} waits for the {count} imports before it to finish.",
+                    ),
+                    ahead,
+                    job_id=job_id,
                 )
+                if ahead
+                else _("Import {job_id} starts in a moment.").format(job_id=job_id)
             )
         else:
             progress = LIVE.get(job_id)
@@ -136,7 +151,9 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
             text = (
                 _("{done} of {total} rows written").format(done=number(done), total=number(total))
                 if done
-                else _("Checking {count} rows…").format(count=number(current.progress_total))
+                else counted(
+                    NP_("Checking {count} row…", "Checking {count} rows…"), current.progress_total
+                )
             )
             st.progress(min(done / total, 1.0), text=text)
 

@@ -1,12 +1,14 @@
 """The tabs of the Settings page, each a form over core.catalog or core.accounts."""
 
+from datetime import datetime
+
 import streamlit as st
 from sqlalchemy import Engine
 
 from core import accounts, catalog
 from core.catalog import CatalogView
 from core.fields import PROFILE_FIELD_TYPES
-from core.i18n import LANGUAGES
+from core.i18n import LANGUAGES, N_
 from core.invitations import Invitation, invite_account, send_password_link
 from core.portal_settings import save_time_zone, time_zone_locked, time_zones
 from core.settings import Settings
@@ -15,12 +17,31 @@ from ui.auth import ROLE_LABELS
 from ui.text import _, current_language, moment
 from ui.widgets import md, named_list_editor, pick_one, run_action
 
+FIELD_TYPE_WORDS = {
+    "text": N_("text"),
+    "date": N_("date"),
+    "taxonomy": N_("a term of a taxonomy"),
+}
+ACCOUNT_STATES = {
+    "active": N_("active"),
+    "disabled": N_("disabled"),
+    "invited": N_("invited, no password chosen yet"),
+    "invitation-expired": N_("invited, the link has expired: send a new one"),
+}
+
 
 def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
     """Profile fields: change label, type and import flag; add and delete."""
+    # Written out now: AppTest and Streamlit call format functions outside this run.
+    type_words = {t: _(FIELD_TYPE_WORDS[t]) for t in PROFILE_FIELD_TYPES}
     st.dataframe(
         [
-            {_("Key"): key, _("Label"): label, _("Type"): type_, _("Open for import"): importable}
+            {
+                _("Key"): key,
+                _("Label"): label,
+                _("Type"): type_words[type_],
+                _("Open for import"): importable,
+            }
             for _id, key, label, type_, importable, _taxonomy in view.fields
         ],
         hide_index=True,
@@ -32,7 +53,12 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
         _id, key, label, type_, importable, taxonomy_id = by_id[field_id]
         with edit.form(f"edit_field_{field_id}"):
             label = st.text_input(_("Label"), value=label)
-            type_ = st.selectbox(_("Type"), PROFILE_FIELD_TYPES, PROFILE_FIELD_TYPES.index(type_))
+            type_ = st.selectbox(
+                _("Type"),
+                PROFILE_FIELD_TYPES,
+                PROFILE_FIELD_TYPES.index(type_),
+                format_func=type_words.__getitem__,
+            )
             taxonomy_id = st.selectbox(
                 _("Taxonomy (for fields of type taxonomy)"),
                 [None, *view.taxonomy_names],
@@ -65,7 +91,9 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
             _("New field key"), help=_("What files and the CLI map to, e.g. cost_center")
         )
         label = st.text_input(_("New field label"))
-        type_ = st.selectbox(_("New field type"), PROFILE_FIELD_TYPES)
+        type_ = st.selectbox(
+            _("New field type"), PROFILE_FIELD_TYPES, format_func=type_words.__getitem__
+        )
         taxonomy_id = st.selectbox(
             _("New field taxonomy"),
             [None, *view.taxonomy_names],
@@ -75,7 +103,7 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
             run_action(
                 engine,
                 catalog.add_profile_field,
-                _("Added profile field {key!r}.").format(key=key),
+                _("Added the profile field {label!r}.").format(label=label or key),
                 key=key,
                 label=label,
                 type=type_,
@@ -164,6 +192,12 @@ def protected_users_tab(engine: Engine, view: CatalogView) -> None:
             )
 
 
+def _account_state(state: str, until: datetime | None, time_zone: str) -> str:
+    if state == "invited" and until is not None:
+        return _("invited, the link works until {day}").format(day=moment(until, time_zone))
+    return _(ACCOUNT_STATES[state])
+
+
 def accounts_tab(engine: Engine, settings: Settings, view: CatalogView) -> None:
     """Portal accounts: invite by mail, send a new password link, disable."""
     roles = {r: _(ROLE_LABELS[r]) for r in accounts.ROLES}
@@ -174,9 +208,9 @@ def accounts_tab(engine: Engine, settings: Settings, view: CatalogView) -> None:
                 _("Name"): n,
                 _("Email"): e,
                 _("Role"): _(ROLE_LABELS[r]),
-                _("State"): _("disabled") if d else _("active"),
+                _("State"): _account_state(state, until, settings.time_zone),
             }
-            for u, n, e, r, d in view.accounts
+            for u, n, e, r, state, until in view.accounts
         ],
         hide_index=True,
     )

@@ -64,8 +64,9 @@ def shown(frame: pd.DataFrame | list[dict[str, Any]], time_zone: str) -> pd.Data
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = out[column].dt.tz_convert(zone).dt.tz_localize(None)
-    if "Status" in out.columns:
-        out["Status"] = out["Status"].map(lambda s: _(s).replace("_", " ") if s else s)
+    for words in ("Status", "Severity"):
+        if words in out.columns:
+            out[words] = out[words].map(lambda s: _(s).replace("_", " ") if s else s)
     return out.rename(columns=lambda c: _(c) if isinstance(c, str) else c)
 
 

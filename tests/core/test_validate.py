@@ -343,3 +343,20 @@ def test_an_empty_afas_code_blocks_as_afas_documents_unless_chosen_otherwise() -
     assert chosen.frame["action"].tolist() == ["import", None]
     assert "no action" in only(chosen, "empty-action").message
     assert [i for i in validate("Email\na@example.org\n").issues if i.code == "empty-action"] == []
+
+
+def test_imported_passwords_follow_the_one_password_rule() -> None:
+    result = validate(
+        "Email;Voornaam;Achternaam;Wachtwoord\n"
+        "a@example.org;Ann;Smit;Achtteken\n"  # 9 characters: too short now (10, as accounts)
+        "b@example.org;Bob;Bakker;password1234\n"
+        "c@example.org;Cor;Kuipers;kuipers-2026-zomer\n"
+        "d@example.org;Dirk;Dam;paarse tulpen in maart\n"
+    )
+    found = {i.row: i.variant for i in result.issues if i.code == "weak-password"}
+    assert found == {2: "", 3: "guessable", 4: "personal"}
+    assert all(
+        "********" in i.message or i.value == "********"
+        for i in result.issues
+        if i.code == "weak-password"
+    )

@@ -40,7 +40,9 @@ def test_account_password_is_stored_only_as_bcrypt(session: Session) -> None:
         ({"role": "root"}, "admin, support"),
         ({"email": "no-at-sign"}, "valid email"),
         ({"password": "short"}, "at least 10"),
-        ({"password": "aaaaaaaaaaaa"}, "4 different"),
+        ({"password": "aaaaaaaaaaaa"}, "too easy to guess"),
+        ({"password": "qwertyuiop12"}, "too easy to guess"),
+        ({"password": "mijn-Support1-sleutel"}, "contains your name, username or email"),
         ({"password": "ü" * 40}, "at most 72 bytes"),
     ],
 )

@@ -116,3 +116,19 @@ def test_progress_reaches_every_row_when_the_last_rows_change_nothing(engine: En
     )
     assert (result.counts["created"], result.counts["unchanged"]) == (4, 3)
     assert reports[-1] == (7, 7)
+
+
+def test_an_action_on_an_unknown_user_names_the_key_it_was_looked_up_by(engine: Engine) -> None:
+    text = "Email;Gebruikersnaam;Voornaam;Achternaam;Actie\nweg@example.org;12345.WEG;W;Weg;0\n"
+    by_username = run(engine, text, match="username")
+    (found,) = by_username.issues
+    assert (found.code, found.variant, found.column) == (
+        "unknown-user",
+        "by-username",
+        "Gebruikersnaam",
+    )
+    assert found.text("nl").startswith(
+        "Er bestaat geen gebruiker met de gebruikersnaam '12345.WEG'"
+    )
+    by_email = run(engine, text)
+    assert by_email.issues[0].variant == "email" and "weg@example.org" in by_email.issues[0].message

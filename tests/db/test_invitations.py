@@ -80,11 +80,11 @@ def test_an_invited_account_chooses_its_password_with_the_mailed_link(
         assert token not in (stored.invite_token_hash or "") and stored.password_hash == ""
 
     with pytest.raises(AccountError, match="differ"):
-        choose(engine, token, "helpdesk wachtwoord 1", "helpdesk wachtwoord 2")
+        choose(engine, token, "paarse tulpen in maart 1", "paarse tulpen in maart 2")
     with pytest.raises(AccountError, match="at least 10"):
         choose(engine, token, "kort")
-    choose(engine, token, "helpdesk wachtwoord 1")
-    assert log_in(engine, "helpdesk", "helpdesk wachtwoord 1")
+    choose(engine, token, "paarse tulpen in maart 1")
+    assert log_in(engine, "helpdesk", "paarse tulpen in maart 1")
     # The link works once.
     with pytest.raises(AccountError, match="already been used"), Session(engine) as session:
         find_account_by_invitation(session=session, token=token)
@@ -135,8 +135,8 @@ def test_without_a_mail_server_the_link_is_given_to_the_admin_once(
     token = LINK.findall(invitation.link or "")[0]
     with Session(engine) as session:
         assert session.exec(select(EmailMessage)).all() == []
-    choose(engine, token, "helpdesk wachtwoord 1")
-    assert log_in(engine, "helpdesk", "helpdesk wachtwoord 1")
+    choose(engine, token, "paarse tulpen in maart 1")
+    assert log_in(engine, "helpdesk", "paarse tulpen in maart 1")
 
 
 def test_a_new_link_replaces_the_old_and_the_old_password_works_until_it_is_used(
@@ -155,15 +155,15 @@ def test_a_new_link_replaces_the_old_and_the_old_password_works_until_it_is_used
     with session_scope(engine) as session:
         second = send_password_link(session=session, settings=settings, username="helpdesk")
     with pytest.raises(AccountError, match="already been used"):
-        choose(engine, first, "helpdesk wachtwoord 1")
+        choose(engine, first, "paarse tulpen in maart 1")
     with session_scope(engine) as session:
         reset = send_password_link(session=session, settings=settings, username="beheer")
     assert log_in(engine, "beheer", "het oude wachtwoord")
     choose(engine, LINK.findall(reset.link or "")[0], "het nieuwe wachtwoord")
     assert not log_in(engine, "beheer", "het oude wachtwoord")
     assert log_in(engine, "beheer", "het nieuwe wachtwoord")
-    choose(engine, LINK.findall(second.link or "")[0], "helpdesk wachtwoord 1")
-    assert log_in(engine, "helpdesk", "helpdesk wachtwoord 1")
+    choose(engine, LINK.findall(second.link or "")[0], "paarse tulpen in maart 1")
+    assert log_in(engine, "helpdesk", "paarse tulpen in maart 1")
 
 
 def test_an_expired_link_or_a_disabled_account_is_refused(engine: Engine, db_url: str) -> None:
@@ -173,13 +173,13 @@ def test_an_expired_link_or_a_disabled_account_is_refused(engine: Engine, db_url
         account = session.exec(select(Account).where(Account.username == "helpdesk")).one()
         account.invite_expires_at = utcnow() - timedelta(minutes=1)
     with pytest.raises(AccountError, match="expired"):
-        choose(engine, token, "helpdesk wachtwoord 1")
+        choose(engine, token, "paarse tulpen in maart 1")
     with session_scope(engine) as session:
         fresh = send_password_link(session=session, settings=settings, username="helpdesk")
         account = session.exec(select(Account).where(Account.username == "helpdesk")).one()
         account.is_disabled = True
     with pytest.raises(AccountError, match="disabled"):
-        choose(engine, LINK.findall(fresh.link or "")[0], "helpdesk wachtwoord 1")
+        choose(engine, LINK.findall(fresh.link or "")[0], "paarse tulpen in maart 1")
     with pytest.raises(AccountError, match="enable it first"), session_scope(engine) as session:
         send_password_link(session=session, settings=settings, username="helpdesk")
 

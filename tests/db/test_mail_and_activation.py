@@ -16,7 +16,7 @@ from tests.conftest import Inbox, free_port
 from tests.db.test_import_engine import run, seed
 
 LINK = re.compile(r"http://portal\.test/Activate\?token=([\w-]+)")
-PASSWORD = "Nieuw-wachtwoord-1"
+PASSWORD = "Blauwe-fiets-onder-de-brug-4"
 
 
 def mail_settings(db_url: str, port: int) -> Settings:
@@ -76,9 +76,13 @@ def test_import_sends_exactly_the_expected_messages(
     assert "Beste Nina Nieuw" in Inbox.text(dutch)
     assert english["Subject"] == "Welcome, your account is ready"
     assert inbox.to("oud@example.org")[0]["Subject"] == "Your details were updated"
-    completion = Inbox.text(inbox.to("beheer@example.org")[0])
-    assert f"http://portal.test/History?job={result.job_id}" in completion
-    assert "created 2" in completion and "updated 1" in completion
+    completion = inbox.to("beheer@example.org")[0]
+    said = Inbox.text(completion)
+    assert f"http://portal.test/History?job={result.job_id}" in said
+    # In words, in the mail's language: no status codes, no field keys.
+    assert completion["Subject"] == f"Import {result.job_id}: klaar"
+    assert "4 rijen, 2 aangemaakt, 1 bijgewerkt en 1 ongewijzigd." in said
+    assert "succeeded" not in said and "created" not in said
 
     token = LINK.search(Inbox.text(dutch)).group(1)
     with Session(engine) as session:
@@ -105,7 +109,8 @@ def test_activation_rules(engine: Engine, db_url: str, inbox: Inbox) -> None:
         for password, repeat, words in [
             ("Kort-1", "Kort-1", "at least 10"),
             (PASSWORD, PASSWORD + "x", "differ"),
-            ("alleenkleineletters", "alleenkleineletters", "three"),
+            # One rule for everyone: long enough, not guessable; no composition rules.
+            ("password1234", "password1234", "too easy to guess"),
         ]:
             with pytest.raises(ActivationError, match=words):
                 activate(session=session, token=token, password=password, repeat=repeat)
@@ -315,3 +320,15 @@ def test_a_message_whose_sender_was_killed_is_sent_once_more(
     with Session(engine) as session:
         message = session.exec(select(EmailMessage)).one()
         assert (message.status, message.attempts) == ("sent", 3)
+
+
+def test_the_completion_mail_counts_rejected_rows_in_words(
+    engine: Engine, db_url: str, inbox: Inbox
+) -> None:
+    text = "Email;Voornaam;Achternaam\na@example.org;A;A\nfout;B;B\nb@example.org;C;C\n"
+    result = run(engine, text, notify_admin="beheer@example.org")
+    deliver_pending(engine=engine, settings=mail_settings(db_url, inbox.port))
+    (mail,) = inbox.to("beheer@example.org")
+    assert mail["Subject"] == f"Import {result.job_id}: klaar, 1 rij afgekeurd"
+    assert "3 rijen, 2 aangemaakt en 1 afgekeurd." in Inbox.text(mail)
+    assert "completed_with_errors" not in Inbox.text(mail)

@@ -115,7 +115,7 @@ def browser_page(portal: Portal) -> Iterator:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         # A context of its own, so a test can open a second tab that shares the cookies.
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(60_000)
         yield page
         browser.close()
 

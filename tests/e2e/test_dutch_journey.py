@@ -23,7 +23,7 @@ def test_a_dutch_administrator_imports_in_dutch(
         locale="nl-NL", viewport={"width": 1400, "height": 1000}
     )
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)
     export = tmp_path / "medewerkers.csv"
     export.write_text(
         "E-mail;Voornaam;Achternaam;Functie\nsanne@voorbeeld.nl;Sanne;Bakker;Teamleider\n"

@@ -11,7 +11,7 @@ from tests.conftest import SAMPLES, Inbox
 from tests.e2e.conftest import Portal, shot, wait_idle
 
 pytestmark = pytest.mark.browser
-ADMIN_PASSWORD = "beheerder-wachtwoord-1"
+ADMIN_PASSWORD = "groene-appels-en-peren-1"
 PAGES = ["Import", "History", "Users", "Settings"]
 
 
@@ -98,8 +98,8 @@ def test_administrator_imports_a_sample_and_a_new_user_activates(
     page.goto(link)
     wait_idle(page)
     page.get_by_text("pieter@voorbeeld.nl").wait_for()
-    fill(page, "New password", "Pieters-Wachtwoord-1")
-    fill(page, "Repeat the password", "Pieters-Wachtwoord-1")
+    fill(page, "New password", "Zonnige-Dinsdag-Morgen-8")
+    fill(page, "Repeat the password", "Zonnige-Dinsdag-Morgen-8")
     click(page, "Set my password")
     page.get_by_text("Your password is set and your account is active.").wait_for()
     shot(page, "09-activated")
@@ -306,15 +306,15 @@ def test_every_sample_a_revert_and_a_support_account(
     helpdesk.goto(link)
     wait_idle(helpdesk)
     helpdesk.get_by_text("Choose a password for helpdesk").wait_for()
-    fill(helpdesk, "New password", "helpdesk wachtwoord 1")
-    fill(helpdesk, "Repeat the password", "helpdesk wachtwoord 1")
+    fill(helpdesk, "New password", "paarse tulpen in maart 1")
+    fill(helpdesk, "Repeat the password", "paarse tulpen in maart 1")
     click(helpdesk, "Set my password")
     helpdesk.get_by_text("Your password is set. You can log in to the portal now.").wait_for()
     helpdesk.get_by_role("link", name="Log in").click()
     wait_idle(helpdesk)
     helpdesk.get_by_role("button", name="Login").wait_for()
     fill(helpdesk, "Username", "helpdesk")
-    fill(helpdesk, "Password", "helpdesk wachtwoord 1")
+    fill(helpdesk, "Password", "paarse tulpen in maart 1")
     click(helpdesk, "Login")
     helpdesk.get_by_role("link", name="History").wait_for()
     assert helpdesk.get_by_role("link", name="Import", exact=True).count() == 0

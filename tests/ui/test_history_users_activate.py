@@ -122,7 +122,7 @@ def test_support_reads_a_users_history_but_cannot_revert(make_account, app_db: E
     at.run()
     history = at.dataframe[0].value
     assert history["Import"].tolist()[0] == 2
-    assert ("last_name", "Smit", "Smit-Jansen") in set(
+    assert ("Last name", "Smit", "Smit-Jansen") in set(
         zip(history["Field"], history["Old"], history["New"], strict=True)
     )
 

@@ -56,6 +56,16 @@ def test_a_whole_import_in_dutch(make_account, app_db: Engine) -> None:
     assert "Stap 2 van 6: Kolommen koppelen" in at.get("progress")[0].proto.text
     assert widget(at.selectbox, "Veld voor Voornaam").value == "first_name"
     at = click(at, "Volgende")
+    # Defaults and choices in words, Streamlit's own placeholders set in Dutch.
+    role = widget(at.selectbox, "Rol van nieuwe gebruikers")
+    assert role.options[0] == "geen standaardrol: de rol uit het bestand"
+    language = widget(at.selectbox, "Taal van nieuwe gebruikers")
+    assert language.options[0] == "geen standaardtaal: de taal uit het bestand"
+    assert {"Nederlands", "Engels"} <= set(language.options)
+    assert [m.placeholder for m in at.multiselect][:2] == [
+        "Kies groepen, of typ een nieuwe",
+        "Kies niveaus, of typ een nieuw",
+    ]
     widget(at.checkbox, "Groepen aanmaken die nog niet bestaan").check()
     at = click(at, "Volgende")
     assert "Stap 4 van 6: Voorbeeld" in at.get("progress")[0].proto.text
@@ -64,6 +74,9 @@ def test_a_whole_import_in_dutch(make_account, app_db: Engine) -> None:
     created = next(d.value for d in at.dataframe if "Wijzigingen" in d.value.columns)
     assert "Voornaam: leeg → Jan" in created["Wijzigingen"].iloc[0]  # labels, not field keys
     assert "first_name" not in created.to_string()
+    assert "Soort: leeg → medewerker" in created["Wijzigingen"].iloc[0]  # values in words too
+    for key in ("employee", "invited", "None"):
+        assert key not in created.to_string(), key
     issues = next(d.value for d in at.dataframe if "Probleem en wat te doen" in d.value.columns)
     assert (
         issues["Probleem en wat te doen"]
@@ -144,7 +157,7 @@ def test_the_activation_page_speaks_the_imported_user_s_language(app_db: Engine)
     widget(at.text_input, "Herhaal het wachtwoord").input("kort")
     widget(at.button, "Mijn wachtwoord instellen").click()
     at.run()
-    assert "Kies een wachtwoord van minstens 10 tekens." in texts(at)
+    assert "Het wachtwoord moet minstens 10 tekens lang zijn." in texts(at)
     unknown = new_app("pages/5_Activate.py", locale="en-US")
     unknown.query_params["token"] = "no-such-token"
     unknown.run()
@@ -185,6 +198,9 @@ def test_a_dutch_admin_invites_a_dutch_colleague(make_account, app_db: Engine) -
     shown = texts(at)
     assert "Geef collega deze link om een wachtwoord te kiezen; hij werkt één keer, tot" in shown
     token = re.findall(r"/Activate\?invite=([\w-]+)", shown)[0]
+    states = dict(zip(*at.dataframe[0].value[["Gebruikersnaam", "Toestand"]].T.values, strict=True))
+    assert states["beheer"] == "actief"
+    assert states["collega"].startswith("uitgenodigd, de link werkt tot ")
     page = new_app("pages/5_Activate.py", locale="en-US")  # an English browser, a Dutch account
     page.query_params["invite"] = token
     page.run()
@@ -193,4 +209,28 @@ def test_a_dutch_admin_invites_a_dutch_colleague(make_account, app_db: Engine) -
     widget(page.text_input, "Herhaal het wachtwoord").input("aaaaaaaaaaaa")
     widget(page.button, "Mijn wachtwoord instellen").click()
     page.run()
-    assert "Het wachtwoord heeft minstens 4 verschillende tekens nodig." in texts(page)
+    assert "Het wachtwoord is te makkelijk te raden" in texts(page)
+
+
+def test_the_home_page_writes_counts_the_dutch_way(make_account, app_db: Engine) -> None:
+    from tests.db.test_import_engine import run
+
+    make_account("beheer", "admin", "nl")
+    rows = "".join(f"u{i}@example.nl;U;{i};{'nee' if i % 10 else 'ja'}\n" for i in range(1_017))
+    run(app_db, "E-mail;Voornaam;Achternaam;Geblokkeerd\n" + rows)
+    at = signed_in("beheer", "admin")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Gebruikers"] == "1.017"
+    assert (shown["Actief"], shown["Geblokkeerd"]) == ("915", "102")
+
+
+def test_one_of_a_kind_is_written_in_the_singular(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin", "nl")
+    at = signed_in("beheer", "admin", IMPORT)
+    widget(at.text_area, "…of plak de rijen hier (met een kopregel)").input(
+        "Email;Voornaam;Achternaam;Voornaam\nann@example.org;Ann;Smit;Ann\n"
+    )
+    at = at.run()
+    shown = texts(at)
+    assert "1 rij" in shown and "1 rijen" not in shown
+    assert "1 punt om te controleren in dit bestand:" in shown

@@ -84,7 +84,12 @@ def test_profile_fields_are_added_changed_and_removed(make_account, app_db: Engi
     widget(at.text_input, "New field key").input("cost_center")
     widget(at.text_input, "New field label").input("Cost center")
     at = submit(at, "Add field")
-    assert "Added profile field 'cost_center'." in texts(at)
+    assert "Added the profile field 'Cost center'." in texts(at)
+    types = at.dataframe[0].value.set_index("Key")["Type"]
+    assert (
+        types["cost_center"] == "text"
+        and "a term of a taxonomy" in widget(at.selectbox, "New field type").options
+    )
     with Session(app_db) as session:
         field = session.exec(select(ProfileField).where(ProfileField.key == "cost_center")).one()
     assert (field.label, field.type, field.importable) == ("Cost center", "text", True)
@@ -129,8 +134,8 @@ def test_a_portal_account_is_invited_chooses_its_password_and_is_disabled(
     activate.query_params["invite"] = token
     activate.run()
     assert not activate.exception and "Choose a password for **helpdesk**" in texts(activate)
-    widget(activate.text_input, "New password").input("helpdesk wachtwoord 1")
-    widget(activate.text_input, "Repeat the password").input("helpdesk wachtwoord 1")
+    widget(activate.text_input, "New password").input("paarse tulpen in maart 1")
+    widget(activate.text_input, "Repeat the password").input("paarse tulpen in maart 1")
     widget(activate.button, "Set my password").click()
     activate.run()
     assert "Your password is set. You can log in to the portal now." in texts(activate)
@@ -138,7 +143,7 @@ def test_a_portal_account_is_invited_chooses_its_password_and_is_disabled(
     again.query_params["invite"] = token
     assert "not valid or has already been used" in texts(again.run())
     assert "Log out" in [
-        b.label for b in login(new_app().run(), "helpdesk", "helpdesk wachtwoord 1").button
+        b.label for b in login(new_app().run(), "helpdesk", "paarse tulpen in maart 1").button
     ]
 
     widget(at.selectbox, "Account").set_value("helpdesk")

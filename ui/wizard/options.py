@@ -4,11 +4,12 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.i18n import language_name
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.settings import Settings
 from core.validate import load_known_names
 from db import queries
-from ui.text import _, reason
+from ui.text import _, current_language, reason
 from ui.widgets import md
 from ui.wizard.state import Wizard, step_buttons
 
@@ -60,6 +61,7 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         list(o.groups),
         help=_("Groups are added; existing memberships stay."),
         accept_new_options=True,
+        placeholder=_("Choose groups, or type a new one"),
     )
     level_choice = right.multiselect(
         _("Give every row these levels"),
@@ -67,6 +69,7 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         list(o.levels),
         help=_("Levels are only ever added; existing levels stay."),
         accept_new_options=True,
+        placeholder=_("Choose levels, or type a new one"),
     )
     create_groups = left.checkbox(
         _("Create groups that do not exist yet"),
@@ -96,16 +99,23 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         )
         if term:
             terms.append(f"{key}={term}")
+    # Written out now: Streamlit (and AppTest) call format functions outside this run.
+    role_words = {None: _("no default: the role from the file")} | {r: r for r in roles}
+    language_words = {None: _("no default: the language from the file")} | {
+        code: language_name(code, current_language()) for code in languages
+    }
     role = left.selectbox(
         _("Role for new users"),
         [None, *roles],
         index=[None, *roles].index(o.role) if o.role in roles else 0,
+        format_func=role_words.__getitem__,
         help=_("Used when the file gives none."),
     )
     language = right.selectbox(
         _("Language for new users"),
         [None, *languages],
         index=[None, *languages].index(o.language) if o.language in languages else 0,
+        format_func=language_words.__getitem__,
         help=_("Chooses the language of their emails."),
     )
     kind = right.radio(

@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.fields import labels_in
-from core.i18n import LANGUAGES
+from core.i18n import LANGUAGES, NP_
 from core.issues import UnusableFileError
 from core.mail import preview_message
 from core.pipeline import (
@@ -20,7 +20,7 @@ from core.read import (
 from core.settings import Settings
 from core.validate import load_known_names
 from ui.progress import COUNT_LABELS, COUNT_WORDS
-from ui.text import _, current_language, number
+from ui.text import _, counted, current_language, number
 from ui.widgets import md
 from ui.wizard.state import (
     FIX_ROWS_SHOWN,
@@ -150,8 +150,12 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         _corrections_editor(wizard, table, plan)
     if plan.deactivate:
         st.subheader(
-            _("Would be blocked: {count} users not in the file").format(
-                count=number(len(plan.deactivate))
+            counted(
+                NP_(
+                    "Would be blocked: {count} user not in the file",
+                    "Would be blocked: {count} users not in the file",
+                ),
+                len(plan.deactivate),
             )
         )
         _paged(

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import export
+from core.i18n import NP_
 from core.issues import UnusableFileError
 from core.read import (
     DELIMITER_NAMES,
@@ -15,7 +16,7 @@ from core.read import (
 )
 from core.settings import Settings
 from core.source import PASTED
-from ui.text import _, current_language, number
+from ui.text import _, counted, current_language
 from ui.widgets import md
 from ui.wizard.state import GENERATION_KEY, Wizard, current_table, step_buttons
 
@@ -62,7 +63,12 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     st.dataframe(with_headers(table, table.data.head(20)), hide_index=False)
     if table.findings:
         st.warning(
-            _("{count} things to check in this file:").format(count=number(len(table.findings)))
+            counted(
+                NP_(
+                    "{count} thing to check in this file:", "{count} things to check in this file:"
+                ),
+                len(table.findings),
+            )
         )
         st.dataframe(
             pd.DataFrame(
@@ -117,7 +123,7 @@ def _read_choice(
 def _detected(wizard: Wizard, table: Table) -> None:
     st.markdown(
         f"**{md(wizard.file_name)}**: "
-        + _("{count} rows").format(count=number(table.row_count))
+        + counted(NP_("{count} row", "{count} rows"), table.row_count)
         + (_(", sheet {sheet}").format(sheet=md(table.sheet)) if table.sheet else "")
         + (f", {table.encoding}" if table.encoding else "")
         + (
