@@ -16,7 +16,7 @@ from core.vocabulary import Severity
 ERROR: str = Severity.ERROR.value
 WARNING: str = Severity.WARNING.value
 # Parameters that carry one of Instroom's own words (not the file's), translated with it.
-WORD_PARAMETERS = frozenset({"done", "kind", "status", "field_name"})
+WORD_PARAMETERS = frozenset({"done", "kind", "status", "field_name", "problem"})
 PARAMETER_WORDS = (
     "blocked",
     "unblocked",

@@ -82,12 +82,14 @@ def _first_run_form(engine: Engine) -> None:
     except AccountError as exc:
         st.error(md(reason(exc)))
         return
-    st.success(_("Administrator created. Log in with your new account."))
+    # Said on the login form that follows: a message shown before a rerun is never seen.
+    st.session_state[_CREATED] = True
     st.rerun()
 
 
 _RATE_LIMIT = accounts.LoginRateLimit()
 _LOGGED_OUT = "_logged_out"
+_CREATED = "_administrator_created"
 
 
 def _cookie_key(settings: Settings) -> str:
@@ -163,6 +165,8 @@ def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount
     """The login form; the signed-in account when this run's submission was right."""
     if st.session_state.get(_LOGGED_OUT):
         _write_cookie(settings, "", 0)
+    if st.session_state.pop(_CREATED, False):
+        st.success(_("Administrator created. Log in with your new account."))
     form_area = st.empty()
     with form_area.form("login"):
         st.subheader(_("Login"))

@@ -18,6 +18,11 @@ def test_the_login_and_first_run_follow_the_browser_language(make_account, app_d
     widget(first.text_input, "Wachtwoord").input("een lang genoeg wachtwoord")
     widget(first.text_input, "Herhaal het wachtwoord").input("een lang genoeg wachtwoord")
     first = click(first, "Beheerder aanmaken")
+    # The login form that follows says the account was made.
+    assert [s.value for s in first.success] == [
+        "Beheerder aangemaakt. Log in met je nieuwe account."
+    ]
+    assert "Inloggen" in [s.value for s in first.subheader]
     with Session(app_db) as session:
         assert session.exec(select(Account.language)).one() == "nl"
     dutch = new_app(locale="nl-BE").run()
@@ -55,6 +60,8 @@ def test_a_whole_import_in_dutch(make_account, app_db: Engine) -> None:
     at = click(at, "Volgende")
     assert "Stap 2 van 6: Kolommen koppelen" in at.get("progress")[0].proto.text
     assert widget(at.selectbox, "Veld voor Voornaam").value == "first_name"
+    # "Koppeling" is the link with the HR export (Plek's word); a saved mapping is another thing.
+    assert widget(at.text_input, "Deze kolomindeling bewaren als")
     at = click(at, "Volgende")
     # Defaults and choices in words, Streamlit's own placeholders set in Dutch.
     role = widget(at.selectbox, "Rol van nieuwe gebruikers")
@@ -83,6 +90,8 @@ def test_a_whole_import_in_dutch(make_account, app_db: Engine) -> None:
         .iloc[0]
         .startswith("'ben.holt(at)cwtestgebruiker.nl' is geen geldig e-mailadres")
     )
+    # email-validator's own reason too, not its English.
+    assert "Een e-mailadres moet een @-teken hebben." in issues["Probleem en wat te doen"].iloc[0]
     at = click(at, "Volgende")
     assert (
         "3 gebruikers aanmaken en 2 nieuwe groepen aanmaken (G1, G2)? 1 afgekeurde rij "
@@ -228,9 +237,11 @@ def test_one_of_a_kind_is_written_in_the_singular(make_account, app_db: Engine) 
     make_account("beheer", "admin", "nl")
     at = signed_in("beheer", "admin", IMPORT)
     widget(at.text_area, "…of plak de rijen hier (met een kopregel)").input(
-        "Email;Voornaam;Achternaam;Voornaam\nann@example.org;Ann;Smit;Ann\n"
+        "Medewerkers december\nEmail;Voornaam;Achternaam\nann@example.org;Ann;Smit\n"
     )
     at = at.run()
     shown = texts(at)
     assert "1 rij" in shown and "1 rijen" not in shown
     assert "1 punt om te controleren in dit bestand:" in shown
+    findings = next(d.value for d in at.dataframe if "Probleem" in d.value.columns)
+    assert "None" not in findings.to_string() and "nan" not in findings.to_string()

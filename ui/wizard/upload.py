@@ -40,8 +40,8 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         # New keys after "Start over", so the uploader and the text box forget their content.
         generation = st.session_state.get(GENERATION_KEY, 0)
         upload = st.file_uploader(
-            _("Choose a CSV, TSV, TXT, XLSX or XLS file"),
-            type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls"],
+            _("Choose a CSV, TSV, TXT, XLSX, XLSB, XLS or ODS file"),
+            type=["csv", "tsv", "txt", "xlsx", "xlsm", "xlsb", "xls", "ods"],
             key=f"upload_{generation}",
         )
         pasted = st.text_area(
@@ -74,8 +74,9 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             pd.DataFrame(
                 [
                     {
-                        _("Row"): f.row,
-                        _("Column"): f.column,
+                        # A finding about the whole file has no row or column: empty, not None.
+                        _("Row"): "" if f.row is None else str(f.row),
+                        _("Column"): f.column or "",
                         _("Problem"): f.text(current_language()),
                         _("Severity"): _(f.severity),
                     }
