@@ -229,7 +229,8 @@ def _bounded_format(filter_: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _fill(template: Template, context: Mapping[str, object]) -> str:
-    """The template filled in, stopped past RENDER_SECONDS or MAX_RENDERED characters.
+    """The template filled in, stopped past RENDER_SECONDS or MAX_RENDERED characters;
+    TemplateRefused says why a template was stopped or refused.
 
     A loop in a loop runs in Python; a trace on the template's own lines ends it on time.
     """
@@ -252,6 +253,14 @@ def _fill(template: Template, context: Mapping[str, object]) -> str:
             if size > MAX_RENDERED or time.monotonic() > deadline:
                 raise TemplateTooSlow
             parts.append(part)
+    except TemplateTooSlow:
+        raise TemplateRefused.of(
+            "invalid-template", "too-slow", seconds=RENDER_SECONDS, limit=MAX_RENDERED
+        ) from None
+    except SecurityError as exc:
+        raise TemplateRefused.of(
+            "invalid-template", "unsafe", reason=str(exc).rstrip(".")
+        ) from None
     finally:
         sys.settrace(previous)
     return "".join(parts)
@@ -280,14 +289,6 @@ def check_template(kind: str, subject: str, body: str) -> None:
                     allowed=", ".join(allowed),
                 )
             _fill(_sandbox().from_string(text), sample)
-        except TemplateTooSlow:
-            raise TemplateRefused.of(
-                "invalid-template", "too-slow", seconds=RENDER_SECONDS, limit=MAX_RENDERED
-            ) from None
-        except SecurityError as exc:
-            raise TemplateRefused.of(
-                "invalid-template", "unsafe", reason=str(exc).rstrip(".")
-            ) from None
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
             raise TemplateRefused.of(
@@ -372,18 +373,9 @@ def fill_message(
     links = {name: context[name] for name in LINK_PLACEHOLDERS if name in context}
     context |= {name: f"{_MARK_OPEN}{name}{_MARK_CLOSE}" for name in links}
     sandbox = _sandbox()
-    try:
-        # A subject is one line, whatever a value holds.
-        subject_text = " ".join(_fill(sandbox.from_string(subject), context).split())
-        marked = _fill(sandbox.from_string(body), context)
-    except TemplateTooSlow:
-        raise TemplateRefused.of(
-            "invalid-template", "too-slow", seconds=RENDER_SECONDS, limit=MAX_RENDERED
-        ) from None
-    except SecurityError as exc:
-        raise TemplateRefused.of(
-            "invalid-template", "unsafe", reason=str(exc).rstrip(".")
-        ) from None
+    # A subject is one line, whatever a value holds.
+    subject_text = " ".join(_fill(sandbox.from_string(subject), context).split())
+    marked = _fill(sandbox.from_string(body), context)
 
     def written(match: re.Match[str]) -> str:
         return links.get(match.group(1), "")
