@@ -44,14 +44,17 @@ with read_session(engine) as session:
 st.title(_("Import history"))
 show_flash()
 
-filters = st.columns(4)
-statuses = filters[0].pills(
+# The status pills get a row of their own: in a quarter of the page they were cut off.
+statuses = st.pills(
     _("Status"), JOB_STATUSES, selection_mode="multi", format_func=lambda s: status_words[s]
 )
-since = filters[1].date_input(_("From"), date.today() - timedelta(days=365))
-until = filters[2].date_input(_("Until"), date.today())
+filters = st.columns(3)
+# Days written as the reader writes them: 06-12-2026 in Dutch, 06/12/2026 in British English.
+day_format = "DD-MM-YYYY" if current_language() == "nl" else "DD/MM/YYYY"
+since = filters[0].date_input(_("From"), date.today() - timedelta(days=365), format=day_format)
+until = filters[1].date_input(_("Until"), date.today(), format=day_format)
 with read_session(engine) as session:
-    person = filters[3].selectbox(
+    person = filters[2].selectbox(
         _("Started by"),
         [None, *list_people(session=session)],
         format_func=lambda p: anyone if p is None else p,

@@ -50,6 +50,9 @@ def test_a_dutch_administrator_imports_in_dutch(
     wait_idle(page)
     upload(page, export)
     page.get_by_text("medewerkers.csv: 2 rijen").wait_for()
+    # The encoding by the name Excel gives it, not Python's codec name.
+    detected = page.get_by_text("medewerkers.csv: 2 rijen").first.inner_text()
+    assert "UTF-8" in detected and "utf-8" not in detected, detected
     shot(page, "nl-02-uploaden")
     click(page, "Volgende")
     page.get_by_text("Stap 2 van 6: Kolommen koppelen").wait_for()

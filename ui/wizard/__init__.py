@@ -21,7 +21,8 @@ def render_wizard(account: SignedInAccount, settings: Settings, engine: Engine) 
     job_param = st.query_params.get("job")
     if job_param and job_param.isdigit() and wizard.job_id is None:
         wizard.job_id, wizard.step = int(job_param), len(STEPS) - 1
-    progress, restart = st.columns([6, 1], vertical_alignment="bottom")
+    # Room for "Opnieuw beginnen" in full: Dutch words are longer than English ones.
+    progress, restart = st.columns([4, 1], vertical_alignment="bottom")
     progress.progress(
         (wizard.step + 1) / len(STEPS),
         text=_("Step {number} of {steps}: {name}").format(
@@ -30,7 +31,10 @@ def render_wizard(account: SignedInAccount, settings: Settings, engine: Engine) 
     )
     if wizard.data and wizard.step < len(STEPS) - 1:
         restart.button(
-            _("Start over"), on_click=_start_over, help=_("Forget this file and its choices.")
+            _("Start over"),
+            on_click=_start_over,
+            help=_("Forget this file and its choices."),
+            width="stretch",
         )
     if wizard.step == 0:
         step_upload(wizard, settings, engine)

@@ -107,12 +107,13 @@ def current_table(wizard: Wizard, settings: Settings) -> Table:
 
 
 def step_buttons(wizard: Wizard, *, next_label: str = N_("Next"), can_next: bool = True) -> None:
-    back, forward = st.columns([1, 5])
-    if wizard.step > 0 and back.button(_("Back"), key=f"back_{wizard.step}"):
-        wizard.step -= 1
-        st.rerun()
-    if forward.button(
-        _(next_label), type="primary", disabled=not can_next, key=f"next_{wizard.step}"
-    ):
-        wizard.step += 1
-        st.rerun()
+    # Side by side, Next right after Back, whatever the words' lengths.
+    with st.container(horizontal=True):
+        if wizard.step > 0 and st.button(_("Back"), key=f"back_{wizard.step}"):
+            wizard.step -= 1
+            st.rerun()
+        if st.button(
+            _(next_label), type="primary", disabled=not can_next, key=f"next_{wizard.step}"
+        ):
+            wizard.step += 1
+            st.rerun()

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import export
-from core.i18n import NP_
+from core.i18n import N_, NP_
 from core.issues import UnusableFileError
 from core.read import (
     DELIMITER_NAMES,
@@ -19,6 +19,15 @@ from core.source import PASTED
 from ui.text import _, counted, current_language
 from ui.widgets import md
 from ui.wizard.state import GENERATION_KEY, Wizard, current_table, step_buttons
+
+# Encodings by the names Excel and Notepad give them, not Python's codec names.
+ENCODING_NAMES = {
+    "utf-8": N_("UTF-8"),
+    "utf-8-sig": N_("UTF-8 with BOM (Excel's CSV UTF-8)"),
+    "utf-16": N_("UTF-16 (Excel's Unicode text)"),
+    "cp1252": N_("Windows-1252 (Excel's plain CSV)"),
+    "latin-1": N_("Latin-1 (ISO-8859-1)"),
+}
 
 
 def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
@@ -126,7 +135,7 @@ def _detected(wizard: Wizard, table: Table) -> None:
         f"**{md(wizard.file_name)}**: "
         + counted(NP_("{count} row", "{count} rows"), table.row_count)
         + (_(", sheet {sheet}").format(sheet=md(table.sheet)) if table.sheet else "")
-        + (f", {table.encoding}" if table.encoding else "")
+        + (f", {_(ENCODING_NAMES.get(table.encoding, table.encoding))}" if table.encoding else "")
         + (
             _(", {delimiter}-separated").format(delimiter=_delimiter_name(table.delimiter))
             if table.delimiter
@@ -154,8 +163,8 @@ def _detected(wizard: Wizard, table: Table) -> None:
             wizard,
             _("Encoding"),
             "encoding",
-            [None, "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"],
-            {None: _("detected")},
+            [None, *ENCODING_NAMES],
+            {None: _("detected")} | {code: _(name) for code, name in ENCODING_NAMES.items()},
         )
     if table.sheets:
         _read_choice(
