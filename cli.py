@@ -790,10 +790,10 @@ def cmd_keys_rotate_vault(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate_cookie(args: argparse.Namespace) -> int:
-    from core.key_rotation import rotate_cookie_key
+    from core.keys import rotate_cookie_key
     from core.settings import load_settings
 
-    path = rotate_cookie_key(settings=load_settings())
+    path = rotate_cookie_key(load_settings())
     print(say(N_("New cookie key in {path}; everyone has to log in again."), path=path))
     return EXIT_OK
 

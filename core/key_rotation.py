@@ -1,7 +1,5 @@
 """Rotating the portal's keys: every stored secret sealed again, every login ended."""
 
-from pathlib import Path
-
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -51,8 +49,3 @@ def finish_pending_rotation(*, engine: Engine, settings: Settings) -> None:
         with session_scope(engine) as session:
             reseal_secrets(session=session, vault_keys=keys.vault_keys(settings))
         keys.finish_vault_rotation(settings)
-
-
-def rotate_cookie_key(*, settings: Settings) -> Path:
-    """A new cookie key: every login ends, in every browser."""
-    return keys.rotate_cookie_key(settings)

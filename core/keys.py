@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core.settings import Settings, SettingsError, check_cookie_key, default_key_file
 
-COOKIE_KEY_FILE, VAULT_KEY_FILE = "cookie_key", "vault_key"
+VAULT_KEY_FILE = "vault_key"
 
 
 def cookie_key_path(settings: Settings) -> Path:
@@ -46,7 +46,7 @@ def vault_keys(settings: Settings) -> list[str]:
     """The vault's keys, newest first: the first seals, every one opens (during a rotation).
 
     An installation from before the keys were apart sealed with the cookie key: that key
-    opens its secrets until reseal_legacy_secrets has sealed them again with the vault key.
+    opens its secrets until core.key_rotation has sealed them again with the vault key.
     """
     path = vault_key_path(settings)
     legacy = _legacy_cookie_key(settings) if not path.exists() else None

@@ -10,12 +10,13 @@ from dataclasses import asdict
 import orjson
 import pandas as pd
 
+from core.i18n import N_
 from core.issues import Issue
 from core.passwords import sealed_cells
 from core.read import ReadOptions, Table, read_pasted, read_upload, with_corrections
 
 # The name a pasted list is recorded under instead of a file name.
-PASTED = "(pasted text)"
+PASTED = N_("(pasted text)")
 # Corrections: spreadsheet row -> column index -> the value the administrator typed.
 Corrections = dict[int, dict[int, str]]
 Reader = Callable[[bytes, str, ReadOptions], Table]

@@ -16,6 +16,7 @@ from core.history import (
 )
 from core.i18n import NP_
 from core.mail import requeue_messages
+from core.source import PASTED
 from core.validate import load_known_names
 from core.worker import requeue_job
 from db.engine import read_session
@@ -94,7 +95,9 @@ for job_id in opened:
         continue  # removed since the list was read
     job = detail.job
     title = _("Import {job_id} · {file} · {status}").format(
-        job_id=job.id, file=md(job.file_name or "—"), status=status_words[job.status]
+        job_id=job.id,
+        file=md(_(job.file_name) if job.file_name == PASTED else job.file_name or "—"),
+        status=status_words[job.status],
     )
     with st.expander(title, expanded=str(job.id) == wanted):
         job_settings_panel(job, labels, zone)

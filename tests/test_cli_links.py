@@ -347,3 +347,46 @@ def test_a_run_killed_half_way_is_recorded_mailed_and_can_start_again(
     assert claim_next_job(engine=engine) == job.id
     result = run_job(engine=engine, job_id=job.id, settings=Settings(database_url=db_url))
     assert result.counts["created"] == 60_000
+
+
+def test_a_vault_key_rotation_seals_every_secret_again_and_links_still_run(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    rows = [{"Email": "afas@example.nl", "Voornaam": "Af", "Achternaam": "Fas"}]
+    vault = Path(make_url(sqlite_url).database).parent / "vault_key"
+    with http_server(afas_connector(rows), token_header="Authorization", token=TOKEN) as server:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(TOKEN + "\n"))
+        url = server.url("/ProfitRestServices/connectors/Instroom")
+        added = cli(
+            sqlite_url,
+            "links",
+            "add",
+            "AFAS",
+            "--source",
+            url,
+            "--header",
+            "Authorization",
+            "--secret-stdin",
+        )
+        assert added.returncode == 0, added.stderr
+        with Session(get_engine(sqlite_url)) as session:
+            sealed = session.exec(select(Link)).one().secret
+        before = vault.read_text().split()
+        rotated = cli(sqlite_url, "keys", "rotate-vault")
+        assert rotated.returncode == 0, rotated.stderr
+        assert "1 stored secrets were sealed with it again" in rotated.stdout
+        after = vault.read_text().split()
+        assert len(after) == 1 and after[0] not in before
+        with Session(get_engine(sqlite_url)) as session:
+            assert session.exec(select(Link)).one().secret != sealed
+        ran = cli(sqlite_url, "links", "run", "AFAS", "--json")
+        assert json.loads(ran.stdout)["counts"]["created"] == 1
+        assert server.requests[-1][1]["Authorization"] == TOKEN
+    # The cookie key is set in the environment here: rotating it is done there.
+    refused = cli(sqlite_url, "keys", "rotate-cookie")
+    assert refused.returncode == 2 and "change it there" in refused.stderr
+    monkeypatch.delenv("INSTROOM_COOKIE_KEY")
+    cookie = Path(make_url(sqlite_url).database).parent / "cookie_key"
+    first = cli(sqlite_url, "keys", "rotate-cookie")
+    assert first.returncode == 0 and "everyone has to log in again" in first.stdout
+    assert cookie.read_text().strip() and cookie.stat().st_mode & 0o777 == 0o600

@@ -12,7 +12,7 @@ from core.revert import REVERTIBLE, create_revert_job, plan_revert
 from db import queries
 from db.engine import read_session, session_scope
 from db.models import ImportJob
-from ui.text import _, bold, current_language, moment, number, shown
+from ui.text import _, bold, current_language, moment, number, shown, starter
 from ui.widgets import md
 
 
@@ -130,7 +130,7 @@ def job_settings_panel(job: ImportJob, labels: dict[str, str], time_zone: str) -
     language = current_language()
     st.caption(
         _("Started by {who} on {when}").format(
-            who=md(job.created_by or "—"), when=moment(job.created_at, time_zone)
+            who=md(starter(job.created_by)), when=moment(job.created_at, time_zone)
         )
         + (f"; {md(job.error)}" if job.error else "")
     )

@@ -56,7 +56,7 @@ def test_a_link_saved_in_the_wizard_runs_now_and_is_in_the_history(
     history = page.context.new_page()
     history.goto(f"{portal.url}/History?job=1")
     wait_idle(history)
-    history.get_by_text("Started by link Personeel nachtelijk", exact=False).wait_for()
+    history.get_by_text("Started by the link Personeel nachtelijk", exact=False).wait_for()
     history.close()
 
     click(page, "Run now")

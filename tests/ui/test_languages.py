@@ -3,7 +3,7 @@
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from db.models import Account
+from db.models import Account, ImportJob
 from tests.conftest import SAMPLES
 from tests.ui.conftest import new_app, signed_in, texts, widget
 from tests.ui.test_wizard import IMPORT, click, wait_for_job
@@ -245,3 +245,23 @@ def test_one_of_a_kind_is_written_in_the_singular(make_account, app_db: Engine) 
     assert "1 punt om te controleren in dit bestand:" in shown
     findings = next(d.value for d in at.dataframe if "Probleem" in d.value.columns)
     assert "None" not in findings.to_string() and "nan" not in findings.to_string()
+
+
+def test_a_pasted_list_and_a_link_are_named_in_the_readers_words_in_the_history(
+    make_account, app_db: Engine
+) -> None:
+    from core.source import PASTED
+    from tests.db.test_import_engine import run
+
+    make_account("beheer", "admin", "nl")
+    run(app_db, "E-mail;Voornaam;Achternaam\nann@example.org;Ann;Smit\n", name=PASTED)
+    with Session(app_db) as session:  # as a link's run records who started it
+        job = session.exec(select(ImportJob)).one()
+        job.created_by = "link Personeel map"
+        session.add(job)
+        session.commit()
+    at = signed_in("beheer", "admin", "pages/2_History.py")
+    jobs = next(d.value for d in at.dataframe if "Bestand" in d.value.columns)
+    assert jobs["Bestand"].tolist() == ["(geplakte tekst)"]
+    assert jobs["Wie"].tolist() == ["de koppeling Personeel map"]
+    assert any("(geplakte tekst)" in e.label.replace("\\", "") for e in at.expander)
