@@ -38,6 +38,7 @@ from core.vocabulary import EmailStatus
 from db import queries
 from db.bulk import bulk_insert
 from db.engine import session_scope
+from db.mail import release_lost_messages
 from db.models import Account, EmailMessage, ImportChange, ImportJob, User, table_of, utcnow
 
 if TYPE_CHECKING:
@@ -514,22 +515,13 @@ def deliver_pending(
 def recover_lost_messages(*, engine: Engine, now: datetime | None = None) -> int:
     """Messages left "sending" by a sender that died: queued once more, or failed when they
     were tried as often as a message may be (it may have reached its recipient)."""
-    cutoff = (now or utcnow()) - SENDING_LEASE
-    lost = (col(EmailMessage.status) == EmailStatus.SENDING) & (
-        col(EmailMessage.claimed_at).is_(None) | (col(EmailMessage.claimed_at) < cutoff)
-    )
     with session_scope(engine) as session:
-        failed = session.execute(
-            update(EmailMessage)
-            .where(lost, col(EmailMessage.attempts) >= MAX_ATTEMPTS - 1)
-            .values(status=EmailStatus.FAILED, error=LOST_WHILE_SENDING)
+        return release_lost_messages(
+            session=session,
+            claimed_before=(now or utcnow()) - SENDING_LEASE,
+            last_attempt=MAX_ATTEMPTS - 1,
+            error=LOST_WHILE_SENDING,
         )
-        again = session.execute(
-            update(EmailMessage)
-            .where(lost)
-            .values(status=EmailStatus.QUEUED, attempts=MAX_ATTEMPTS - 1, error=None)
-        )
-    return int(getattr(failed, "rowcount", 0) or 0) + int(getattr(again, "rowcount", 0) or 0)
 
 
 def _record(

@@ -120,21 +120,7 @@ def test_a_token_is_never_stored_or_shown_in_plain_text(
 ) -> None:
     rows = [{"Email": "afas@example.nl", "Voornaam": "Af", "Achternaam": "Fas"}]
     with http_server(afas_connector(rows), token_header="Authorization", token=TOKEN) as server:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(TOKEN + "\n"))
-        url = server.url("/ProfitRestServices/connectors/Instroom")
-        outputs = [
-            cli(
-                db_url,
-                "links",
-                "add",
-                "AFAS",
-                "--source",
-                url,
-                "--header",
-                "Authorization",
-                "--secret-stdin",
-            )
-        ]
+        outputs = [add_afas_link(db_url, server, monkeypatch)]
         outputs += [
             cli(db_url, "links", "run", "AFAS", "--json"),
             cli(db_url, "links", "list", "--json"),
@@ -148,6 +134,23 @@ def test_a_token_is_never_stored_or_shown_in_plain_text(
     assert secret_part not in database_dump(db_url, tmp_path)
     with Session(get_engine(db_url)) as session:
         assert session.exec(select(Link)).one().secret  # sealed, not absent
+
+
+def add_afas_link(db_url: str, server, monkeypatch: pytest.MonkeyPatch):
+    """`links add AFAS` for the test's AFAS connector, its token typed on standard input."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(TOKEN + "\n"))
+    url = server.url("/ProfitRestServices/connectors/Instroom")
+    return cli(
+        db_url,
+        "links",
+        "add",
+        "AFAS",
+        "--source",
+        url,
+        "--header",
+        "Authorization",
+        "--secret-stdin",
+    )
 
 
 def database_dump(db_url: str, tmp_path: Path) -> str:
@@ -355,19 +358,7 @@ def test_a_vault_key_rotation_seals_every_secret_again_and_links_still_run(
     rows = [{"Email": "afas@example.nl", "Voornaam": "Af", "Achternaam": "Fas"}]
     vault = Path(make_url(sqlite_url).database).parent / "vault_key"
     with http_server(afas_connector(rows), token_header="Authorization", token=TOKEN) as server:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(TOKEN + "\n"))
-        url = server.url("/ProfitRestServices/connectors/Instroom")
-        added = cli(
-            sqlite_url,
-            "links",
-            "add",
-            "AFAS",
-            "--source",
-            url,
-            "--header",
-            "Authorization",
-            "--secret-stdin",
-        )
+        added = add_afas_link(sqlite_url, server, monkeypatch)
         assert added.returncode == 0, added.stderr
         with Session(get_engine(sqlite_url)) as session:
             sealed = session.exec(select(Link)).one().secret
