@@ -17,6 +17,7 @@ from ui.auth import ROLE_LABELS
 from ui.text import _, current_language, moment
 from ui.widgets import md, named_list_editor, pick_one, run_action
 
+_TERMS_OPEN = "terms_open"
 FIELD_TYPE_WORDS = {
     "text": N_("text"),
     "date": N_("date"),
@@ -148,11 +149,14 @@ def taxonomies_tab(engine: Engine, view: CatalogView) -> None:
     """Taxonomies and their terms."""
     named_list_editor(engine, "taxonomy", view.named["taxonomy"])
     for t_id, t_name, _count in view.named["taxonomy"]:
-        with st.expander(_("Terms of {name}").format(name=md(t_name))):
+        # The list just changed stays open, so a second term is typed without a search.
+        is_open = st.session_state.get(_TERMS_OPEN) == t_id
+        with st.expander(_("Terms of {name}").format(name=md(t_name)), expanded=is_open):
             st.write(md(", ".join(name for _id, name in view.terms[t_id])) or _("No terms yet."))
             with st.form(f"add_term_{t_id}", clear_on_submit=True):
                 term = st.text_input(_("New term"))
                 if st.form_submit_button(_("Add term")):
+                    st.session_state[_TERMS_OPEN] = t_id
                     run_action(
                         engine,
                         catalog.add_term,

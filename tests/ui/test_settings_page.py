@@ -216,3 +216,20 @@ def test_a_time_zone_set_on_the_server_is_locked(make_account, app_db: Engine, m
     monkeypatch.delenv("INSTROOM_TIME_ZONE")
     with pytest.raises(TimeZoneError, match="not a time zone"), session_scope(app_db) as session:
         save_time_zone(session=session, settings=load_settings(), name="Mars/Olympus")
+
+
+def test_the_terms_just_added_to_stay_open_for_the_next_one(make_account, app_db: Engine) -> None:
+    from core import catalog
+    from db.engine import session_scope
+
+    with session_scope(app_db) as session:
+        catalog.add_named(session=session, kind_name="taxonomy", name="Vestiging")
+    at = open_settings(make_account, "Taxonomies")
+    terms = next(e for e in at.expander if e.label == "Terms of Vestiging")
+    assert not terms.proto.expanded
+    widget(at.text_input, "New term").input("Zwolle")
+    at = submit(at, "Add term")
+    at.run()  # the rerun after saving, as the browser makes it
+    terms = next(e for e in at.expander if e.label == "Terms of Vestiging")
+    assert terms.proto.expanded
+    assert "Zwolle" in texts(at)
