@@ -441,6 +441,15 @@ def long_cell_guard(megabytes: list[int]) -> list[dict[str, float]]:
     return figures
 
 
+def print_growth(figures: list[dict[str, float]], size: str, seconds: str, what: str) -> None:
+    """How the time grew against the size, first figure to last (linear: the same ratio)."""
+    first, last = figures[0], figures[-1]
+    print(
+        f"{last[size] / first[size]:.1f}x {what} took "
+        f"{last[seconds] / first[seconds]:.1f}x the time (linear is the same)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -477,11 +486,7 @@ def main() -> None:
                 f"{figure['megabytes']:>6.1f} MB of sheet XML with 32,000-character runs: "
                 f"long-cell guard in {figure['seconds']:.3f} s"
             )
-        first, last = figures[0], figures[-1]
-        print(
-            f"{last['megabytes'] / first['megabytes']:.1f}x the XML took "
-            f"{last['seconds'] / first['seconds']:.1f}x the time (linear is the same)"
-        )
+        print_growth(figures, "megabytes", "seconds", "the XML")
         return
     if args.formula_cells:
         with tempfile.TemporaryDirectory() as workdir:
@@ -492,11 +497,7 @@ def main() -> None:
                 f"{figure['formula_cells']:>9,} formula cells: read with hygiene in "
                 f"{figure['read_seconds']:.2f} s, {figure['found']:,} reported"
             )
-        first, last = figures[0], figures[-1]
-        print(
-            f"{last['formula_cells'] / first['formula_cells']:.1f}x the cells took "
-            f"{last['read_seconds'] / first['read_seconds']:.1f}x the time (linear is the same)"
-        )
+        print_growth(figures, "formula_cells", "read_seconds", "the cells")
         return
     databases = [d for d in args.databases.split(",") if d == "sqlite" or args.postgres_url]
     results = []

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import bcrypt
 
@@ -22,7 +23,7 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_BYTES = 72
 # zxcvbn's score 3: "safely unguessable" by an online attacker (10^8 guesses and more).
 MIN_SCORE = 3
-PASSWORD_PROBLEMS = ("too-short", "too-long", "personal", "guessable")
+PasswordProblem = Literal["too-short", "too-long", "personal", "guessable"]
 # A cell that holds a password's hash already (a job's stored file); no one types this.
 PREHASHED = "\u2063bcrypt:"
 # A stored file keeps a refused password as this and its reason, refused again as it was.
@@ -30,8 +31,8 @@ REFUSED = "\u2063refused:"
 _WORDS = re.compile(r"[^\W_]{4,}")
 
 
-def password_problem(password: str, personal: Iterable[str] = ()) -> str | None:
-    """Why a password is refused (one of PASSWORD_PROBLEMS), or None when it is fine.
+def password_problem(password: str, personal: Iterable[str] = ()) -> PasswordProblem | None:
+    """Why a password is refused, or None when it is fine.
 
     personal: the person's username, names and email address.
     """

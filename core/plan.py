@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from core.fields import value_in_words
 from core.i18n import N_, gettext
-from core.issues import ERROR, WARNING, Issue, issue
+from core.issues import ERROR, SECRET_MASK, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
 from core.vocabulary import Mode, Outcome
@@ -46,7 +46,7 @@ _COUNTED_AS: dict[str, str] = {
     Outcome.ERROR: "errors",
 }
 SIMPLE_FIELDS = ("first_name", "name_insert", "last_name", "username", "role", "language", "kind")
-MASK = "********"
+MASK = SECRET_MASK
 
 
 @dataclass(slots=True)
