@@ -6,7 +6,7 @@ from core.history import get_home_summary
 from core.i18n import N_
 from db.engine import read_session
 from ui.auth import require_account
-from ui.text import _, number, shown
+from ui.text import _, current_language, number, shown
 
 STATUS_WORDS = {"active": N_("Active"), "invited": N_("Invited"), "blocked": N_("Blocked")}
 
@@ -18,7 +18,7 @@ st.caption(_("Create and update many user accounts at once, safely."))
 if account.role == "admin":
     st.page_link("pages/1_Import.py", label=_("Start an import"), icon=":material/upload_file:")
 with read_session(engine) as session:
-    summary = get_home_summary(session=session)
+    summary = get_home_summary(session=session, language=current_language())
 by_status = summary.users_by_status
 
 columns = st.columns(4)

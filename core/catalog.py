@@ -1,7 +1,9 @@
 """Changes an administrator makes on the Settings page, each one validated."""
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -241,10 +243,32 @@ def delete_term(*, session: Session, term_id: int) -> None:
     session.flush()
 
 
+def key_from_label(label: str, taken: AbstractSet[str]) -> str:
+    """A field key made from a label (Kostenplaats -> kostenplaats), free of every taken one."""
+    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "_", ascii_label.lower()).strip("_")[:40]
+    base = base if re.match(r"^[a-z]", base or "") and len(base) > 1 else f"veld_{base}".strip("_")
+    key, number = base, 1
+    while key in taken or key in BUILTIN_FIELDS:
+        number += 1
+        key = f"{base}_{number}"
+    return key
+
+
 def add_profile_field(
-    *, session: Session, key: str, label: str, type: str = "text", taxonomy_id: int | None = None
+    *,
+    session: Session,
+    label: str,
+    key: str = "",
+    type: str = "text",
+    taxonomy_id: int | None = None,
 ) -> ProfileField:
-    """Add a profile field; its key is what files and the CLI map columns to."""
+    """Add a profile field; its key (made from the label unless given) is what the CLI maps to."""
+    if not key.strip():
+        if not label.strip():
+            raise CatalogError(N_("A new field needs a label, such as Kostenplaats."))
+        taken = {f.key for f in queries.list_profile_fields(session=session)}
+        key = key_from_label(label.strip(), taken)
     key = key.strip().lower()
     if not FIELD_KEY_PATTERN.match(key):
         raise CatalogError(
@@ -274,8 +298,7 @@ def _check_label_free(session: Session, label: str, field_id: int | None) -> Non
     for other in queries.list_profile_fields(session=session):
         if other.id != field_id and other.label.casefold() == label.casefold():
             raise CatalogError(
-                N_("The field {key!r} already has the label {label!r}; choose another label."),
-                key=other.key,
+                N_("Another field already has the label {label!r}; choose another label."),
                 label=other.label,
             )
 

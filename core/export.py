@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Select
 from sqlmodel import Session
 
 from core.entropy import SECRET_COLUMN, looks_secret
-from core.fields import MULTI_VALUE_SEPARATOR
-from core.i18n import N_, gettext
+from core.fields import MULTI_VALUE_SEPARATOR, labels_in, value_in_words
+from core.i18n import N_, gettext, render
 from core.issues import Issue
 from core.plan import MASK, Plan
 from core.read import Table
@@ -72,13 +73,16 @@ def list_users(*, session: Session, user_ids: Select[Any] | None = None) -> list
     return users
 
 
-def _profile_keys(session: Session) -> list[str]:
-    return [f.key for f in queries.list_profile_fields(session=session) if f.importable]
+def users_frame(
+    *, session: Session, user_ids: Select[Any] | None = None, language: str | None = None
+) -> pd.DataFrame:
+    """All users (or those user_ids selects) in the import template's form, all text.
 
-
-def users_frame(*, session: Session, user_ids: Select[Any] | None = None) -> pd.DataFrame:
-    """All users (or those user_ids selects) in the import template's form, all text."""
-    profile_keys = _profile_keys(session)
+    With a language, the headings are the fields' labels and fixed values are words
+    (Voornaam, medewerker, Nederlands) for a person to read; an import reads either form back.
+    """
+    labels = _importable_labels(session)
+    profile_keys = list(labels)
     rows = []
     for user in list_users(session=session, user_ids=user_ids):
         row = {k: user[k] or "" for k in USER_COLUMNS if k not in {"groups", "levels"}}
@@ -86,7 +90,17 @@ def users_frame(*, session: Session, user_ids: Select[Any] | None = None) -> pd.
         row["levels"] = MULTI_VALUE_SEPARATOR.join(user["levels"])
         row |= {k: user["profile"].get(k, "") for k in profile_keys}
         rows.append(row)
-    return pd.DataFrame(rows, columns=USER_COLUMNS + profile_keys, dtype=object)
+    frame = pd.DataFrame(rows, columns=USER_COLUMNS + profile_keys, dtype=object)
+    if language is None:
+        return frame
+    for key in ("status", "kind", "language"):
+        frame[key] = frame[key].map(lambda v, key=key: value_in_words(key, v, language))
+    return frame.rename(columns=labels_in(language, labels))
+
+
+def _importable_labels(session: Session) -> dict[str, str]:
+    """Key -> label of the profile fields an import may fill, in the portal's order."""
+    return {f.key: f.label for f in queries.list_profile_fields(session=session) if f.importable}
 
 
 def rejected_rows(
@@ -132,6 +146,36 @@ def with_reasons(frame: pd.DataFrame, issues: list[Issue], language: str) -> pd.
     return out
 
 
+def starter_words(created_by: str | None, language: str) -> str:
+    """Who started an import, in words: an account's name, a link, or the command line."""
+    if not created_by:
+        return "—"
+    if created_by.startswith("link "):
+        return render(N_("the link {name}"), language, {"name": created_by.removeprefix("link ")})
+    return gettext(N_("the command line"), language) if created_by == "cli" else created_by
+
+
+def frame_in_words(frame: pd.DataFrame, language: str, time_zone: str) -> pd.DataFrame:
+    """A table as its reader reads it, on screen or downloaded: headings, statuses, kinds and
+    severities in their words, who started it by name, times on the portal's clock, and an
+    empty cell where there is no value (never the word None)."""
+    out = frame.copy()
+    zone = ZoneInfo(time_zone)
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].dt.tz_convert(zone).dt.tz_localize(None)
+        elif out[column].dtype == object:
+            out[column] = out[column].where(out[column].notna(), "")
+    for words in ("Status", "Severity", "Kind"):
+        if words in out.columns:
+            out[words] = out[words].map(
+                lambda s: gettext(s, language).replace("_", " ") if s else s
+            )
+    if "Who" in out.columns:
+        out["Who"] = out["Who"].map(lambda who: starter_words(who, language))
+    return out.rename(columns=lambda c: gettext(c, language) if isinstance(c, str) else c)
+
+
 def frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
     """A frame as JSON that keeps duplicate column names and row numbers."""
     return {
@@ -151,9 +195,11 @@ def frame_from_json(payload: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-def template_frame(*, session: Session) -> pd.DataFrame:
-    """An empty import template with the fields of this portal."""
-    return pd.DataFrame(columns=USER_COLUMNS + _profile_keys(session), dtype=object)
+def template_frame(*, session: Session, language: str | None = None) -> pd.DataFrame:
+    """An empty import template with the fields of this portal (their labels, in a language)."""
+    labels = _importable_labels(session)
+    frame = pd.DataFrame(columns=USER_COLUMNS + list(labels), dtype=object)
+    return frame if language is None else frame.rename(columns=labels_in(language, labels))
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -22,23 +22,23 @@ BUILTIN_FIELDS: dict[str, str] = {
     "language": N_("Language"),
     "kind": N_("Kind"),
 }
-# The same fields as a Dutch reader (of a change notice) knows them.
-BUILTIN_FIELDS_NL: dict[str, str] = {
-    "email": "e-mailadres",
-    "first_name": "voornaam",
-    "name_insert": "tussenvoegsel",
-    "last_name": "achternaam",
-    "full_name": "naam",
-    "username": "gebruikerscode",
-    "new_username": "nieuwe gebruikerscode",
-    "password": "wachtwoord",
-    "status": "status",
-    "action": "actie",
-    "groups": "groepen",
-    "levels": "niveaus",
-    "role": "rol",
-    "language": "taal",
-    "kind": "soort",
+# The same fields as nouns inside a sentence (of a change notice): "your last name, groups".
+FIELD_NOUNS: dict[str, str] = {
+    "email": N_("email address"),
+    "first_name": N_("first name"),
+    "name_insert": N_("name insert"),
+    "last_name": N_("last name"),
+    "full_name": N_("name"),
+    "username": N_("user code"),
+    "new_username": N_("new user code"),
+    "password": N_("password"),
+    "status": N_("status"),
+    "action": N_("action"),
+    "groups": N_("groups"),
+    "levels": N_("levels"),
+    "role": N_("role"),
+    "language": N_("language"),
+    "kind": N_("kind"),
 }
 USER_KINDS = values(Kind)
 USER_STATUSES = values(UserStatus)
@@ -58,6 +58,22 @@ VALUE_WORDS = {
     "status": {"active": N_("active"), "invited": N_("invited"), "blocked": N_("blocked")},
     "kind": {"employee": N_("employee"), "contact": N_("contact")},
 }
+
+
+def describe_values(
+    changes: Mapping[str, tuple[object, object]], labels: Mapping[str, str], language: str
+) -> list[str]:
+    """Each change as 'Label: old → new' in the reader's words ('Functie: leeg → Teamleider')."""
+    empty = gettext(N_("empty"), language)
+
+    def said(key: str, value: object) -> str:
+        return value_in_words(key, str(value), language) if value else empty
+
+    return [
+        f"{labels.get(key.removeprefix('profile.'), key.removeprefix('profile.'))}: "
+        f"{said(key, old)} → {said(key, new)}"
+        for key, (old, new) in changes.items()
+    ]
 
 
 def value_in_words(key: str, value: str, language: str) -> str:

@@ -11,9 +11,13 @@ from sqlmodel import Session
 
 from core.export import frame_from_json, with_reasons
 from core.fields import BUILTIN_FIELDS, value_in_words
-from core.i18n import N_, NP_, format_list, gettext, render, render_counted
+from core.i18n import N_, NP_, format_list, gettext, language_name, render, render_counted
 from core.issues import Issue
+from core.jobs import CONNECTION_LOST, UNEXPECTED, WORKER_STOPPED
+from core.mail import delivery_error_words
+from core.mail_templates import KIND_NAMES
 from core.plan import MASK
+from core.source import job_file_words
 from core.vocabulary import JobStatus, values
 from db import queries
 from db.models import WITHOUT_FILE, ImportChange, ImportIssue, ImportJob, id_of
@@ -61,12 +65,17 @@ class HomeSummary:
     recent_jobs: list[dict[str, Any]]
 
 
-def get_home_summary(*, session: Session, recent: int = 5) -> HomeSummary:
+def get_home_summary(*, session: Session, language: str, recent: int = 5) -> HomeSummary:
     """Users by status and the newest imports, for the home page."""
     return HomeSummary(
         users_by_status=queries.count_users_by_status(session=session),
         recent_jobs=[
-            {"Import": job.id, "When": job.created_at, "File": job.file_name, "Status": job.status}
+            {
+                "Import": job.id,
+                "When": job.created_at,
+                "File": job_file_words(job, language),
+                "Status": job.status,
+            }
             for job in queries.list_recent_jobs(session=session, limit=recent)
         ],
     )
@@ -79,6 +88,7 @@ def list_job_rows(
     since: date | None = None,
     until: date | None = None,
     person: str | None = None,
+    language: str,
     limit: int = 500,
 ) -> pd.DataFrame:
     """Imports newest first, with the columns the history table shows."""
@@ -98,7 +108,7 @@ def list_job_rows(
                 "Import": job.id,
                 "When": job.created_at,
                 "Who": job.created_by,
-                "File": job.file_name,
+                "File": job_file_words(job, language),
                 "Status": job.status,
                 **{
                     k.capitalize(): counts.get(k, 0)
@@ -231,6 +241,20 @@ def change_rows(changes: list[ImportChange], words: ChangeWords) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["Import", "Row", "Email", "Action", "Field", "Old", "New"])
 
 
+def job_error_words(*, session: Session, job: ImportJob, language: str) -> str:
+    """Why a job stopped, in the reader's language: a refusal as its stored issue says it."""
+    error = job.error or ""
+    head, _, tail = UNEXPECTED.partition("{detail}")
+    if error in (CONNECTION_LOST, WORKER_STOPPED):
+        return gettext(error, language)
+    if error.startswith(head) and error.endswith(tail):
+        return render(UNEXPECTED, language, {"detail": error[len(head) : len(error) - len(tail)]})
+    for row in queries.list_job_issues(session=session, job_id=id_of(job)):
+        if row.row is None and row.message == error:
+            return stored_issue(row).text(language)
+    return error
+
+
 def stored_issue(row: ImportIssue) -> Issue:
     """An issue as it was stored; its text can be written in any language again."""
     return Issue(
@@ -276,11 +300,11 @@ def get_job_detail(*, session: Session, job_id: int, language: str = "en") -> Jo
             {
                 "Id": m.id,
                 "To": m.recipient,
-                "Message": m.template,
-                "Language": m.language,
+                "Message": gettext(KIND_NAMES[m.template], language),
+                "Language": language_name(m.language, language),
                 "Status": m.status,
                 "Attempts": m.attempts,
-                "Error": m.error or "",
+                "Error": delivery_error_words(m.error, language) if m.error else "",
                 "Sent": m.sent_at,
             }
             for m in emails

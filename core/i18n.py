@@ -153,6 +153,7 @@ def catalog_messages() -> set[str | Plural]:
     from core.issues import ISSUE_TYPES, PARAMETER_WORDS
 
     messages: set[str | Plural] = {m for t in ISSUE_TYPES.values() for m in t.messages.values()}
+    messages |= {t.meaning for t in ISSUE_TYPES.values()}
     messages |= set(PARAMETER_WORDS)
     keywords: dict[str, Any] = {"_": None, "N_": None, "NP_": (1, 2)}
     sources = [PROJECT_ROOT / "cli.py", PROJECT_ROOT / "app.py"]

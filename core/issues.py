@@ -16,8 +16,10 @@ from core.vocabulary import Severity
 ERROR: str = Severity.ERROR.value
 WARNING: str = Severity.WARNING.value
 # Parameters that carry one of Instroom's own words (not the file's), translated with it.
-WORD_PARAMETERS = frozenset({"done", "kind", "status", "field_name", "problem"})
+WORD_PARAMETERS = frozenset({"done", "kind", "status", "field_name", "problem", "part"})
 PARAMETER_WORDS = (
+    "active",
+    "invited",
     "blocked",
     "unblocked",
     "given a password",
@@ -42,6 +44,8 @@ PARAMETER_WORDS = (
     "group",
     "level",
     "taxonomy",
+    "subject",
+    "body",
 )
 
 # What a reader is told when SQLite is held by an import in another process.
@@ -457,7 +461,7 @@ _TYPES = [
         "invalid-kind",
         ERROR,
         "The kind is not employee or contact.",
-        "{value!r} is not a known kind. Use one of: {choices}; or add it under Settings.",
+        "{value!r} is not a kind of user. Write employee or contact.",
     ),
     _type(
         "unknown-role",
@@ -607,8 +611,10 @@ _TYPES = [
         "revert-conflict",
         WARNING,
         "A user was changed after the import; a revert leaves it as it is unless told.",
-        "{email} was changed after the import ({conflict}); it was left as it is. Choose to "
-        "overwrite it if the import's values should be taken back anyway.",
+        "{email} was changed after the import; it was left as it is. Choose to overwrite it if "
+        "the import's values should be taken back anyway.",
+        status="{email} has the status {status} since the import; it was left as it is. Choose "
+        "to overwrite it if it should be blocked again anyway.",
     ),
     # Links: scheduled imports from the HR system's export.
     _type(
@@ -710,12 +716,22 @@ _TYPES = [
         "invalid-template",
         ERROR,
         "A mail template cannot be saved; the message says what is wrong in it.",
-        syntax="The {part} cannot be read as a template (line {line}): {reason}. Check the "
-        "braces: a placeholder is written {{{{ voornaam }}}}.",
+        syntax="The {part} cannot be read as a template on line {line}. Check the braces there: "
+        "a placeholder is written {{{{ voornaam }}}}.",
+        unclosed="The {part} opens {{{{ or {{% on line {line} without closing it: a placeholder "
+        "ends with }}}} and an instruction with %}}.",
+        unclosed_block="The {part} starts {{% {block} %}} on line {line} but never ends it with "
+        "{{% end{block} %}}.",
+        unknown_tag="The {part} uses {{% {name} %}} on line {line}, which a mail template does "
+        "not know. A placeholder is written {{{{ voornaam }}}}.",
+        fails="The {part} stops with an error when it is filled in with example values. Check "
+        "the calculations and filters in it.",
+        number="The template uses the number {number:,}, larger than the {limit:,} a mail "
+        "template may use.",
         unknown="The template names {names}, which this message does not have. It can use: "
         "{allowed}.",
-        unsafe="The template tries something a mail template may not do ({reason}). Use only "
-        "the placeholders listed beside the editor.",
+        unsafe="The template tries something a mail template may not do. Use only the "
+        "placeholders listed beside the editor.",
         too_long="The template is longer than {limit:,} characters. Shorten it.",
         too_slow="The template takes longer than {seconds} seconds to fill in or writes more "
         "than {limit:,} characters (a loop in a loop, or a very wide value). Simplify it.",

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from core.apply import Progress, write_issues
 from core.export import frame_to_json, rejected_rows, to_csv_bytes
+from core.i18n import N_
 from core.issues import Issue
 from core.options import ImportOptions
 from core.pipeline import (
@@ -37,6 +38,16 @@ from db.models import WITHOUT_FILE, ImportJob, id_of, utcnow
 SUCCEEDED, WITH_ERRORS = JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS
 FAILED, INTERRUPTED = JobStatus.FAILED, JobStatus.INTERRUPTED
 log = logging.getLogger(__name__)
+# Why a job stopped, stored in English and written again in the reader's language.
+CONNECTION_LOST = N_(
+    "The connection to the database was lost during the import; nothing of it was saved. "
+    "Start it again from the history."
+)
+WORKER_STOPPED = N_(
+    "The worker stopped during the import; nothing of it was saved. Start it again from the "
+    "history."
+)
+UNEXPECTED = N_("An unexpected error stopped the import; nothing of it was saved. ({detail})")
 _WRITE_COUNTS = ("created", "updated", "blocked", "unblocked", "renamed", "deactivated")
 
 
@@ -232,13 +243,10 @@ def _record_failure(
             job.finished_at = utcnow()
             if lost:
                 job.status = INTERRUPTED
-                job.error = (
-                    "The connection to the database was lost during the import; "
-                    "nothing of it was saved. Start it again from the history."
-                )
+                job.error = CONNECTION_LOST
             else:
                 job.status, job.source_data = FAILED, None
-                job.error = f"{type(exc).__name__}: {exc}"[:2000]
+                job.error = UNEXPECTED.format(detail=f"{type(exc).__name__}: {exc}")[:2000]
             session.add(job)
     except SQLAlchemyError:
         # The database is still away: the job stays running until the next start marks it.

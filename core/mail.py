@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from core.accounts import start_invitation, token_hash
-from core.fields import BUILTIN_FIELDS, BUILTIN_FIELDS_NL
-from core.i18n import N_, NP_, format_day, format_list, render, render_counted
+from core.fields import FIELD_NOUNS
+from core.i18n import N_, NP_, format_day, format_list, gettext, render, render_counted
 from core.issues import InstroomError
 from core.mail_templates import (
     DEFAULTS,
@@ -34,6 +34,7 @@ from core.options import ImportOptions
 from core.plan import Plan, RowPlan
 from core.portal_settings import effective_settings
 from core.settings import Settings
+from core.source import job_file_words
 from core.vocabulary import EmailStatus
 from db import queries
 from db.bulk import bulk_insert
@@ -50,23 +51,59 @@ MAX_ATTEMPTS = 3
 # A message still "sending" this long after it was claimed lost its sender (a crash, kill -9):
 # far longer than a round may take.
 SENDING_LEASE = timedelta(minutes=15)
-NOT_CONFIGURED = "No mail server is configured (INSTROOM_SMTP_HOST); the message was not sent."
-LOST_WHILE_SENDING = (
+NOT_CONFIGURED = N_("No mail server is configured (INSTROOM_SMTP_HOST); the message was not sent.")
+LOST_WHILE_SENDING = N_(
     "The sender stopped while this message was being sent; whether it arrived is not known, "
     "so it is not sent again by itself. Use Send again if it did not arrive."
 )
-NO_PASSWORD = (
+NO_PASSWORD = N_(
     "The mail server has a login name but no password for it; type the password under "
     "Settings > Mail (or set INSTROOM_SMTP_PASSWORD)."
+)
+ACCOUNT_GONE = N_("The account of this invitation is gone or disabled.")
+USER_GONE = N_("The user of this message was removed; it is not sent.")
+REFUSED = N_("The mail server refused the address: {detail}")
+ANSWERED = N_("The mail server answered {detail}")
+UNREACHABLE = N_("The mail server cannot be reached: {detail}")
+NOT_SENDABLE = N_("The message cannot be sent: {detail}")
+NOT_COMPOSED = N_("The message cannot be composed: {detail}")
+# Why a message was not delivered, stored in English with the server's own words as {detail}
+# and written again in the reader's language.
+DELIVERY_ERRORS = (
+    NOT_CONFIGURED,
+    LOST_WHILE_SENDING,
+    NO_PASSWORD,
+    ACCOUNT_GONE,
+    USER_GONE,
+    REFUSED,
+    ANSWERED,
+    UNREACHABLE,
+    NOT_SENDABLE,
+    NOT_COMPOSED,
 )
 
 
 class MailError(InstroomError):
     """A message could not be delivered; `transient` says whether trying again may help."""
 
-    def __init__(self, message: str, transient: bool) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, transient: bool, detail: object = "") -> None:
+        super().__init__(reason.format(detail=detail) if "{detail}" in reason else reason)
         self.transient = transient
+
+    def text(self, language: str) -> str:
+        """Why, in the reader's language."""
+        return delivery_error_words(str(self), language)
+
+
+def delivery_error_words(error: str, language: str) -> str:
+    """A stored delivery error in the reader's language; the mail server's words stay as sent."""
+    for reason in DELIVERY_ERRORS:
+        head, has_detail, tail = reason.partition("{detail}")
+        if error == reason:
+            return gettext(reason, language)
+        if has_detail and error.startswith(head) and error.endswith(tail):
+            return render(reason, language, {"detail": error[len(head) : len(error) - len(tail)]})
+    return error
 
 
 @dataclass(frozen=True)
@@ -81,7 +118,7 @@ class DeliveryReport:
 
 def field_labels(*, session: Session, language: str) -> dict[str, str]:
     """Field key -> the label a reader of that language knows it by."""
-    builtin = BUILTIN_FIELDS_NL if language == "nl" else BUILTIN_FIELDS
+    builtin = {key: gettext(noun, language) for key, noun in FIELD_NOUNS.items()}
     return builtin | {f.key: f.label for f in queries.list_profile_fields(session=session)}
 
 
@@ -247,7 +284,7 @@ def _values(
     if message.template == "invite":
         account = session.get(Account, message.account_id)
         if account is None or account.is_disabled:
-            raise MailError("The account of this invitation is gone or disabled.", transient=False)
+            raise MailError(ACCOUNT_GONE, transient=False)
         token, expires = start_invitation(account, days=settings.activation_days)
         session.add(account)
         day = format_day(expires, message.language, settings.time_zone)
@@ -259,7 +296,7 @@ def _values(
         return "completion", _completion(job, settings, message.language)
     user = session.get(User, message.user_id)
     if user is None:
-        raise MailError("The user of this message was removed; it is not sent.", transient=False)
+        raise MailError(USER_GONE, transient=False)
     names = _names(user.first_name, user.name_insert, user.last_name)
     if message.template != "welcome":
         change = session.execute(
@@ -320,7 +357,7 @@ def _completion(job: ImportJob, settings: Settings, language: str) -> dict[str, 
     ]
     return {
         "import": job.id,
-        "bestand": job.file_name,
+        "bestand": job_file_words(job, language),
         "status": status,
         "aantallen": format_list(done, language),
         "link": f"{settings.base_url}/History?job={job.id}",
@@ -445,18 +482,19 @@ def _send(
         finally:
             client.close()
     except smtplib.SMTPRecipientsRefused as exc:
-        raise MailError(f"The mail server refused the address: {exc}", transient=False) from exc
+        raise MailError(REFUSED, transient=False, detail=exc) from exc
     except smtplib.SMTPResponseException as exc:
         raise MailError(
-            f"The mail server answered {exc.smtp_code}: {exc.smtp_error!r}",
+            ANSWERED,
             transient=exc.smtp_code < 500,
+            detail=f"{exc.smtp_code}: {exc.smtp_error!r}",
         ) from exc
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"The mail server cannot be reached: {exc}", transient=True) from exc
+        raise MailError(UNREACHABLE, transient=True, detail=exc) from exc
     except ValueError as exc:  # a header smtplib refuses, such as a line break in an address
-        raise MailError(f"The message cannot be sent: {exc}", transient=False) from exc
+        raise MailError(NOT_SENDABLE, transient=False, detail=exc) from exc
     if refused:
-        raise MailError(f"The mail server refused the address: {refused}", transient=False)
+        raise MailError(REFUSED, transient=False, detail=refused)
 
 
 def deliver_pending(
@@ -568,13 +606,13 @@ def _deliver(
             try:
                 prepared = _prepare(session, message, settings)
             except (LookupError, MailError, AttributeError, TypeError) as exc:  # user or job gone
-                error, transient = f"The message cannot be composed: {exc!r}", False
+                error, transient = NOT_COMPOSED.format(detail=repr(exc)), False
                 break
             recipient = message.recipient
         try:
             filled = prepared.fill()
         except TemplateRefused as exc:
-            error, transient = f"The message cannot be composed: {exc}", False
+            error, transient = NOT_COMPOSED.format(detail=exc), False
             break
         try:
             _send(settings, recipient, filled, left, prepared.sender_name)

@@ -190,16 +190,73 @@ class _BoundedSandbox(SandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
 
+class NumberTooLarge(SecurityError):
+    """A template asked for work by a number (or a width in a format) above MAX_NUMBER."""
+
+    def __init__(self, number: float) -> None:
+        super().__init__(f"the number {number:,} is larger than {MAX_NUMBER:,}")
+        self.number = number
+
+
 def _check_numbers(*values: Any) -> None:
     """Refuse a number (or a width written in a format) above MAX_NUMBER."""
     for value in values:
         if isinstance(value, int | float) and not isinstance(value, bool):
             if abs(value) > MAX_NUMBER:
-                raise SecurityError(f"the number {value:,} is larger than {MAX_NUMBER:,}")
-        elif isinstance(value, str) and any(
-            int(n) > MAX_NUMBER for n in _FORMAT_NUMBER.findall(value)
-        ):
-            raise SecurityError(f"a width larger than {MAX_NUMBER:,}")
+                raise NumberTooLarge(value)
+        elif isinstance(value, str):
+            widths = [int(n) for n in _FORMAT_NUMBER.findall(value)]
+            if widths and max(widths) > MAX_NUMBER:
+                raise NumberTooLarge(max(widths))
+
+
+_OPENER = re.compile(r"\{\{|\{%|\}\}|%\}")
+_UNKNOWN_TAG = re.compile(r"unknown tag '(\w+)'")
+_NEEDED_BLOCK = re.compile(r"innermost block that needs to be closed is '(\w+)'")
+
+
+def _open_line(text: str) -> int | None:
+    """The line of the last {{ or {% that is not closed, if one is not."""
+    open_lines: list[int] = []
+    for match in _OPENER.finditer(text):
+        if match.group() in ("{{", "{%"):
+            open_lines.append(text.count("\n", 0, match.start()) + 1)
+        elif open_lines:
+            open_lines.pop()
+    return open_lines[-1] if open_lines else None
+
+
+def _block_line(text: str, block: str) -> int:
+    """The line of the last {% block %} opened."""
+    starts = [m.start() for m in re.finditer(r"\{%-?\s*" + re.escape(block) + r"\b", text)]
+    return text.count("\n", 0, starts[-1]) + 1 if starts else 1
+
+
+def _unreadable(part: str, text: str, exc: TemplateError) -> TemplateRefused:
+    """Why a template cannot be parsed, in words a reader of any language gets, on the line
+    the reader must look at (where the unclosed brace was opened, not where the text ends)."""
+    message = exc.message or ""
+    line = getattr(exc, "lineno", None) or 1
+    if needed := _NEEDED_BLOCK.search(message):
+        block = needed.group(1)
+        return TemplateRefused.of(
+            "invalid-template",
+            "unclosed-block",
+            part=part,
+            block=block,
+            line=_block_line(text, block),
+        )
+    if message.lower().startswith("unexpected end of template"):
+        opened = _open_line(text) or line
+        return TemplateRefused.of("invalid-template", "unclosed", part=part, line=opened)
+    if unknown := _UNKNOWN_TAG.search(message):
+        return TemplateRefused.of(
+            "invalid-template", "unknown-tag", part=part, name=unknown.group(1), line=line
+        )
+    # A brace left open earlier is what breaks the line Jinja stumbles on.
+    opened = _open_line(text)
+    line = opened if opened is not None and opened < line else line
+    return TemplateRefused.of("invalid-template", "syntax", part=part, line=line)
 
 
 def _bounded(filter_: Callable[..., Any]) -> Callable[..., Any]:
@@ -257,10 +314,12 @@ def _fill(template: Template, context: Mapping[str, object]) -> str:
         raise TemplateRefused.of(
             "invalid-template", "too-slow", seconds=RENDER_SECONDS, limit=MAX_RENDERED
         ) from None
-    except SecurityError as exc:
+    except NumberTooLarge as exc:
         raise TemplateRefused.of(
-            "invalid-template", "unsafe", reason=str(exc).rstrip(".")
+            "invalid-template", "number", number=exc.number, limit=MAX_NUMBER
         ) from None
+    except SecurityError:
+        raise TemplateRefused.of("invalid-template", "unsafe") from None
     finally:
         sys.settrace(previous)
     return "".join(parts)
@@ -290,14 +349,9 @@ def check_template(kind: str, subject: str, body: str) -> None:
                 )
             _fill(_sandbox().from_string(text), sample)
         except TemplateError as exc:
-            line = getattr(exc, "lineno", None)
-            raise TemplateRefused.of(
-                "invalid-template", "syntax", part=part, line=line or 1, reason=exc.message or ""
-            ) from None
-        except (ArithmeticError, TypeError, ValueError, LookupError) as exc:
-            raise TemplateRefused.of(
-                "invalid-template", "unsafe", reason=str(exc).rstrip(".")
-            ) from None
+            raise _unreadable(part, text, exc) from None
+        except (ArithmeticError, TypeError, ValueError, LookupError):
+            raise TemplateRefused.of("invalid-template", "fails", part=part) from None
     needed = NEEDS_LINK.get(kind)
     if needed and needed not in meta.find_undeclared_variables(_sandbox().parse(body)):
         raise TemplateRefused.of(

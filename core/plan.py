@@ -12,8 +12,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from core.fields import value_in_words
-from core.i18n import N_, gettext
+from core.fields import describe_values
 from core.issues import ERROR, SECRET_MASK, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
@@ -153,23 +152,11 @@ def describe_changes(
     """What a row changes, in one line by the fields' labels:
     'Last name: Smit → Smit-Jansen; Groups +Sales' ('Functie: leeg → Teamleider')."""
     labels = labels or {}
-    empty = gettext(N_("empty"), language)
-
-    def name(key: str) -> str:
-        field = key.removeprefix("profile.")
-        return labels.get(field, field)
-
-    def said(key: str, value: object) -> str:
-        return value_in_words(key, str(value), language) if value else empty
-
-    parts = [
-        f"{name(key)}: {said(key, old)} → {said(key, new)}"
-        for key, (old, new) in row.changes.items()
-    ]
+    parts = describe_values(row.changes, labels, language)
     if row.groups_add:
-        parts.append(f"{name('groups')} +{', '.join(row.groups_add)}")
+        parts.append(f"{labels.get('groups', 'groups')} +{', '.join(row.groups_add)}")
     if row.levels_add:
-        parts.append(f"{name('levels')} +{', '.join(row.levels_add)}")
+        parts.append(f"{labels.get('levels', 'levels')} +{', '.join(row.levels_add)}")
     return "; ".join(parts)
 
 

@@ -1,5 +1,6 @@
 """Take an import back: restore what it changed, unless a user was changed again since."""
 
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
@@ -8,6 +9,9 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlmodel import Session, col
 
 from core.apply import write_issues
+from core.fields import describe_values
+from core.history import SECRET_KEYS
+from core.i18n import N_, gettext, render
 from core.issues import Issue, JobError, issue
 from core.jobs import job_transaction
 from core.plan import MASK, SIMPLE_FIELDS
@@ -29,6 +33,19 @@ from db.models import (
 
 REVERTIBLE = {JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS}
 RESTORABLE = {"email", "status", *SIMPLE_FIELDS}
+# What a revert does to a user, and why it does not simply put one back, in words.
+REVERT_ACTIONS = {
+    "restore": N_("put back"),
+    "remove": N_("removed"),
+    "block": N_("blocked"),
+    "skip": N_("left as it is"),
+}
+CONFLICTS = {
+    "protected": N_("protected now"),
+    "activated": N_("signed in or changed since the import"),
+    "status": N_("status {status} since the import"),
+    "changed": N_("changed again since the import"),
+}
 
 
 @dataclass
@@ -37,12 +54,14 @@ class RevertRow:
 
     user_id: int | None
     email: str
-    action: str  # restore, remove, block, skip
+    action: str  # restore, remove, block, skip (REVERT_ACTIONS)
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     groups_remove: list[str] = field(default_factory=list)
     groups_restore: list[str] = field(default_factory=list)
     levels_remove: list[str] = field(default_factory=list)
+    # Why the user is not simply put back (CONFLICTS), and the status it has now.
     conflict: str | None = None
+    status_now: str = ""
 
 
 @dataclass
@@ -83,15 +102,38 @@ class RevertPlan:
             "conflicts": len(self.conflicts),
         }
 
+    def row_words(
+        self, row: RevertRow, labels: Mapping[str, str], language: str
+    ) -> tuple[str, str, str]:
+        """A row's action, changes and conflict as the reader says them."""
+        changes = {k: v for k, v in row.changes.items() if k not in SECRET_KEYS}
+        conflict = (
+            render(CONFLICTS[row.conflict], language, {"status": gettext(row.status_now, language)})
+            if row.conflict
+            else ""
+        )
+        return (
+            gettext(REVERT_ACTIONS[row.action], language),
+            "; ".join(describe_values(changes, labels, language)),
+            conflict,
+        )
+
     @property
     def issues(self) -> list[Issue]:
         """One warning per conflict, saying what differs."""
         return [
             issue("revert-protected", field="email", value=r.email, email=r.email)
-            if r.conflict == "protected since"
+            if r.conflict == "protected"
             else issue(
-                "revert-conflict", field="email", value=r.email, email=r.email, conflict=r.conflict
+                "revert-conflict",
+                "status",
+                field="email",
+                value=r.email,
+                email=r.email,
+                status=r.status_now,
             )
+            if r.conflict == "status"
+            else issue("revert-conflict", field="email", value=r.email, email=r.email)
             for r in self.conflicts
         ]
 
@@ -150,7 +192,7 @@ def plan_revert(
         if user is None:
             continue  # removed since; nothing to take back
         if user.is_protected:
-            rows.append(RevertRow(user.id, user.email, "skip", conflict="protected since"))
+            rows.append(RevertRow(user.id, user.email, "skip", conflict="protected"))
             continue
         later = user.id in changed_later or bool(user.activated_at and user.activated_at > finished)
         after = {
@@ -161,12 +203,12 @@ def plan_revert(
         if change.action == "create":
             row.action = "remove"
             if later:
-                row.action, row.conflict = "block", "activated or changed since"
+                row.action, row.conflict = "block", "activated"
                 row.changes = {"status": (user.status, "blocked")}
         elif change.action == "deactivate":
             row.changes = {"status": (user.status, change.before.get("status", "active"))}
             if user.status != "blocked":
-                row.conflict = f"status is now {user.status}"
+                row.conflict, row.status_now = "status", user.status
         else:
             row.changes = {
                 k: (_current(user, k), change.before.get(k, ""))
@@ -179,9 +221,7 @@ def plan_revert(
             row.groups_restore = list(change.after.get("groups_removed", []))
             row.levels_remove = list(change.after.get("levels_added", []))
             if later and differs:
-                row.conflict = "changed again: " + ", ".join(
-                    f"{k} is now {_current(user, k)!r}" for k in differs
-                )
+                row.conflict = "changed"
         if row.conflict and row.action != "block" and user.email not in overwrite:
             row.action = "skip"
         rows.append(row)
@@ -309,7 +349,7 @@ def create_revert_job(
         kind="revert",
         created_by=created_by,
         reverts_job_id=job_id,
-        file_name=f"revert of import {job_id} ({original.file_name})",
+        file_name=original.file_name,
         options={"overwrite": sorted(overwrite)},
         status=status,
     )

@@ -10,10 +10,11 @@ from dataclasses import asdict
 import orjson
 import pandas as pd
 
-from core.i18n import N_
+from core.i18n import N_, gettext, render
 from core.issues import Issue
 from core.passwords import sealed_cells
 from core.read import ReadOptions, Table, read_pasted, read_upload, with_corrections
+from db.models import ImportJob
 
 # The name a pasted list is recorded under instead of a file name.
 PASTED = N_("(pasted text)")
@@ -24,6 +25,21 @@ Reader = Callable[[bytes, str, ReadOptions], Table]
 PERSONAL_FIELDS = frozenset({"email", "username", "first_name", "last_name", "full_name"})
 # A job's stored table (its passwords hashed) starts with this; no file a person saves does.
 SNAPSHOT = b"\x00instroom-table/1\n"
+
+
+def source_words(name: str, language: str) -> str:
+    """A source's name as the reader calls it: a file's own name, or "pasted text" in words."""
+    return gettext(name, language) if name == PASTED else name
+
+
+def job_file_words(job: ImportJob, language: str) -> str:
+    """The file an import read, in the reader's words; a revert names the import it undid."""
+    name = source_words(job.file_name, language) if job.file_name else "—"
+    if job.reverts_job_id is None:
+        return name
+    return render(
+        N_("undoing import {job} ({file})"), language, {"job": job.reverts_job_id, "file": name}
+    )
 
 
 def read_file(data: bytes, name: str, options: ReadOptions) -> Table:

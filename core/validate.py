@@ -2,7 +2,7 @@
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from core.bulk import without_collector
 from core.emails import COMMON_EMAIL, check_email
-from core.fields import MULTI_VALUE_SEPARATOR, USER_KINDS, USERNAME_MAX_LENGTH
+from core.fields import MULTI_VALUE_SEPARATOR, USERNAME_MAX_LENGTH, VALUE_WORDS
+from core.i18n import LANGUAGES, gettext, language_name
 from core.issues import ERROR, Issue, issue
 from core.mapping import status_means_blocked
 from core.options import ImportOptions
@@ -20,6 +21,7 @@ from core.passwords import MIN_PASSWORD_LENGTH as LIMIT
 from core.passwords import PREHASHED, REFUSED, password_problem
 from core.read import Table
 from db import queries
+from db.models import Language
 
 # Records an issue: (code, row, field key, variant="", value=None, **message parameters).
 Report = Callable[..., None]
@@ -131,6 +133,24 @@ class KnownNames:
         return {k: f.label for k, f in self.profile_fields.items() if f.importable}
 
 
+def _language_names(languages: Sequence[Language]) -> dict[str, str]:
+    """Every way a file may name a language -> its code: nl, Nederlands, Dutch, Engels."""
+    known: dict[str, str] = {}
+    for lang in languages:
+        names = [lang.name, *(language_name(lang.code, reader) for reader in LANGUAGES)]
+        known |= {name.casefold(): lang.code for name in names if name}
+        known[lang.code.casefold()] = lang.code  # a code wins over a name that reads the same
+    return known
+
+
+# What a file may write for a kind: its value, or its word in any of the portal's languages.
+KIND_NAMES = {
+    word.casefold(): kind
+    for kind, label in VALUE_WORDS["kind"].items()
+    for word in (kind, *(gettext(label, reader) for reader in LANGUAGES))
+}
+
+
 def load_known_names(*, session: Session) -> KnownNames:
     """A snapshot of groups, levels, roles, languages and profile fields."""
     taxonomy_terms: dict[int | None, dict[str, str]] = {}
@@ -142,9 +162,7 @@ def load_known_names(*, session: Session) -> KnownNames:
         groups={g.name.casefold(): g.name for g in queries.list_groups(session=session)},
         levels={lv.name.casefold(): lv.name for lv in queries.list_levels(session=session)},
         roles={r.name.casefold(): r.name for r in queries.list_roles(session=session)},
-        languages={
-            lang.code.casefold(): lang.code for lang in queries.list_languages(session=session)
-        },
+        languages=_language_names(queries.list_languages(session=session)),
         profile_fields={
             f.key: ProfileFieldSpec(
                 f.key, f.label, f.type, f.importable, taxonomy_terms.get(f.taxonomy_id, {})
@@ -314,9 +332,7 @@ def validate_rows(
     frame["language"] = _validate_choice(
         column("language"), "language", known_names.languages, "unknown-language", report
     )
-    frame["kind"] = _validate_choice(
-        column("kind"), "kind", {k: k for k in USER_KINDS}, "invalid-kind", report
-    )
+    frame["kind"] = _validate_choice(column("kind"), "kind", KIND_NAMES, "invalid-kind", report)
     every_row = options.term_for_every_row()
     for key, spec in known_names.profile_fields.items():
         if key in index_of or (key in every_row and spec.type == "taxonomy"):
@@ -526,7 +542,7 @@ def _validate_choice(
 ) -> pd.Series:
     resolved = _map_unique(values, lambda v: known.get(v.casefold()) if v else "")
     for row in resolved.index[resolved.isna()]:
-        choices = ", ".join(sorted(known.values()))
+        choices = ", ".join(sorted(set(known.values())))
         report(code, row, key, value=values[row], choices=choices)
     return resolved.fillna("")
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from core.issues import JobError, UnusableFileError
-from core.jobs import FAILED, ImportResult, execute_job, mapping_of
+from core.jobs import FAILED, WORKER_STOPPED, ImportResult, execute_job, mapping_of
 from core.key_rotation import finish_pending_rotation
 from core.links import recover_lost_runs, run_due_links
 from core.mail import deliver_pending
@@ -141,8 +141,7 @@ def mark_interrupted(*, engine: Engine, grace: timedelta = CLAIM_GRACE) -> list[
         mark_jobs_interrupted(
             engine,
             dead,
-            error="The worker stopped during the import; nothing of it was saved. Start it "
-            "again from the history.",
+            error=WORKER_STOPPED,
         )
     return dead
 

@@ -15,8 +15,9 @@ from core.history import (
     outcomes_over_time,
 )
 from core.i18n import NP_
+from core.issues import ISSUE_TYPES
 from core.mail import requeue_messages
-from core.source import PASTED
+from core.source import job_file_words
 from core.validate import load_known_names
 from core.worker import requeue_job
 from db.engine import read_session
@@ -61,7 +62,12 @@ with read_session(engine) as session:
         format_func=lambda p: anyone if p is None else p,
     )
     jobs = list_job_rows(
-        session=session, statuses=statuses, since=since, until=until, person=person
+        session=session,
+        statuses=statuses,
+        since=since,
+        until=until,
+        person=person,
+        language=language,
     )
     chart = outcomes_over_time(session=session)
 
@@ -96,7 +102,7 @@ for job_id in opened:
     job = detail.job
     title = _("Import {job_id} · {file} · {status}").format(
         job_id=job.id,
-        file=md(_(job.file_name) if job.file_name == PASTED else job.file_name or "—"),
+        file=md(job_file_words(job, language)),
         status=status_words[job.status],
     )
     with st.expander(title, expanded=str(job.id) == wanted):
@@ -104,9 +110,10 @@ for job_id in opened:
         if detail.issue_counts:
             st.markdown(bold(_("Issues")))
             for code, count in detail.issue_counts.items():
-                with st.expander(f"{code}: {number(count)}"):
+                kind = _(ISSUE_TYPES[code].meaning).rstrip(".")
+                with st.expander(f"{kind} ({number(count)})"):
                     of_code = detail.issues[detail.issues["Code"] == code]
-                    st.dataframe(shown(of_code, zone), hide_index=True)
+                    st.dataframe(shown(of_code.drop(columns="Code"), zone), hide_index=True)
             st.download_button(
                 _("Issues (CSV)"),
                 export.to_csv_bytes(shown(detail.issues, zone)),
@@ -152,7 +159,7 @@ for job_id in opened:
         rejected_downloads(detail.rejected, job, f"history_{job.id}")
         if is_admin:
             kept_file_panel(engine, job, zone)
-            revert_panel(engine, job, account.username)
+            revert_panel(engine, job, account.username, labels)
         if (
             is_admin
             and job.status == "interrupted"

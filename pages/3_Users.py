@@ -3,8 +3,8 @@
 import streamlit as st
 
 from core.fields import USER_KINDS, USER_STATUSES
-from core.history import user_history
-from core.i18n import NP_
+from core.history import change_labels, user_history
+from core.i18n import NP_, language_name
 from core.users import (
     PAGE_SIZE,
     SearchError,
@@ -76,6 +76,7 @@ if len(found):
     with read_session(engine) as session:
         detail = get_user_detail(session=session, user_id=user_id)
         history = user_history(session=session, user_id=user_id, language=current_language())
+        labels = change_labels(session=session, language=current_language())
     if detail is None:
         st.info(_("This user was removed in the meantime."))
     else:
@@ -91,7 +92,9 @@ if len(found):
                         status=_(user.status),
                         kind=_(user.kind),
                         role=user.role or "—",
-                        language=user.language or "—",
+                        language=language_name(user.language, current_language())
+                        if user.language
+                        else "—",
                     )
                     + (_(" · protected") if user.is_protected else "")
                 )
@@ -106,7 +109,10 @@ if len(found):
             )
             if user.profile:
                 st.dataframe(
-                    [{_("Field"): k, _("Value"): v} for k, v in user.profile.items()],
+                    [
+                        {_("Field"): labels.get(k, k), _("Value"): v}
+                        for k, v in user.profile.items()
+                    ],
                     hide_index=True,
                 )
             st.markdown("**" + _("Changes by imports") + "**")

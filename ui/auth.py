@@ -224,6 +224,21 @@ def _sidebar(engine: Engine, settings: Settings, account: SignedInAccount) -> No
         )
 
 
+def _visitor_sidebar() -> None:
+    """Before login the sidebar offers the language, so it is never an empty panel."""
+    with st.sidebar:
+        st.selectbox(
+            "Taal / Language",
+            list(LANGUAGES),
+            index=list(LANGUAGES).index(current_language()),
+            format_func=lambda code: LANGUAGES[code],
+            key="visitor_language",
+            on_change=lambda: st.session_state.update(
+                {LANGUAGE_KEY: st.session_state["visitor_language"]}
+            ),
+        )
+
+
 def _choose_language(engine: Engine, username: str) -> None:
     """Remember the language chosen in the sidebar for this account, and speak it at once."""
     language = st.session_state["language_choice"]
@@ -238,10 +253,12 @@ def require_account(*roles: str) -> tuple[SignedInAccount, Settings, Engine]:
     with session_scope(engine) as session:
         if queries.count_accounts(session=session) == 0:
             _first_run_form(engine)
+            _visitor_sidebar()
             st.stop()
     key = _cookie_key(settings)
     account = _current_account(engine, settings, key) or _login_form(engine, settings, key)
     if account is None:
+        _visitor_sidebar()
         st.stop()
         raise AssertionError("unreachable")
     _sidebar(engine, settings, account)

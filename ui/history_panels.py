@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from core.history import SECRET_KEYS, describe_added, get_kept_file, user_history
+from core.history import describe_added, get_kept_file, user_history
 from core.i18n import N_
 from core.issues import JobError
 from core.options import describe_options
@@ -16,7 +16,7 @@ from ui.text import _, bold, current_language, moment, number, shown, starter
 from ui.widgets import md
 
 
-def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
+def revert_panel(engine: Engine, job: ImportJob, username: str, labels: dict[str, str]) -> None:
     """Preview a revert like an import, choose which conflicts to overwrite, and queue it."""
     if job.id is None or job.kind != "import" or job.status not in REVERTIBLE:
         return
@@ -28,6 +28,7 @@ def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
         except JobError as exc:
             st.error(md(exc.text(current_language())))
             return
+    language = current_language()
     counts = plan.counts
     columns = st.columns(4)
     for column, (key, label) in zip(
@@ -44,16 +45,13 @@ def revert_panel(engine: Engine, job: ImportJob, username: str) -> None:
     st.dataframe(
         pd.DataFrame(
             [
-                {
-                    _("Email"): r.email,
-                    _("Action"): r.action,
-                    _("Changes"): "; ".join(
-                        f"{k}: {now or '∅'} → {old or '∅'}"
-                        for k, (now, old) in r.changes.items()
-                        if k not in SECRET_KEYS
-                    ),
-                    _("Conflict"): r.conflict or "",
-                }
+                dict(
+                    zip(
+                        (_("Email"), _("Action"), _("Changes"), _("Conflict")),
+                        (r.email, *plan.row_words(r, labels, language)),
+                        strict=True,
+                    )
+                )
                 for r in plan.rows
             ]
         ),

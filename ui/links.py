@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from core.accounts import SignedInAccount
 from core.i18n import N_
-from core.issues import InstroomError
+from core.issues import InstroomError, Issue
 from core.links import (
     LinkDraft,
     LinkOutcome,
@@ -29,7 +29,7 @@ from core.settings import Settings
 from db.links import get_link_by_name, list_link_runs, list_links
 from db.models import id_of, utcnow
 from ui.progress import COUNT_WORDS
-from ui.text import _, current_language, number, reason
+from ui.text import _, current_language, moment, number, reason
 from ui.widgets import md, run_action
 
 # What the form needs to become a link; the caller adds the mapping, options and reading.
@@ -157,7 +157,7 @@ def _manage(engine: Engine, settings: Settings, links: list[dict]) -> None:
     with Session(engine) as session:
         stored = get_link_by_name(session=session, name=name)
         runs = list_link_runs(session=session, link_id=id_of(stored), limit=20) if stored else []
-    zone = ZoneInfo(settings.time_zone)
+    zone, language = ZoneInfo(settings.time_zone), current_language()
     st.dataframe(
         [
             {
@@ -168,7 +168,7 @@ def _manage(engine: Engine, settings: Settings, links: list[dict]) -> None:
                 _("Created"): r.counts.get("created", 0),
                 _("Updated"): r.counts.get("updated", 0),
                 _("Rejected"): r.counts.get("errors", 0),
-                _("Why"): r.error or "",
+                _("Why"): Issue(**r.refusal).text(language) if r.refusal else r.error or "",
             }
             for r in runs
         ],
@@ -239,11 +239,11 @@ def link_form(
     engine: Engine, settings: Settings, account: SignedInAccount, *, key: str, make: DraftMaker
 ) -> None:
     """Name, source, secret, schedule (its next three runs shown as it is typed) and mail."""
-    name = st.text_input(_("Name of the link"), key=f"{key}_name", placeholder="Personeel AFAS")
+    name = st.text_input(_("Name of the link"), key=f"{key}_name", placeholder=_("Staff AFAS"))
     source = st.text_input(
         _("Source"),
         key=f"{key}_source",
-        placeholder="folder:/srv/hr/medewerkers_*.csv",
+        placeholder=_("folder:/srv/hr/employees_*.csv"),
         help=_(
             "A folder on this server with a file name or pattern "
             "(folder:/path/medewerkers_*.csv); an SFTP server "
@@ -254,7 +254,7 @@ def link_form(
     header = st.text_input(
         _("Header the token is sent in (web addresses)"),
         key=f"{key}_header",
-        placeholder="Authorization",
+        placeholder=_("Authorization"),
     )
     secret = st.text_input(
         _("Password, private key or token"),
@@ -281,10 +281,9 @@ def link_form(
     if schedule:
         try:
             runs = next_runs(parse_schedule(schedule), after=utcnow(), time_zone=settings.time_zone)
-            zone = ZoneInfo(settings.time_zone)
             st.caption(
                 _("Next runs: ")
-                + ", ".join(r.astimezone(zone).strftime("%a %d %b %Y %H:%M") for r in runs)
+                + ", ".join(moment(r, settings.time_zone) for r in runs)
                 + f" ({settings.time_zone})"
             )
         except InstroomError as exc:

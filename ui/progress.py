@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import export
-from core.history import describe_added, get_rejected_rows
+from core.history import describe_added, get_rejected_rows, job_error_words
 from core.i18n import N_, NP_
 from core.plan import COUNT_KEYS
 from core.worker import LIVE
@@ -54,13 +54,13 @@ def rejected_downloads(frame: pd.DataFrame, job: ImportJob, key: str) -> None:
     )
 
 
-def _summary(job: ImportJob, labels: dict[str, str], rejected: pd.DataFrame) -> None:
+def _summary(job: ImportJob, labels: dict[str, str], rejected: pd.DataFrame, error: str) -> None:
     label = {"succeeded": st.success, "completed_with_errors": st.warning}.get(job.status, st.error)
     label(
         _("Import {job_id} finished: {status}.").format(
             job_id=job.id, status=_(job.status).replace("_", " ")
         )
-        + (f" {md(job.error)}" if job.error else "")
+        + (f" {md(error)}" if error else "")
     )
     counts = job.counts or {}
     columns = st.columns(5)
@@ -116,11 +116,11 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
             ahead = count_jobs_ahead(session=session, job_id=job_id)
             now = queries.count_emails_by_status(session=session, job_id=job_id)
             labels = {f.key: f.label for f in queries.list_profile_fields(session=session)}
-            rejected = (
-                get_rejected_rows(session=session, job=current, language=current_language())
-                if current is not None and current.status in FINISHED
-                else pd.DataFrame()
-            )
+            rejected, error = pd.DataFrame(), ""
+            if current is not None and current.status in FINISHED:
+                language = current_language()
+                rejected = get_rejected_rows(session=session, job=current, language=language)
+                error = job_error_words(session=session, job=current, language=language)
         if current is None:
             st.error(_("Import {job_id} is no longer in the history.").format(job_id=job_id))
             return
@@ -129,7 +129,7 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
                 not settled and not (now.get("queued") or now.get("sending"))
             ):
                 st.rerun()  # leave the polling fragment for the final page
-            _summary(current, labels, rejected)
+            _summary(current, labels, rejected, error)
             _mail_status(now)
         elif current.status == "queued":
             st.info(

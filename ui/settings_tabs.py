@@ -38,20 +38,19 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
     st.dataframe(
         [
             {
-                _("Key"): key,
                 _("Label"): label,
                 _("Type"): type_words[type_],
                 _("Open for import"): importable,
             }
-            for _id, key, label, type_, importable, _taxonomy in view.fields
+            for _id, _key, label, type_, importable, _taxonomy in view.fields
         ],
         hide_index=True,
     )
     edit, add = st.columns(2)
     if view.fields:
         by_id = {f[0]: f for f in view.fields}
-        field_id = edit.selectbox(_("Change field"), list(by_id), format_func=lambda i: by_id[i][1])
-        _id, key, label, type_, importable, taxonomy_id = by_id[field_id]
+        field_id = edit.selectbox(_("Change field"), list(by_id), format_func=lambda i: by_id[i][2])
+        _id, _key, label, type_, importable, taxonomy_id = by_id[field_id]
         with edit.form(f"edit_field_{field_id}"):
             label = st.text_input(_("Label"), value=label)
             type_ = st.selectbox(
@@ -88,10 +87,7 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
                         taxonomy_id=taxonomy_id,
                     )
     with add.form("add_field", clear_on_submit=True):
-        key = st.text_input(
-            _("New field key"), help=_("What files and the CLI map to, e.g. cost_center")
-        )
-        label = st.text_input(_("New field label"))
+        label = st.text_input(_("New field label"), placeholder=_("Cost centre"))
         type_ = st.selectbox(
             _("New field type"), PROFILE_FIELD_TYPES, format_func=type_words.__getitem__
         )
@@ -104,8 +100,7 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
             run_action(
                 engine,
                 catalog.add_profile_field,
-                _("Added the profile field {label!r}.").format(label=label or key),
-                key=key,
+                _("Added the profile field {label!r}.").format(label=label),
                 label=label,
                 type=type_,
                 taxonomy_id=taxonomy_id,
@@ -120,7 +115,9 @@ def languages_tab(engine: Engine, view: CatalogView) -> None:
     )
     add, delete = st.columns(2)
     with add.form("add_language", clear_on_submit=True):
-        code = st.text_input(_("Language code"), help="nl, en, de, fr-BE")
+        code = st.text_input(
+            _("Language code"), help=_("As the files write it, for example nl, en, de or fr-BE")
+        )
         name = st.text_input(_("Language name"))
         if st.form_submit_button(_("Add language")):
             run_action(

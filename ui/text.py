@@ -2,13 +2,12 @@
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
+from core.export import frame_in_words, starter_words
 from core.i18n import LANGUAGES, N_, Plural, format_moment, format_number, gettext, ngettext
-from core.source import PASTED
 
 LANGUAGE_KEY = "language"
 # Words the code shows by value (an issue's severity), marked here for the catalog.
@@ -60,28 +59,12 @@ def moment(value: datetime, time_zone: str) -> str:
 
 def starter(created_by: str | None) -> str:
     """Who started an import, in words: an account's name, a link, or the command line."""
-    if not created_by:
-        return "—"
-    if created_by.startswith("link "):
-        return _("the link {name}").format(name=created_by.removeprefix("link "))
-    return _("the command line") if created_by == "cli" else created_by
+    return starter_words(created_by, current_language())
 
 
 def shown(frame: pd.DataFrame | list[dict[str, Any]], time_zone: str) -> pd.DataFrame:
     """A table as the reader sees it: headings and statuses in their words, times local."""
-    out = pd.DataFrame(frame).copy()
-    zone = ZoneInfo(time_zone)
-    for column in out.columns:
-        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
-            out[column] = out[column].dt.tz_convert(zone).dt.tz_localize(None)
-    for words in ("Status", "Severity"):
-        if words in out.columns:
-            out[words] = out[words].map(lambda s: _(s).replace("_", " ") if s else s)
-    if "File" in out.columns:  # a pasted list has no file name, only these words
-        out["File"] = out["File"].map(lambda f: _(f) if f == PASTED else f)
-    if "Who" in out.columns:
-        out["Who"] = out["Who"].map(starter)
-    return out.rename(columns=lambda c: _(c) if isinstance(c, str) else c)
+    return frame_in_words(pd.DataFrame(frame), current_language(), time_zone)
 
 
 def reason(exc: Exception) -> str:

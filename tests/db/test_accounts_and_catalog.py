@@ -206,9 +206,15 @@ def test_profile_fields_and_taxonomies(session: Session) -> None:
         session=session, key="site", label="Site", type="taxonomy", taxonomy_id=taxonomy.id
     )
     assert (field.type, field.taxonomy_id, field.importable) == ("taxonomy", taxonomy.id, True)
-    with pytest.raises(CatalogError, match="The field 'city' already has the label 'Woonplaats'"):
+    with pytest.raises(CatalogError, match="Another field already has the label 'Woonplaats'"):
         catalog.add_profile_field(session=session, key="residence", label="woonplaats")
-    with pytest.raises(CatalogError, match="The field 'job_title' already has the label"):
+    # Without a key, one is made from the label, free of built-in and existing keys.
+    made = [
+        catalog.add_profile_field(session=session, label=label).key
+        for label in ("Kostenplaats", "Ingangsdatum contract", "E-mail", "Email (privé)", "1e dag")
+    ]
+    assert made == ["kostenplaats", "ingangsdatum_contract", "e_mail", "email_prive", "veld_1e_dag"]
+    with pytest.raises(CatalogError, match="Another field already has the label"):
         catalog.update_profile_field(
             session=session,
             field_id=field.id,

@@ -23,12 +23,17 @@ def test_history_filters_detail_and_user_changes(engine: Engine) -> None:
         engine, "Email;Achternaam;Wachtwoord\na@example.org;Smit-Jansen;nieuw-geheim\nbad;x;\n"
     )
     with Session(engine) as session:
-        everything = list_job_rows(session=session)
+        everything = list_job_rows(session=session, language="en")
         assert everything["Import"].tolist() == [second.job_id, first.job_id]
-        failed = list_job_rows(session=session, statuses=["completed_with_errors"])
+        failed = list_job_rows(session=session, statuses=["completed_with_errors"], language="en")
         assert failed["Import"].tolist() == [second.job_id]
-        assert list_job_rows(session=session, since=date.today() + timedelta(days=1)).empty
-        assert len(list_job_rows(session=session, until=date.today(), person="test")) == 2
+        assert list_job_rows(
+            session=session, since=date.today() + timedelta(days=1), language="en"
+        ).empty
+        assert (
+            len(list_job_rows(session=session, until=date.today(), person="test", language="en"))
+            == 2
+        )
         assert list_people(session=session) == ["test"]
         chart = outcomes_over_time(session=session)
         assert chart.sum().to_dict() == {"completed_with_errors": 1, "succeeded": 1}

@@ -350,19 +350,35 @@ def test_second_import_of_the_same_file_changes_nothing(engine: Engine) -> None:
     assert users(engine)["a@example.org"]["profile"]["phone"] == "0612345678"
 
 
+@pytest.mark.parametrize("language", [None, "nl", "en"])
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
-def test_export_then_import_changes_nothing(engine: Engine, file_format: str) -> None:
+def test_export_then_import_changes_nothing(
+    engine: Engine, file_format: str, language: str | None
+) -> None:
+    """The export for other systems (field names) and the readable one (labels, words) both
+    import back as they are."""
     run(
         engine,
-        "Email;Voornaam;Tussenvoegsel;Achternaam;Functie;Groep;Gebruikersnaam\n"
-        "a@example.org;Ann;van;Smit;=1+1;Sales;ann\n"
-        "b@example.org;Bob;;Bakker;@home;;\n",
+        "Email;Voornaam;Tussenvoegsel;Achternaam;Functie;Groep;Gebruikersnaam;Soort;Taal;Rol;"
+        "Status\n"
+        "a@example.org;Ann;van;Smit;=1+1;Sales;ann;contact;nl;manager;actief\n"
+        "b@example.org;Bob;;Bakker;@home;;;;en;;\n",
         create_groups=True,
     )
     before = users(engine)
     assert before["a@example.org"]["profile"]["job_title"] == "=1+1"
     with Session(engine) as session:
-        frame = export.users_frame(session=session)
+        frame = export.users_frame(session=session, language=language)
+    if language == "nl":
+        assert list(frame.columns[:4]) == ["E-mailadres", "Voornaam", "Tussenvoegsel", "Achternaam"]
+        assert "Functie" in frame.columns and "job_title" not in frame.columns
+        ann, bob = frame.to_dict("records")
+        assert (ann["Status"], ann["Soort"], ann["Taal"]) == (
+            "actief",
+            "contactpersoon",
+            "Nederlands",
+        )
+        assert (bob["Status"], bob["Soort"], bob["Taal"]) == ("uitgenodigd", "medewerker", "Engels")
     data = export.to_xlsx_bytes(frame) if file_format == "xlsx" else export.to_csv_bytes(frame)
     if file_format == "csv":
         assert "'=1+1" in data.decode("utf-8-sig") and "'@home" in data.decode("utf-8-sig")

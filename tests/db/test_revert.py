@@ -85,7 +85,14 @@ def test_a_later_change_is_a_conflict_and_is_kept(engine: Engine) -> None:
     assert third.counts["updated"] == 1
     dry = run_revert(engine=engine, job_id=second.job_id, created_by="test", dry_run=True)
     assert [r.email for r in dry.plan.conflicts] == ["a@example.org"]
-    assert "last_name is now 'Visser'" in dry.plan.issues[0].message
+    assert dry.plan.issues[0].text("nl").startswith("a@example.org is na de import gewijzigd;")
+    # The preview says what differs, in labels and words: Visser now, Smit after the revert.
+    row = dry.plan.conflicts[0]
+    assert dry.plan.row_words(row, {"last_name": "Achternaam"}, "nl") == (
+        "blijft zoals het is",
+        "Achternaam: Visser → Smit",
+        "na de import opnieuw gewijzigd",
+    )
     assert snapshot(engine)["b@example.org"]["last_name"] == "Bakker"  # the dry run wrote nothing
     result = run_revert(engine=engine, job_id=second.job_id, created_by="test")
     assert result.status == "completed_with_errors"

@@ -7,8 +7,9 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, select
 
 import db.models
+from core.source import job_file_words
 from db.engine import MIGRATIONS_DIR, forget_engine, get_engine
-from db.models import Group, Language, ProfileField, Role
+from db.models import Group, ImportJob, Language, ProfileField, Role
 from db.seed import DEFAULT_PROFILE_FIELDS
 
 
@@ -119,3 +120,34 @@ def test_the_old_everyone_group_becomes_iedereen(db_url: str) -> None:
     engine.dispose()
     with Session(get_engine(db_url)) as session:
         assert [g.name for g in session.exec(select(Group))] == ["Iedereen"]
+
+
+def test_a_revert_stored_under_english_words_keeps_only_its_file_name(db_url: str) -> None:
+    engine = installation_at(db_url, "0016")
+    with engine.begin() as connection:
+        for job_id, kind, name, undone in (
+            (1, "import", "personeel.xlsx", None),
+            (2, "revert", "revert of import 1 (personeel.xlsx)", 1),
+            (3, "import", "revert of import 9 (a file someone named so).csv", None),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO import_jobs (id, kind, created_by, created_at, file_name, "
+                    "file_size, file_sha256, mapping, options, status, dry_run, progress_done, "
+                    "progress_total, counts, read_options, corrections, rejected, "
+                    "reverts_job_id) VALUES (:id, :kind, 'test', CURRENT_TIMESTAMP, :name, 0, "
+                    "'', '{}', '{}', 'succeeded', false, 0, 0, '{}', '{}', '{}', '{}', :undone)"
+                ),
+                {"id": job_id, "kind": kind, "name": name, "undone": undone},
+            )
+    engine.dispose()
+    with Session(get_engine(db_url)) as session:
+        names = {j.id: j.file_name for j in session.exec(select(ImportJob))}
+        words = job_file_words(session.get(ImportJob, 2), "nl")
+    # An import's own file name is the admin's, even when it looks like the old words.
+    assert names == {
+        1: "personeel.xlsx",
+        2: "personeel.xlsx",
+        3: "revert of import 9 (a file someone named so).csv",
+    }
+    assert words == "terugdraaien van import 1 (personeel.xlsx)"

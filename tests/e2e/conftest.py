@@ -47,6 +47,16 @@ class Portal:
 @pytest.fixture
 def portal(tmp_path: Path, inbox: Inbox) -> Iterator[Portal]:
     """`streamlit run app.py` on a fresh SQLite database and a free port, mailing to inbox."""
+    yield from _portal(tmp_path, inbox, ["-m", "streamlit"])
+
+
+@pytest.fixture
+def pseudo_portal(tmp_path: Path, inbox: Inbox) -> Iterator[Portal]:
+    """The same portal with Dutch as the pseudo-language (tests/pseudo.py)."""
+    yield from _portal(tmp_path, inbox, ["-m", "tests.e2e.pseudo_portal"])
+
+
+def _portal(tmp_path: Path, inbox: Inbox, launcher: list[str]) -> Iterator[Portal]:
     _require_browser()
     port = free_port()
     database_url = f"sqlite:///{tmp_path / 'data' / 'instroom.db'}"
@@ -62,8 +72,7 @@ def portal(tmp_path: Path, inbox: Inbox) -> Iterator[Portal]:
     server = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "streamlit",
+            *launcher,
             "run",
             str(ROOT / "app.py"),
             "--server.headless",
@@ -107,17 +116,29 @@ def portal(tmp_path: Path, inbox: Inbox) -> Iterator[Portal]:
 
 
 @pytest.fixture
-def browser_page(portal: Portal) -> Iterator:
-    """A fresh Chromium page."""
+def chromium() -> Iterator:
+    """Debian's Chromium, headless, through Playwright."""
     from playwright.sync_api import sync_playwright
 
+    _require_browser()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        # A context of its own, so a test can open a second tab that shares the cookies.
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        page.set_default_timeout(60_000)
-        yield page
+        yield browser
         browser.close()
+
+
+def new_page(browser, locale: str = "en-GB"):
+    """A page in a context of its own (a second tab of it shares the cookies)."""
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return page
+
+
+@pytest.fixture
+def browser_page(portal: Portal, chromium) -> Iterator:
+    """A fresh Chromium page on the portal."""
+    yield new_page(chromium)
 
 
 def wait_idle(page, quiet_ms: int = 750, timeout_s: float = 30) -> None:

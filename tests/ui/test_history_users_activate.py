@@ -27,7 +27,7 @@ def test_history_shows_the_issues_of_a_job_to_support(make_account, app_db: Engi
     assert (jobs["Created"].tolist(), jobs["Errors"].tolist()) == ([1], [2])
     labels = [e.label for e in at.expander]
     assert f"Import {result.job_id} · users\\.csv · completed with errors" in labels  # Markdown
-    assert "invalid-email: 2" in labels
+    assert "The email address is not valid (2)" in labels  # the kind of problem, not its code
     shown = "\n".join(d.value.to_string() for d in at.dataframe)
     assert "'fout' is not a valid email address" in shown and "Rij" in shown
     assert "geheim-wachtwoord" not in shown and "ander-wachtwoord" not in shown

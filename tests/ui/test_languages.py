@@ -265,3 +265,20 @@ def test_a_pasted_list_and_a_link_are_named_in_the_readers_words_in_the_history(
     assert jobs["Bestand"].tolist() == ["(geplakte tekst)"]
     assert jobs["Wie"].tolist() == ["de koppeling Personeel map"]
     assert any("(geplakte tekst)" in e.label.replace("\\", "") for e in at.expander)
+
+
+def test_before_login_the_sidebar_offers_the_language(make_account, app_db: Engine) -> None:
+    make_account("beheer", "admin", "nl")
+    at = new_app(locale="nl-NL").run()
+    # Never an empty sidebar before login: it holds the language choice.
+    choice = widget(at.sidebar.selectbox, "Taal / Language")
+    assert choice.value == "nl" and "Inloggen" in [s.value for s in at.subheader]
+    choice.set_value("en")
+    at.run()
+    assert "Login" in [s.value for s in at.subheader]
+    widget(at.text_input, "Username").input("beheer")
+    widget(at.text_input, "Password").input("a long enough password")
+    widget(at.button, "Login").click()
+    at.run()
+    # Signed in, the account's own language wins over the visitor's choice.
+    assert "Uitloggen" in [b.label for b in at.button]

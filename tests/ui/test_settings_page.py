@@ -81,20 +81,23 @@ def test_levels_are_added_and_removed(make_account, app_db: Engine) -> None:
 
 def test_profile_fields_are_added_changed_and_removed(make_account, app_db: Engine) -> None:
     at = open_settings(make_account, "Profile fields")
-    widget(at.text_input, "New field key").input("cost_center")
+    # The admin names the field; its key (for the command line) is made from the name.
     widget(at.text_input, "New field label").input("Cost center")
     at = submit(at, "Add field")
     assert "Added the profile field 'Cost center'." in texts(at)
-    types = at.dataframe[0].value.set_index("Key")["Type"]
+    table = at.dataframe[0].value
+    assert "Key" not in table.columns
     assert (
-        types["cost_center"] == "text"
+        table.set_index("Label")["Type"]["Cost center"] == "text"
         and "a term of a taxonomy" in widget(at.selectbox, "New field type").options
     )
     with Session(app_db) as session:
         field = session.exec(select(ProfileField).where(ProfileField.key == "cost_center")).one()
     assert (field.label, field.type, field.importable) == ("Cost center", "text", True)
 
-    widget(at.selectbox, "Change field").set_value(field.id)
+    change = widget(at.selectbox, "Change field")
+    assert "Cost center" in change.options and "cost_center" not in change.options
+    change.set_value(field.id)
     at.run()
     widget(at.text_input, "Label").input("Kostenplaats")
     widget(at.checkbox, "Open for import").uncheck()
@@ -103,13 +106,16 @@ def test_profile_fields_are_added_changed_and_removed(make_account, app_db: Engi
         field = session.get(ProfileField, field.id)
         assert (field.label, field.importable) == ("Kostenplaats", False)
 
-    widget(at.text_input, "New field key").input("Bad Key")
     at = submit(at, "Add field")
-    assert "A field key starts with a letter" in texts(at)
+    assert "A new field needs a label, such as Kostenplaats." in texts(at)
+    widget(at.text_input, "New field label").input("kostenplaats")
+    at = submit(at, "Add field")
+    assert "Another field already has the label 'Kostenplaats'; choose another label." in texts(at)
 
     widget(at.selectbox, "Change field").set_value(field.id)
+    at.run()
     widget(at.checkbox, "Delete this field (stored values are kept but hidden)").check()
-    submit(at, "Save field")
+    at = submit(at, "Save field")
     with Session(app_db) as session:
         assert session.get(ProfileField, field.id) is None
 

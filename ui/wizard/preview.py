@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from core.fields import labels_in
 from core.i18n import LANGUAGES, NP_
-from core.issues import UnusableFileError
+from core.issues import ISSUE_TYPES, UnusableFileError
 from core.mail import preview_message
 from core.pipeline import (
     ImportRequest,
@@ -136,16 +136,18 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
                 {
                     _("Row"): i.row,
                     _("Column"): i.column,
-                    _("Code"): i.code,
                     _("Severity"): _(i.severity),
                     _("Problem and what to do"): i.text(language),
                 }
                 for i in plan.issues
             ]
         )
-        codes = frame[_("Code")]
-        chosen = st.multiselect(_("Show only"), sorted(codes.unique()))
-        _paged(frame[codes.isin(chosen)] if chosen else frame, "page_issues")
+        # Grouped by what kind of problem it is, in words; the code stays for the downloads.
+        kinds = pd.Series([_(ISSUE_TYPES[i.code].meaning) for i in plan.issues])
+        chosen = st.multiselect(
+            _("Show only"), sorted(kinds.unique()), placeholder=_("All kinds of problems")
+        )
+        _paged(frame[kinds.isin(chosen).to_numpy()] if chosen else frame, "page_issues")
     if plan.error_rows:
         _corrections_editor(wizard, table, plan)
     if plan.deactivate:

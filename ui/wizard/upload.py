@@ -15,7 +15,7 @@ from core.read import (
     Table,
 )
 from core.settings import Settings
-from core.source import PASTED
+from core.source import PASTED, source_words
 from ui.text import _, counted, current_language
 from ui.widgets import md
 from ui.wizard.state import GENERATION_KEY, Wizard, current_table, step_buttons
@@ -32,7 +32,7 @@ ENCODING_NAMES = {
 
 def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     with Session(engine) as session:
-        template = export.template_frame(session=session)
+        template = export.template_frame(session=session, language=current_language())
     left, right = st.columns([3, 1])
     with right:
         st.caption(_("Download template"))
@@ -66,7 +66,7 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     try:
         table = current_table(wizard, settings)
     except UnusableFileError as exc:
-        st.error(md(f"{exc.text(current_language())} ({exc.code})"))
+        st.error(md(exc.text(current_language())))
         return
     _detected(wizard, table)
     st.dataframe(with_headers(table, table.data.head(20)), hide_index=False)
@@ -132,7 +132,7 @@ def _read_choice(
 
 def _detected(wizard: Wizard, table: Table) -> None:
     st.markdown(
-        f"**{md(wizard.file_name)}**: "
+        f"**{md(source_words(wizard.file_name, current_language()))}**: "
         + counted(NP_("{count} row", "{count} rows"), table.row_count)
         + (_(", sheet {sheet}").format(sheet=md(table.sheet)) if table.sheet else "")
         + (f", {_(ENCODING_NAMES.get(table.encoding, table.encoding))}" if table.encoding else "")
