@@ -1,0 +1,153 @@
+"""How long a person waits after a click: Instroom's pages beside a bare Streamlit page.
+
+Usage:  python bench/click_bench.py [ROUNDS]
+Starts `streamlit run app.py` on a fresh SQLite file and a bare page (a text input, a button
+and an 8-row table) side by side, and clicks through both in Chromium (Debian's, through
+Playwright). A click counts from the click until the app reports its rerun done and quiet.
+Prints each action's median and its ratio to the bare page's click.
+"""
+
+import functools
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BARE_PAGE = """
+import pandas as pd
+import streamlit as st
+st.text_input("Name")
+st.button("Go")
+st.dataframe(pd.DataFrame({"a": range(8), "b": list("abcdefgh")}))
+"""
+ROWS = "E-mail;Voornaam;Achternaam\n" + "".join(
+    f"p{i}@example.nl;Piet{i};Jansen\n" for i in range(8)
+)
+PASSWORD = "een lang genoeg wachtwoord"
+STATE = (
+    "() => document.querySelector('[data-test-script-state]')"
+    "?.getAttribute('data-test-script-state')"
+)
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(script: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = _port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            return server, url
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{script} did not start")
+
+
+def _settled(page, quiet_ms: int = 150) -> None:
+    """Wait until the rerun a click started has finished and nothing reran after it."""
+    started = time.monotonic()
+    while page.evaluate(STATE) != "running" and time.monotonic() - started < 0.3:
+        time.sleep(0.005)
+    quiet = None
+    while True:
+        if page.evaluate(STATE) == "notRunning":
+            quiet = quiet or time.monotonic()
+            if (time.monotonic() - quiet) * 1000 >= quiet_ms:
+                return
+        else:
+            quiet = None
+        time.sleep(0.005)
+
+
+def _timed(page, act: Callable[[], None]) -> float:
+    started = time.monotonic()
+    act()
+    _settled(page)
+    return time.monotonic() - started - 0.15  # the quiet spell is not the user's wait
+
+
+def main(rounds: int = 5) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from core.accounts import create_account
+    from db.engine import get_engine, session_scope
+
+    work = Path(tempfile.mkdtemp(prefix="instroom-clicks-"))
+    database = f"sqlite:///{work / 'instroom.db'}"
+    with session_scope(get_engine(database)) as session:
+        create_account(session=session, username="beheer", role="admin", email="b@example.nl",
+                       password=PASSWORD, language="nl")  # fmt: skip
+    (work / "bare.py").write_text(BARE_PAGE)
+    env = {**os.environ, "DATABASE_URL": database, "INSTROOM_LINK_FOLDERS": str(work)}
+    app, app_url = _serve(ROOT / "app.py", env)
+    bare, bare_url = _serve(work / "bare.py", env)
+    times: dict[str, list[float]] = {}
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_context(locale="nl-NL").new_page()
+            page.goto(bare_url)
+            _settled(page)
+            for _ in range(rounds * 4):
+                go = page.get_by_role("button", name="Go")
+                times.setdefault("bare page: a click", []).append(_timed(page, go.click))
+            page.goto(app_url)
+            _settled(page)
+            page.get_by_label("Gebruikersnaam").fill("beheer")
+            page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
+            login = page.get_by_role("button", name="Inloggen")
+            times["log in"] = [_timed(page, login.click)]
+            for _ in range(rounds):
+                for name in ("Import", "Geschiedenis", "Gebruikers", "Instellingen", "Start"):
+                    link = page.get_by_role("link", name=name, exact=True)
+                    times.setdefault("a page change", []).append(_timed(page, link.click))
+                for language in ("English", "Nederlands"):
+                    page.get_by_label("Taal / Language").click()
+                    option = page.get_by_role("option", name=language)
+                    times.setdefault("the language switch", []).append(_timed(page, option.click))
+                page.get_by_role("link", name="Import", exact=True).click()
+                _settled(page)
+                area = page.get_by_label("…of plak de rijen hier (met een kopregel)")
+                area.fill(ROWS)
+                paste = functools.partial(area.press, "Control+Enter")
+                times.setdefault("paste 8 rows", []).append(_timed(page, paste))
+                for _step in range(3):
+                    nxt = page.get_by_role("button", name="Volgende", exact=True)
+                    times.setdefault("a wizard step", []).append(_timed(page, nxt.click))
+                again = page.get_by_role("button", name="Opnieuw beginnen", exact=True)
+                _timed(page, again.click)
+            browser.close()
+    finally:
+        app.terminate()
+        bare.terminate()
+    floor = statistics.median(times["bare page: a click"])
+    print(f"{'action':28} {'median s':>9} {'x bare':>7}  (n)")
+    for action, seconds in times.items():
+        median = statistics.median(seconds)
+        print(f"{action:28} {median:9.3f} {median / floor:7.1f}  ({len(seconds)})")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
