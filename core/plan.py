@@ -416,29 +416,8 @@ class _Planner:
             target_status = "blocked" if action == "import_block" else record["status"]
             if target_status == "invited":
                 target_status = ""  # an existing user cannot be sent back to "invited"
-            if self.options.match == "username" and record["email"] != user.email:
-                if record["email"] in self.by_email:
-                    self.issue(
-                        plan, "email-taken", "email", value=record["email"], email=record["email"]
-                    )
-                    return
-                changes["email"] = (user.email, record["email"])
-            fill_missing = self.options.fill_missing
-            for key in SIMPLE_FIELDS:
-                new = record[key]
-                if new and new != (old := getattr(user, key) or "") and not (fill_missing and old):
-                    changes[key] = (old, new)
-            for key, stored_key in self.stored_keys:
-                new = record[key]
-                old = user.profile.get(stored_key, "")
-                if new and new != old and not (fill_missing and old):
-                    changes[key] = (old, new)
-            if "username" in changes:
-                self.check_username(plan, changes["username"][1], user.id)
-                if plan.outcome == Outcome.ERROR:
-                    return
-            plan.groups_add = tuple(g for g in record["groups"] if g not in user.groups)
-            plan.levels_add = tuple(lv for lv in record["levels"] if lv not in user.levels)
+            if not self.changed_values(plan, record, user, changes):
+                return
         if action == "password" and not record["password"]:
             self.issue(plan, "missing-password", "password")
             return
@@ -453,6 +432,46 @@ class _Planner:
                 EVERYONE if EVERYONE in user.groups else "",
             )
         plan.changes = changes
+        self.settle_update(plan, user)
+
+    def changed_values(
+        self,
+        plan: RowPlan,
+        record: dict[str, Any],
+        user: ExistingUser,
+        changes: dict[str, tuple[Any, Any]],
+    ) -> bool:
+        """Add to changes what the row changes of the user's values, groups and levels;
+        False when the row is rejected (an address or username another user has)."""
+        if self.options.match == "username" and record["email"] != user.email:
+            if record["email"] in self.by_email:
+                self.issue(
+                    plan, "email-taken", "email", value=record["email"], email=record["email"]
+                )
+                return False
+            changes["email"] = (user.email, record["email"])
+        fill_missing = self.options.fill_missing
+        for key in SIMPLE_FIELDS:
+            new = record[key]
+            if new and new != (old := getattr(user, key) or "") and not (fill_missing and old):
+                changes[key] = (old, new)
+        for key, stored_key in self.stored_keys:
+            new = record[key]
+            old = user.profile.get(stored_key, "")
+            if new and new != old and not (fill_missing and old):
+                changes[key] = (old, new)
+        if "username" in changes:
+            self.check_username(plan, changes["username"][1], user.id)
+            if plan.outcome == Outcome.ERROR:
+                return False
+        plan.groups_add = tuple(g for g in record["groups"] if g not in user.groups)
+        plan.levels_add = tuple(lv for lv in record["levels"] if lv not in user.levels)
+        return True
+
+    @staticmethod
+    def settle_update(plan: RowPlan, user: ExistingUser) -> None:
+        """The outcome of an update from its changes, and the values it writes."""
+        changes = plan.changes
         if "status" in changes:
             plan.outcome = Outcome.BLOCK if changes["status"][1] == "blocked" else Outcome.UNBLOCK
         elif changes or plan.groups_add or plan.levels_add:

@@ -5,8 +5,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from core.apply import write_issues
 from core.fields import describe_values
@@ -18,17 +18,17 @@ from core.plan import MASK, SIMPLE_FIELDS
 from core.vocabulary import JobStatus
 from db import queries
 from db.locks import run_now
-from db.models import (
-    Group,
-    ImportChange,
-    ImportJob,
-    Level,
-    User,
-    UserGroup,
-    UserLevel,
-    id_of,
-    table_of,
-    utcnow,
+from db.models import Group, ImportJob, Level, User, id_of, utcnow
+from db.revert import (
+    add_to_groups,
+    delete_user,
+    get_name_ids,
+    get_reverting_job_id,
+    insert_changes,
+    list_changes_newest_first,
+    list_users_changed_after,
+    remove_memberships,
+    update_user,
 )
 
 REVERTIBLE = {JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS}
@@ -150,13 +150,7 @@ def get_revertible_job(*, session: Session, job_id: int) -> ImportJob:
     if job is None or job.kind != "import":
         raise JobError.of("unknown-import", job_id=job_id)
     if job.status == JobStatus.REVERTED:
-        by = (
-            session.execute(
-                select(col(ImportJob.id)).where(col(ImportJob.reverts_job_id) == job_id)
-            )
-            .scalars()
-            .first()
-        )
+        by = get_reverting_job_id(session=session, job_id=job_id)
         raise JobError.of("already-reverted", "by-job" if by else "", job_id=job_id, by=by)
     if job.status not in REVERTIBLE:
         raise JobError.of("not-revertible", job_id=job_id, status=job.status)
@@ -170,22 +164,8 @@ def plan_revert(
     job = get_revertible_job(session=session, job_id=job_id)
     finished = job.finished_at or utcnow()
     # Users a later import (or revert) changed; activation is the other change a user makes.
-    changed_later = set(
-        session.execute(
-            select(col(ImportChange.user_id)).where(
-                col(ImportChange.job_id) > job_id, col(ImportChange.user_id).is_not(None)
-            )
-        ).scalars()
-    )
-    changes = (
-        session.execute(
-            select(ImportChange)
-            .where(col(ImportChange.job_id) == job_id)
-            .order_by(col(ImportChange.id).desc())
-        )
-        .scalars()
-        .all()
-    )
+    changed_later = list_users_changed_after(session=session, job_id=job_id)
+    changes = list_changes_newest_first(session=session, job_id=job_id)
     rows: list[RevertRow] = []
     for change in changes:
         user = session.get(User, change.user_id) if change.user_id else None
@@ -249,10 +229,7 @@ def _set_profile(user: User, changes: dict[str, tuple[Any, Any]]) -> dict[str, A
 
 def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> None:
     """Write the revert and record it as the revert job's changes; the caller commits."""
-    names: dict[type[Group | Level], dict[str, int]] = {
-        model: {name: i for name, i in session.execute(select(col(model.name), col(model.id)))}
-        for model in (Group, Level)
-    }
+    names = get_name_ids(session=session)
     records = []
     for row in plan.rows:
         if row.action == "skip":
@@ -260,45 +237,7 @@ def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> N
         user = session.get(User, row.user_id)
         if user is None:
             continue  # removed since: nothing to take back
-        before = {k: old for k, (old, _) in row.changes.items() if k != "password_hash"}
-        after = {k: new for k, (_, new) in row.changes.items() if k != "password_hash"}
-        if "password_hash" in row.changes:
-            before["password"], after["password"] = MASK, "(restored)"
-        if row.action == "remove":
-            session.execute(delete(User).where(col(User.id) == row.user_id))
-            before, after = {"email": row.email}, {}
-        else:
-            values = _set_profile(user, row.changes)
-            values["updated_at"] = utcnow()
-            session.execute(update(User).where(col(User.id) == row.user_id).values(values))
-            # A group or level deleted since the import has no memberships left to change.
-            for name in row.groups_remove:
-                if name in names[Group]:
-                    session.execute(
-                        delete(UserGroup).where(
-                            col(UserGroup.user_id) == row.user_id,
-                            col(UserGroup.group_id) == names[Group][name],
-                        )
-                    )
-            for name in row.groups_restore:
-                if name in names[Group]:
-                    session.execute(
-                        insert(UserGroup).values(user_id=row.user_id, group_id=names[Group][name])
-                    )
-            for name in row.levels_remove:
-                if name in names[Level]:
-                    session.execute(
-                        delete(UserLevel).where(
-                            col(UserLevel.user_id) == row.user_id,
-                            col(UserLevel.level_id) == names[Level][name],
-                        )
-                    )
-            if row.groups_remove:
-                after["groups_removed"] = row.groups_remove
-            if row.groups_restore:
-                after["groups_added"] = row.groups_restore
-            if row.levels_remove:
-                after["levels_removed"] = row.levels_remove
+        before, after = _revert_user(session, row, user, names)
         records.append(
             {
                 "job_id": revert_job_id,
@@ -310,8 +249,48 @@ def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> N
                 "after": after,
             }
         )
-    if records:
-        session.execute(insert(table_of(ImportChange)), records)
+    insert_changes(session=session, records=records)
+
+
+def _revert_user(
+    session: Session,
+    row: RevertRow,
+    user: User,
+    names: dict[type[Group | Level], dict[str, int]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Put one user back (or remove it); what it was and what it is now, for the record."""
+    before = {k: old for k, (old, _) in row.changes.items() if k != "password_hash"}
+    after = {k: new for k, (_, new) in row.changes.items() if k != "password_hash"}
+    if "password_hash" in row.changes:
+        before["password"], after["password"] = MASK, "(restored)"
+    user_id = id_of(user)
+    if row.action == "remove":
+        delete_user(session=session, user_id=user_id)
+        return {"email": row.email}, {}
+    values = _set_profile(user, row.changes)
+    values["updated_at"] = utcnow()
+    update_user(session=session, user_id=user_id, values=values)
+    # A group or level deleted since the import has no memberships left to change.
+    groups, levels = names[Group], names[Level]
+    remove_memberships(
+        session=session,
+        user_id=user_id,
+        group_ids=[groups[g] for g in row.groups_remove if g in groups],
+        level_ids=[levels[lv] for lv in row.levels_remove if lv in levels],
+    )
+    add_to_groups(
+        session=session,
+        user_id=user_id,
+        group_ids=[groups[g] for g in row.groups_restore if g in groups],
+    )
+    for key, names_of in (
+        ("groups_removed", row.groups_remove),
+        ("groups_added", row.groups_restore),
+        ("levels_removed", row.levels_remove),
+    ):
+        if names_of:
+            after[key] = names_of
+    return before, after
 
 
 @dataclass

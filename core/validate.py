@@ -240,31 +240,29 @@ def mixes_alphabets(domain: str) -> bool:
 
 
 @without_collector
-def validate_rows(
-    table: Table, mapping: dict[int, str | None], options: ImportOptions, known_names: KnownNames
-) -> ValidatedRows:
-    """Check every mapped value of every row against the rules of the design."""
-    columns = {f: table.column_name(i) for i, f in mapping.items() if f}
-    index_of = {f: i for i, f in mapping.items() if f}
-    frame = pd.DataFrame(index=table.data.index)
-    result = ValidatedRows(frame, [], set(), columns)
-    result.issues.extend(table.findings)
-    result.error_rows.update(i.row for i in table.findings if i.severity == ERROR and i.row)
+class _Columns:
+    """The mapped columns of one table, cleaned once, and where their issues are reported."""
 
-    cleaned: dict[str, pd.Series] = {}
+    def __init__(self, table: Table, mapping: dict[int, str | None], result: ValidatedRows):
+        self.table, self.result = table, result
+        self.index_of = {f: i for i, f in mapping.items() if f}
+        self.names = {f: table.column_name(i) for i, f in mapping.items() if f}
+        self._cleaned: dict[str, pd.Series] = {}
 
-    def column(key: str) -> pd.Series:
-        if key not in index_of:
-            return pd.Series("", index=table.data.index, dtype=object)
-        if key not in cleaned:
-            values = table.data[index_of[key]].astype(str).str.strip()
+    def __call__(self, key: str) -> pd.Series:
+        """A field's cells as text, stripped, the inert apostrophe of an export taken off."""
+        if key not in self.index_of:
+            return pd.Series("", index=self.table.data.index, dtype=object)
+        if key not in self._cleaned:
+            values = self.table.data[self.index_of[key]].astype(str).str.strip()
             inert = values.str.startswith("'")
             if inert.any():
                 values = values.where(~inert, values.str.replace(_INERT_PREFIX, "", regex=True))
-            cleaned[key] = values
-        return cleaned[key]
+            self._cleaned[key] = values
+        return self._cleaned[key]
 
     def report(
+        self,
         code: str,
         row: int,
         key: str,
@@ -274,51 +272,36 @@ def validate_rows(
         value: str | None = None,
         **params: Any,
     ) -> None:
-        column_name = columns.get(key)
-        result.reject(
-            issue(code, variant, row=row, column=column_name, field=key, value=value, **params)
+        """Reject row with an issue on this field's column as the file names it."""
+        column = self.names.get(key)
+        self.result.reject(
+            issue(code, variant, row=row, column=column, field=key, value=value, **params)
         )
 
-    for key in index_of:
-        values = column(key)
-        for row in values.index[values.str.contains(_CONTROL, regex=True)]:
-            report("control-characters", row, key)
-        # An address with one is refused as invalid anyway.
-        bidi = values.str.contains(_BIDI_CONTROL, regex=True) if key != "email" else []
-        for row in values.index[bidi]:
-            report("bidi-control", row, key)
+
+def validate_rows(
+    table: Table, mapping: dict[int, str | None], options: ImportOptions, known_names: KnownNames
+) -> ValidatedRows:
+    """Check every mapped value of every row against the rules of the design."""
+    frame = pd.DataFrame(index=table.data.index)
+    result = ValidatedRows(frame, [], set(), {})
+    column = _Columns(table, mapping, result)
+    result.columns = column.names
+    result.issues.extend(table.findings)
+    result.error_rows.update(i.row for i in table.findings if i.severity == ERROR and i.row)
+    report = column.report
+    _validate_hidden_characters(column, report)
     _validate_emails(column("email"), result, report)
-    for key in ("first_name", "name_insert", "last_name"):
-        frame[key] = column(key)
-    if "full_name" in index_of:
-        full = column("full_name")
-        needed = full.ne("") & (frame["first_name"].eq("") | frame["last_name"].eq(""))
-        parts = ("first_name", "name_insert", "last_name")
-        split = pd.DataFrame(
-            [split_full_name(v) for v in full[needed]], index=full.index[needed], columns=parts
-        )
-        for key in parts:
-            current = frame.loc[needed, key]
-            frame.loc[needed, key] = current.where(current.ne(""), split[key])
-    if "last_name" in index_of and "name_insert" not in index_of:
-        # Plek's files carry "de Bruin" in one column: the insert is split off ("de", "Bruin").
-        split = frame["last_name"].map(split_insert)
-        frame["name_insert"] = [insert for insert, _ in split]
-        frame["last_name"] = [last for _, last in split]
-    for key, limit in MAX_LENGTHS.items():
-        if key == "email":
-            continue
-        for row in frame.index[frame[key].str.len() > limit]:
-            report("value-too-long", row, key, field_name=key.replace("_", " "), limit=limit)
+    _validate_names_of_people(frame, column, report)
     actions = _validate_actions(column("action"), result, report)
-    if "action" in index_of:
-        actions = _empty_actions(column("action"), actions, options, columns["action"], report)
+    if "action" in column.index_of:
+        actions = _empty_actions(column("action"), actions, options, column.names["action"], report)
     frame["action"] = actions
     for key in ("username", "new_username"):
         frame[key] = _validate_usernames(column(key), key, report)
     _validate_username_duplicates(frame, actions, report)
     frame["password"] = _validate_passwords(column("password"), frame, report)
-    frame["status"] = _validate_status(column("status"), columns.get("status", ""), report)
+    frame["status"] = _validate_status(column("status"), column.names.get("status", ""), report)
     for key, known, allowed, new in (
         ("groups", known_names.groups, options.create_groups, result.new_groups),
         ("levels", known_names.levels, options.create_levels, result.new_levels),
@@ -333,19 +316,70 @@ def validate_rows(
         column("language"), "language", known_names.languages, "unknown-language", report
     )
     frame["kind"] = _validate_choice(column("kind"), "kind", KIND_NAMES, "invalid-kind", report)
+    _validate_profile_fields(frame, column, options, known_names, result)
+    return result
+
+
+def _validate_hidden_characters(column: _Columns, report: Report) -> None:
+    for key in column.index_of:
+        values = column(key)
+        for row in values.index[values.str.contains(_CONTROL, regex=True)]:
+            report("control-characters", row, key)
+        # An address with one is refused as invalid anyway.
+        bidi = values.str.contains(_BIDI_CONTROL, regex=True) if key != "email" else []
+        for row in values.index[bidi]:
+            report("bidi-control", row, key)
+
+
+def _validate_names_of_people(frame: pd.DataFrame, column: _Columns, report: Report) -> None:
+    """First name, insert and last name, split from a full name or a Plek last name."""
+    for key in ("first_name", "name_insert", "last_name"):
+        frame[key] = column(key)
+    if "full_name" in column.index_of:
+        full = column("full_name")
+        needed = full.ne("") & (frame["first_name"].eq("") | frame["last_name"].eq(""))
+        parts = ("first_name", "name_insert", "last_name")
+        split = pd.DataFrame(
+            [split_full_name(v) for v in full[needed]], index=full.index[needed], columns=parts
+        )
+        for key in parts:
+            current = frame.loc[needed, key]
+            frame.loc[needed, key] = current.where(current.ne(""), split[key])
+    if "last_name" in column.index_of and "name_insert" not in column.index_of:
+        # Plek's files carry "de Bruin" in one column: the insert is split off ("de", "Bruin").
+        split_last = frame["last_name"].map(split_insert)
+        frame["name_insert"] = [insert for insert, _ in split_last]
+        frame["last_name"] = [last for _, last in split_last]
+    for key, limit in MAX_LENGTHS.items():
+        if key == "email":
+            continue
+        for row in frame.index[frame[key].str.len() > limit]:
+            report("value-too-long", row, key, field_name=key.replace("_", " "), limit=limit)
+
+
+def _validate_profile_fields(
+    frame: pd.DataFrame,
+    column: _Columns,
+    options: ImportOptions,
+    known_names: KnownNames,
+    result: ValidatedRows,
+) -> None:
+    """The profile fields the file fills (or an option fills for every row), and the phone
+    numbers that lost their leading zero."""
     every_row = options.term_for_every_row()
     for key, spec in known_names.profile_fields.items():
-        if key in index_of or (key in every_row and spec.type == "taxonomy"):
+        if key in column.index_of or (key in every_row and spec.type == "taxonomy"):
             values = column(key)
             if key in every_row:
                 # The file's own value wins; the option fills the cells it leaves empty.
                 values = values.where(values.ne(""), every_row[key])
-            frame[f"profile.{key}"] = _validate_profile(values, spec, options, result, report)
-    for key in [k for k in index_of if k in PHONE_FIELDS]:
+            frame[f"profile.{key}"] = _validate_profile(
+                values, spec, options, result, column.report
+            )
+    for key in [k for k in column.index_of if k in PHONE_FIELDS]:
         values = column(key)
         for row in values.index[values.str.fullmatch(_PHONE_WITHOUT_ZERO)]:
-            report("leading-zero-lost", row, key, value=values[row])
-    return result
+            column.report("leading-zero-lost", row, key, value=values[row])
 
 
 def _map_unique(values: pd.Series, parse: Callable[[str], str | None]) -> pd.Series:

@@ -11,7 +11,7 @@ from typing import IO, TypeVar
 
 import pandas as pd
 
-from core.issues import UnusableFileError, column_index, column_letter, issue
+from core.issues import Issue, UnusableFileError, column_index, column_letter, issue
 from core.read.hygiene import ods_shown_digits, xls_cells, xlsx_hygiene
 from core.read.table import (
     MAX_CELL_CHARACTERS,
@@ -48,6 +48,37 @@ def _cell_text(value: object) -> str:
         sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
         return f"{sign}{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
     return "" if value is None else str(value)
+
+
+def _as_shown(
+    frame: pd.DataFrame,
+    data: bytes,
+    kind: str,
+    archive: zipfile.ZipFile | None,
+    sheet_xml: bytes,
+    sheet_name: str,
+    skip: int,
+    findings: list[Issue],
+) -> list[CellFinding]:
+    """Cells written as Excel shows them (leading zeros kept), and what the workbook's cells
+    hide (formulas, merged and hidden cells); a kind Instroom cannot look into is said."""
+    if archive is not None:
+        _pad_zeros(frame, _zero_padded_cells(archive, sheet_xml), skip)
+        if not sheet_xml:  # its parts are not where Excel puts them: nothing was looked at
+            findings.append(issue("unchecked-workbook", "layout"))
+        return xlsx_hygiene(sheet_xml, frame.shape[1])
+    if kind == "xls":
+        cell_findings, formats = xls_cells(data, sheet_name)
+        _pad_zeros(frame, formats, skip)
+        findings.append(issue("legacy-xls"))
+        return cell_findings
+    if kind == "ods":
+        with zipfile.ZipFile(io.BytesIO(data)).open("content.xml") as content:
+            _show_as_shown(frame, ods_shown_digits(content, sheet_name), skip)
+        findings.append(issue("unchecked-ods"))
+    else:
+        findings.append(issue("unchecked-workbook", "xlsb"))
+    return []
 
 
 def read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
@@ -100,26 +131,7 @@ def read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
     if frame.empty:
         raise UnusableFileError.of("empty-file", "sheet", sheet=sheet_name)
     frame = frame.astype(str)
-    cell_findings: list[CellFinding] = []
-    if archive is not None:
-        _pad_zeros(frame, _zero_padded_cells(archive, sheet_xml), skip)
-        cell_findings = xlsx_hygiene(sheet_xml, frame.shape[1])
-        if not sheet_xml:  # its parts are not where Excel puts them: nothing was looked at
-            findings.append(issue("unchecked-workbook", "layout"))
-    else:
-        if kind == "xls":
-            cell_findings, formats = xls_cells(data, sheet_name)
-            _pad_zeros(frame, formats, skip)
-        elif kind == "ods":
-            with zipfile.ZipFile(io.BytesIO(data)).open("content.xml") as content:
-                _show_as_shown(frame, ods_shown_digits(content, sheet_name), skip)
-        # Workbooks whose XML Instroom cannot look into get a warning that says so.
-        if kind == "xls":
-            findings.append(issue("legacy-xls"))
-        elif kind == "ods":
-            findings.append(issue("unchecked-ods"))
-        else:
-            findings.append(issue("unchecked-workbook", "xlsb"))
+    cell_findings = _as_shown(frame, data, kind, archive, sheet_xml, sheet_name, skip, findings)
     table = finish_table(
         frame, skip + 1, options, source=kind, findings=findings, cell_findings=cell_findings
     )
