@@ -105,11 +105,33 @@ PASSWORD_REFUSALS = {
 }
 
 
-def check_password_strength(password: str, personal: Sequence[str] = ()) -> None:
+def check_password_strength(
+    password: str, personal: Sequence[str] = (), refusal: type[Explained] | None = None
+) -> None:
     """Refuse a password the one rule refuses (personal: the person's names and address)."""
     problem = password_problem(password, personal)
     if problem is not None:
-        raise AccountError(PASSWORD_REFUSALS[problem], limit=MIN_PASSWORD_LENGTH)
+        raise (refusal or AccountError)(PASSWORD_REFUSALS[problem], limit=MIN_PASSWORD_LENGTH)
+
+
+def check_chosen_password(
+    password: str, repeat: str, personal: Sequence[str], refusal: type[Explained]
+) -> None:
+    """A password chosen with a one-time link: typed the same twice, and allowed by the rule."""
+    if password != repeat:
+        raise refusal(N_("The two passwords differ; type the same password twice."))
+    check_password_strength(password, personal, refusal)
+
+
+def check_one_time_link(
+    expires_at: datetime | None, refusal: type[Explained], *, invalid: str, expired: str
+) -> None:
+    """Whether a one-time link (a welcome mail's, an invitation's) still works: refused with
+    invalid when no holder was found (expires_at None), with expired when its time is past."""
+    if expires_at is None:
+        raise refusal(invalid)
+    if expires_at < utcnow():
+        raise refusal(expired)
 
 
 def create_account(
@@ -211,17 +233,18 @@ def _set_password(account: Account, password: str) -> None:
 def find_account_by_invitation(*, session: Session, token: str) -> Account:
     """The account a password link belongs to, while the link still works."""
     account = queries.get_account_by_invitation(session=session, token_hash=token_hash(token))
-    if account is None:
-        raise AccountError(
-            N_(
-                "This link is not valid or has already been used. Ask an administrator of the "
-                "portal to send you a new one."
-            )
-        )
-    if account.invite_expires_at is None or account.invite_expires_at < utcnow():
-        raise AccountError(
-            N_("This link has expired. Ask an administrator of the portal to send you a new one.")
-        )
+    check_one_time_link(
+        account.invite_expires_at if account else None,
+        AccountError,
+        invalid=N_(
+            "This link is not valid or has already been used. Ask an administrator of the "
+            "portal to send you a new one."
+        ),
+        expired=N_(
+            "This link has expired. Ask an administrator of the portal to send you a new one."
+        ),
+    )
+    assert account is not None  # found, or refused above
     if account.is_disabled:
         raise AccountError(N_("This account is disabled. Ask an administrator of the portal."))
     return account
@@ -230,9 +253,7 @@ def find_account_by_invitation(*, session: Session, token: str) -> Account:
 def accept_invitation(*, session: Session, token: str, password: str, repeat: str) -> Account:
     """Set the password an invited account chose; the link then stops working."""
     account = find_account_by_invitation(session=session, token=token)
-    if password != repeat:
-        raise AccountError(N_("The two passwords differ; type the same password twice."))
-    check_password_strength(password, _personal(account))
+    check_chosen_password(password, repeat, _personal(account), AccountError)
     _set_password(account, password)
     session.add(account)
     session.flush()

@@ -43,6 +43,10 @@ def get_account_by_invitation(*, session: Session, token_hash: str) -> Account |
     return session.exec(select(Account).where(Account.invite_token_hash == token_hash)).first()
 
 
+def get_user_by_activation(*, session: Session, token_hash: str) -> User | None:
+    return session.exec(select(User).where(User.activation_token_hash == token_hash)).first()
+
+
 def list_accounts(*, session: Session) -> Sequence[Account]:
     return session.exec(select(Account).order_by(Account.username)).all()
 
