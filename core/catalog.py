@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel
 
 from core.fields import BUILTIN_FIELDS, MULTI_VALUE_SEPARATOR, PROFILE_FIELD_TYPES
 from core.i18n import N_
 from core.issues import Explained
+from db import catalog as db_catalog
 from db import queries
 from db.models import (
     Account,
@@ -85,11 +85,9 @@ def _clean_name(name: str, label: str) -> str:
 def _find_by_name(
     session: Session, kind: NamedKind, name: str, exclude_id: int | None = None
 ) -> Any:
-    model = kind.model
-    query = select(model).where(func.lower(model.name) == name.lower())  # type: ignore[attr-defined]
-    if exclude_id is not None:
-        query = query.where(model.id != exclude_id)  # type: ignore[attr-defined]
-    return session.exec(query).first()
+    return db_catalog.find_named(
+        session=session, model=kind.model, name=name, exclude_id=exclude_id
+    )
 
 
 def _get(session: Session, kind: NamedKind, entry_id: int) -> Any:
@@ -104,14 +102,13 @@ def count_users_of(*, session: Session, kind_name: str, entry_id: int) -> int:
     kind = KINDS[kind_name]
     if kind.link is not None:
         column = getattr(kind.link, kind.link_column)
-        query = select(func.count()).select_from(kind.link).where(column == entry_id)
-        return session.exec(query).one()
+        return db_catalog.count_links(
+            session=session, link=kind.link, column=column, entry_id=entry_id
+        )
     if kind.user_column:
         entry = _get(session, kind, entry_id)
         column = getattr(User, kind.user_column)
-        return session.exec(
-            select(func.count()).select_from(User).where(column == entry.name)
-        ).one()
+        return db_catalog.count_users_with(session=session, column=column, value=entry.name)
     return 0
 
 
@@ -140,7 +137,7 @@ def rename_named(*, session: Session, kind_name: str, entry_id: int, new_name: s
         )
     if kind.user_column:
         column = getattr(User, kind.user_column)
-        session.exec(update(User).where(column == entry.name).values({column: cleaned}))
+        db_catalog.replace_user_value(session=session, column=column, old=entry.name, new=cleaned)
     entry.name = cleaned
     session.add(entry)
     session.flush()
@@ -152,20 +149,19 @@ def delete_named(*, session: Session, kind_name: str, entry_id: int, force: bool
     entry = _get(session, kind, entry_id)
     in_use = count_users_of(session=session, kind_name=kind_name, entry_id=entry_id)
     if kind_name == "taxonomy":
-        used_by = session.exec(
-            select(ProfileField).where(ProfileField.taxonomy_id == entry_id)
-        ).all()
+        used_by = db_catalog.list_fields_of_taxonomy(session=session, taxonomy_id=entry_id)
         if used_by:
-            keys = ", ".join(f.key for f in used_by)
+            labels = ", ".join(f.label for f in used_by)
             raise CatalogError(
-                N_("Profile fields use this taxonomy ({keys}); change them first."), keys=keys
+                N_("Profile fields use this taxonomy ({labels}); change them first."),
+                labels=labels,
             )
         for term in queries.list_terms(session=session, taxonomy_id=entry_id):
             session.delete(term)
     if in_use and not force:
         raise CatalogError(
             N_(
-                "{count} user(s) have the {kind} {name!r}. Confirm that you want to remove it "
+                "Users have the {kind} {name!r} ({count}). Confirm that you want to remove it "
                 "from them as well."
             ),
             count=in_use,
@@ -174,7 +170,7 @@ def delete_named(*, session: Session, kind_name: str, entry_id: int, force: bool
         )
     if kind.user_column:
         column = getattr(User, kind.user_column)
-        session.exec(update(User).where(column == entry.name).values({column: None}))
+        db_catalog.replace_user_value(session=session, column=column, old=entry.name, new=None)
     session.delete(entry)
     session.flush()
     return in_use
@@ -188,7 +184,7 @@ def add_language(*, session: Session, code: str, name: str) -> Language:
         raise CatalogError(
             N_("A language code is 2 or 3 letters, optionally with a region: nl, en, fr-BE.")
         )
-    if session.exec(select(Language).where(func.lower(Language.code) == code.lower())).first():
+    if db_catalog.get_language_by_code(session=session, code=code) is not None:
         raise CatalogError(N_("The language {code!r} already exists."), code=code)
     language = Language(code=code, name=name.strip() or code)
     session.add(language)
@@ -201,18 +197,19 @@ def delete_language(*, session: Session, language_id: int, force: bool = False) 
     language = session.get(Language, language_id)
     if language is None:
         raise CatalogError(N_("That language no longer exists; reload the page."))
-    query = select(func.count()).select_from(User).where(User.language == language.code)
-    in_use = session.exec(query).one()
+    in_use = db_catalog.count_users_with(session=session, column=User.language, value=language.code)
     if in_use and not force:
         raise CatalogError(
             N_(
-                "{count} user(s) have the language {code!r}. Confirm that you want to clear it "
+                "Users have the language {code!r} ({count}). Confirm that you want to clear it "
                 "for them as well."
             ),
             count=in_use,
             code=language.code,
         )
-    session.exec(update(User).where(col(User.language) == language.code).values(language=None))
+    db_catalog.replace_user_value(
+        session=session, column=User.language, old=language.code, new=None
+    )
     session.delete(language)
     session.flush()
     return in_use
@@ -221,12 +218,7 @@ def delete_language(*, session: Session, language_id: int, force: bool = False) 
 def add_term(*, session: Session, taxonomy_id: int, name: str) -> Term:
     """Add a term to a taxonomy."""
     cleaned = _clean_name(name, "term")
-    existing = session.exec(
-        select(Term).where(
-            Term.taxonomy_id == taxonomy_id, func.lower(Term.name) == cleaned.lower()
-        )
-    ).first()
-    if existing is not None:
+    if db_catalog.find_term(session=session, taxonomy_id=taxonomy_id, name=cleaned) is not None:
         raise CatalogError(N_("The term {term!r} already exists in this taxonomy."), term=cleaned)
     term = Term(taxonomy_id=taxonomy_id, name=cleaned)
     session.add(term)
@@ -278,7 +270,7 @@ def add_profile_field(
         raise CatalogError(
             N_("{key!r} is a built-in field of every user; choose another key."), key=key
         )
-    if session.exec(select(ProfileField).where(ProfileField.key == key)).first() is not None:
+    if db_catalog.get_profile_field_by_key(session=session, key=key) is not None:
         raise CatalogError(N_("A profile field with the key {key!r} already exists."), key=key)
     _check_field_type(session, type, taxonomy_id)
     _check_label_free(session, label.strip() or key, None)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.apply import Progress, write_issues
 from core.export import frame_to_json, rejected_rows, to_csv_bytes
@@ -33,7 +33,7 @@ from core.vocabulary import JobStatus
 from db import queries
 from db.engine import session_scope
 from db.locks import lock_imports, run_now
-from db.models import WITHOUT_FILE, ImportJob, id_of, utcnow
+from db.models import ImportJob, id_of, utcnow
 
 SUCCEEDED, WITH_ERRORS = JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS
 FAILED, INTERRUPTED = JobStatus.FAILED, JobStatus.INTERRUPTED
@@ -314,9 +314,7 @@ def run_import(
 
 def list_jobs(*, session: Session, limit: int = 100) -> list[dict[str, Any]]:
     """The newest jobs as plain dictionaries."""
-    jobs = session.exec(
-        select(ImportJob).options(WITHOUT_FILE).order_by(col(ImportJob.id).desc()).limit(limit)
-    ).all()
+    jobs = queries.list_recent_jobs(session=session, limit=limit)
     return [
         {
             "job_id": j.id,

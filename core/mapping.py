@@ -7,10 +7,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.fields import BUILTIN_FIELDS
 from core.issues import ERROR, Issue, issue
+from db import queries
 from db.models import SavedMapping
 
 # Normalised header -> field key. Normalising drops case, accents, spaces and punctuation, so
@@ -190,7 +191,7 @@ def save_mapping(
     name = name.strip()
     if not name:
         raise ValueError("Give the mapping a name.")
-    saved = session.exec(select(SavedMapping).where(SavedMapping.name == name)).first()
+    saved = queries.get_saved_mapping_by_name(session=session, name=name)
     saved = saved or SavedMapping(name=name, headers_key="")
     saved.headers_key = headers_key(headers)
     saved.mapping = {
@@ -205,8 +206,7 @@ def save_mapping(
 
 def find_saved_mapping(*, session: Session, headers: Sequence[str]) -> SavedMapping | None:
     """The newest saved mapping made for exactly these headers."""
-    query = select(SavedMapping).where(SavedMapping.headers_key == headers_key(headers))
-    return session.exec(query.order_by(col(SavedMapping.id).desc())).first()
+    return queries.get_newest_saved_mapping(session=session, headers_key=headers_key(headers))
 
 
 def mapping_from_saved(saved: SavedMapping) -> dict[int, str | None]:

@@ -20,6 +20,7 @@ from db.models import (
     MailTemplate,
     ProfileField,
     Role,
+    SavedMapping,
     Taxonomy,
     Term,
     User,
@@ -100,6 +101,15 @@ def list_recent_jobs(*, session: Session, limit: int = 10) -> Sequence[ImportJob
     return session.exec(
         select(ImportJob).options(WITHOUT_FILE).order_by(col(ImportJob.id).desc()).limit(limit)
     ).all()
+
+
+def get_saved_mapping_by_name(*, session: Session, name: str) -> SavedMapping | None:
+    return session.exec(select(SavedMapping).where(SavedMapping.name == name)).first()
+
+
+def get_newest_saved_mapping(*, session: Session, headers_key: str) -> SavedMapping | None:
+    query = select(SavedMapping).where(SavedMapping.headers_key == headers_key)
+    return session.exec(query.order_by(col(SavedMapping.id).desc())).first()
 
 
 def count_emails_by_status(*, session: Session, job_id: int) -> dict[str, int]:

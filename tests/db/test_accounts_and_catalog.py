@@ -167,7 +167,7 @@ def test_groups_add_rename_and_delete_with_confirmation(session: Session) -> Non
     session.add(UserGroup(user_id=user.id, group_id=group.id))
     session.flush()
     catalog.rename_named(session=session, kind_name="group", entry_id=group.id, new_name="Verkoop")
-    with pytest.raises(CatalogError, match="1 user"):
+    with pytest.raises(CatalogError, match=r"Users have the group .Verkoop. \(1\)"):
         catalog.delete_named(session=session, kind_name="group", entry_id=group.id)
     assert (
         catalog.delete_named(session=session, kind_name="group", entry_id=group.id, force=True) == 1

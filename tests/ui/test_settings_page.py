@@ -57,7 +57,7 @@ def test_groups_are_added_renamed_and_removed(make_account, app_db: Engine) -> N
 
     widget(at.selectbox, "Delete group").set_value(financien_id)
     at = submit(at, "Delete group")
-    assert "1 user(s) have the group 'Finance'" in texts(at)
+    assert "Users have the group 'Finance' (1)." in texts(at)
     assert group_names(app_db) == ["Finance", "Iedereen"]
     widget(at.selectbox, "Delete group").set_value(financien_id)
     widget(at.checkbox, "Also remove the group from the users who have it").check()
