@@ -12,8 +12,8 @@ from email.message import EmailMessage as MimeMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select, update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from core.accounts import start_invitation, token_hash
 from core.fields import FIELD_NOUNS
@@ -37,10 +37,18 @@ from core.settings import Settings
 from core.source import job_file_words
 from core.vocabulary import EmailStatus
 from db import queries
-from db.bulk import bulk_insert
 from db.engine import session_scope
-from db.mail import release_lost_messages
-from db.models import Account, EmailMessage, ImportChange, ImportJob, User, table_of, utcnow
+from db.mail import (
+    claim_message,
+    get_change_of,
+    get_recipients,
+    list_queued_message_ids,
+    queue_messages,
+    record_message,
+    release_lost_messages,
+    requeue_unsent,
+)
+from db.models import Account, EmailMessage, ImportJob, User, utcnow
 
 if TYPE_CHECKING:
     import yagmail
@@ -147,14 +155,7 @@ def queue_import_emails(
     completion: also the message to the administrator that the import finished.
     """
     wanted = [("welcome", e) for e in plan.welcome] + [("updated", e) for e in plan.notify]
-    users: dict[str, tuple[int | None, str | None]] = {}
-    emails = sorted({e for _, e in wanted})
-    for start in range(0, len(emails), 5000):
-        chunk = emails[start : start + 5000]
-        query = select(col(User.email), col(User.id), col(User.language)).where(
-            col(User.email).in_(chunk)
-        )
-        users.update({email: (uid, lang) for email, uid, lang in session.execute(query)})
+    users = get_recipients(session=session, emails=sorted({e for _, e in wanted}))
     rows = []
     for template, email in wanted:
         user_id, language = users[email]
@@ -187,7 +188,7 @@ def queue_import_emails(
                 "created_at": utcnow(),
             }
         )
-    bulk_insert(session.connection(), table_of(EmailMessage), rows)
+    queue_messages(session=session, rows=rows)
     return len(rows)
 
 
@@ -299,12 +300,7 @@ def _values(
         raise MailError(USER_GONE, transient=False)
     names = _names(user.first_name, user.name_insert, user.last_name)
     if message.template != "welcome":
-        change = session.execute(
-            select(col(ImportChange.after)).where(
-                col(ImportChange.job_id) == message.job_id,
-                col(ImportChange.user_id) == message.user_id,
-            )
-        ).scalar()
+        change = get_change_of(session=session, job_id=message.job_id, user_id=message.user_id)
         labels = field_labels(session=session, language=message.language)
         changes = changed_fields(change or {}, labels, message.language)
         return message.template, names | {"wijzigingen": changes}
@@ -513,27 +509,15 @@ def deliver_pending(
     deadline = None if budget is None else time.monotonic() + budget
     settings = effective_settings(engine, settings)
     recover_lost_messages(engine=engine)
-    message_id_column = col(EmailMessage.id)
-    query = select(message_id_column).where(col(EmailMessage.status) == EmailStatus.QUEUED)
-    if job_id is not None:
-        query = query.where(col(EmailMessage.job_id) == job_id)
     with Session(engine) as session:
-        ids = list(session.execute(query.order_by(message_id_column)).scalars())
+        ids = list_queued_message_ids(session=session, job_id=job_id)
     sent = failed = skipped = left = 0
     for message_id in ids:
         if deadline is not None and time.monotonic() >= deadline:
             break
         # Claim the message first, so two workers never send it twice.
         with session_scope(engine) as session:
-            claim = session.execute(
-                update(EmailMessage)
-                .where(
-                    message_id_column == message_id,
-                    col(EmailMessage.status) == EmailStatus.QUEUED,
-                )
-                .values(status=EmailStatus.SENDING, claimed_at=utcnow())
-            )
-            claimed = getattr(claim, "rowcount", 0)
+            claimed = claim_message(session=session, message_id=message_id, now=utcnow())
         if not claimed:
             continue
         if not settings.smtp_configured:
@@ -566,17 +550,14 @@ def _record(
     engine: Engine, message_id: int, status: str, error: str | None, subject: str | None = None
 ) -> None:
     written = {"subject": subject[:300]} if subject is not None else {}
+    values = {
+        "status": status,
+        "error": error[:1000] if error else None,
+        "sent_at": utcnow() if status == EmailStatus.SENT else None,
+        **written,
+    }
     with session_scope(engine) as session:
-        session.execute(
-            update(EmailMessage)
-            .where(col(EmailMessage.id) == message_id)
-            .values(
-                status=status,
-                error=error[:1000] if error else None,
-                sent_at=utcnow() if status == EmailStatus.SENT else None,
-                **written,
-            )
-        )
+        record_message(session=session, message_id=message_id, values=values)
 
 
 def _deliver(
@@ -649,12 +630,4 @@ def send_test_mail(*, engine: Engine, settings: Settings, recipient: str) -> Non
 
 def requeue_messages(*, session: Session, message_ids: list[int]) -> int:
     """Put failed or skipped messages back in the queue, to be sent again."""
-    result = session.execute(
-        update(EmailMessage)
-        .where(
-            col(EmailMessage.id).in_(message_ids),
-            col(EmailMessage.status).in_((EmailStatus.FAILED, EmailStatus.SKIPPED)),
-        )
-        .values(status=EmailStatus.QUEUED, error=None, attempts=0)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return requeue_unsent(session=session, message_ids=message_ids)
