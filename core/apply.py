@@ -4,39 +4,31 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import (
-    bindparam,
-    delete,
-    insert,
-    select,
-    update,
-)
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from core.bulk import without_collector
 from core.issues import Issue
 from core.passwords import hash_imported
 from core.plan import MASK, Plan, RowPlan
 from core.vocabulary import Outcome
-from db.bulk import BATCH, batches, bulk_insert, new_user_ids
-from db.models import (
-    Group,
-    ImportChange,
-    ImportIssue,
-    ImportJob,
-    Level,
-    ProfileField,
-    Term,
-    User,
-    UserGroup,
-    UserLevel,
-    table_of,
-    utcnow,
+from db.bulk import BATCH, batches
+from db.imports import (
+    add_memberships,
+    add_terms,
+    block_users,
+    ensure_names,
+    get_user_ids_by_email,
+    insert_changes,
+    insert_issues,
+    insert_users,
+    remove_from_groups,
+    reserve_user_ids,
+    update_users,
 )
+from db.models import Group, ImportJob, Level, utcnow
 from db.seed import EVERYONE
 
 Progress = Callable[[int, int], None]
-USERS = table_of(User)
 WRITTEN_OUTCOMES = {Outcome.CREATE, Outcome.UPDATE, Outcome.BLOCK, Outcome.UNBLOCK, Outcome.RENAME}
 
 
@@ -44,33 +36,6 @@ def _hash_passwords(rows: list[RowPlan]) -> dict[int, str]:
     with_password = [r for r in rows if r.password]
     hashes = hash_imported([r.password for r in with_password])
     return dict(zip((r.row for r in with_password), hashes, strict=True))
-
-
-def _ensure_names(
-    session: Session, model: type[Group | Level], names: list[str]
-) -> tuple[dict[str, int], list[str]]:
-    """Every name's id, after adding the missing names; and the names added."""
-    name, model_id = col(model.name), col(model.id)
-    missing: list[str] = []
-    if names:
-        existing = set(session.execute(select(name).where(name.in_(names))).scalars())
-        missing = [n for n in names if n not in existing]
-        if missing:
-            now = utcnow()
-            session.execute(
-                insert(table_of(model)), [{"name": n, "created_at": now} for n in missing]
-            )
-    return {n: i for n, i in session.execute(select(name, model_id))}, missing
-
-
-def _ensure_terms(session: Session, new_terms: dict[str, list[str]]) -> None:
-    for key, names in new_terms.items():
-        taxonomy_id = session.execute(
-            select(col(ProfileField.taxonomy_id)).where(col(ProfileField.key) == key)
-        ).scalar_one()
-        session.execute(
-            insert(table_of(Term)), [{"taxonomy_id": taxonomy_id, "name": n} for n in names]
-        )
 
 
 def _record_added(
@@ -125,8 +90,6 @@ def apply_plan(
     *, session: Session, plan: Plan, job_id: int, progress: Progress | None = None
 ) -> None:
     """Write every change of plan, its change records and its issues; the caller commits."""
-    # Core statements on the session's connection: same transaction, no ORM bookkeeping.
-    connection = session.connection()
     written = [r for r in plan.rows if r.outcome in WRITTEN_OUTCOMES]
     total, done = len(written) + len(plan.deactivate), 0
 
@@ -137,17 +100,21 @@ def apply_plan(
             progress(done, total)
 
     needed_groups = sorted({g for r in written for g in r.groups_add} | {EVERYONE})
-    group_ids, added_groups = _ensure_names(
-        session, Group, [g for g in needed_groups if g in plan.new_groups or g == EVERYONE]
+    group_ids, added_groups = ensure_names(
+        session=session,
+        model=Group,
+        names=[g for g in needed_groups if g in plan.new_groups or g == EVERYONE],
     )
-    level_ids, added_levels = _ensure_names(session, Level, plan.new_levels)
-    _ensure_terms(session, plan.new_terms)
+    level_ids, added_levels = ensure_names(session=session, model=Level, names=plan.new_levels)
+    add_terms(session=session, new_terms=plan.new_terms)
     _record_added(session, job_id, added_groups, added_levels, plan.new_terms)
     hashes = _hash_passwords(written)
     now = utcnow()
 
     creates = [r for r in written if r.outcome == Outcome.CREATE]
-    for r, user_id in zip(creates, new_user_ids(connection, len(creates)), strict=True):
+    for r, user_id in zip(
+        creates, reserve_user_ids(session=session, count=len(creates)), strict=True
+    ):
         r.user_id = user_id
     for batch in batches(creates, 10 * BATCH):
         values = [
@@ -161,14 +128,13 @@ def apply_plan(
             }
             for r in batch
         ]
-        bulk_insert(connection, USERS, values)
+        insert_users(session=session, rows=values)
         advance(len(batch))
 
     # A rename of a user this file creates names them by email only.
     unknown = [r for r in written if r.user_id is None]
     for batch in batches(unknown):
-        query = select(USERS.c.email, USERS.c.id).where(USERS.c.email.in_([r.email for r in batch]))
-        ids: dict[str, int] = {email: i for email, i in connection.execute(query)}
+        ids = get_user_ids_by_email(session=session, emails=[r.email for r in batch])
         for r in batch:
             r.user_id = ids.get(r.email)
 
@@ -182,13 +148,8 @@ def apply_plan(
         changed["updated_at"] = now
         by_columns[frozenset(changed)].append({"_id": r.user_id, **changed})
     for columns, rows in by_columns.items():
-        statement = (
-            update(USERS)
-            .where(USERS.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in columns})
-        )
         for batch in batches(rows):
-            connection.execute(statement, batch)
+            update_users(session=session, columns=columns, rows=batch)
             advance(len(batch))
 
     memberships = [
@@ -197,22 +158,12 @@ def apply_plan(
     levels = [
         {"user_id": r.user_id, "level_id": level_ids[lv]} for r in written for lv in r.levels_add
     ]
-    for table, rows in ((table_of(UserGroup), memberships), (table_of(UserLevel), levels)):
-        bulk_insert(connection, table, rows)
-    removals = [r.user_id for r in written if r.groups_remove]
-    for batch in batches(removals):
-        connection.execute(
-            delete(table_of(UserGroup)).where(
-                col(UserGroup.user_id).in_(batch), col(UserGroup.group_id) != group_ids[EVERYONE]
-            )
-        )
+    add_memberships(session=session, groups=memberships, levels=levels)
+    removals = [r.user_id for r in written if r.groups_remove and r.user_id is not None]
+    remove_from_groups(session=session, user_ids=removals, except_group=group_ids[EVERYONE])
 
     for batch in batches(plan.deactivate):
-        connection.execute(
-            update(USERS)
-            .where(USERS.c.id.in_([d.user_id for d in batch]))
-            .values(status="blocked", updated_at=now)
-        )
+        block_users(session=session, user_ids=[d.user_id for d in batch], now=now)
         advance(len(batch))
 
     changes = [_change_record(job_id, r, r.user_id) for r in written]
@@ -228,7 +179,7 @@ def apply_plan(
         }
         for d in plan.deactivate
     ]
-    bulk_insert(connection, table_of(ImportChange), changes)
+    insert_changes(session=session, records=changes)
     write_issues(session=session, job_id=job_id, issues=plan.issues)
 
 
@@ -249,4 +200,4 @@ def write_issues(*, session: Session, job_id: int, issues: list[Issue]) -> None:
         }
         for i in issues
     ]
-    bulk_insert(session.connection(), table_of(ImportIssue), rows)
+    insert_issues(session=session, rows=rows)

@@ -17,6 +17,7 @@ from core.jobs import job_transaction
 from core.plan import MASK, SIMPLE_FIELDS
 from core.vocabulary import JobStatus
 from db import queries
+from db.imports import insert_changes
 from db.locks import run_now
 from db.models import Group, ImportJob, Level, User, id_of, utcnow
 from db.revert import (
@@ -24,7 +25,6 @@ from db.revert import (
     delete_user,
     get_name_ids,
     get_reverting_job_id,
-    insert_changes,
     list_changes_newest_first,
     list_users_changed_after,
     remove_memberships,

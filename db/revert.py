@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, col
 
-from db.models import Group, ImportChange, ImportJob, Level, User, UserGroup, UserLevel, table_of
+from db.models import Group, ImportChange, ImportJob, Level, User, UserGroup, UserLevel
 
 
 def get_reverting_job_id(*, session: Session, job_id: int) -> int | None:
@@ -64,9 +64,3 @@ def remove_memberships(
 def add_to_groups(*, session: Session, user_id: int, group_ids: Iterable[int]) -> None:
     for group_id in group_ids:
         session.execute(insert(UserGroup).values(user_id=user_id, group_id=group_id))
-
-
-def insert_changes(*, session: Session, records: list[dict[str, Any]]) -> None:
-    """Record changes (of an import or a revert) in one statement."""
-    if records:
-        session.execute(insert(table_of(ImportChange)), records)

@@ -1,0 +1,108 @@
+"""An import's writes: the catalogue it adds to, users in bulk, and its records."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlmodel import Session, col
+
+from db.bulk import batches, bulk_insert, new_user_ids
+from db.models import (
+    Group,
+    ImportChange,
+    ImportIssue,
+    Level,
+    ProfileField,
+    Term,
+    User,
+    UserGroup,
+    UserLevel,
+    table_of,
+    utcnow,
+)
+
+USERS = table_of(User)
+
+
+def ensure_names(
+    *, session: Session, model: type[Group | Level], names: list[str]
+) -> tuple[dict[str, int], list[str]]:
+    """Every name's id, after adding the missing names; and the names added."""
+    name, model_id = col(model.name), col(model.id)
+    missing: list[str] = []
+    if names:
+        existing = set(session.execute(select(name).where(name.in_(names))).scalars())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            now = utcnow()
+            session.execute(
+                insert(table_of(model)), [{"name": n, "created_at": now} for n in missing]
+            )
+    return {n: i for n, i in session.execute(select(name, model_id))}, missing
+
+
+def add_terms(*, session: Session, new_terms: dict[str, list[str]]) -> None:
+    """Add terms to the taxonomies of the profile fields they were given for."""
+    for key, names in new_terms.items():
+        taxonomy_id = session.execute(
+            select(col(ProfileField.taxonomy_id)).where(col(ProfileField.key) == key)
+        ).scalar_one()
+        session.execute(
+            insert(table_of(Term)), [{"taxonomy_id": taxonomy_id, "name": n} for n in names]
+        )
+
+
+def reserve_user_ids(*, session: Session, count: int) -> list[int]:
+    return new_user_ids(session.connection(), count)
+
+
+def insert_users(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    bulk_insert(session.connection(), USERS, rows)
+
+
+def get_user_ids_by_email(*, session: Session, emails: list[str]) -> dict[str, int]:
+    query = select(USERS.c.email, USERS.c.id).where(USERS.c.email.in_(emails))
+    return {email: i for email, i in session.connection().execute(query)}
+
+
+def update_users(*, session: Session, columns: Iterable[str], rows: list[dict[str, Any]]) -> None:
+    """Set columns of many users in one statement; each row holds its user's id as _id."""
+    statement = (
+        update(USERS)
+        .where(USERS.c.id == bindparam("_id"))
+        .values({c: bindparam(c) for c in columns})
+    )
+    session.connection().execute(statement, rows)
+
+
+def add_memberships(
+    *, session: Session, groups: list[dict[str, Any]], levels: list[dict[str, Any]]
+) -> None:
+    """Users into groups and levels ({"user_id", "group_id"} and {"user_id", "level_id"})."""
+    bulk_insert(session.connection(), table_of(UserGroup), groups)
+    bulk_insert(session.connection(), table_of(UserLevel), levels)
+
+
+def remove_from_groups(*, session: Session, user_ids: list[int], except_group: int) -> None:
+    """Take the users out of every group but one (the one every imported user is in)."""
+    for batch in batches(user_ids):
+        session.connection().execute(
+            delete(table_of(UserGroup)).where(
+                col(UserGroup.user_id).in_(batch), col(UserGroup.group_id) != except_group
+            )
+        )
+
+
+def block_users(*, session: Session, user_ids: list[int], now: Any) -> None:
+    session.connection().execute(
+        update(USERS).where(USERS.c.id.in_(user_ids)).values(status="blocked", updated_at=now)
+    )
+
+
+def insert_changes(*, session: Session, records: list[dict[str, Any]]) -> None:
+    """Record changes (of an import or a revert)."""
+    bulk_insert(session.connection(), table_of(ImportChange), records)
+
+
+def insert_issues(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    bulk_insert(session.connection(), table_of(ImportIssue), rows)
