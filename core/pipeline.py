@@ -23,6 +23,7 @@ from core.options import ImportOptions, OptionsError
 from core.plan import CHUNK_ROWS, Plan, plan_chunks
 from core.read import Table
 from core.validate import KnownNames, load_known_names, validate_rows
+from db.users import StoredUsers
 
 # The preview plans small chunks, so its first screen comes after a few thousand rows.
 PREVIEW_CHUNK_ROWS = 5_000
@@ -158,7 +159,9 @@ def run_pipeline(
         validated = validate_rows(table, mapping, options, known_names)
     writing = write and not (options.strict and validated.error_rows)
     wrote, done = False, 0
-    chunks = plan_chunks(session=session, validated=validated, options=options, size=chunk_rows)
+    chunks = plan_chunks(
+        users=StoredUsers(session), validated=validated, options=options, size=chunk_rows
+    )
     plan = Plan.empty()
     while True:
         with collector_paused():

@@ -1,25 +1,22 @@
-"""Compare validated rows with the database: what the import would do to each row. Pure."""
+"""Compare validated rows with the stored users: what the import would do to each row.
+
+Pure: the stored users come through a UserStore, and nothing is written.
+"""
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
-from sqlalchemy import (
-    and_,
-    select,
-)
-from sqlmodel import Session, col
 
 from core.fields import describe_values
 from core.issues import ERROR, SECRET_MASK, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
 from core.vocabulary import Mode, Outcome
-from db.models import User
 from db.seed import EVERYONE
-from db.users import ExistingUser, load_users
+from db.users import ExistingUser, Member
 
 COUNT_KEYS = (
     "rows",
@@ -170,9 +167,19 @@ def frame_records(frame: pd.DataFrame) -> dict[int, dict[str, Any]]:
     }
 
 
+class UserStore(Protocol):
+    """Where the planner reads the stored users from (db.users.StoredUsers, or a test's)."""
+
+    def by_email(self, emails: Iterable[str]) -> dict[str, ExistingUser]: ...
+
+    def by_username(self, usernames: Iterable[str]) -> dict[str, ExistingUser]: ...
+
+    def population(self, kind: str) -> list[Member]: ...
+
+
 class _Planner:
-    def __init__(self, session: Session, validated: ValidatedRows, options: ImportOptions) -> None:
-        self.session, self.v, self.options = session, validated, options
+    def __init__(self, users: UserStore, validated: ValidatedRows, options: ImportOptions) -> None:
+        self.users, self.v, self.options = users, validated, options
         self.frame = validated.frame
         # (column, key in the stored profile) of the profile fields the file has.
         self.stored_keys = [
@@ -272,8 +279,8 @@ class _Planner:
         for record in records:
             emails.append(record["email"])
             usernames += (record["username"], record["new_username"])
-        self.by_email = load_users(session=self.session, column=User.email, keys=emails)
-        self.by_username = load_users(session=self.session, column=User.username, keys=usernames)
+        self.by_email = self.users.by_email(emails)
+        self.by_username = self.users.by_username(usernames)
 
     def finish(self, rows: list[RowPlan], *, first: bool, refused: Issue | None = None) -> Plan:
         """The plan of one chunk; the first one carries what the whole file shares."""
@@ -528,22 +535,13 @@ class _Planner:
             return [], None
         listed = set(self.frame["email"].tolist())
         kind = self.options.kind
-        query = select(
-            col(User.id),
-            col(User.email),
-            col(User.first_name),
-            col(User.name_insert),
-            col(User.last_name),
-            col(User.status),
-        ).where(and_(col(User.kind) == kind, ~col(User.is_protected)))
         population, deactivate = 0, []
-        for user_id, email, first, insert, last, status in self.session.execute(query):
-            if status == "blocked":
+        for member in self.users.population(kind):
+            if member.status == "blocked":
                 continue
             population += 1
-            if email not in listed:
-                name = " ".join(p for p in (first, insert, last) if p)
-                deactivate.append(Deactivation(user_id, email, name, status))
+            if member.email not in listed:
+                deactivate.append(Deactivation(member.id, member.email, member.name, member.status))
         limit = self.options.deactivation_limit(population)
         if limit is not None and len(deactivate) > limit:
             return deactivate, issue(
@@ -563,7 +561,7 @@ _DONE = {"block": "blocked", "unblock": "unblocked", "password": "given a passwo
 
 
 def plan_chunks(
-    *, session: Session, validated: ValidatedRows, options: ImportOptions, size: int = CHUNK_ROWS
+    *, users: UserStore, validated: ValidatedRows, options: ImportOptions, size: int = CHUNK_ROWS
 ) -> Iterator[Plan]:
     """Plans of the validated rows a chunk at a time, so memory stays bounded; writes nothing.
 
@@ -571,4 +569,4 @@ def plan_chunks(
     are seen; a rename is planned in the last chunk, after every row it could depend on.
     """
     # The caller pauses the cycle collector around the whole loop (see core.bulk).
-    return _Planner(session, validated, options).chunks(size)
+    return _Planner(users, validated, options).chunks(size)

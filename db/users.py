@@ -53,6 +53,45 @@ _USER_COLUMNS: tuple[Any, ...] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One user of a full list's population (a kind, protected users left out)."""
+
+    id: int
+    email: str
+    name: str
+    status: str
+
+
+class StoredUsers:
+    """The stored users an import's planner reads, each time through the caller's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_email(self, emails: Iterable[str]) -> dict[str, ExistingUser]:
+        return load_users(session=self.session, column=User.email, keys=emails)
+
+    def by_username(self, usernames: Iterable[str]) -> dict[str, ExistingUser]:
+        """Keyed by the username folded to lower case."""
+        return load_users(session=self.session, column=User.username, keys=usernames)
+
+    def population(self, kind: str) -> list[Member]:
+        """The users of a kind a full list may block: every one not protected."""
+        query = select(
+            col(User.id),
+            col(User.email),
+            col(User.first_name),
+            col(User.name_insert),
+            col(User.last_name),
+            col(User.status),
+        ).where(col(User.kind) == kind, ~col(User.is_protected))
+        return [
+            Member(user_id, email, " ".join(p for p in (first, insert, last) if p), status)
+            for user_id, email, first, insert, last, status in self.session.execute(query)
+        ]
+
+
 def load_users(*, session: Session, column: Any, keys: Iterable[str]) -> dict[str, ExistingUser]:
     """Users whose column (email or username) is one of keys, with groups and levels: keyed."""
     # Core rows, not ORM objects: a large import reads many thousands of users.

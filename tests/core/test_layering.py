@@ -95,3 +95,54 @@ def test_the_guard_sees_imports_inside_functions_and_upwards() -> None:
         "core.read.Table",
         "streamlit",
     ]
+
+
+# What core may take from the SQL libraries: the types a session or a query passes through as,
+# and the database's errors; every statement is written in db/.
+SQL_TYPES_IN_CORE = {
+    "sqlalchemy.Engine",
+    "sqlalchemy.Select",
+    "sqlmodel.Session",
+    "sqlmodel.SQLModel",
+}
+SQL_CALLS = {"exec", "execute", "scalar", "scalars", "connection", "query"}
+
+
+def sql_in_core(source: str) -> list[str]:
+    """The SQL of one core module: statement builders imported, statements run."""
+    found = []
+    for module in sorted(imported_modules(source)):
+        library, _, name = module.partition(".")
+        sql = library in {"sqlalchemy", "sqlmodel"} and bool(name)
+        if sql and module not in SQL_TYPES_IN_CORE and not module.startswith("sqlalchemy.exc"):
+            found.append(f"imports {module}")
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS
+        ):
+            found.append(f"calls .{node.func.attr}() on line {node.lineno}")
+    return found
+
+
+def test_core_holds_no_sql_only_the_types_it_passes_on() -> None:
+    problems = [
+        f"{path.relative_to(ROOT)} {problem}"
+        for path in sorted((ROOT / "core").rglob("*.py"))
+        for problem in sql_in_core(path.read_text())
+    ]
+    assert problems == []
+
+
+def test_the_sql_guard_sees_builders_and_statements() -> None:
+    source = (
+        "from sqlalchemy import Engine, select\nfrom sqlmodel import Session, col\n"
+        "from sqlalchemy.exc import OperationalError\n\n"
+        "def f(session):\n    return session.exec(select(1)).first()\n"
+    )
+    assert sql_in_core(source) == [
+        "imports sqlalchemy.select",
+        "imports sqlmodel.col",
+        "calls .exec() on line 6",
+    ]
