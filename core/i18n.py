@@ -157,7 +157,7 @@ def catalog_messages() -> set[str | Plural]:
     messages |= set(PARAMETER_WORDS)
     keywords: dict[str, Any] = {"_": None, "N_": None, "NP_": (1, 2)}
     sources = [PROJECT_ROOT / "cli.py", PROJECT_ROOT / "app.py"]
-    for folder in ("core", "ui", "pages", "db"):
+    for folder in ("cli", "core", "ui", "pages", "db"):
         sources += sorted((PROJECT_ROOT / folder).rglob("*.py"))
     for path in sources:
         with path.open("rb") as handle:

@@ -43,7 +43,7 @@ def constants(node: ast.expr | None) -> list[str] | None:
 def emitted() -> list[tuple[str, str, str, set[str] | None]]:
     """(place, code, variant, keyword names or None when unknown) of every issue made."""
     found = []
-    files = [ROOT / "cli.py", *sorted((ROOT / "core").rglob("*.py"))]
+    files = [*sorted((ROOT / "cli").rglob("*.py")), *sorted((ROOT / "core").rglob("*.py"))]
     for path in files:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
