@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.bulk import without_collector
+from core.gc_pause import without_collector
 from core.issues import Issue
 from core.passwords import hash_imported
 from core.plan import MASK, Plan, RowPlan

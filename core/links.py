@@ -21,14 +21,7 @@ from core.i18n import N_, format_moment, gettext, render
 from core.issues import InstroomError, Issue, Refusal
 from core.jobs import ImportResult, run_import
 from core.keys import cookie_key_path, vault_key_path, vault_keys
-from core.mail import queue_message
-from core.mail_templates import mail_language
-from core.options import ImportOptions
-from core.pipeline import ImportRequest, resolve_mapping
-from core.read import ReadOptions, read_upload
-from core.schedule import next_runs, parse_schedule
-from core.settings import Settings
-from core.sources import (
+from core.link_sources import (
     FETCH_SECONDS,
     FOLDER,
     SFTP,
@@ -39,6 +32,13 @@ from core.sources import (
     move_to_done,
     parse_source,
 )
+from core.mail import queue_message
+from core.mail_templates import mail_language
+from core.options import ImportOptions
+from core.pipeline import ImportRequest, resolve_mapping
+from core.read import ReadOptions, read_upload
+from core.schedule import next_runs, parse_schedule
+from core.settings import Settings
 from core.validate import load_known_names
 from core.vault import Vault
 from core.vocabulary import JobStatus, RunStatus

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from core.apply import Progress, apply_plan
-from core.bulk import collector_paused
 from core.fields import BUILTIN_FIELDS
+from core.gc_pause import collector_paused
 from core.i18n import N_
 from core.issues import ERROR, UnusableFileError
 from core.mail import queue_import_emails

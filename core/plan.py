@@ -568,5 +568,5 @@ def plan_chunks(
     Each chunk reads the users as they are when it is planned, so chunks applied in between
     are seen; a rename is planned in the last chunk, after every row it could depend on.
     """
-    # The caller pauses the cycle collector around the whole loop (see core.bulk).
+    # The caller pauses the cycle collector around the whole loop (see core.gc_pause).
     return _Planner(users, validated, options).chunks(size)

@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
-from core.bulk import without_collector
 from core.emails import COMMON_EMAIL, check_email
 from core.fields import MULTI_VALUE_SEPARATOR, USERNAME_MAX_LENGTH, VALUE_WORDS
+from core.gc_pause import without_collector
 from core.i18n import LANGUAGES, gettext, language_name
 from core.issues import ERROR, Issue, issue
 from core.mapping import status_means_blocked

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from core.issues import UnusableFileError
-from core.sources import Access, FolderRule, SourceError, fetch, move_to_done, parse_source
+from core.link_sources import Access, FolderRule, SourceError, fetch, move_to_done, parse_source
 from tests.servers import afas_connector, dripping_server, http_server, sftp_server
 
 MB = 1 << 20
