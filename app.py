@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.history import get_home_summary
 from core.i18n import N_
+from core.vocabulary import AccountRole
 from db.engine import read_session
 from ui.auth import require_account
 from ui.text import _, current_language, number, shown
@@ -15,7 +16,7 @@ account, settings, engine = require_account()
 
 st.title("Instroom")
 st.caption(_("Create and update many user accounts at once, safely."))
-if account.role == "admin":
+if account.role == AccountRole.ADMIN:
     st.page_link("pages/1_Import.py", label=_("Start an import"), icon=":material/upload_file:")
 with read_session(engine) as session:
     summary = get_home_summary(session=session, language=current_language())

@@ -206,7 +206,9 @@ def load_account(session: Session, username: str) -> Account:
 
 def _count_active_admins(session: Session) -> int:
     return sum(
-        1 for a in queries.list_accounts(session=session) if a.role == "admin" and not a.is_disabled
+        1
+        for a in queries.list_accounts(session=session)
+        if a.role == AccountRole.ADMIN and not a.is_disabled
     )
 
 
@@ -263,7 +265,7 @@ def accept_invitation(*, session: Session, token: str, password: str, repeat: st
 def set_account_disabled(*, session: Session, username: str, disabled: bool) -> None:
     """Disable or re-enable an account; the last active administrator cannot be disabled."""
     account = load_account(session, username)
-    last_admin = account.role == "admin" and _count_active_admins(session) <= 1
+    last_admin = account.role == AccountRole.ADMIN and _count_active_admins(session) <= 1
     if disabled and not account.is_disabled and last_admin:
         raise AccountError(N_("This is the last active administrator; add another one first."))
     account.is_disabled = disabled

@@ -5,6 +5,7 @@ from sqlmodel import Session
 from core.accounts import check_chosen_password, check_one_time_link, hash_password, token_hash
 from core.i18n import N_
 from core.issues import Explained
+from core.vocabulary import UserStatus
 from db import queries
 from db.models import User, utcnow
 
@@ -28,7 +29,7 @@ def find_user_by_token(*, session: Session, token: str) -> User:
         ),
     )
     assert user is not None  # found, or refused above
-    if user.status == "blocked":
+    if user.status == UserStatus.BLOCKED:
         raise ActivationError(N_("This account is blocked. Contact your administrator."))
     if user.is_protected:
         raise ActivationError(
@@ -46,7 +47,7 @@ def activate(*, session: Session, token: str, password: str, repeat: str) -> Use
     personal = (user.email, user.username or "", user.first_name, user.last_name)
     check_chosen_password(password, repeat, personal, ActivationError)
     user.password_hash = hash_password(password)
-    user.status, user.activated_at, user.updated_at = "active", utcnow(), utcnow()
+    user.status, user.activated_at, user.updated_at = UserStatus.ACTIVE, utcnow(), utcnow()
     user.activation_token_hash, user.activation_expires_at = None, None
     session.add(user)
     session.flush()

@@ -10,7 +10,7 @@ from core.gc_pause import without_collector
 from core.issues import Issue
 from core.passwords import hash_imported
 from core.plan import MASK, Plan, RowPlan
-from core.vocabulary import Outcome
+from core.vocabulary import Outcome, UserStatus
 from db.bulk import BATCH, batches
 from db.imports import (
     add_memberships,
@@ -175,7 +175,7 @@ def apply_plan(
             "row": None,
             "action": Outcome.DEACTIVATE,
             "before": {"status": d.status},
-            "after": {"status": "blocked"},
+            "after": {"status": UserStatus.BLOCKED},
         }
         for d in plan.deactivate
     ]

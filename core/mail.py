@@ -35,7 +35,7 @@ from core.plan import Plan, RowPlan
 from core.portal_settings import effective_settings
 from core.settings import Settings
 from core.source import job_file_words
-from core.vocabulary import EmailStatus
+from core.vocabulary import AccountRole, EmailStatus
 from db import queries
 from db.engine import session_scope
 from db.mail import (
@@ -412,7 +412,9 @@ def sample_values(
     )
     if kind == "invite":
         account = queries.get_account_by_email(session=session, email=email)
-        example = account or Account(username="", email="", role="support", password_hash="")
+        example = account or Account(
+            username="", email="", role=AccountRole.SUPPORT, password_hash=""
+        )
         return _invitation(example, invitation_link(settings, "…"), expires)
     user = queries.get_user_by_email(session=session, email=email)
     names = _names(user.first_name, user.name_insert, user.last_name) if user else {}

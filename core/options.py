@@ -25,8 +25,8 @@ class OptionsError(Explained, ValueError):
 class ImportOptions:
     """Every option of an import; the defaults are what a cautious administrator expects."""
 
-    mode: str = "upsert"
-    match: str = "email"
+    mode: Mode = Mode.UPSERT
+    match: MatchKey = MatchKey.EMAIL
     fill_missing: bool = False
     groups: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
@@ -37,7 +37,7 @@ class ImportOptions:
     terms: tuple[str, ...] = ()
     role: str | None = None
     language: str | None = None
-    kind: str = "employee"
+    kind: Kind = Kind.EMPLOYEE
     full_list: bool = False
     max_deactivate: str | None = None
     welcome_new: bool = False
@@ -47,9 +47,21 @@ class ImportOptions:
     notify_admin: str | None = None
     strict: bool = False
     keep_file_days: int = 0
-    empty_action: str = "block"
+    empty_action: EmptyAction = EmptyAction.BLOCK
 
     def __post_init__(self) -> None:
+        self._check_choices()
+        # Given as plain text by the CLI, a form or stored JSON: kept as the vocabulary's words.
+        for name, vocabulary in (
+            ("mode", Mode),
+            ("match", MatchKey),
+            ("kind", Kind),
+            ("empty_action", EmptyAction),
+        ):
+            object.__setattr__(self, name, vocabulary(getattr(self, name)))
+        self._check_the_rest()
+
+    def _check_choices(self) -> None:
         if self.mode not in MODES:
             raise OptionsError(
                 N_("The mode must be one of {modes}, not {value!r}."),
@@ -69,6 +81,8 @@ class ImportOptions:
             raise OptionsError(
                 N_("The kind must be 'employee' or 'contact', not {value!r}."), value=self.kind
             )
+
+    def _check_the_rest(self) -> None:
         if not 0 <= self.keep_file_days <= MAX_KEEP_FILE_DAYS:
             raise OptionsError(
                 N_("Keep the file for 0 to {limit} days, not {value}."),

@@ -14,7 +14,7 @@ from core.fields import describe_values
 from core.issues import ERROR, SECRET_MASK, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
-from core.vocabulary import Mode, Outcome
+from core.vocabulary import Mode, Outcome, UserStatus
 from db.seed import EVERYONE
 from db.users import ExistingUser, Member
 
@@ -300,7 +300,7 @@ class _Planner:
             welcome=[
                 r.email
                 for r in rows
-                if r.values.get("status") != "blocked"
+                if r.values.get("status") != UserStatus.BLOCKED
                 and (
                     (welcome and r.outcome == Outcome.CREATE)
                     or (welcome_updated and r.outcome in updated and not r.activated)
@@ -380,9 +380,9 @@ class _Planner:
         self.check_username(plan, record["username"], None)
         if plan.outcome == Outcome.ERROR:
             return
-        status = record["status"] or "invited"
+        status = record["status"] or UserStatus.INVITED
         if record["action"] == "import_block":
-            status = "blocked"
+            status = UserStatus.BLOCKED
         values: dict[str, Any] = {
             "email": record["email"],
             **{k: record[k] for k in ("first_name", "name_insert", "last_name")},
@@ -413,15 +413,16 @@ class _Planner:
             return
         action = record["action"]
         changes: dict[str, tuple[Any, Any]] = {}
+        target_status: str  # a UserStatus, or "" to leave the status as it is
         if action == "block":
-            target_status = "blocked"
+            target_status = UserStatus.BLOCKED
             plan.groups_remove = tuple(sorted(g for g in user.groups if g != EVERYONE))
         elif action == "unblock":
-            target_status = "active" if user.activated else "invited"
-            target_status = target_status if user.status == "blocked" else user.status
+            target_status = UserStatus.ACTIVE if user.activated else UserStatus.INVITED
+            target_status = target_status if user.status == UserStatus.BLOCKED else user.status
         else:
-            target_status = "blocked" if action == "import_block" else record["status"]
-            if target_status == "invited":
+            target_status = UserStatus.BLOCKED if action == "import_block" else record["status"]
+            if target_status == UserStatus.INVITED:
                 target_status = ""  # an existing user cannot be sent back to "invited"
             if not self.changed_values(plan, record, user, changes):
                 return
@@ -480,7 +481,9 @@ class _Planner:
         """The outcome of an update from its changes, and the values it writes."""
         changes = plan.changes
         if "status" in changes:
-            plan.outcome = Outcome.BLOCK if changes["status"][1] == "blocked" else Outcome.UNBLOCK
+            plan.outcome = (
+                Outcome.BLOCK if changes["status"][1] == UserStatus.BLOCKED else Outcome.UNBLOCK
+            )
         elif changes or plan.groups_add or plan.levels_add:
             plan.outcome = Outcome.UPDATE
         else:
@@ -537,7 +540,7 @@ class _Planner:
         kind = self.options.kind
         population, deactivate = 0, []
         for member in self.users.population(kind):
-            if member.status == "blocked":
+            if member.status == UserStatus.BLOCKED:
                 continue
             population += 1
             if member.email not in listed:

@@ -15,7 +15,7 @@ from core.i18n import N_, gettext, render
 from core.issues import Issue, JobError, issue
 from core.jobs import job_transaction
 from core.plan import MASK, SIMPLE_FIELDS
-from core.vocabulary import JobStatus
+from core.vocabulary import JobStatus, UserStatus
 from db import queries
 from db.imports import insert_changes
 from db.locks import run_now
@@ -91,8 +91,8 @@ class RevertPlan:
                 1
                 for r in self.rows
                 if r.action == "restore"
-                and r.changes.get("status", ("", ""))[1] != "blocked"
-                and r.changes.get("status", ("", ""))[0] == "blocked"
+                and r.changes.get("status", ("", ""))[1] != UserStatus.BLOCKED
+                and r.changes.get("status", ("", ""))[0] == UserStatus.BLOCKED
             ),
             "renamed": 0,
             "deactivated": 0,
@@ -184,10 +184,10 @@ def plan_revert(
             row.action = "remove"
             if later:
                 row.action, row.conflict = "block", "activated"
-                row.changes = {"status": (user.status, "blocked")}
+                row.changes = {"status": (user.status, UserStatus.BLOCKED)}
         elif change.action == "deactivate":
-            row.changes = {"status": (user.status, change.before.get("status", "active"))}
-            if user.status != "blocked":
+            row.changes = {"status": (user.status, change.before.get("status", UserStatus.ACTIVE))}
+            if user.status != UserStatus.BLOCKED:
                 row.conflict, row.status_now = "status", user.status
         else:
             row.changes = {

@@ -16,8 +16,9 @@ from core.passwords import sealed_cells
 from core.read import ReadOptions, Table, read_pasted, read_upload, with_corrections
 from db.models import ImportJob
 
-# The name a pasted list is recorded under instead of a file name.
+# The names a pasted list and the single-user form are recorded under instead of a file name.
 PASTED = N_("(pasted text)")
+SINGLE_USER_FORM = N_("(single user form)")
 # Corrections: spreadsheet row -> column index -> the value the administrator typed.
 Corrections = dict[int, dict[int, str]]
 Reader = Callable[[bytes, str, ReadOptions], Table]
@@ -29,7 +30,7 @@ SNAPSHOT = b"\x00instroom-table/1\n"
 
 def source_words(name: str, language: str) -> str:
     """A source's name as the reader calls it: a file's own name, or "pasted text" in words."""
-    return gettext(name, language) if name == PASTED else name
+    return gettext(name, language) if name in (PASTED, SINGLE_USER_FORM) else name
 
 
 def job_file_words(job: ImportJob, language: str) -> str:

@@ -12,6 +12,8 @@ from core.jobs import ImportResult, run_import
 from core.options import ImportOptions
 from core.pipeline import ImportRequest
 from core.read import Table
+from core.source import SINGLE_USER_FORM
+from core.vocabulary import Mode
 from db import queries
 from db.models import User
 from db.users import (
@@ -131,11 +133,11 @@ def create_single_user(
     headers = list(SINGLE_USER_FIELDS)
     data = pd.DataFrame([[str(values.get(k) or "") for k in headers]], index=[2], dtype=object)
     table = Table(headers=headers, data=data, source="form", has_header=True, header_row=1)
-    options = ImportOptions(mode="create", welcome_new=welcome)
+    options = ImportOptions(mode=Mode.CREATE, welcome_new=welcome)
     return run_import(
         engine=engine,
         request=ImportRequest(table, dict(enumerate(headers)), options),
-        file_name="(single user form)",
+        file_name=SINGLE_USER_FORM,
         file_bytes=b"",
         created_by=created_by,
     )

@@ -20,6 +20,7 @@ from core.options import ImportOptions
 from core.passwords import MIN_PASSWORD_LENGTH as LIMIT
 from core.passwords import PREHASHED, REFUSED, password_problem
 from core.read import Table
+from core.vocabulary import UserStatus
 from db import queries
 from db.models import Language
 
@@ -488,19 +489,19 @@ def _validate_passwords(values: pd.Series, frame: pd.DataFrame, report: Report) 
 
 
 def _validate_status(values: pd.Series, header: str, report: Report) -> pd.Series:
-    yes_means = "blocked" if status_means_blocked(header) else "active"
-    no_means = "active" if yes_means == "blocked" else "blocked"
+    yes_means = UserStatus.BLOCKED if status_means_blocked(header) else UserStatus.ACTIVE
+    no_means = UserStatus.ACTIVE if yes_means == UserStatus.BLOCKED else UserStatus.BLOCKED
 
     def parse(value: str) -> str | None:
         lowered = value.lower()
         if not lowered:
             return ""
         if lowered in _ACTIVE:
-            return "active"
+            return UserStatus.ACTIVE
         if lowered in _BLOCKED:
-            return "blocked"
+            return UserStatus.BLOCKED
         if lowered in {"invited", "uitgenodigd"}:
-            return "invited"
+            return UserStatus.INVITED
         if lowered in _TRUE:
             return yes_means
         if lowered in _FALSE:

@@ -19,6 +19,7 @@ from core.issues import ISSUE_TYPES
 from core.mail import requeue_messages
 from core.source import job_file_words
 from core.validate import load_known_names
+from core.vocabulary import AccountRole
 from core.worker import requeue_job
 from db.engine import read_session
 from ui.auth import require_account
@@ -34,8 +35,8 @@ from ui.widgets import md, run_action, show_flash
 
 DETAILS_SHOWN, CHANGES_SHOWN = 50, 1_000
 st.set_page_config(page_title="History · Instroom", layout="wide")
-account, settings, engine = require_account("admin", "support")
-is_admin = account.role == "admin"
+account, settings, engine = require_account(AccountRole.ADMIN, AccountRole.SUPPORT)
+is_admin = account.role == AccountRole.ADMIN
 language, zone = current_language(), settings.time_zone
 status_words = {s: _(s).replace("_", " ") for s in JOB_STATUSES}
 anyone = _("anyone")

@@ -15,6 +15,7 @@ from core.users import (
     list_user_choices,
     search_users,
 )
+from core.vocabulary import AccountRole
 from db.engine import read_session
 from ui.auth import require_account
 from ui.exports import export_buttons
@@ -22,7 +23,7 @@ from ui.text import _, counted, current_language, number, shown
 from ui.widgets import md, show_flash
 
 st.set_page_config(page_title="Users · Instroom", layout="wide")
-account, settings, engine = require_account("admin")
+account, settings, engine = require_account(AccountRole.ADMIN)
 st.title(_("Users"))
 show_flash()
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.catalog import load_catalog_view
 from core.i18n import N_
+from core.vocabulary import AccountRole
 from db.engine import read_session
 from ui import settings_tabs
 from ui.auth import require_account
@@ -13,7 +14,7 @@ from ui.text import _
 from ui.widgets import named_list_editor, show_flash
 
 st.set_page_config(page_title="Settings · Instroom", layout="wide")
-account, settings, engine = require_account("admin")
+account, settings, engine = require_account(AccountRole.ADMIN)
 st.title(_("Settings"))
 show_flash()
 with read_session(engine) as session:

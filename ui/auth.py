@@ -12,6 +12,7 @@ from core.i18n import LANGUAGES, N_
 from core.keys import cookie_key
 from core.portal_settings import effective_settings
 from core.settings import Settings, SettingsError, load_settings
+from core.vocabulary import AccountRole
 from core.worker import ensure_background_worker
 from db import queries
 from db.engine import brief_write, get_engine, session_scope
@@ -74,7 +75,7 @@ def _first_run_form(engine: Engine) -> None:
                 session=session,
                 username=username,
                 email=email,
-                role="admin",
+                role=AccountRole.ADMIN,
                 password=password,
                 name=name,
                 language=current_language(),

@@ -12,6 +12,7 @@ from core.i18n import LANGUAGES, N_
 from core.invitations import Invitation, invite_account, send_password_link
 from core.portal_settings import save_time_zone, time_zone_locked, time_zones
 from core.settings import Settings
+from core.vocabulary import AccountRole
 from db.models import utcnow
 from ui.auth import ROLE_LABELS
 from ui.text import _, current_language, moment
@@ -233,7 +234,7 @@ def accounts_tab(engine: Engine, settings: Settings, view: CatalogView) -> None:
         role = st.selectbox(
             _("Role"),
             accounts.ROLES,
-            index=accounts.ROLES.index("support"),
+            index=accounts.ROLES.index(AccountRole.SUPPORT),
             format_func=lambda r: roles[r],
         )
         language = st.selectbox(

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Portal, shot, wait_idle
-from tests.e2e.test_journeys import ADMIN_PASSWORD, fill, upload
+from tests.e2e.journey import ADMIN_PASSWORD, fill, upload
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Portal, shot, wait_idle
-from tests.e2e.test_journeys import click, fill, first_run_and_login, open_page, upload
+from tests.e2e.journey import click, fill, first_run_and_login, open_page, upload
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Portal, new_page, wait_idle
-from tests.e2e.test_journeys import ADMIN_PASSWORD, fill, upload
+from tests.e2e.journey import ADMIN_PASSWORD, fill, upload
 from tests.pseudo import findings, words
 
 pytestmark = pytest.mark.browser

@@ -8,6 +8,7 @@ from core.i18n import language_name
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.settings import Settings
 from core.validate import load_known_names
+from core.vocabulary import EmptyAction, Kind, MatchKey, Mode
 from db import queries
 from ui.text import _, current_language, reason
 from ui.widgets import md
@@ -26,13 +27,18 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             if spec.type == "taxonomy" and spec.importable
         }
     o = wizard.options
+    # The choices are the vocabulary's; only their words are the screen's.
     modes = {
-        "upsert": _("Create and update"),
-        "create": _("Only create new users"),
-        "update": _("Only update existing users"),
+        Mode.UPSERT: _("Create and update"),
+        Mode.CREATE: _("Only create new users"),
+        Mode.UPDATE: _("Only update existing users"),
     }
-    words = {"email": _("email address"), "username": _("username (user code)")}
-    kinds = {"employee": _("employee"), "contact": _("contact")}
+    words = {MatchKey.EMAIL: _("email address"), MatchKey.USERNAME: _("username (user code)")}
+    kinds = {Kind.EMPLOYEE: _("employee"), Kind.CONTACT: _("contact")}
+    empty_words = {
+        EmptyAction.BLOCK: _("Block the user (as AFAS Profit: code 0)"),
+        EmptyAction.NONE: _("No action"),
+    }
     mode = st.radio(
         _("What to do"),
         list(modes),
@@ -43,8 +49,8 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     )
     match = st.radio(
         _("Match users on"),
-        ["email", "username"],
-        index=["email", "username"].index(o.match),
+        list(words),
+        index=list(words).index(o.match),
         format_func=words.get,
         horizontal=True,
         help=_("How a row is recognised as an existing user."),
@@ -120,8 +126,8 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     )
     kind = right.radio(
         _("Kind of new users"),
-        ["employee", "contact"],
-        index=["employee", "contact"].index(o.kind),
+        list(kinds),
+        index=list(kinds).index(o.kind),
         format_func=kinds.get,
         horizontal=True,
         help=_("Also the kind a full-list import covers."),
@@ -164,12 +170,9 @@ def step_options(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     if "action" in (wizard.mapping or {}).values():
         empty_action = st.radio(
             _("An empty code in the action column means"),
-            ["block", "none"],
-            index=["block", "none"].index(o.empty_action),
-            format_func={
-                "block": _("Block the user (as AFAS Profit: code 0)"),
-                "none": _("No action"),
-            }.get,
+            list(empty_words),
+            index=list(empty_words).index(o.empty_action),
+            format_func=empty_words.get,
             horizontal=True,
         )
     keep_days = st.number_input(
