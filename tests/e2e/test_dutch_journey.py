@@ -5,25 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Portal, shot, wait_idle
-from tests.e2e.journey import ADMIN_PASSWORD, fill, upload
+from tests.e2e.conftest import Portal, new_page, shot, wait_idle
+from tests.e2e.journey import ADMIN_PASSWORD, click, fill, upload
 
 pytestmark = pytest.mark.browser
-
-
-def click(page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).click()
-    wait_idle(page)
 
 
 def test_a_dutch_administrator_imports_in_dutch(
     browser_page, portal: Portal, tmp_path: Path
 ) -> None:
-    context = browser_page.context.browser.new_context(
-        locale="nl-NL", viewport={"width": 1400, "height": 1000}
-    )
-    page = context.new_page()
-    page.set_default_timeout(60_000)
+    page = new_page(browser_page.context.browser, locale="nl-NL")
     export = tmp_path / "medewerkers.csv"
     export.write_text(
         "E-mail;Voornaam;Achternaam;Functie\nsanne@voorbeeld.nl;Sanne;Bakker;Teamleider\n"
@@ -80,4 +71,4 @@ def test_a_dutch_administrator_imports_in_dutch(
     page.reload()
     wait_idle(page)
     page.get_by_role("button", name="Uitloggen").wait_for()
-    context.close()
+    page.context.close()

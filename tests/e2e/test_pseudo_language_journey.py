@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Portal, new_page, wait_idle
-from tests.e2e.journey import ADMIN_PASSWORD, fill, upload
+from tests.e2e.journey import ADMIN_PASSWORD, click, fill, upload
 from tests.pseudo import findings, words
 
 pytestmark = pytest.mark.browser
@@ -35,11 +35,6 @@ def read(page, where: str, data: set[str], found: list[str]) -> None:
         drawn = drawn.replace(icon, " ")
     for line in drawn.splitlines():
         found.extend(f"{where}: {f}" for f in findings(line, data | STREAMLIT_WORDS))
-
-
-def click(page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).click()
-    wait_idle(page)
 
 
 def test_a_dutch_admin_reads_only_catalog_words_in_the_browser(
