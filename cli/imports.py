@@ -53,7 +53,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = load_settings()
     path = Path(args.file)
     if not path.is_file():
-        raise UnusableFileError.of("unreadable-file", "no-file", name=args.file)
+        raise UnusableFileError.of("missing-file", name=args.file)
     data = path.read_bytes()
     read_options = ReadOptions(**read_choices(args), **settings.read_limits)
     options = import_options(args)

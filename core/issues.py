@@ -102,41 +102,64 @@ _TYPES = [
         "worksheet and upload it again.",
     ),
     _type(
-        "unreadable-file",
+        "missing-file",
         ERROR,
-        "The file cannot be read as a spreadsheet or as text.",
-        no_file="There is no file {name!r}.",
+        "The file named is not there.",
+        "There is no file {name!r}.",
+    ),
+    _type(
+        "not-a-spreadsheet",
+        ERROR,
+        "The file is another kind of file than a spreadsheet or text.",
         zip="The file is a zip archive but not an Excel workbook. Upload an .xlsx, .xls or "
         ".csv file.",
-        damaged_zip="The file is a damaged zip archive, not a workbook Instroom can read. "
-        "Save it again from Excel.",
         binary_kind="The file is {kind}, not a spreadsheet. Upload an .xlsx, .xls or .csv file "
         "with the users.",
+        binary="The file holds binary data, not text. Upload a CSV file or the .xlsx workbook.",
+        other_format="The file is {kind}, a spreadsheet format Instroom does not read. Open "
+        "it in Excel or LibreOffice, save it as an Excel workbook (.xlsx), and upload that.",
+    ),
+    _type(
+        "damaged-file",
+        ERROR,
+        "The file is damaged or is not what its name says; saving it again helps.",
+        damaged_zip="The file is a damaged zip archive, not a workbook Instroom can read. "
+        "Save it again from Excel.",
         not_workbook="The file is named {suffix} but is not a valid Excel workbook. Open it in "
         "Excel and save it again, or export it as CSV.",
+        damaged_text="The file starts like {encoding} text but is damaged. Save it again as "
+        "CSV UTF-8.",
+        damaged_workbook="The workbook cannot be read; it may be damaged. Open it in Excel, "
+        "save it again, and upload it.",
+        reader_stopped="The file made the reader stop half-way; it is damaged or made in a way "
+        "no reader expects. Open it in Excel, save it again as .xlsx, and upload that.",
+    ),
+    _type(
+        "unreadable-encoding",
+        ERROR,
+        "The file's text cannot be read in its encoding (or in the one chosen).",
         unknown_encoding="{encoding!r} is not an encoding Instroom knows. Try utf-8, cp1252 or "
         "latin-1.",
         wrong_encoding="The file is not valid {encoding}: byte {byte:,} cannot be read. Choose "
         "another encoding or let Instroom detect it.",
-        damaged_text="The file starts like {encoding} text but is damaged. Save it again as "
-        "CSV UTF-8.",
-        binary="The file holds binary data, not text. Upload a CSV file or the .xlsx workbook.",
         unrecognised_encoding="The file's text encoding could not be recognised: it is not "
         "UTF-8, and read as Windows-1252 or Latin-1 it turns into unreadable symbols. Save it "
         "as 'CSV UTF-8' in Excel, or choose its encoding.",
         misread_encoding="The file looks like {encoding} text but does not read as it. Save it "
         "as 'CSV UTF-8' in Excel, or choose its encoding.",
-        unclosed_quote='Row {row} opens a quote (") that is never closed, so the rest of the '
+    ),
+    _type(
+        "unclosed-quote",
+        ERROR,
+        "A quote opened in a row of a text file is never closed.",
+        'Row {row} opens a quote (") that is never closed, so the rest of the '
         "file would be read as one cell. Close or remove the quote in that row.",
-        delimiter="The delimiter must be one character, such as ; , | or a tab.",
-        workbook_password="The workbook is protected with a password. Remove the password in "
-        "Excel and upload it again.",
-        damaged_workbook="The workbook cannot be read; it may be damaged. Open it in Excel, "
-        "save it again, and upload it.",
-        other_format="The file is {kind}, a spreadsheet format Instroom does not read. Open "
-        "it in Excel or LibreOffice, save it as an Excel workbook (.xlsx), and upload that.",
-        reader_stopped="The file made the reader stop half-way; it is damaged or made in a way "
-        "no reader expects. Open it in Excel, save it again as .xlsx, and upload that.",
+    ),
+    _type(
+        "invalid-delimiter",
+        ERROR,
+        "The delimiter chosen is not one character.",
+        "The delimiter must be one character, such as ; , | or a tab.",
     ),
     _type(
         "html-file",
@@ -153,6 +176,8 @@ _TYPES = [
         "The workbook is protected with a password, so Instroom cannot read it. In Excel "
         "choose File > Info > Protect Workbook > Encrypt with Password, clear the password, "
         "save, and upload it again (or save it as CSV).",
+        reader="The workbook is protected with a password. Remove the password in Excel and "
+        "upload it again.",
     ),
     _type(
         "too-large",

@@ -135,7 +135,7 @@ def test_strict_rejects_the_file_with_exit_1_and_writes_no_user(
     ("content", "args", "code"),
     [
         (b"", (), "empty-file"),
-        (b"\x89PNG\r\n\x1a\n" + bytes(100), (), "unreadable-file"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(100), (), "not-a-spreadsheet"),
         (b"Naam;Plaats\nAnn;Delft\n", (), "missing-required-field"),
         (b"Email\na@example.org\n", ("--map", "Nope=email"), "unknown-column"),
     ],

@@ -43,9 +43,9 @@ def test_a_refusal_is_explained_in_the_language_asked_for(
     missing = cli(db_url, "import", str(tmp_path / "weg.csv"), "--json")
     out = json.loads(missing.stdout)
     assert missing.returncode == 2
-    assert out["issues"][0]["code"] == "unreadable-file"
+    assert out["issues"][0]["code"] == "missing-file"
     assert out["issues"][0]["message"] == f"Er is geen bestand '{tmp_path / 'weg.csv'}'."
-    assert f"fout: Er is geen bestand '{tmp_path / 'weg.csv'}'. (unreadable-file)" in missing.stderr
+    assert f"fout: Er is geen bestand '{tmp_path / 'weg.csv'}'. (missing-file)" in missing.stderr
 
 
 def test_the_help_and_the_messages_follow_the_language(db_url: str, monkeypatch) -> None:

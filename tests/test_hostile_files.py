@@ -127,12 +127,12 @@ UNUSABLE = {
     "header-only.csv": (lambda p: p.write_text(HEADER), "empty-file", "no rows of users"),
     "picture.csv": (
         lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(500)),
-        "unreadable-file",
+        "not-a-spreadsheet",
         "a PNG image",
     ),
     "not-a-zip.xlsx": (
         lambda p: p.write_text(HEADER + "a@example.org;A;B\n"),
-        "unreadable-file",
+        "damaged-file",
         "not a valid Excel workbook",
     ),
     "bomb.xlsx": (zip_bomb, "too-large", "unpacks to"),
@@ -154,7 +154,7 @@ UNUSABLE = {
         "holds about 50,000,00",
     ),
     # The directory says 1 KB; the part unpacks to 50 MB (or, in the attack, 3 GB).
-    "lying-member.xlsx": (lying_member, "unreadable-file", "damaged"),
+    "lying-member.xlsx": (lying_member, "damaged-file", "damaged"),
     "wide.ods": (
         lambda p: ods(
             p,
@@ -179,7 +179,7 @@ UNUSABLE = {
     ),
     "quotes.csv": (
         lambda p: p.write_text(HEADER + 'a@example.org;"Ann;Smit\nb@x.nl;B;C\n'),
-        "unreadable-file",
+        "unclosed-quote",
         "Row 2 opens a quote",
     ),
 }

@@ -79,7 +79,7 @@ def _guarded(reader: Callable[..., Table], *args: Any) -> Table:
             raise UnusableFileError.of("too-large", "time", limit=options.max_seconds) from None
         if exc.limit == "crashed":
             log.warning("The reader stopped on a file: %s", exc.detail)
-            raise UnusableFileError.of("unreadable-file", "reader-stopped") from None
+            raise UnusableFileError.of("damaged-file", "reader-stopped") from None
         raise UnusableFileError.of(
             "too-large", "memory", limit=exc.memory_bytes / 1_048_576
         ) from None
@@ -110,7 +110,7 @@ def _detect_kind(data: bytes, filename: str) -> str:
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
         except (zipfile.BadZipFile, ValueError, OSError) as exc:
-            raise UnusableFileError.of("unreadable-file", "damaged-zip") from exc
+            raise UnusableFileError.of("damaged-file", "damaged-zip") from exc
         if "xl/workbook.xml" in names:
             return "xlsx"
         if "xl/workbook.bin" in names:
@@ -119,7 +119,7 @@ def _detect_kind(data: bytes, filename: str) -> str:
             return "xlsx"  # a valid workbook whose parts sit outside xl/
         if "content.xml" in names and b"opendocument.spreadsheet" in data[:200]:
             return "ods"
-        raise UnusableFileError.of("unreadable-file", "zip")
+        raise UnusableFileError.of("not-a-spreadsheet", "zip")
     if data.startswith(OLE_SIGNATURE):
         _check_ole_kind(data)
         # An Excel file saved with a password is an OLE container of encrypted streams.
@@ -130,12 +130,12 @@ def _detect_kind(data: bytes, filename: str) -> str:
         raise UnusableFileError.of("html-file", suffix=suffix or "otherwise")
     for pattern, what in OTHER_FORMATS:
         if pattern.match(data[:4096]):
-            raise UnusableFileError.of("unreadable-file", "other-format", kind=what)
+            raise UnusableFileError.of("not-a-spreadsheet", "other-format", kind=what)
     for signature, what in BINARY_SIGNATURES.items():
         if data.startswith(signature):
-            raise UnusableFileError.of("unreadable-file", "binary-kind", kind=what)
+            raise UnusableFileError.of("not-a-spreadsheet", "binary-kind", kind=what)
     if suffix in {".xlsx", ".xlsm"}:
-        raise UnusableFileError.of("unreadable-file", "not-workbook", suffix=suffix)
+        raise UnusableFileError.of("damaged-file", "not-workbook", suffix=suffix)
     return "text"
 
 
@@ -187,7 +187,7 @@ def _check_ole_kind(data: bytes) -> None:
         return
     for stream, (variant, what) in OLE_KINDS.items():
         if stream in streams:
-            raise UnusableFileError.of("unreadable-file", variant, kind=what)
+            raise UnusableFileError.of("not-a-spreadsheet", variant, kind=what)
 
 
 def _open_with_excels_own_password(data: bytes) -> bytes:

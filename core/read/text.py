@@ -45,11 +45,11 @@ def decode_text(data: bytes, encoding: str | None) -> tuple[str, str]:
             return data.decode(encoding).lstrip("\ufeff"), encoding
         except LookupError as exc:
             raise UnusableFileError.of(
-                "unreadable-file", "unknown-encoding", encoding=encoding
+                "unreadable-encoding", "unknown-encoding", encoding=encoding
             ) from exc
         except UnicodeDecodeError as exc:
             raise UnusableFileError.of(
-                "unreadable-file", "wrong-encoding", encoding=encoding, byte=exc.start + 1
+                "unreadable-encoding", "wrong-encoding", encoding=encoding, byte=exc.start + 1
             ) from exc
     for bom, name in (
         (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -62,13 +62,11 @@ def decode_text(data: bytes, encoding: str | None) -> tuple[str, str]:
             try:
                 return data.decode(name).lstrip("\ufeff"), name
             except UnicodeDecodeError as exc:
-                raise UnusableFileError.of(
-                    "unreadable-file", "damaged-text", encoding=name
-                ) from exc
+                raise UnusableFileError.of("damaged-file", "damaged-text", encoding=name) from exc
     sample = data[:8192]
     control = sum(1 for byte in sample if byte < 32 and byte not in b"\t\n\r")
     if control > len(sample) // 20:
-        raise UnusableFileError.of("unreadable-file", "binary")
+        raise UnusableFileError.of("not-a-spreadsheet", "binary")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -97,12 +95,12 @@ def _detected_encoding(data: bytes) -> tuple[str, str]:
 
     best = from_bytes(data[:1_000_000]).best()
     if best is None or best.encoding in {"cp1252", "latin_1", "iso8859_15"}:
-        raise UnusableFileError.of("unreadable-file", "unrecognised-encoding")
+        raise UnusableFileError.of("unreadable-encoding", "unrecognised-encoding")
     try:
         return data.decode(best.encoding), best.encoding
     except UnicodeDecodeError as exc:
         raise UnusableFileError.of(
-            "unreadable-file", "misread-encoding", encoding=best.encoding
+            "unreadable-encoding", "misread-encoding", encoding=best.encoding
         ) from exc
 
 
@@ -189,7 +187,7 @@ def _parse_delimited(
         unclosed = _UNCLOSED_QUOTE.search(str(exc))
         if unclosed:
             row = first_row + int(unclosed.group(1))
-            raise UnusableFileError.of("unreadable-file", "unclosed-quote", row=row) from exc
+            raise UnusableFileError.of("unclosed-quote", row=row) from exc
         # Rows with more values than the first row: read them all and pad, so nothing is lost.
         rows = list(
             csv.reader(
@@ -217,7 +215,7 @@ def read_text(text: str, options: ReadOptions, *, source: str, encoding: str | N
         findings.append(issue("unknown-delimiter", delimiter=foreign))
     delimiter = delimiter or sniff_delimiter(sample)
     if delimiter not in DELIMITERS and len(delimiter) != 1:
-        raise UnusableFileError.of("unreadable-file", "delimiter")
+        raise UnusableFileError.of("invalid-delimiter")
     first_line = sample.partition("\n")[0]
     # The parser makes a column for every value of the first row before it reads any row.
     check_width(text[: text.find("\n")].count(delimiter) + 1, "first-row-width")

@@ -122,9 +122,9 @@ def read_workbook(data: bytes, kind: str, options: ReadOptions) -> Table:
             workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         )
     except python_calamine.PasswordError as exc:
-        raise UnusableFileError.of("unreadable-file", "workbook-password") from exc
+        raise UnusableFileError.of("password-protected", "reader") from exc
     except (python_calamine.CalamineError, ValueError, KeyError, OSError) as exc:
-        raise UnusableFileError.of("unreadable-file", "damaged-workbook") from exc
+        raise UnusableFileError.of("damaged-file", "damaged-workbook") from exc
     findings = [issue("hidden-sheet", sheet=name) for name in hidden]
     skip = options.skip_rows or 0
     frame = pd.DataFrame([[_cell_text(v) for v in row] for row in rows[skip:]], dtype=object)
@@ -174,7 +174,7 @@ def _check_members(archive: zipfile.ZipFile) -> None:
                     if total > MAX_UNPACKED_BYTES:
                         raise UnusableFileError.of("too-large", "unpacked", megabytes=total / 2**20)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-        raise UnusableFileError.of("unreadable-file", "damaged-workbook") from exc
+        raise UnusableFileError.of("damaged-file", "damaged-workbook") from exc
 
 
 def _within_width(rows: list[list[T]]) -> list[list[T]]:
