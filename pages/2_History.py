@@ -4,7 +4,6 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from core import export
 from core.fields import labels_in
 from core.history import (
     JOB_STATUSES,
@@ -14,9 +13,6 @@ from core.history import (
     list_people,
     outcomes_over_time,
 )
-from core.i18n import NP_
-from core.issues import ISSUE_TYPES
-from core.mail import requeue_messages
 from core.source import job_file_words
 from core.validate import load_known_names
 from core.vocabulary import AccountRole
@@ -24,16 +20,17 @@ from core.worker import requeue_job
 from db.engine import read_session
 from ui.auth import require_account
 from ui.history_panels import (
+    job_records_panel,
     job_settings_panel,
     kept_file_panel,
     revert_panel,
     user_history_panel,
 )
 from ui.progress import rejected_downloads
-from ui.text import _, bold, counted, current_language, number, shown
+from ui.text import _, current_language, number, shown
 from ui.widgets import md, run_action, show_flash
 
-DETAILS_SHOWN, CHANGES_SHOWN = 50, 1_000
+DETAILS_SHOWN = 50
 st.set_page_config(page_title="History · Instroom", layout="wide")
 account, settings, engine = require_account(AccountRole.ADMIN, AccountRole.SUPPORT)
 is_admin = account.role == AccountRole.ADMIN
@@ -108,55 +105,7 @@ for job_id in opened:
     )
     with st.expander(title, expanded=str(job.id) == wanted):
         job_settings_panel(job, labels, zone)
-        if detail.issue_counts:
-            st.markdown(bold(_("Issues")))
-            for code, count in detail.issue_counts.items():
-                kind = _(ISSUE_TYPES[code].meaning).rstrip(".")
-                with st.expander(f"{kind} ({number(count)})"):
-                    of_code = detail.issues[detail.issues["Code"] == code]
-                    st.dataframe(shown(of_code.drop(columns="Code"), zone), hide_index=True)
-            st.download_button(
-                _("Issues (CSV)"),
-                export.to_csv_bytes(shown(detail.issues, zone)),
-                f"import-{job.id}-issues.csv",
-                key=f"issues_{job.id}",
-            )
-        if len(detail.changes):
-            users = detail.changes["Email"].nunique()
-            st.markdown(
-                bold(_("What changed")) + counted(NP_("{count} user", "{count} users"), users)
-            )
-            st.dataframe(shown(detail.changes.head(CHANGES_SHOWN), zone), hide_index=True)
-            if len(detail.changes) > CHANGES_SHOWN:
-                st.caption(
-                    _("The first {shown} of {count} changed values; download them all:").format(
-                        shown=number(CHANGES_SHOWN), count=number(len(detail.changes))
-                    )
-                )
-                st.download_button(
-                    _("Changes (CSV)"),
-                    export.to_csv_bytes(shown(detail.changes, zone)),
-                    f"import-{job.id}-changes.csv",
-                    key=f"changes_{job.id}",
-                )
-        if len(detail.emails):
-            st.markdown(bold(_("Emails")))
-            st.dataframe(shown(detail.emails, zone), hide_index=True)
-            unsent = detail.emails[detail.emails["Status"].isin(["failed", "skipped"])]
-            if (
-                is_admin
-                and len(unsent)
-                and st.button(
-                    _("Send {count} again").format(count=number(len(unsent))),
-                    key=f"resend_{job.id}",
-                )
-            ):
-                run_action(
-                    engine,
-                    requeue_messages,
-                    _("Messages queued again; they are sent within a few seconds."),
-                    message_ids=unsent["Id"].tolist(),
-                )
+        job_records_panel(engine, detail, zone, is_admin)
         rejected_downloads(detail.rejected, job, f"history_{job.id}")
         if is_admin:
             kept_file_panel(engine, job, zone)

@@ -4,16 +4,21 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from core.history import describe_added, get_kept_file, user_history
-from core.i18n import N_
-from core.issues import JobError
+from core import export
+from core.history import JobDetail, describe_added, get_kept_file, user_history
+from core.i18n import N_, NP_
+from core.issues import ISSUE_TYPES, JobError
+from core.mail import requeue_messages
 from core.options import describe_options
 from core.revert import REVERTIBLE, create_revert_job, plan_revert
 from db import queries
 from db.engine import read_session, session_scope
 from db.models import ImportJob
-from ui.text import _, bold, current_language, moment, number, shown, starter
-from ui.widgets import md
+from ui.text import _, bold, counted, current_language, moment, number, shown, starter
+from ui.widgets import md, run_action
+
+# The changed values a job's details show; the download has them all.
+CHANGES_SHOWN = 1_000
 
 
 def revert_panel(engine: Engine, job: ImportJob, username: str, labels: dict[str, str]) -> None:
@@ -145,3 +150,55 @@ def job_settings_panel(job: ImportJob, labels: dict[str, str], time_zone: str) -
             for c in job.mapping.get("columns", [])
         )
     )
+
+
+def job_records_panel(engine: Engine, detail: JobDetail, zone: str, is_admin: bool) -> None:
+    """A job's issues (by kind of problem), its changed values and its emails, with downloads."""
+    job = detail.job
+    if detail.issue_counts:
+        st.markdown(bold(_("Issues")))
+        for code, count in detail.issue_counts.items():
+            kind = _(ISSUE_TYPES[code].meaning).rstrip(".")
+            with st.expander(f"{kind} ({number(count)})"):
+                of_code = detail.issues[detail.issues["Code"] == code]
+                st.dataframe(shown(of_code.drop(columns="Code"), zone), hide_index=True)
+        st.download_button(
+            _("Issues (CSV)"),
+            export.to_csv_bytes(shown(detail.issues, zone)),
+            f"import-{job.id}-issues.csv",
+            key=f"issues_{job.id}",
+        )
+    if len(detail.changes):
+        users = detail.changes["Email"].nunique()
+        st.markdown(bold(_("What changed")) + counted(NP_("{count} user", "{count} users"), users))
+        st.dataframe(shown(detail.changes.head(CHANGES_SHOWN), zone), hide_index=True)
+        if len(detail.changes) > CHANGES_SHOWN:
+            st.caption(
+                _("The first {shown} of {count} changed values; download them all:").format(
+                    shown=number(CHANGES_SHOWN), count=number(len(detail.changes))
+                )
+            )
+            st.download_button(
+                _("Changes (CSV)"),
+                export.to_csv_bytes(shown(detail.changes, zone)),
+                f"import-{job.id}-changes.csv",
+                key=f"changes_{job.id}",
+            )
+    if len(detail.emails):
+        st.markdown(bold(_("Emails")))
+        st.dataframe(shown(detail.emails, zone), hide_index=True)
+        unsent = detail.emails[detail.emails["Status"].isin(["failed", "skipped"])]
+        if (
+            is_admin
+            and len(unsent)
+            and st.button(
+                _("Send {count} again").format(count=number(len(unsent))),
+                key=f"resend_{job.id}",
+            )
+        ):
+            run_action(
+                engine,
+                requeue_messages,
+                _("Messages queued again; they are sent within a few seconds."),
+                message_ids=unsent["Id"].tolist(),
+            )
