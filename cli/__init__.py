@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from cli import accounts, common, imports, keys, links, users, worker
 from cli.common import _, say
 from core.i18n import N_, choose_language
-from core.issues import BUSY_MESSAGE, InstroomError, Refusal
+from core.issues import BUSY_MESSAGE, Explained, InstroomError, Refusal
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +40,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refused(args: argparse.Namespace, exc: Refusal | Explained) -> int:
+    """A refusal: its code and message on standard error, and with --json the contract too."""
+    language = common.language_of(args)
+    findings = exc.findings if isinstance(exc, Refusal) else []
+    first = (
+        exc.issue.as_contract(language) if isinstance(exc, Refusal) else exc.as_contract(language)
+    )
+    if getattr(args, "json", False):
+        print(
+            json.dumps(
+                {
+                    "job_id": None,
+                    "status": "failed",
+                    "dry_run": getattr(args, "dry_run", False),
+                    "counts": None,
+                    "issues": [first, *(f.as_contract(language) for f in findings)],
+                    "emails": None,
+                },
+                ensure_ascii=False,
+            )
+        )
+    print(f"{_('error')}: {exc.text(common.LANGUAGE)} ({exc.code})", file=sys.stderr)
+    for finding in findings:
+        word = _(common.SEVERITY_WORDS.get(finding.severity, finding.severity))
+        print(f"{word}: {finding.text(common.LANGUAGE)} ({finding.code})", file=sys.stderr)
+    return common.EXIT_UNUSABLE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit status."""
     arguments = sys.argv[1:] if argv is None else list(argv)
@@ -47,29 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     try:
         return args.handler(args)
-    except Refusal as exc:
-        if getattr(args, "json", False):
-            print(
-                json.dumps(
-                    {
-                        "job_id": None,
-                        "status": "failed",
-                        "dry_run": getattr(args, "dry_run", False),
-                        "counts": None,
-                        "issues": [
-                            i.as_contract(common.language_of(args))
-                            for i in [exc.issue, *exc.findings]
-                        ],
-                        "emails": None,
-                    },
-                    ensure_ascii=False,
-                )
-            )
-        print(f"{_('error')}: {exc.text(common.LANGUAGE)} ({exc.code})", file=sys.stderr)
-        for finding in exc.findings:
-            word = _(common.SEVERITY_WORDS.get(finding.severity, finding.severity))
-            print(f"{word}: {finding.text(common.LANGUAGE)} ({finding.code})", file=sys.stderr)
-        return common.EXIT_UNUSABLE
+    except (Refusal, Explained) as exc:
+        return _refused(args, exc)
     except InstroomError as exc:
         text = getattr(exc, "text", None)
         print(f"{_('error')}: {text(common.LANGUAGE) if callable(text) else exc}", file=sys.stderr)

@@ -57,6 +57,8 @@ SEVERITY_WORDS = {"error": N_("error"), "warning": N_("warning")}
 class OutputError(Explained):
     """An output path cannot be used; the message says why."""
 
+    code = "unusable-output"
+
 
 def open_engine() -> Engine:
     from core.settings import load_settings

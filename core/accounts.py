@@ -41,6 +41,8 @@ LOGIN_REFUSED = N_(
 class AccountError(Explained):
     """An account change was refused; the message says why and what to do."""
 
+    code = "account-refused"
+
 
 @dataclass(frozen=True)
 class SignedInAccount:

@@ -13,6 +13,8 @@ from db.models import User, utcnow
 class ActivationError(Explained):
     """The link or password cannot be used; the message says what to do."""
 
+    code = "activation-refused"
+
 
 def find_user_by_token(*, session: Session, token: str) -> User:
     """The user an activation link belongs to, if it is still valid."""

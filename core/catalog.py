@@ -38,6 +38,8 @@ LANGUAGE_CODE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 class CatalogError(Explained):
     """A settings change was refused; the message says why and what to do."""
 
+    code = "catalogue-refused"
+
 
 @dataclass(frozen=True)
 class NamedKind:

@@ -7,7 +7,7 @@ one thing, always has one severity, and its words live in one place (to be trans
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
 from string import Formatter
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from core.entropy import SECRET_COLUMN, looks_secret
 from core.i18n import N_, gettext, render
@@ -769,6 +769,26 @@ _TYPES = [
         "There is no link with that name.",
         "There is no link {name!r}. `cli.py links list` shows the links there are.",
     ),
+    # Refusals of what an administrator asks outside an import; each message says what to do.
+    _type(
+        "account-refused",
+        ERROR,
+        "A portal account cannot be made or changed as asked.",
+    ),
+    _type(
+        "catalogue-refused",
+        ERROR,
+        "A group, level, role, taxonomy, term, language or profile field cannot be changed so.",
+    ),
+    _type("invalid-option", ERROR, "An import option has a value that cannot be used."),
+    _type(
+        "activation-refused",
+        ERROR,
+        "A link to choose a password cannot be used, or the password it was given is refused.",
+    ),
+    _type("invalid-time-zone", ERROR, "The time zone is not one the portal knows."),
+    _type("invalid-mail-server", ERROR, "The mail server cannot be saved as entered."),
+    _type("unusable-output", ERROR, "An output file of the command line cannot be written."),
 ]
 ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}
 
@@ -857,7 +877,13 @@ class InstroomError(Exception):
 
 
 class Explained(InstroomError):
-    """A refusal kept as its English template and parameters, to be written in any language."""
+    """A refusal kept as its English template and parameters, to be written in any language.
+
+    Each kind (accounts, the catalogue, options...) has its registered code, so a script
+    reads what was refused from the code as it does for an import's refusals.
+    """
+
+    code: ClassVar[str] = ""
 
     def __init__(self, template: str, **params: Any) -> None:
         super().__init__(render(template, "en", params))
@@ -870,6 +896,11 @@ class Explained(InstroomError):
             for k, v in self.params.items()
         }
         return render(self.template, language, words)
+
+    def as_contract(self, language: str) -> dict[str, Any]:
+        """The refusal as the CLI's JSON contract writes an issue."""
+        found = dict.fromkeys(("row", "column", "field"))
+        return found | {"code": self.code, "severity": ERROR, "message": self.text(language)}
 
 
 class Refusal(InstroomError):

@@ -35,6 +35,8 @@ PASSWORD_SETTING = _PREFIX + "smtp_password"
 class MailServerError(Explained):
     """The mail server's settings cannot be saved as typed."""
 
+    code = "invalid-mail-server"
+
 
 @dataclass(frozen=True)
 class MailServer:

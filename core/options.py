@@ -20,6 +20,8 @@ _LIMIT = re.compile(r"^\s*(\d+)\s*(%?)\s*$")
 class OptionsError(Explained, ValueError):
     """An option has a value that cannot be used; the message says which and why."""
 
+    code = "invalid-option"
+
 
 @dataclass(frozen=True)
 class ImportOptions:

@@ -22,6 +22,8 @@ TIME_ZONE_ENV = "INSTROOM_TIME_ZONE"
 class TimeZoneError(Explained):
     """The time zone cannot be saved as chosen."""
 
+    code = "invalid-time-zone"
+
 
 @cache
 def time_zones() -> list[str]:

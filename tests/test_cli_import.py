@@ -162,7 +162,15 @@ def test_bad_arguments_exit_2(sqlite_url: str) -> None:
         sqlite_url, "import", str(SAMPLES / "plek-voorbeeld.tsv"), "--max-deactivate", "lots"
     )
     assert result.returncode == 2 and "deactivation limit" in result.stderr
+    assert result.stderr.rstrip().endswith("(invalid-option)")
+    # A script asking for JSON reads the refused option by its code, as an import's refusals.
     plek = str(SAMPLES / "plek-voorbeeld.tsv")
+    code, out = cli_json(sqlite_url, "import", plek, "--max-deactivate", "lots")
+    assert (code, out["status"], [i["code"] for i in out["issues"]]) == (
+        2,
+        "failed",
+        ["invalid-option"],
+    )
     result = cli(sqlite_url, "import", plek, "--role", "bogus-role")
     assert result.returncode == 2 and "There is no role 'bogus-role'" in result.stderr
     result = cli(sqlite_url, "import", plek, "--language", "xx", "--dry-run")

@@ -46,12 +46,21 @@ def emitted() -> list[tuple[str, str, str, set[str] | None]]:
     files = [*sorted((ROOT / "cli").rglob("*.py")), *sorted((ROOT / "core").rglob("*.py"))]
     for path in files:
         tree = ast.parse(path.read_text())
+        # A refusal class's own code (Explained): its messages are written where it is raised.
+        class_codes = {
+            id(stmt): stmt
+            for cls in ast.walk(tree)
+            if isinstance(cls, ast.ClassDef)
+            for stmt in cls.body
+            if isinstance(stmt, ast.Assign)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "code" for t in node.targets
             ):
+                variant = None if id(node) in class_codes else ""
                 for code in constants(node.value) or []:
-                    found.append((f"{path.name}:{node.lineno}", code, "", None))
+                    found.append((f"{path.name}:{node.lineno}", code, variant, None))
             if (
                 isinstance(node, ast.Subscript)
                 and isinstance(node.value, ast.Name)
@@ -157,3 +166,20 @@ def test_the_four_codes_that_meant_two_things_are_split(tmp_path: Path) -> None:
     }
     for code, words in meanings.items():
         assert words in ISSUE_TYPES[code].meaning, code
+
+
+def test_every_kind_of_explained_refusal_has_a_registered_code() -> None:
+    """Refusals outside an import (accounts, the catalogue, options...) carry codes too."""
+    import cli.common
+    import core.accounts
+    import core.activation
+    import core.catalog
+    import core.mail_server
+    import core.options
+    import core.portal_settings
+    from core.issues import Explained
+
+    del cli, core  # imported for their subclasses of Explained
+    kinds = Explained.__subclasses__()
+    assert len(kinds) == 7
+    assert {k.__name__: k.code in ISSUE_TYPES for k in kinds} == {k.__name__: True for k in kinds}
