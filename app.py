@@ -29,6 +29,6 @@ for column, status in zip(columns[1:], ("active", "invited", "blocked"), strict=
 
 st.subheader(_("Last imports"))
 if summary.recent_jobs:
-    st.dataframe(shown(summary.recent_jobs, settings.time_zone), hide_index=True)
+    st.dataframe(shown(summary.recent_jobs, settings.time_zone), hide_index=True, placeholder="")
 else:
     st.write(_("No imports yet."))

@@ -79,7 +79,7 @@ if len(chart):
         height=200,
         color=[STATUS_COLOURS[s] for s in chart.columns],
     )
-st.dataframe(shown(jobs, zone), hide_index=True)
+st.dataframe(shown(jobs, zone), hide_index=True, placeholder="")
 
 wanted = st.query_params.get("job")
 opened = list(jobs["Import"].head(DETAILS_SHOWN))

@@ -68,7 +68,7 @@ st.caption(
         else ""
     )
 )
-st.dataframe(shown(found, settings.time_zone), hide_index=True)
+st.dataframe(shown(found, settings.time_zone), hide_index=True, placeholder="")
 export_buttons(engine, query, total)
 
 if len(found):
@@ -115,9 +115,10 @@ if len(found):
                         for k, v in user.profile.items()
                     ],
                     hide_index=True,
+                    placeholder="",
                 )
             st.markdown("**" + _("Changes by imports") + "**")
-            st.dataframe(shown(history, settings.time_zone), hide_index=True)
+            st.dataframe(shown(history, settings.time_zone), hide_index=True, placeholder="")
 
 with st.expander(_("Create a single user")), st.form("single_user", clear_on_submit=False):
     values = {

@@ -61,6 +61,7 @@ def revert_panel(engine: Engine, job: ImportJob, username: str, labels: dict[str
             ]
         ),
         hide_index=True,
+        placeholder="",
     )
     overwrite = []
     if plan.conflicts:
@@ -107,7 +108,7 @@ def user_history_panel(engine: Engine, time_zone: str) -> None:
             st.info(md(_("There is no user {email!r}.").format(email=email.strip())))
             return
         history = user_history(session=session, user_id=user.id, language=current_language())
-    st.dataframe(shown(history, time_zone), hide_index=True)
+    st.dataframe(shown(history, time_zone), hide_index=True, placeholder="")
 
 
 def kept_file_panel(engine: Engine, job: ImportJob, time_zone: str) -> None:
@@ -161,7 +162,9 @@ def job_records_panel(engine: Engine, detail: JobDetail, zone: str, is_admin: bo
             kind = _(ISSUE_TYPES[code].meaning).rstrip(".")
             with st.expander(f"{kind} ({number(count)})"):
                 of_code = detail.issues[detail.issues["Code"] == code]
-                st.dataframe(shown(of_code.drop(columns="Code"), zone), hide_index=True)
+                st.dataframe(
+                    shown(of_code.drop(columns="Code"), zone), hide_index=True, placeholder=""
+                )
         st.download_button(
             _("Issues (CSV)"),
             export.to_csv_bytes(shown(detail.issues, zone)),
@@ -171,7 +174,9 @@ def job_records_panel(engine: Engine, detail: JobDetail, zone: str, is_admin: bo
     if len(detail.changes):
         users = detail.changes["Email"].nunique()
         st.markdown(bold(_("What changed")) + counted(NP_("{count} user", "{count} users"), users))
-        st.dataframe(shown(detail.changes.head(CHANGES_SHOWN), zone), hide_index=True)
+        st.dataframe(
+            shown(detail.changes.head(CHANGES_SHOWN), zone), hide_index=True, placeholder=""
+        )
         if len(detail.changes) > CHANGES_SHOWN:
             st.caption(
                 _("The first {shown} of {count} changed values; download them all:").format(
@@ -186,7 +191,7 @@ def job_records_panel(engine: Engine, detail: JobDetail, zone: str, is_admin: bo
             )
     if len(detail.emails):
         st.markdown(bold(_("Emails")))
-        st.dataframe(shown(detail.emails, zone), hide_index=True)
+        st.dataframe(shown(detail.emails, zone), hide_index=True, placeholder="")
         unsent = detail.emails[detail.emails["Status"].isin(["failed", "skipped"])]
         if (
             is_admin

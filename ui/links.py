@@ -81,6 +81,7 @@ def links_section(engine: Engine, settings: Settings, account: SignedInAccount) 
                 for k in links
             ],
             hide_index=True,
+            placeholder="",
         )
         _manage(engine, settings, links)
     with st.expander(_("Add a link")):
@@ -173,6 +174,7 @@ def _manage(engine: Engine, settings: Settings, links: list[dict]) -> None:
             for r in runs
         ],
         hide_index=True,
+        placeholder="",
         column_config={"Import": st.column_config.LinkColumn("Import", display_text=r"job=(\d+)")},
     )
 
@@ -226,6 +228,7 @@ def _show(outcome: LinkOutcome | str) -> None:
                     for i in plan.issues
                 ],
                 hide_index=True,
+                placeholder="",
             )
     elif outcome.status == "unchanged":
         st.info(_("The source is unchanged since the last run; nothing was imported."))

@@ -46,6 +46,7 @@ def profile_fields_tab(engine: Engine, view: CatalogView) -> None:
             for _id, _key, label, type_, importable, _taxonomy in view.fields
         ],
         hide_index=True,
+        placeholder="",
     )
     edit, add = st.columns(2)
     if view.fields:
@@ -113,6 +114,7 @@ def languages_tab(engine: Engine, view: CatalogView) -> None:
     st.dataframe(
         [{_("Code"): code, _("Name"): name} for _id, code, name in view.languages],
         hide_index=True,
+        placeholder="",
     )
     add, delete = st.columns(2)
     with add.form("add_language", clear_on_submit=True):
@@ -180,7 +182,7 @@ def taxonomies_tab(engine: Engine, view: CatalogView) -> None:
 def protected_users_tab(engine: Engine, view: CatalogView) -> None:
     """Users that imports never touch."""
     st.write(_("Imports never change these users; their rows are reported instead."))
-    st.dataframe([{_("Email"): email} for email in view.protected], hide_index=True)
+    st.dataframe([{_("Email"): email} for email in view.protected], hide_index=True, placeholder="")
     with st.form("protect"):
         email = st.text_input(_("Email address of an existing user"))
         protect = st.radio(_("Action"), [_("Protect"), _("Remove protection")], horizontal=True)
@@ -215,6 +217,7 @@ def accounts_tab(engine: Engine, settings: Settings, view: CatalogView) -> None:
             for u, n, e, r, state, until in view.accounts
         ],
         hide_index=True,
+        placeholder="",
     )
     # settings holds the mail server entered in Settings > Mail too (ui.auth.get_context).
     if not settings.smtp_configured:

@@ -116,6 +116,7 @@ def named_list_editor(engine: Engine, kind_name: str, entries: list[tuple[int, s
         st.dataframe(
             [{_("Name"): name, _("Users"): number(users)} for _id, name, users in entries],
             hide_index=True,
+            placeholder="",
         )
     else:
         st.caption(say["none"])

@@ -56,7 +56,9 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
                         ),
                     )
                     _count_tiles(plan)
-                    st.dataframe(_rows_table(plan.rows[:PAGE_SIZE], labels), hide_index=True)
+                    st.dataframe(
+                        _rows_table(plan.rows[:PAGE_SIZE], labels), hide_index=True, placeholder=""
+                    )
     if early is not None:
         early.empty()
     st.session_state["wizard_plan"] = (wizard.key(), plan)
@@ -103,11 +105,11 @@ def _page(count: int, key: str) -> slice:
 def _rows_page(plan: Plan, outcome: str, labels: dict[str, str]) -> None:
     rows = [r for r in plan.rows if r.outcome == outcome]
     shown = _rows_table(rows[_page(len(rows), f"page_{outcome}")], labels)
-    st.dataframe(shown.drop(columns=_("Outcome")), hide_index=True)
+    st.dataframe(shown.drop(columns=_("Outcome")), hide_index=True, placeholder="")
 
 
 def _paged(frame: pd.DataFrame, key: str) -> None:
-    st.dataframe(frame.iloc[_page(len(frame), key)], hide_index=True)
+    st.dataframe(frame.iloc[_page(len(frame), key)], hide_index=True, placeholder="")
 
 
 def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:

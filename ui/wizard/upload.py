@@ -93,6 +93,7 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
                 ]
             ),
             hide_index=True,
+            placeholder="",
         )
     step_buttons(wizard)
 
