@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from cli import common
-from cli.common import _, say
-from core.i18n import N_
+from cli.common import _
+from core.i18n import NP_, render_counted
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -35,7 +35,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         frame = export.users_frame(session=session)
     writer = export.to_xlsx_bytes if args.format == "xlsx" else export.to_csv_bytes
     common.write_file(Path(args.out), writer(frame))
-    print(say(N_("Exported {count:,} users to {file}."), count=len(frame), file=args.out))
+    exported = NP_("Exported {count:,} user to {file}.", "Exported {count:,} users to {file}.")
+    print(render_counted(exported, len(frame), common.LANGUAGE, file=args.out))
     return common.EXIT_OK
 
 

@@ -267,7 +267,7 @@ def test_export_is_inert_and_imports_back_unchanged(sqlite_url: str, tmp_path: P
     for file_format in ("csv", "xlsx"):
         out = tmp_path / f"export.{file_format}"
         result = cli(sqlite_url, "export", "--format", file_format, "--out", str(out))
-        assert result.returncode == 0 and "Exported 1 users" in result.stdout
+        assert result.returncode == 0 and "Exported 1 user to" in result.stdout
         if file_format == "csv":
             assert "'=cmd|' /C calc'!A0" in out.read_text(encoding="utf-8-sig")
         else:
