@@ -11,6 +11,7 @@ from core.issues import Issue
 from core.passwords import hash_imported
 from core.plan import MASK, Plan, RowPlan
 from core.vocabulary import Outcome, UserStatus
+from db import queries
 from db.bulk import BATCH, batches
 from db.imports import (
     add_memberships,
@@ -25,7 +26,7 @@ from db.imports import (
     reserve_user_ids,
     update_users,
 )
-from db.models import Group, ImportJob, Level, utcnow
+from db.models import Group, Level, utcnow
 from db.seed import EVERYONE
 
 Progress = Callable[[int, int], None]
@@ -44,7 +45,7 @@ def _record_added(
     """Keep on the job what it added to the catalogue, for its result and its history."""
     if not (groups or levels or any(terms.values())):
         return
-    job = session.get(ImportJob, job_id)
+    job = queries.find_job(session=session, job_id=job_id)
     assert job is not None, "a written import is recorded as a job first"
     added = dict(job.catalogue_added or {})
     added["groups"] = sorted({*added.get("groups", []), *groups})

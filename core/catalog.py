@@ -93,7 +93,7 @@ def _find_by_name(
 
 
 def _get(session: Session, kind: NamedKind, entry_id: int) -> Any:
-    entry = session.get(kind.model, entry_id)
+    entry = queries.find_entry(session=session, model=kind.model, entry_id=entry_id)
     if entry is None:
         raise CatalogError(N_("That {kind} no longer exists; reload the page."), kind=kind.label)
     return entry
@@ -196,7 +196,7 @@ def add_language(*, session: Session, code: str, name: str) -> Language:
 
 def delete_language(*, session: Session, language_id: int, force: bool = False) -> int:
     """Delete a language; one that users have needs force=True and clears it for them."""
-    language = session.get(Language, language_id)
+    language = queries.find_entry(session=session, model=Language, entry_id=language_id)
     if language is None:
         raise CatalogError(N_("That language no longer exists; reload the page."))
     in_use = db_catalog.count_users_with(session=session, column=User.language, value=language.code)
@@ -230,7 +230,7 @@ def add_term(*, session: Session, taxonomy_id: int, name: str) -> Term:
 
 def delete_term(*, session: Session, term_id: int) -> None:
     """Delete a term; values already stored on users stay as they are."""
-    term = session.get(Term, term_id)
+    term = queries.find_entry(session=session, model=Term, entry_id=term_id)
     if term is None:
         raise CatalogError(N_("That term no longer exists; reload the page."))
     session.delete(term)
@@ -302,7 +302,10 @@ def _check_field_type(session: Session, type: str, taxonomy_id: int | None) -> N
         raise CatalogError(
             N_("The type must be one of: {types}."), types=", ".join(PROFILE_FIELD_TYPES)
         )
-    if type == "taxonomy" and (taxonomy_id is None or session.get(Taxonomy, taxonomy_id) is None):
+    if type == "taxonomy" and (
+        taxonomy_id is None
+        or queries.find_entry(session=session, model=Taxonomy, entry_id=taxonomy_id) is None
+    ):
         raise CatalogError(N_("A taxonomy field needs a taxonomy; add one under Taxonomies first."))
 
 
@@ -316,7 +319,7 @@ def update_profile_field(
     taxonomy_id: int | None = None,
 ) -> None:
     """Change a profile field's label, type, taxonomy and whether imports may fill it."""
-    field = session.get(ProfileField, field_id)
+    field = queries.find_entry(session=session, model=ProfileField, entry_id=field_id)
     if field is None:
         raise CatalogError(N_("That profile field no longer exists; reload the page."))
     _check_field_type(session, type, taxonomy_id)
@@ -333,7 +336,7 @@ def update_profile_field(
 
 def delete_profile_field(*, session: Session, field_id: int) -> None:
     """Delete a profile field; values stored on users are kept but no longer shown."""
-    field = session.get(ProfileField, field_id)
+    field = queries.find_entry(session=session, model=ProfileField, entry_id=field_id)
     if field is None:
         raise CatalogError(N_("That profile field no longer exists; reload the page."))
     session.delete(field)

@@ -20,7 +20,7 @@ from core.plan import MASK
 from core.source import job_file_words
 from core.vocabulary import JobStatus, values
 from db import queries
-from db.models import WITHOUT_FILE, ImportChange, ImportIssue, ImportJob, id_of
+from db.models import ImportChange, ImportIssue, ImportJob, id_of
 
 JOB_STATUSES = values(JobStatus)
 # The headings of the history's tables: stable keys for the code, words for the reader.
@@ -272,7 +272,7 @@ def stored_issue(row: ImportIssue) -> Issue:
 
 def get_job_detail(*, session: Session, job_id: int, language: str = "en") -> JobDetail | None:
     """The job with its issues (in the reader's language), changes, emails and rejected rows."""
-    job = session.get(ImportJob, job_id, options=[WITHOUT_FILE])
+    job = queries.find_job(session=session, job_id=job_id, without_file=True)
     if job is None:
         return None
     issues = queries.list_job_issues(session=session, job_id=job_id)
@@ -345,7 +345,7 @@ def user_history(*, session: Session, user_id: int, language: str = "en") -> pd.
 
 def get_kept_file(*, session: Session, job_id: int) -> tuple[str, bytes] | None:
     """The uploaded file of a job whose administrator chose to keep it, while it is kept."""
-    job = session.get(ImportJob, job_id)
+    job = queries.find_job(session=session, job_id=job_id)
     if job is None or not job.source_data or job.keep_file_until is None:
         return None
     if any(c.get("field") == "password" for c in job.mapping.get("columns", [])):

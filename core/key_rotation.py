@@ -9,8 +9,8 @@ from core.mail_server import MAIL_PASSWORD, PASSWORD_SETTING
 from core.settings import Settings
 from core.vault import Vault
 from db import links as link_queries
+from db import queries
 from db.engine import session_scope
-from db.models import AppSetting
 
 
 def reseal_secrets(*, session: Session, vault_keys: list[str]) -> int:
@@ -22,7 +22,7 @@ def reseal_secrets(*, session: Session, vault_keys: list[str]) -> int:
             link.secret = links.reseal(link.secret)
             session.add(link)
             count += 1
-    setting = session.get(AppSetting, PASSWORD_SETTING)
+    setting = queries.find_setting(session=session, key=PASSWORD_SETTING)
     if setting is not None and setting.value:
         setting.value = mail.reseal(setting.value)
         session.add(setting)

@@ -43,6 +43,7 @@ from core.validate import load_known_names
 from core.vault import Vault
 from core.vocabulary import JobStatus, RunStatus
 from db import links as link_queries
+from db import queries
 from db.engine import session_scope
 from db.models import Link, LinkRun, id_of, utcnow
 
@@ -293,7 +294,7 @@ def _import(
 
 
 def _set_run_job(session: Session, run_id: int, job_id: int) -> None:
-    run = session.get(LinkRun, run_id)
+    run = queries.find_link_run(session=session, run_id=run_id)
     if run is not None:
         run.job_id = job_id
         session.add(run)
@@ -310,7 +311,7 @@ def _record(
     """Save the run, and what it tells about the link: its content, host key, failures."""
     failed = outcome.status == RunStatus.FAILED
     with session_scope(engine) as session:
-        link = session.get(Link, snapshot.id)
+        link = queries.find_link(session=session, link_id=id_of(snapshot))
         if link is None:  # removed while it ran; the import itself is in the history
             return outcome
         run.finished_at = utcnow()
@@ -413,7 +414,7 @@ def recover_lost_runs(
         if not lost:
             continue
         with Session(engine) as session:
-            link = session.get(Link, run.link_id)
+            link = queries.find_link(session=session, link_id=run.link_id)
             if link is not None:
                 session.expunge(link)
         if link is None:
@@ -438,7 +439,7 @@ def run_due_links(
 
     while (link_id := link_queries.claim_due_link(engine, now=now, next_run=after_now)) is not None:
         with Session(engine) as session:
-            link = session.get(Link, link_id)
+            link = queries.find_link(session=session, link_id=link_id)
             name = link.name if link else None
         if name is None:
             continue

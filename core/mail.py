@@ -48,7 +48,7 @@ from db.mail import (
     release_lost_messages,
     requeue_unsent,
 )
-from db.models import Account, EmailMessage, ImportJob, User, utcnow
+from db.models import Account, EmailMessage, ImportJob, utcnow
 
 if TYPE_CHECKING:
     import yagmail
@@ -283,7 +283,7 @@ def _values(
 ) -> tuple[str, Mapping[str, object]]:
     """The kind of a templated message and what its placeholders hold."""
     if message.template == "invite":
-        account = session.get(Account, message.account_id)
+        account = queries.find_account(session=session, account_id=message.account_id)
         if account is None or account.is_disabled:
             raise MailError(ACCOUNT_GONE, transient=False)
         token, expires = start_invitation(account, days=settings.activation_days)
@@ -295,7 +295,7 @@ def _values(
         assert message.job_id is not None, "a completion message belongs to its import"
         job = queries.get_job(session=session, job_id=message.job_id)
         return "completion", _completion(job, settings, message.language)
-    user = session.get(User, message.user_id)
+    user = queries.find_user(session=session, user_id=message.user_id)
     if user is None:
         raise MailError(USER_GONE, transient=False)
     names = _names(user.first_name, user.name_insert, user.last_name)
@@ -381,7 +381,10 @@ def preview_message(
 ) -> tuple[str, str]:
     """Subject and text of the message row's user will get (the activation link elided)."""
     after = {key: new for key, (_, new) in row.changes.items()}
-    if row.user_id is not None and (user := session.get(User, row.user_id)) is not None:
+    if (
+        row.user_id is not None
+        and (user := queries.find_user(session=session, user_id=row.user_id)) is not None
+    ):
         stored = {"first_name": user.first_name, "name_insert": user.name_insert}
         stored["last_name"] = user.last_name
     else:
@@ -579,7 +582,7 @@ def _deliver(
     while transient:
         left = None if deadline is None else deadline - time.monotonic()
         with session_scope(engine) as session:
-            message = session.get(EmailMessage, message_id)
+            message = queries.find_email_message(session=session, message_id=message_id)
             if message is None:
                 return "failed"
             attempts = message.attempts

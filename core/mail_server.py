@@ -171,7 +171,7 @@ def save_mail_server(
     for field, value in values.items():
         if field in locked:
             continue
-        setting = session.get(AppSetting, _PREFIX + field) or AppSetting(
+        setting = queries.find_setting(session=session, key=_PREFIX + field) or AppSetting(
             key=_PREFIX + field, value=""
         )
         setting.value = value

@@ -473,6 +473,6 @@ def get_organisation(*, session: Session) -> Organisation:
 def save_organisation(*, session: Session, name: str, sender_name: str) -> None:
     """Keep the organisation's name and the sender's name."""
     for key, value in ((ORGANISATION, name.strip()), (SENDER_NAME, sender_name.strip())):
-        setting = session.get(AppSetting, key) or AppSetting(key=key, value="")
+        setting = queries.find_setting(session=session, key=key) or AppSetting(key=key, value="")
         setting.value = value
         session.add(setting)

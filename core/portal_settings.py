@@ -13,6 +13,7 @@ from core.i18n import N_
 from core.issues import Explained
 from core.mail_server import with_mail_server
 from core.settings import Settings
+from db import queries
 from db.models import AppSetting
 
 TIME_ZONE_KEY = "time_zone"
@@ -38,7 +39,7 @@ def time_zone_locked(settings: Settings) -> bool:
 
 def with_time_zone(*, session: Session, settings: Settings) -> Settings:
     """The settings with the time zone chosen in Settings, where nothing outside set it."""
-    stored = session.get(AppSetting, TIME_ZONE_KEY)
+    stored = queries.find_setting(session=session, key=TIME_ZONE_KEY)
     if stored is None or time_zone_locked(settings) or stored.value == settings.time_zone:
         return settings
     return replace(settings, time_zone=stored.value)
@@ -58,7 +59,9 @@ def save_time_zone(*, session: Session, settings: Settings, name: str) -> None:
             N_("{name!r} is not a time zone; choose one from the list, such as Europe/Amsterdam."),
             name=name,
         ) from None
-    stored = session.get(AppSetting, TIME_ZONE_KEY) or AppSetting(key=TIME_ZONE_KEY, value="")
+    stored = queries.find_setting(session=session, key=TIME_ZONE_KEY) or AppSetting(
+        key=TIME_ZONE_KEY, value=""
+    )
     stored.value = name
     session.add(stored)
 

@@ -146,7 +146,7 @@ def _current(user: User, key: str) -> Any:
 
 def get_revertible_job(*, session: Session, job_id: int) -> ImportJob:
     """The import to revert, or a clear refusal."""
-    job = session.get(ImportJob, job_id)
+    job = queries.find_job(session=session, job_id=job_id)
     if job is None or job.kind != "import":
         raise JobError.of("unknown-import", job_id=job_id)
     if job.status == JobStatus.REVERTED:
@@ -168,7 +168,7 @@ def plan_revert(
     changes = list_changes_newest_first(session=session, job_id=job_id)
     rows: list[RevertRow] = []
     for change in changes:
-        user = session.get(User, change.user_id) if change.user_id else None
+        user = queries.find_user(session=session, user_id=change.user_id)
         if user is None:
             continue  # removed since; nothing to take back
         if user.is_protected:
@@ -234,7 +234,7 @@ def apply_revert(*, session: Session, plan: RevertPlan, revert_job_id: int) -> N
     for row in plan.rows:
         if row.action == "skip":
             continue
-        user = session.get(User, row.user_id)
+        user = queries.find_user(session=session, user_id=row.user_id)
         if user is None:
             continue  # removed since: nothing to take back
         before, after = _revert_user(session, row, user, names)

@@ -15,7 +15,6 @@ from core.read import Table
 from core.source import SINGLE_USER_FORM
 from core.vocabulary import Mode
 from db import queries
-from db.models import User
 from db.users import (
     count_selected_users,
     list_selected_users,
@@ -119,7 +118,7 @@ def search_users(
 
 def get_user_detail(*, session: Session, user_id: int) -> dict[str, Any] | None:
     """One user's profile, groups and levels."""
-    user = session.get(User, user_id)
+    user = queries.find_user(session=session, user_id=user_id)
     if user is None:
         return None
     groups, levels = list_user_memberships(session=session, user_id=user_id)

@@ -148,7 +148,7 @@ def mark_interrupted(*, engine: Engine, grace: timedelta = CLAIM_GRACE) -> list[
 
 def requeue_job(*, session: Session, job_id: int) -> None:
     """Queue an interrupted job again; its file was kept for this."""
-    job = session.get(ImportJob, job_id)
+    job = queries.find_job(session=session, job_id=job_id)
     if job is None or job.status != JobStatus.INTERRUPTED or not job.source_data:
         raise JobError.of("not-restartable")
     job.status, job.error, job.finished_at, job.heartbeat_at = JobStatus.QUEUED, None, None, None

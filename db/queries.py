@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -17,6 +18,8 @@ from db.models import (
     ImportJob,
     Language,
     Level,
+    Link,
+    LinkRun,
     MailTemplate,
     ProfileField,
     Role,
@@ -26,6 +29,8 @@ from db.models import (
     User,
     id_of,
 )
+
+T = TypeVar("T")
 
 
 def count_accounts(*, session: Session) -> int:
@@ -119,6 +124,40 @@ def count_emails_by_status(*, session: Session, job_id: int) -> dict[str, int]:
         .group_by(EmailMessage.status)
     ).all()
     return {status: count for status, count in rows}
+
+
+def find_job(*, session: Session, job_id: int, without_file: bool = False) -> ImportJob | None:
+    """A recorded job, or None; without_file leaves its kept file unread."""
+    return session.get(ImportJob, job_id, options=[WITHOUT_FILE] if without_file else [])
+
+
+def find_user(*, session: Session, user_id: int | None) -> User | None:
+    return session.get(User, user_id) if user_id is not None else None
+
+
+def find_account(*, session: Session, account_id: int | None) -> Account | None:
+    return session.get(Account, account_id) if account_id is not None else None
+
+
+def find_email_message(*, session: Session, message_id: int) -> EmailMessage | None:
+    return session.get(EmailMessage, message_id)
+
+
+def find_setting(*, session: Session, key: str) -> AppSetting | None:
+    return session.get(AppSetting, key)
+
+
+def find_link(*, session: Session, link_id: int) -> Link | None:
+    return session.get(Link, link_id)
+
+
+def find_link_run(*, session: Session, run_id: int) -> LinkRun | None:
+    return session.get(LinkRun, run_id)
+
+
+def find_entry(*, session: Session, model: type[T], entry_id: int | None) -> T | None:
+    """A catalogue entry (group, level, role, taxonomy, term, language, field) by its id."""
+    return session.get(model, entry_id) if entry_id is not None else None
 
 
 def get_job(*, session: Session, job_id: int) -> ImportJob:

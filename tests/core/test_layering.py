@@ -117,11 +117,16 @@ def sql_in_core(source: str) -> list[str]:
         sql = library in {"sqlalchemy", "sqlmodel"} and bool(name)
         if sql and module not in SQL_TYPES_IN_CORE and not module.startswith("sqlalchemy.exc"):
             found.append(f"imports {module}")
-    for node in ast.walk(ast.parse(source)):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in SQL_CALLS
+    calls = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)]
+    for node in sorted(calls, key=lambda n: n.lineno):
+        if isinstance(node.func, ast.Attribute) and (
+            node.func.attr in SQL_CALLS
+            # A row by its key is a query too; dict.get and the like are not.
+            or (
+                node.func.attr == "get"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "session"
+            )
         ):
             found.append(f"calls .{node.func.attr}() on line {node.lineno}")
     return found
@@ -140,10 +145,12 @@ def test_the_sql_guard_sees_builders_and_statements() -> None:
     source = (
         "from sqlalchemy import Engine, select\nfrom sqlmodel import Session, col\n"
         "from sqlalchemy.exc import OperationalError\n\n"
-        "def f(session):\n    return session.exec(select(1)).first()\n"
+        "def f(session, found):\n    return session.exec(select(1)).first()\n"
+        "def g(session, found):\n    return session.get(User, 1) or found.get('x')\n"
     )
     assert sql_in_core(source) == [
         "imports sqlalchemy.select",
         "imports sqlmodel.col",
         "calls .exec() on line 6",
+        "calls .get() on line 8",
     ]
