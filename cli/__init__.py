@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from cli import accounts, common, imports, keys, links, users, worker
 from cli.common import _, say
 from core.i18n import N_, choose_language
-from core.issues import BUSY_MESSAGE, Explained, InstroomError, Refusal
+from core.issues import BUSY_MESSAGE, InstroomError, Refusal
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,13 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _refused(args: argparse.Namespace, exc: Refusal | Explained) -> int:
+def _refused(args: argparse.Namespace, exc: Refusal) -> int:
     """A refusal: its code and message on standard error, and with --json the contract too."""
     language = common.language_of(args)
-    findings = exc.findings if isinstance(exc, Refusal) else []
-    first = (
-        exc.issue.as_contract(language) if isinstance(exc, Refusal) else exc.as_contract(language)
-    )
+    findings = exc.findings
+    first = exc.issue.as_contract(language)
     if getattr(args, "json", False):
         print(
             json.dumps(
@@ -75,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     try:
         return args.handler(args)
-    except (Refusal, Explained) as exc:
+    except Refusal as exc:
         return _refused(args, exc)
     except InstroomError as exc:
         text = getattr(exc, "text", None)

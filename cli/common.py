@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.i18n import N_, gettext, render
-from core.issues import Explained, UnusableFileError
+from core.issues import Refusal, UnusableFileError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -54,10 +54,8 @@ COUNT_NAMES = {
 SEVERITY_WORDS = {"error": N_("error"), "warning": N_("warning")}
 
 
-class OutputError(Explained):
+class OutputError(Refusal):
     """An output path cannot be used; the message says why."""
-
-    code = "unusable-output"
 
 
 def open_engine() -> Engine:
@@ -85,7 +83,7 @@ def password_from_stdin(args: argparse.Namespace) -> str:
     from core.accounts import AccountError
 
     if not args.password_stdin:
-        raise AccountError(N_("Give the password on standard input with --password-stdin."))
+        raise AccountError.of("account-refused", "password-stdin")
     return sys.stdin.readline().rstrip("\r\n")
 
 
@@ -124,10 +122,7 @@ def write_file(path: Path, data: bytes) -> None:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
         if path.is_symlink():
-            raise OutputError(
-                N_("{path} is a symbolic link; give the path of a real file to write."),
-                path=str(path),
-            ) from exc
+            raise OutputError.of("unusable-output", "symbolic-link", path=str(path)) from exc
         raise
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)

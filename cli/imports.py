@@ -85,7 +85,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 columns=", ".join(map(repr, columns)),
                 example=example,
             )
-        refusal.findings = list(table.findings)
+        refusal.findings = [*exc.findings, *table.findings]
         raise refusal from None
     emails = send_import_mail(engine, settings, result)
     if args.rejected_out and result.plan.error_rows:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from core.emails import check_email
 from core.i18n import LANGUAGES, N_
-from core.issues import Explained
+from core.issues import Refusal
 from core.passwords import MIN_PASSWORD_LENGTH, password_problem
 from core.vocabulary import AccountRole, values
 from db import queries
@@ -38,10 +38,8 @@ LOGIN_REFUSED = N_(
 )
 
 
-class AccountError(Explained):
+class AccountError(Refusal):
     """An account change was refused; the message says why and what to do."""
-
-    code = "account-refused"
 
 
 @dataclass(frozen=True)
@@ -92,48 +90,33 @@ def start_invitation(account: Account, *, days: int) -> tuple[str, datetime]:
     return token, expires
 
 
-# The one password rule (core.passwords), as a person choosing a password reads it.
-PASSWORD_REFUSALS = {
-    "too-short": N_("The password must be at least {limit} characters long."),
-    "too-long": N_("The password must be at most 72 bytes long."),
-    "personal": N_(
-        "The password contains your name, username or email address, or the word Instroom. "
-        "Choose one a stranger could not guess from those."
-    ),
-    "guessable": N_(
-        "The password is too easy to guess: a common password, a repeat, a sequence or a "
-        "keyboard row. A few unrelated words make a strong one."
-    ),
-}
-
-
 def check_password_strength(
-    password: str, personal: Sequence[str] = (), refusal: type[Explained] | None = None
+    password: str, personal: Sequence[str] = (), refusal: type[Refusal] | None = None
 ) -> None:
     """Refuse a password the one rule refuses (personal: the person's names and address)."""
     problem = password_problem(password, personal)
     if problem is not None:
-        raise (refusal or AccountError)(PASSWORD_REFUSALS[problem], limit=MIN_PASSWORD_LENGTH)
+        raise (refusal or AccountError).of("password-refused", problem, limit=MIN_PASSWORD_LENGTH)
 
 
 def check_chosen_password(
-    password: str, repeat: str, personal: Sequence[str], refusal: type[Explained]
+    password: str, repeat: str, personal: Sequence[str], refusal: type[Refusal]
 ) -> None:
     """A password chosen with a one-time link: typed the same twice, and allowed by the rule."""
     if password != repeat:
-        raise refusal(N_("The two passwords differ; type the same password twice."))
+        raise refusal.of("password-refused", "differ")
     check_password_strength(password, personal, refusal)
 
 
 def check_one_time_link(
-    expires_at: datetime | None, refusal: type[Explained], *, invalid: str, expired: str
+    expires_at: datetime | None, refusal: type[Refusal], *, holder: str
 ) -> None:
-    """Whether a one-time link (a welcome mail's, an invitation's) still works: refused with
-    invalid when no holder was found (expires_at None), with expired when its time is past."""
+    """Whether a one-time link (an invitation's: holder "invitation", a welcome mail's:
+    "activation") still works: refused when no holder was found (expires_at None) or late."""
     if expires_at is None:
-        raise refusal(invalid)
+        raise refusal.of("link-refused", f"{holder}-invalid")
     if expires_at < utcnow():
-        raise refusal(expired)
+        raise refusal.of("link-refused", f"{holder}-expired")
 
 
 def create_account(
@@ -151,16 +134,11 @@ def create_account(
     username = username.strip().lower()
     email = checked_email(email)
     if not USERNAME_PATTERN.match(username):
-        raise AccountError(
-            N_("The username must be 2-50 characters: letters, digits, dot, dash or underscore.")
-        )
+        raise AccountError.of("account-refused", "username")
     if role not in ROLES:
-        raise AccountError(N_("The role must be one of: {roles}."), roles=", ".join(ROLES))
+        raise AccountError.of("account-refused", "role", roles=", ".join(ROLES))
     if queries.get_account_by_username(session=session, username=username) is not None:
-        raise AccountError(
-            N_("An account named {username!r} already exists; choose another name."),
-            username=username,
-        )
+        raise AccountError.of("account-refused", "username-taken", username=username)
     if password is not None:
         check_password_strength(password, (username, name, email))
     account = Account(
@@ -180,19 +158,14 @@ def checked_email(value: str) -> str:
     """One address as the import checks it, normalised; AccountError when it is not one."""
     address, problem = check_email(value)
     if problem is not None:
-        raise AccountError(
-            N_("Enter one valid email address, such as name@example.org ({value!r} is not one)."),
-            value=value.strip(),
-        )
+        raise AccountError.of("account-refused", "email", value=value.strip())
     return address
 
 
 def set_account_language(*, session: Session, username: str, language: str) -> None:
     """The language the portal speaks to an account from now on."""
     if language not in LANGUAGES:
-        raise AccountError(
-            N_("The language must be one of: {languages}."), languages=", ".join(LANGUAGES)
-        )
+        raise AccountError.of("account-refused", "language", languages=", ".join(LANGUAGES))
     account = load_account(session, username)
     account.language = language
     session.add(account)
@@ -202,7 +175,7 @@ def load_account(session: Session, username: str) -> Account:
     """The account named username, or a refusal that says there is none."""
     account = queries.get_account_by_username(session=session, username=username)
     if account is None:
-        raise AccountError(N_("There is no account named {username!r}."), username=username)
+        raise AccountError.of("account-refused", "unknown-account", username=username)
     return account
 
 
@@ -238,19 +211,11 @@ def find_account_by_invitation(*, session: Session, token: str) -> Account:
     """The account a password link belongs to, while the link still works."""
     account = queries.get_account_by_invitation(session=session, token_hash=token_hash(token))
     check_one_time_link(
-        account.invite_expires_at if account else None,
-        AccountError,
-        invalid=N_(
-            "This link is not valid or has already been used. Ask an administrator of the "
-            "portal to send you a new one."
-        ),
-        expired=N_(
-            "This link has expired. Ask an administrator of the portal to send you a new one."
-        ),
+        account.invite_expires_at if account else None, AccountError, holder="invitation"
     )
     assert account is not None  # found, or refused above
     if account.is_disabled:
-        raise AccountError(N_("This account is disabled. Ask an administrator of the portal."))
+        raise AccountError.of("account-refused", "disabled")
     return account
 
 
@@ -269,7 +234,7 @@ def set_account_disabled(*, session: Session, username: str, disabled: bool) -> 
     account = load_account(session, username)
     last_admin = account.role == AccountRole.ADMIN and _count_active_admins(session) <= 1
     if disabled and not account.is_disabled and last_admin:
-        raise AccountError(N_("This is the last active administrator; add another one first."))
+        raise AccountError.of("account-refused", "last-admin")
     account.is_disabled = disabled
     if disabled:
         account.session_version += 1

@@ -3,43 +3,27 @@
 from sqlmodel import Session
 
 from core.accounts import check_chosen_password, check_one_time_link, hash_password, token_hash
-from core.i18n import N_
-from core.issues import Explained
+from core.issues import Refusal
 from core.vocabulary import UserStatus
 from db import queries
 from db.models import User, utcnow
 
 
-class ActivationError(Explained):
+class ActivationError(Refusal):
     """The link or password cannot be used; the message says what to do."""
-
-    code = "activation-refused"
 
 
 def find_user_by_token(*, session: Session, token: str) -> User:
     """The user an activation link belongs to, if it is still valid."""
     user = queries.get_user_by_activation(session=session, token_hash=token_hash(token))
     check_one_time_link(
-        user.activation_expires_at if user else None,
-        ActivationError,
-        invalid=N_(
-            "This link is not valid or has already been used. If you have not "
-            "set your password yet, ask your administrator for a new link."
-        ),
-        expired=N_(
-            "This link has expired. Ask your administrator to send you a new welcome email."
-        ),
+        user.activation_expires_at if user else None, ActivationError, holder="activation"
     )
     assert user is not None  # found, or refused above
     if user.status == UserStatus.BLOCKED:
-        raise ActivationError(N_("This account is blocked. Contact your administrator."))
+        raise ActivationError.of("activation-refused", "blocked")
     if user.is_protected:
-        raise ActivationError(
-            N_(
-                "This account is managed by your administrator and cannot be activated with a "
-                "link. Contact your administrator."
-            )
-        )
+        raise ActivationError.of("activation-refused", "protected")
     return user
 
 

@@ -11,8 +11,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from core.fields import BUILTIN_FIELDS, MULTI_VALUE_SEPARATOR, PROFILE_FIELD_TYPES
-from core.i18n import N_
-from core.issues import Explained
+from core.issues import Refusal
 from db import catalog as db_catalog
 from db import queries
 from db.models import (
@@ -35,10 +34,8 @@ FIELD_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 LANGUAGE_CODE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
 
-class CatalogError(Explained):
+class CatalogError(Refusal):
     """A settings change was refused; the message says why and what to do."""
-
-    code = "catalogue-refused"
 
 
 @dataclass(frozen=True)
@@ -69,17 +66,12 @@ KINDS: dict[str, NamedKind] = {
 def _clean_name(name: str, label: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise CatalogError(N_("Enter a name for the {kind}."), kind=label)
+        raise CatalogError.of("catalogue-refused", "empty-name", kind=label)
     if len(cleaned) > 200:
-        raise CatalogError(N_("The name of a {kind} can be at most 200 characters."), kind=label)
+        raise CatalogError.of("catalogue-refused", "name-too-long", kind=label)
     if MULTI_VALUE_SEPARATOR in cleaned:
-        raise CatalogError(
-            N_(
-                "The name of a {kind} cannot contain '{separator}': files use it to separate "
-                "several values in one cell."
-            ),
-            kind=label,
-            separator=MULTI_VALUE_SEPARATOR,
+        raise CatalogError.of(
+            "catalogue-refused", "name-separator", kind=label, separator=MULTI_VALUE_SEPARATOR
         )
     return cleaned
 
@@ -95,7 +87,7 @@ def _find_by_name(
 def _get(session: Session, kind: NamedKind, entry_id: int) -> Any:
     entry = queries.find_entry(session=session, model=kind.model, entry_id=entry_id)
     if entry is None:
-        raise CatalogError(N_("That {kind} no longer exists; reload the page."), kind=kind.label)
+        raise CatalogError.of("catalogue-refused", "gone", kind=kind.label)
     return entry
 
 
@@ -119,9 +111,7 @@ def add_named(*, session: Session, kind_name: str, name: str) -> SQLModel:
     kind = KINDS[kind_name]
     cleaned = _clean_name(name, kind.label)
     if _find_by_name(session, kind, cleaned) is not None:
-        raise CatalogError(
-            N_("A {kind} named {name!r} already exists."), kind=kind.label, name=cleaned
-        )
+        raise CatalogError.of("catalogue-refused", "name-taken", kind=kind.label, name=cleaned)
     entry = kind.model(name=cleaned)
     session.add(entry)
     session.flush()
@@ -134,9 +124,7 @@ def rename_named(*, session: Session, kind_name: str, entry_id: int, new_name: s
     entry = _get(session, kind, entry_id)
     cleaned = _clean_name(new_name, kind.label)
     if _find_by_name(session, kind, cleaned, exclude_id=entry_id) is not None:
-        raise CatalogError(
-            N_("A {kind} named {name!r} already exists."), kind=kind.label, name=cleaned
-        )
+        raise CatalogError.of("catalogue-refused", "name-taken", kind=kind.label, name=cleaned)
     if kind.user_column:
         column = getattr(User, kind.user_column)
         db_catalog.replace_user_value(session=session, column=column, old=entry.name, new=cleaned)
@@ -154,21 +142,12 @@ def delete_named(*, session: Session, kind_name: str, entry_id: int, force: bool
         used_by = db_catalog.list_fields_of_taxonomy(session=session, taxonomy_id=entry_id)
         if used_by:
             labels = ", ".join(f.label for f in used_by)
-            raise CatalogError(
-                N_("Profile fields use this taxonomy ({labels}); change them first."),
-                labels=labels,
-            )
+            raise CatalogError.of("catalogue-refused", "taxonomy-in-use", labels=labels)
         for term in queries.list_terms(session=session, taxonomy_id=entry_id):
             session.delete(term)
     if in_use and not force:
-        raise CatalogError(
-            N_(
-                "Users have the {kind} {name!r} ({count}). Confirm that you want to remove it "
-                "from them as well."
-            ),
-            count=in_use,
-            kind=kind.label,
-            name=entry.name,
+        raise CatalogError.of(
+            "catalogue-refused", "in-use", count=in_use, kind=kind.label, name=entry.name
         )
     if kind.user_column:
         column = getattr(User, kind.user_column)
@@ -183,11 +162,9 @@ def add_language(*, session: Session, code: str, name: str) -> Language:
     primary, _, region = code.strip().partition("-")
     code = f"{primary.lower()}-{region.upper()}" if region else primary.lower()
     if not LANGUAGE_CODE_PATTERN.match(code):
-        raise CatalogError(
-            N_("A language code is 2 or 3 letters, optionally with a region: nl, en, fr-BE.")
-        )
+        raise CatalogError.of("catalogue-refused", "language-code")
     if db_catalog.get_language_by_code(session=session, code=code) is not None:
-        raise CatalogError(N_("The language {code!r} already exists."), code=code)
+        raise CatalogError.of("catalogue-refused", "language-taken", code=code)
     language = Language(code=code, name=name.strip() or code)
     session.add(language)
     session.flush()
@@ -198,16 +175,11 @@ def delete_language(*, session: Session, language_id: int, force: bool = False) 
     """Delete a language; one that users have needs force=True and clears it for them."""
     language = queries.find_entry(session=session, model=Language, entry_id=language_id)
     if language is None:
-        raise CatalogError(N_("That language no longer exists; reload the page."))
+        raise CatalogError.of("catalogue-refused", "language-gone")
     in_use = db_catalog.count_users_with(session=session, column=User.language, value=language.code)
     if in_use and not force:
-        raise CatalogError(
-            N_(
-                "Users have the language {code!r} ({count}). Confirm that you want to clear it "
-                "for them as well."
-            ),
-            count=in_use,
-            code=language.code,
+        raise CatalogError.of(
+            "catalogue-refused", "language-in-use", count=in_use, code=language.code
         )
     db_catalog.replace_user_value(
         session=session, column=User.language, old=language.code, new=None
@@ -221,7 +193,7 @@ def add_term(*, session: Session, taxonomy_id: int, name: str) -> Term:
     """Add a term to a taxonomy."""
     cleaned = _clean_name(name, "term")
     if db_catalog.find_term(session=session, taxonomy_id=taxonomy_id, name=cleaned) is not None:
-        raise CatalogError(N_("The term {term!r} already exists in this taxonomy."), term=cleaned)
+        raise CatalogError.of("catalogue-refused", "term-taken", term=cleaned)
     term = Term(taxonomy_id=taxonomy_id, name=cleaned)
     session.add(term)
     session.flush()
@@ -232,7 +204,7 @@ def delete_term(*, session: Session, term_id: int) -> None:
     """Delete a term; values already stored on users stay as they are."""
     term = queries.find_entry(session=session, model=Term, entry_id=term_id)
     if term is None:
-        raise CatalogError(N_("That term no longer exists; reload the page."))
+        raise CatalogError.of("catalogue-refused", "term-gone")
     session.delete(term)
     session.flush()
 
@@ -260,20 +232,16 @@ def add_profile_field(
     """Add a profile field; its key (made from the label unless given) is what the CLI maps to."""
     if not key.strip():
         if not label.strip():
-            raise CatalogError(N_("A new field needs a label, such as Kostenplaats."))
+            raise CatalogError.of("catalogue-refused", "new-field-label")
         taken = {f.key for f in queries.list_profile_fields(session=session)}
         key = key_from_label(label.strip(), taken)
     key = key.strip().lower()
     if not FIELD_KEY_PATTERN.match(key):
-        raise CatalogError(
-            N_("A field key starts with a letter and has 2-50 lower-case letters, digits or '_'.")
-        )
+        raise CatalogError.of("catalogue-refused", "field-key")
     if key in BUILTIN_FIELDS:
-        raise CatalogError(
-            N_("{key!r} is a built-in field of every user; choose another key."), key=key
-        )
+        raise CatalogError.of("catalogue-refused", "built-in-key", key=key)
     if db_catalog.get_profile_field_by_key(session=session, key=key) is not None:
-        raise CatalogError(N_("A profile field with the key {key!r} already exists."), key=key)
+        raise CatalogError.of("catalogue-refused", "key-taken", key=key)
     _check_field_type(session, type, taxonomy_id)
     _check_label_free(session, label.strip() or key, None)
     field = ProfileField(
@@ -291,22 +259,19 @@ def _check_label_free(session: Session, label: str, field_id: int | None) -> Non
     """Two fields with one label cannot be told apart in a mapping or a change."""
     for other in queries.list_profile_fields(session=session):
         if other.id != field_id and other.label.casefold() == label.casefold():
-            raise CatalogError(
-                N_("Another field already has the label {label!r}; choose another label."),
-                label=other.label,
-            )
+            raise CatalogError.of("catalogue-refused", "label-taken", label=other.label)
 
 
 def _check_field_type(session: Session, type: str, taxonomy_id: int | None) -> None:
     if type not in PROFILE_FIELD_TYPES:
-        raise CatalogError(
-            N_("The type must be one of: {types}."), types=", ".join(PROFILE_FIELD_TYPES)
+        raise CatalogError.of(
+            "catalogue-refused", "field-type", types=", ".join(PROFILE_FIELD_TYPES)
         )
     if type == "taxonomy" and (
         taxonomy_id is None
         or queries.find_entry(session=session, model=Taxonomy, entry_id=taxonomy_id) is None
     ):
-        raise CatalogError(N_("A taxonomy field needs a taxonomy; add one under Taxonomies first."))
+        raise CatalogError.of("catalogue-refused", "needs-taxonomy")
 
 
 def update_profile_field(
@@ -321,10 +286,10 @@ def update_profile_field(
     """Change a profile field's label, type, taxonomy and whether imports may fill it."""
     field = queries.find_entry(session=session, model=ProfileField, entry_id=field_id)
     if field is None:
-        raise CatalogError(N_("That profile field no longer exists; reload the page."))
+        raise CatalogError.of("catalogue-refused", "field-gone")
     _check_field_type(session, type, taxonomy_id)
     if not label.strip():
-        raise CatalogError(N_("Enter a label for the profile field."))
+        raise CatalogError.of("catalogue-refused", "field-label")
     _check_label_free(session, label.strip(), field_id)
     field.label = label.strip()
     field.type = type
@@ -338,7 +303,7 @@ def delete_profile_field(*, session: Session, field_id: int) -> None:
     """Delete a profile field; values stored on users are kept but no longer shown."""
     field = queries.find_entry(session=session, model=ProfileField, entry_id=field_id)
     if field is None:
-        raise CatalogError(N_("That profile field no longer exists; reload the page."))
+        raise CatalogError.of("catalogue-refused", "field-gone")
     session.delete(field)
     session.flush()
 
@@ -347,9 +312,7 @@ def set_user_protected(*, session: Session, email: str, protected: bool) -> User
     """Protect a user from every import, or lift the protection."""
     user = queries.get_user_by_email(session=session, email=email)
     if user is None:
-        raise CatalogError(
-            N_("There is no user with the email address {email!r}."), email=email.strip()
-        )
+        raise CatalogError.of("catalogue-refused", "unknown-email", email=email.strip())
     user.is_protected = protected
     if protected:
         # A system account is set up by hand; a welcome link sent earlier must not open it.

@@ -6,7 +6,6 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core.accounts import AccountError, create_account, load_account, start_invitation
-from core.i18n import N_
 from core.mail import invitation_link, queue_invitation
 from core.settings import Settings
 from db.models import Account
@@ -55,7 +54,7 @@ def send_password_link(*, session: Session, settings: Settings, username: str) -
     """A new link for an account to choose a (new) password; the old password works until then."""
     account = load_account(session, username)
     if account.is_disabled:
-        raise AccountError(N_("This account is disabled; enable it first."))
+        raise AccountError.of("account-refused", "disabled-invitation")
     return _send_link(session, settings, account)
 
 

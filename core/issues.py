@@ -4,10 +4,11 @@ Every issue Instroom reports is made here from its code and parameters, so a cod
 one thing, always has one severity, and its words live in one place (to be translated).
 """
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
 from string import Formatter
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 from core.entropy import SECRET_COLUMN, looks_secret
 from core.i18n import N_, gettext, render
@@ -774,21 +775,125 @@ _TYPES = [
         "account-refused",
         ERROR,
         "A portal account cannot be made or changed as asked.",
+        password_stdin="Give the password on standard input with --password-stdin.",
+        username="The username must be 2-50 characters: letters, digits, dot, dash or underscore.",
+        role="The role must be one of: {roles}.",
+        username_taken="An account named {username!r} already exists; choose another name.",
+        email="Enter one valid email address, such as name@example.org ({value!r} is not one).",
+        language="The language must be one of: {languages}.",
+        unknown_account="There is no account named {username!r}.",
+        disabled="This account is disabled. Ask an administrator of the portal.",
+        last_admin="This is the last active administrator; add another one first.",
+        disabled_invitation="This account is disabled; enable it first.",
     ),
     _type(
         "catalogue-refused",
         ERROR,
         "A group, level, role, taxonomy, term, language or profile field cannot be changed so.",
+        empty_name="Enter a name for the {kind}.",
+        name_too_long="The name of a {kind} can be at most 200 characters.",
+        name_separator="The name of a {kind} cannot contain '{separator}': files use it to "
+        "separate several values in one cell.",
+        gone="That {kind} no longer exists; reload the page.",
+        name_taken="A {kind} named {name!r} already exists.",
+        in_use="Users have the {kind} {name!r} ({count}). Confirm that you want to remove it "
+        "from them as well.",
+        language_code="A language code is 2 or 3 letters, optionally with a region: nl, en, fr-BE.",
+        language_taken="The language {code!r} already exists.",
+        language_gone="That language no longer exists; reload the page.",
+        language_in_use="Users have the language {code!r} ({count}). Confirm that you want to "
+        "clear it for them as well.",
+        term_taken="The term {term!r} already exists in this taxonomy.",
+        term_gone="That term no longer exists; reload the page.",
+        field_key="A field key starts with a letter and has 2-50 lower-case letters, digits or "
+        "'_'.",
+        built_in_key="{key!r} is a built-in field of every user; choose another key.",
+        key_taken="A profile field with the key {key!r} already exists.",
+        field_type="The type must be one of: {types}.",
+        needs_taxonomy="A taxonomy field needs a taxonomy; add one under Taxonomies first.",
+        field_gone="That profile field no longer exists; reload the page.",
+        field_label="Enter a label for the profile field.",
+        unknown_email="There is no user with the email address {email!r}.",
+        taxonomy_in_use="Profile fields use this taxonomy ({labels}); change them first.",
+        new_field_label="A new field needs a label, such as Kostenplaats.",
+        label_taken="Another field already has the label {label!r}; choose another label.",
     ),
-    _type("invalid-option", ERROR, "An import option has a value that cannot be used."),
+    _type(
+        "invalid-option",
+        ERROR,
+        "An import option has a value that cannot be used.",
+        mode="The mode must be one of {modes}, not {value!r}.",
+        match="Match on 'email' or 'username', not {value!r}.",
+        empty_action="An empty action means 'block' or 'none', not {value!r}.",
+        kind="The kind must be 'employee' or 'contact', not {value!r}.",
+        keep_days="Keep the file for 0 to {limit} days, not {value}.",
+        completion_email="The address for the completion email, {value!r}, is not a valid email "
+        "address: {reason}",
+        deactivation_limit="The deactivation limit is a number or a percentage such as 25 or 10%,"
+        " not {value!r}.",
+        fixed_term="A term for every row is written field=term, such as afdeling=Zorg, not "
+        "{value!r}.",
+        unknown_choice="There is no {kind} {value!r}; choose one of: {choices} (Settings lists "
+        "them, and adds new ones).",
+        unknown_taxonomy_field="There is no taxonomy field {value!r} to give every row a term; "
+        "use one of: {choices}.",
+    ),
+    _type(
+        "password-refused",
+        ERROR,
+        "A password chosen for a portal account or with a link breaks the password rule.",
+        too_short="The password must be at least {limit} characters long.",
+        too_long="The password must be at most 72 bytes long.",
+        personal="The password contains your name, username or email address, or the word "
+        "Instroom. Choose one a stranger could not guess from those.",
+        guessable="The password is too easy to guess: a common password, a repeat, a sequence "
+        "or a keyboard row. A few unrelated words make a strong one.",
+        differ="The two passwords differ; type the same password twice.",
+    ),
+    _type(
+        "link-refused",
+        ERROR,
+        "A link to choose a password is unknown, already used or expired.",
+        invitation_invalid="This link is not valid or has already been used. Ask an "
+        "administrator of the portal to send you a new one.",
+        invitation_expired="This link has expired. Ask an administrator of the portal to send "
+        "you a new one.",
+        activation_invalid="This link is not valid or has already been used. If you have not "
+        "set your password yet, ask your administrator for a new link.",
+        activation_expired="This link has expired. Ask your administrator to send you a new "
+        "welcome email.",
+    ),
     _type(
         "activation-refused",
         ERROR,
-        "A link to choose a password cannot be used, or the password it was given is refused.",
+        "An imported user's account cannot be activated with a link.",
+        blocked="This account is blocked. Contact your administrator.",
+        protected="This account is managed by your administrator and cannot be activated with a "
+        "link. Contact your administrator.",
     ),
-    _type("invalid-time-zone", ERROR, "The time zone is not one the portal knows."),
-    _type("invalid-mail-server", ERROR, "The mail server cannot be saved as entered."),
-    _type("unusable-output", ERROR, "An output file of the command line cannot be written."),
+    _type(
+        "invalid-time-zone",
+        ERROR,
+        "The time zone is not one the portal knows.",
+        set_on_server="The time zone is set by {setting} on the server; change it there.",
+        unknown="{name!r} is not a time zone; choose one from the list, such as Europe/Amsterdam.",
+    ),
+    _type(
+        "invalid-mail-server",
+        ERROR,
+        "The mail server cannot be saved as entered.",
+        port="A port is a number from 1 to 65535, not {value}.",
+        security="The security is none, starttls or ssl.",
+        sender="{value!r} is not an email address to send from.",
+        password_needed="The server, port or login name changed: type the password for the new "
+        "server again (the stored one is only sent to the server it was given for).",
+    ),
+    _type(
+        "unusable-output",
+        ERROR,
+        "An output file of the command line cannot be written.",
+        symbolic_link="{path} is a symbolic link; give the path of a real file to write.",
+    ),
 ]
 ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}
 
@@ -876,33 +981,6 @@ class InstroomError(Exception):
     """Something Instroom refuses to do, with a message that says why and what to do."""
 
 
-class Explained(InstroomError):
-    """A refusal kept as its English template and parameters, to be written in any language.
-
-    Each kind (accounts, the catalogue, options...) has its registered code, so a script
-    reads what was refused from the code as it does for an import's refusals.
-    """
-
-    code: ClassVar[str] = ""
-
-    def __init__(self, template: str, **params: Any) -> None:
-        super().__init__(render(template, "en", params))
-        self.template, self.params = template, params
-
-    def text(self, language: str) -> str:
-        """The message in a language; Instroom's own words among the parameters too."""
-        words = {
-            k: gettext(v, language) if k in WORD_PARAMETERS and isinstance(v, str) else v
-            for k, v in self.params.items()
-        }
-        return render(self.template, language, words)
-
-    def as_contract(self, language: str) -> dict[str, Any]:
-        """The refusal as the CLI's JSON contract writes an issue."""
-        found = dict.fromkeys(("row", "column", "field"))
-        return found | {"code": self.code, "severity": ERROR, "message": self.text(language)}
-
-
 class Refusal(InstroomError):
     """A refusal with a registered code: the message is the issue's, nothing is written."""
 
@@ -922,6 +1000,14 @@ class Refusal(InstroomError):
     def of(cls, code: str, variant: str = "", /, **params: Any) -> Self:
         """The refusal of a registered code, its message made from the variant's template."""
         return cls(code, ISSUE_TYPES[code].message(variant, params), variant, _storable(params))
+
+    @classmethod
+    def of_issues(cls, found: Sequence[Issue]) -> Self:
+        """The refusal of the first issue found, the others kept as its findings."""
+        first = found[0]
+        refusal = cls(first.code, first.message, first.variant, first.params)
+        refusal.findings = list(found[1:])
+        return refusal
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Files are read in a child process; the refusal travels back pickled.

@@ -9,8 +9,7 @@ from dataclasses import dataclass, replace
 from sqlmodel import Session
 
 from core.emails import check_email
-from core.i18n import N_
-from core.issues import Explained
+from core.issues import Refusal
 from core.keys import vault_keys
 from core.settings import Settings
 from core.vault import Vault
@@ -32,10 +31,8 @@ _PREFIX = "mail."
 PASSWORD_SETTING = _PREFIX + "smtp_password"
 
 
-class MailServerError(Explained):
+class MailServerError(Refusal):
     """The mail server's settings cannot be saved as typed."""
-
-    code = "invalid-mail-server"
 
 
 @dataclass(frozen=True)
@@ -133,13 +130,11 @@ def save_mail_server(
 ) -> None:
     """Keep what was typed (not what is locked); password None keeps the stored one."""
     if not 1 <= port <= 65535:
-        raise MailServerError(N_("A port is a number from 1 to 65535, not {value}."), value=port)
+        raise MailServerError.of("invalid-mail-server", "port", value=port)
     if security not in SECURITY:
-        raise MailServerError(N_("The security is none, starttls or ssl."))
+        raise MailServerError.of("invalid-mail-server", "security")
     if check_email(mail_from)[1] is not None:
-        raise MailServerError(
-            N_("{value!r} is not an email address to send from."), value=mail_from
-        )
+        raise MailServerError.of("invalid-mail-server", "sender", value=mail_from)
     values = {
         "smtp_host": host.strip(),
         "smtp_port": str(port),
@@ -159,12 +154,7 @@ def save_mail_server(
     )
     if password is None and before.smtp_password and _server_of(after) != _server_of(before):
         # A kept password goes only to the server it was typed for, never to a new one.
-        raise MailServerError(
-            N_(
-                "The server, port or login name changed: type the password for the new "
-                "server again (the stored one is only sent to the server it was given for)."
-            )
-        )
+        raise MailServerError.of("invalid-mail-server", "password-needed")
     if password is not None:
         sealed = {"password": password, **_server_of(after)} if password else None
         values["smtp_password"] = _vault(settings).seal(sealed) if sealed else ""  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from typing import Any
 
 from core.emails import check_email
 from core.i18n import N_, gettext, render
-from core.issues import Explained
+from core.issues import Refusal
 from core.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
 
 MODES = values(Mode)
@@ -17,10 +17,8 @@ MAX_KEEP_FILE_DAYS = 90
 _LIMIT = re.compile(r"^\s*(\d+)\s*(%?)\s*$")
 
 
-class OptionsError(Explained, ValueError):
+class OptionsError(Refusal, ValueError):
     """An option has a value that cannot be used; the message says which and why."""
-
-    code = "invalid-option"
 
 
 @dataclass(frozen=True)
@@ -65,60 +63,30 @@ class ImportOptions:
 
     def _check_choices(self) -> None:
         if self.mode not in MODES:
-            raise OptionsError(
-                N_("The mode must be one of {modes}, not {value!r}."),
-                modes=", ".join(MODES),
-                value=self.mode,
-            )
+            raise OptionsError.of("invalid-option", "mode", modes=", ".join(MODES), value=self.mode)
         if self.match not in MATCH_KEYS:
-            raise OptionsError(
-                N_("Match on 'email' or 'username', not {value!r}."), value=self.match
-            )
+            raise OptionsError.of("invalid-option", "match", value=self.match)
         if self.empty_action not in EMPTY_ACTIONS:
-            raise OptionsError(
-                N_("An empty action means 'block' or 'none', not {value!r}."),
-                value=self.empty_action,
-            )
+            raise OptionsError.of("invalid-option", "empty-action", value=self.empty_action)
         if self.kind not in values(Kind):
-            raise OptionsError(
-                N_("The kind must be 'employee' or 'contact', not {value!r}."), value=self.kind
-            )
+            raise OptionsError.of("invalid-option", "kind", value=self.kind)
 
     def _check_the_rest(self) -> None:
         if not 0 <= self.keep_file_days <= MAX_KEEP_FILE_DAYS:
-            raise OptionsError(
-                N_("Keep the file for 0 to {limit} days, not {value}."),
-                limit=MAX_KEEP_FILE_DAYS,
-                value=self.keep_file_days,
+            raise OptionsError.of(
+                "invalid-option", "keep-days", limit=MAX_KEEP_FILE_DAYS, value=self.keep_file_days
             )
         problem = None if self.notify_admin is None else check_email(self.notify_admin)[1]
         if problem is not None:
-            raise OptionsError(
-                N_(
-                    "The address for the completion email, {value!r}, is not a valid email "
-                    "address: {reason}"
-                ),
-                value=self.notify_admin,
-                reason=problem,
+            raise OptionsError.of(
+                "invalid-option", "completion-email", value=self.notify_admin, reason=problem
             )
         for pair in self.terms:
             field, _sep, term = pair.partition("=")
             if not (field.strip() and term.strip()):
-                raise OptionsError(
-                    N_(
-                        "A term for every row is written field=term, such as afdeling=Zorg, "
-                        "not {value!r}."
-                    ),
-                    value=pair,
-                )
+                raise OptionsError.of("invalid-option", "fixed-term", value=pair)
         if self.max_deactivate is not None and not _LIMIT.match(self.max_deactivate):
-            raise OptionsError(
-                N_(
-                    "The deactivation limit is a number or a percentage such as 25 or 10%, "
-                    "not {value!r}."
-                ),
-                value=self.max_deactivate,
-            )
+            raise OptionsError.of("invalid-option", "deactivation-limit", value=self.max_deactivate)
 
     def term_for_every_row(self) -> dict[str, str]:
         """Profile field key -> the term every row gets where its own cell is empty."""

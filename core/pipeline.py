@@ -15,7 +15,6 @@ from sqlmodel import Session
 from core.apply import Progress, apply_plan
 from core.fields import BUILTIN_FIELDS
 from core.gc_pause import collector_paused
-from core.i18n import N_
 from core.issues import ERROR, UnusableFileError
 from core.mail import queue_import_emails
 from core.mapping import check_mapping, normalise, suggest_mapping
@@ -95,11 +94,9 @@ def check_options(*, known_names: KnownNames, options: ImportOptions) -> None:
         ("language", options.language, known_names.languages),
     ):
         if value and value.casefold() not in known:
-            raise OptionsError(
-                N_(
-                    "There is no {kind} {value!r}; choose one of: {choices} (Settings lists "
-                    "them, and adds new ones)."
-                ),
+            raise OptionsError.of(
+                "invalid-option",
+                "unknown-choice",
                 kind=what,
                 value=value,
                 choices=", ".join(known.values()),
@@ -107,11 +104,9 @@ def check_options(*, known_names: KnownNames, options: ImportOptions) -> None:
     taxonomies = {k for k, f in known_names.profile_fields.items() if f.type == "taxonomy"}
     for key in options.term_for_every_row():
         if key not in taxonomies:
-            raise OptionsError(
-                N_(
-                    "There is no taxonomy field {value!r} to give every row a term; use one of: "
-                    "{choices}."
-                ),
+            raise OptionsError.of(
+                "invalid-option",
+                "unknown-taxonomy-field",
                 value=key,
                 choices=", ".join(sorted(taxonomies)) or "—",
             )
@@ -124,7 +119,7 @@ def check_import_mapping(
     check = check_mapping(table.headers, mapping, known_fields(known_names))
     errors = [i for i in check.issues if i.severity == ERROR]
     if errors:
-        raise UnusableFileError(errors[0].code, " ".join(i.message for i in errors))
+        raise UnusableFileError.of_issues(errors)
 
 
 def is_written(plan: Plan, options: ImportOptions) -> bool:

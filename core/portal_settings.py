@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.i18n import N_
-from core.issues import Explained
+from core.issues import Refusal
 from core.mail_server import with_mail_server
 from core.settings import Settings
 from db import queries
@@ -20,10 +19,8 @@ TIME_ZONE_KEY = "time_zone"
 TIME_ZONE_ENV = "INSTROOM_TIME_ZONE"
 
 
-class TimeZoneError(Explained):
+class TimeZoneError(Refusal):
     """The time zone cannot be saved as chosen."""
-
-    code = "invalid-time-zone"
 
 
 @cache
@@ -48,17 +45,11 @@ def with_time_zone(*, session: Session, settings: Settings) -> Settings:
 def save_time_zone(*, session: Session, settings: Settings, name: str) -> None:
     """Keep the portal's time zone; every time is shown in it from the next page on."""
     if time_zone_locked(settings):
-        raise TimeZoneError(
-            N_("The time zone is set by {setting} on the server; change it there."),
-            setting=TIME_ZONE_ENV,
-        )
+        raise TimeZoneError.of("invalid-time-zone", "set-on-server", setting=TIME_ZONE_ENV)
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise TimeZoneError(
-            N_("{name!r} is not a time zone; choose one from the list, such as Europe/Amsterdam."),
-            name=name,
-        ) from None
+        raise TimeZoneError.of("invalid-time-zone", "unknown", name=name) from None
     stored = queries.find_setting(session=session, key=TIME_ZONE_KEY) or AppSetting(
         key=TIME_ZONE_KEY, value=""
     )

@@ -5,7 +5,7 @@ import streamlit as st
 from core.accounts import accept_invitation, find_account_by_invitation
 from core.activation import activate, find_user_by_token
 from core.i18n import LANGUAGES, N_, gettext
-from core.issues import Explained
+from core.issues import Refusal
 from db.engine import session_scope
 from ui.auth import get_context
 from ui.text import browser_language
@@ -27,7 +27,7 @@ try:
             name = (holder.username if invite else holder.email) or ""
             # The page speaks the holder's own language, as their mails do.
             language = holder.language if holder.language in LANGUAGES else language
-except Explained as exc:
+except Refusal as exc:
     refused = exc
 
 
@@ -58,7 +58,7 @@ if submitted:
     try:
         with session_scope(engine) as session:
             choose(session=session, token=token, password=password, repeat=repeat)
-    except Explained as exc:
+    except Refusal as exc:
         st.error(md(exc.text(language)))
     else:
         st.query_params.clear()

@@ -117,7 +117,8 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
     try:
         plan = current_plan(wizard, settings, engine)
     except UnusableFileError as exc:
-        st.error(md(exc.text(current_language())))
+        language = current_language()
+        st.error(md(" ".join([exc.text(language), *(f.text(language) for f in exc.findings)])))
         step_buttons(wizard, can_next=False)
         return
     _count_tiles(plan)
