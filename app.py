@@ -4,8 +4,8 @@ import streamlit as st
 
 from core.history import get_home_summary
 from core.i18n import N_
-from core.vocabulary import AccountRole
 from db.engine import read_session
+from db.vocabulary import AccountRole
 from ui.auth import require_account
 from ui.text import _, current_language, number, shown
 

@@ -7,7 +7,7 @@ import argparse
 from cli import common
 from cli.common import _, say
 from core.i18n import N_, gettext
-from core.vocabulary import AccountRole, values
+from db.vocabulary import AccountRole, values
 
 
 def cmd_create_account(args: argparse.Namespace) -> int:

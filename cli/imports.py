@@ -12,7 +12,7 @@ from cli import common
 from cli.common import _, say
 from core.i18n import N_, gettext
 from core.issues import UnusableFileError
-from core.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
+from db.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

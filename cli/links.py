@@ -111,7 +111,7 @@ def cmd_links_list(args: argparse.Namespace) -> int:
 
 def cmd_links_run(args: argparse.Namespace) -> int:
     from core.links import run_link
-    from core.vocabulary import RunStatus
+    from db.vocabulary import RunStatus
 
     settings, engine = common.context()
     outcome = run_link(engine=engine, settings=settings, name=args.name, dry_run=args.dry_run)

@@ -20,9 +20,9 @@ from core.emails import check_email
 from core.i18n import LANGUAGES, N_
 from core.issues import Refusal
 from core.passwords import MIN_PASSWORD_LENGTH, password_problem
-from core.vocabulary import AccountRole, values
 from db import queries
 from db.models import Account, utcnow
+from db.vocabulary import AccountRole, values
 
 ROLES = values(AccountRole)
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,50}$")
@@ -145,7 +145,7 @@ def create_account(
         username=username,
         email=email,
         name=name.strip() or username,
-        role=role,
+        role=AccountRole(role),
         password_hash=hash_password(password) if password is not None else "",
         language=language if language in LANGUAGES else "nl",
     )

@@ -4,9 +4,9 @@ from sqlmodel import Session
 
 from core.accounts import check_chosen_password, check_one_time_link, hash_password, token_hash
 from core.issues import Refusal
-from core.vocabulary import UserStatus
 from db import queries
 from db.models import User, utcnow
+from db.vocabulary import UserStatus
 
 
 class ActivationError(Refusal):

@@ -10,7 +10,6 @@ from core.gc_pause import without_collector
 from core.issues import Issue
 from core.passwords import hash_imported
 from core.plan import MASK, Plan, RowPlan
-from core.vocabulary import Outcome, UserStatus
 from db import queries
 from db.bulk import BATCH, batches
 from db.imports import (
@@ -28,6 +27,7 @@ from db.imports import (
 )
 from db.models import Group, Level, utcnow
 from db.seed import EVERYONE
+from db.vocabulary import Outcome, UserStatus
 
 Progress = Callable[[int, int], None]
 WRITTEN_OUTCOMES = {Outcome.CREATE, Outcome.UPDATE, Outcome.BLOCK, Outcome.UNBLOCK, Outcome.RENAME}

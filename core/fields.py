@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 
 from core.i18n import N_, gettext, language_name
-from core.vocabulary import Kind, UserStatus, values
+from db.vocabulary import Kind, UserStatus, values
 
 BUILTIN_FIELDS: dict[str, str] = {
     "email": N_("Email"),

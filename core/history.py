@@ -18,9 +18,9 @@ from core.mail import delivery_error_words
 from core.mail_templates import KIND_NAMES
 from core.plan import MASK
 from core.source import job_file_words
-from core.vocabulary import JobStatus, values
 from db import queries
 from db.models import ImportChange, ImportIssue, ImportJob, id_of
+from db.vocabulary import JobStatus, values
 
 JOB_STATUSES = values(JobStatus)
 # The headings of the history's tables: stable keys for the code, words for the reader.

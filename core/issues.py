@@ -12,7 +12,7 @@ from typing import Any, Self
 
 from core.entropy import SECRET_COLUMN, looks_secret
 from core.i18n import N_, gettext, render
-from core.vocabulary import Severity
+from db.vocabulary import Severity
 
 ERROR: str = Severity.ERROR.value
 WARNING: str = Severity.WARNING.value

@@ -29,11 +29,11 @@ from core.plan import CHUNK_ROWS, Plan
 from core.read import ReadOptions, Table
 from core.source import Corrections, corrections_to_json, storable_source
 from core.validate import load_known_names
-from core.vocabulary import JobStatus
 from db import queries
 from db.engine import session_scope
 from db.locks import lock_imports, run_now
 from db.models import ImportJob, id_of, utcnow
+from db.vocabulary import JobStatus
 
 SUCCEEDED, WITH_ERRORS = JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS
 FAILED, INTERRUPTED = JobStatus.FAILED, JobStatus.INTERRUPTED
@@ -91,7 +91,7 @@ class ImportResult:
         }
 
 
-def status_of(plan: Plan, options: ImportOptions) -> str:
+def status_of(plan: Plan, options: ImportOptions) -> JobStatus:
     """The status an import ends in with this plan."""
     if not is_written(plan, options):
         return FAILED
@@ -105,7 +105,7 @@ def create_job(
     file_name: str,
     file_bytes: bytes,
     created_by: str,
-    status: str,
+    status: JobStatus,
     corrections: Corrections | None = None,
     read_options: ReadOptions | None = None,
 ) -> ImportJob:

@@ -41,11 +41,11 @@ from core.schedule import next_runs, parse_schedule
 from core.settings import Settings
 from core.validate import load_known_names
 from core.vault import Vault
-from core.vocabulary import JobStatus, RunStatus
 from db import links as link_queries
 from db import queries
 from db.engine import session_scope
 from db.models import Link, LinkRun, id_of, utcnow
+from db.vocabulary import JobStatus, RunStatus
 
 log = logging.getLogger(__name__)
 FAILURES_BEFORE_PAUSE = 3
@@ -83,7 +83,7 @@ class LinkOutcome:
     """How one run ended: its status, its import (when it got that far) or the refusal."""
 
     link: str
-    status: str
+    status: RunStatus
     dry_run: bool
     job_id: int | None = None
     result: ImportResult | None = None
@@ -242,7 +242,9 @@ def run_link(
             outcome = LinkOutcome(link.name, RunStatus.UNCHANGED, dry_run)
         else:
             result = _import(engine, settings, link, fetched, dry_run, id_of(run))
-            outcome = LinkOutcome(link.name, result.status, dry_run, result.job_id, result)
+            outcome = LinkOutcome(
+                link.name, RunStatus(result.status), dry_run, result.job_id, result
+            )
     except InstroomError as exc:
         refusal = exc.issue if isinstance(exc, Refusal) else None
         outcome = LinkOutcome(link.name, RunStatus.FAILED, dry_run, error=str(exc), refusal=refusal)

@@ -35,7 +35,6 @@ from core.plan import Plan, RowPlan
 from core.portal_settings import effective_settings
 from core.settings import Settings
 from core.source import job_file_words
-from core.vocabulary import AccountRole, EmailStatus
 from db import queries
 from db.engine import session_scope
 from db.mail import (
@@ -49,6 +48,7 @@ from db.mail import (
     requeue_unsent,
 )
 from db.models import Account, EmailMessage, ImportJob, utcnow
+from db.vocabulary import AccountRole, EmailStatus
 
 if TYPE_CHECKING:
     import yagmail
@@ -526,13 +526,13 @@ def deliver_pending(
         if not claimed:
             continue
         if not settings.smtp_configured:
-            _record(engine, message_id, "skipped", NOT_CONFIGURED)
+            _record(engine, message_id, EmailStatus.SKIPPED, NOT_CONFIGURED)
             skipped += 1
             continue
         outcome = _deliver(engine, message_id, settings, deadline, backoff, sleep)
-        if outcome == "sent":
+        if outcome == EmailStatus.SENT:
             sent += 1
-        elif outcome == "failed":
+        elif outcome == EmailStatus.FAILED:
             failed += 1
         else:
             left += 1
@@ -552,7 +552,11 @@ def recover_lost_messages(*, engine: Engine, now: datetime | None = None) -> int
 
 
 def _record(
-    engine: Engine, message_id: int, status: str, error: str | None, subject: str | None = None
+    engine: Engine,
+    message_id: int,
+    status: EmailStatus,
+    error: str | None,
+    subject: str | None = None,
 ) -> None:
     written = {"subject": subject[:300]} if subject is not None else {}
     values = {
@@ -572,7 +576,7 @@ def _deliver(
     deadline: float | None,
     backoff: float,
     sleep: Callable[[float], object],
-) -> str:
+) -> EmailStatus:
     """Try one claimed message until it is sent, fails for good, or the budget is spent.
 
     No transaction is open while a template is filled in or the mail server is talked to:
@@ -584,7 +588,7 @@ def _deliver(
         with session_scope(engine) as session:
             message = queries.find_email_message(session=session, message_id=message_id)
             if message is None:
-                return "failed"
+                return EmailStatus.FAILED
             attempts = message.attempts
             if attempts >= MAX_ATTEMPTS or (left is not None and left <= 0):
                 break
@@ -608,14 +612,14 @@ def _deliver(
             if transient and attempts < MAX_ATTEMPTS and (left is None or pause < left):
                 sleep(pause)
             continue
-        _record(engine, message_id, "sent", None, filled.subject)
-        return "sent"
+        _record(engine, message_id, EmailStatus.SENT, None, filled.subject)
+        return EmailStatus.SENT
     if transient and attempts < MAX_ATTEMPTS:
         # Out of time, not out of tries: the next round tries again.
-        _record(engine, message_id, "queued", error or None)
-        return "queued"
-    _record(engine, message_id, "failed", error)
-    return "failed"
+        _record(engine, message_id, EmailStatus.QUEUED, error or None)
+        return EmailStatus.QUEUED
+    _record(engine, message_id, EmailStatus.FAILED, error)
+    return EmailStatus.FAILED
 
 
 def send_test_mail(*, engine: Engine, settings: Settings, recipient: str) -> None:

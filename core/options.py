@@ -7,7 +7,7 @@ from typing import Any
 from core.emails import check_email
 from core.i18n import N_, gettext, render
 from core.issues import Refusal
-from core.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
+from db.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
 
 MODES = values(Mode)
 # What a row with an empty action (AFAS mutation code) means: AFAS Profit documents block.
@@ -147,7 +147,7 @@ def describe_options(values: dict[str, Any], language: str) -> str:
         (options.create_terms, N_("unknown terms are created")),
         (bool(options.role), N_("new users without a role get {role}")),
         (bool(options.language), N_("new users without a language get {language}")),
-        (options.kind != "employee", N_("new users are of the kind {kind}")),
+        (options.kind != Kind.EMPLOYEE, N_("new users are of the kind {kind}")),
         (
             options.full_list,
             N_(

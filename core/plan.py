@@ -14,9 +14,9 @@ from core.fields import describe_values
 from core.issues import ERROR, SECRET_MASK, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
-from core.vocabulary import Mode, Outcome, UserStatus
 from db.seed import EVERYONE
 from db.users import ExistingUser, Member
+from db.vocabulary import Mode, Outcome, UserStatus
 
 COUNT_KEYS = (
     "rows",

@@ -15,7 +15,6 @@ from core.i18n import N_, gettext, render
 from core.issues import Issue, JobError, issue
 from core.jobs import job_transaction
 from core.plan import MASK, SIMPLE_FIELDS
-from core.vocabulary import JobStatus, UserStatus
 from db import queries
 from db.imports import insert_changes
 from db.locks import run_now
@@ -30,6 +29,7 @@ from db.revert import (
     remove_memberships,
     update_user,
 )
+from db.vocabulary import JobStatus, UserStatus
 
 REVERTIBLE = {JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS}
 RESTORABLE = {"email", "status", *SIMPLE_FIELDS}
@@ -320,7 +320,7 @@ def create_revert_job(
     job_id: int,
     created_by: str,
     overwrite: AbstractSet[str] = frozenset(),
-    status: str = JobStatus.QUEUED,
+    status: JobStatus = JobStatus.QUEUED,
 ) -> ImportJob:
     """Record a revert of job_id as a job of its own."""
     original = get_revertible_job(session=session, job_id=job_id)
@@ -371,7 +371,10 @@ def run_revert(
         with Session(engine) as session:
             plan = plan_revert(session=session, job_id=job_id, overwrite=overwrite)
         return RevertResult(
-            None, "completed_with_errors" if plan.conflicts else "succeeded", True, plan
+            None,
+            JobStatus.COMPLETED_WITH_ERRORS if plan.conflicts else JobStatus.SUCCEEDED,
+            True,
+            plan,
         )
     return run_now(
         engine,

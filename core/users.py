@@ -13,7 +13,6 @@ from core.options import ImportOptions
 from core.pipeline import ImportRequest
 from core.read import Table
 from core.source import SINGLE_USER_FORM
-from core.vocabulary import Mode
 from db import queries
 from db.users import (
     count_selected_users,
@@ -21,6 +20,7 @@ from db.users import (
     list_user_memberships,
     matching_user_ids,
 )
+from db.vocabulary import Mode
 
 SINGLE_USER_FIELDS = (
     "email",

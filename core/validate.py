@@ -20,9 +20,9 @@ from core.options import ImportOptions
 from core.passwords import MIN_PASSWORD_LENGTH as LIMIT
 from core.passwords import PREHASHED, REFUSED, password_problem
 from core.read import Table
-from core.vocabulary import UserStatus
 from db import queries
 from db.models import Language
+from db.vocabulary import UserStatus
 
 # Records an issue: (code, row, field key, variant="", value=None, **message parameters).
 Report = Callable[..., None]

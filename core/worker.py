@@ -23,7 +23,6 @@ from core.read import ReadOptions, Table
 from core.revert import execute_revert
 from core.settings import Settings
 from core.source import corrections_from_json, read_source
-from core.vocabulary import JobStatus
 from db import queries
 from db.locks import (
     JobLease,
@@ -36,6 +35,7 @@ from db.locks import (
     running_elsewhere,
 )
 from db.models import ImportJob, id_of, utcnow
+from db.vocabulary import JobStatus
 
 log = logging.getLogger(__name__)
 # A job claimed this recently may not hold its lock yet; older ones without a lock are dead.

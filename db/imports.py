@@ -20,6 +20,7 @@ from db.models import (
     table_of,
     utcnow,
 )
+from db.vocabulary import UserStatus
 
 USERS = table_of(User)
 
@@ -95,7 +96,9 @@ def remove_from_groups(*, session: Session, user_ids: list[int], except_group: i
 
 def block_users(*, session: Session, user_ids: list[int], now: Any) -> None:
     session.connection().execute(
-        update(USERS).where(USERS.c.id.in_(user_ids)).values(status="blocked", updated_at=now)
+        update(USERS)
+        .where(USERS.c.id.in_(user_ids))
+        .values(status=UserStatus.BLOCKED, updated_at=now)
     )
 
 

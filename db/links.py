@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from db.engine import session_scope
 from db.locks import is_postgresql
 from db.models import ImportJob, Link, LinkRun, id_of
+from db.vocabulary import RunStatus
 
 
 def get_link_by_name(*, session: Session, name: str) -> Link | None:
@@ -67,7 +68,7 @@ def list_running_link_runs(engine: Engine) -> list[tuple[LinkRun, str | None]]:
     query = (
         select(LinkRun, ImportJob.status)
         .outerjoin(ImportJob, col(ImportJob.id) == col(LinkRun.job_id))
-        .where(col(LinkRun.status) == "running")
+        .where(col(LinkRun.status) == RunStatus.RUNNING)
     )
     with Session(engine) as session:
         rows = session.exec(query).all()

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from db.engine import session_scope
 from db.models import ImportJob, utcnow
+from db.vocabulary import JobStatus
 
 T = TypeVar("T")
 
@@ -146,13 +147,13 @@ def claim_oldest_queued(engine: Engine) -> int | None:
     one writer at a time.
     """
     job_id, status = col(ImportJob.id), col(ImportJob.status)
-    oldest = select(job_id).where(status == "queued").order_by(job_id).limit(1)
+    oldest = select(job_id).where(status == JobStatus.QUEUED).order_by(job_id).limit(1)
     if is_postgresql(engine):
         oldest = oldest.with_for_update(skip_locked=True)
     claim = (
         update(ImportJob)
-        .where(job_id == oldest.scalar_subquery(), status == "queued")
-        .values(status="running", heartbeat_at=utcnow())
+        .where(job_id == oldest.scalar_subquery(), status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, heartbeat_at=utcnow())
         .returning(job_id)
     )
     with session_scope(engine) as session:
@@ -184,7 +185,7 @@ def list_running_jobs(engine: Engine, *, claimed_before: datetime) -> list[int]:
     """Jobs marked running whose claim (or last sign of life) is older than claimed_before."""
     heartbeat = col(ImportJob.heartbeat_at)
     query = select(col(ImportJob.id)).where(
-        col(ImportJob.status) == "running",
+        col(ImportJob.status) == JobStatus.RUNNING,
         heartbeat.is_(None) | (heartbeat <= claimed_before),
     )
     with engine.connect() as connection:
@@ -196,8 +197,8 @@ def mark_jobs_interrupted(engine: Engine, job_ids: list[int], *, error: str) -> 
     with session_scope(engine) as session:
         session.execute(
             update(ImportJob)
-            .where(col(ImportJob.id).in_(job_ids), col(ImportJob.status) == "running")
-            .values(status="interrupted", finished_at=utcnow(), error=error)
+            .where(col(ImportJob.id).in_(job_ids), col(ImportJob.status) == JobStatus.RUNNING)
+            .values(status=JobStatus.INTERRUPTED, finished_at=utcnow(), error=error)
         )
 
 

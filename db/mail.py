@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select, update
 
 from db.bulk import bulk_insert
 from db.models import EmailMessage, ImportChange, User, table_of
+from db.vocabulary import EmailStatus
 
 
 def release_lost_messages(
@@ -14,16 +15,18 @@ def release_lost_messages(
 ) -> int:
     """Messages still "sending" since before claimed_before, whose sender died: failed when
     they had their last attempt, else queued for exactly one more; how many there were."""
-    lost = (col(EmailMessage.status) == "sending") & (
+    lost = (col(EmailMessage.status) == EmailStatus.SENDING) & (
         col(EmailMessage.claimed_at).is_(None) | (col(EmailMessage.claimed_at) < claimed_before)
     )
     failed = session.execute(
         update(EmailMessage)
         .where(lost, col(EmailMessage.attempts) >= last_attempt)
-        .values(status="failed", error=error)
+        .values(status=EmailStatus.FAILED, error=error)
     )
     again = session.execute(
-        update(EmailMessage).where(lost).values(status="queued", attempts=last_attempt, error=None)
+        update(EmailMessage)
+        .where(lost)
+        .values(status=EmailStatus.QUEUED, attempts=last_attempt, error=None)
     )
     return int(getattr(failed, "rowcount", 0) or 0) + int(getattr(again, "rowcount", 0) or 0)
 
@@ -56,7 +59,7 @@ def get_change_of(*, session: Session, job_id: int | None, user_id: int | None) 
 
 def list_queued_message_ids(*, session: Session, job_id: int | None = None) -> list[int]:
     """The queued messages (of one job, or all), oldest first."""
-    query = select(col(EmailMessage.id)).where(col(EmailMessage.status) == "queued")
+    query = select(col(EmailMessage.id)).where(col(EmailMessage.status) == EmailStatus.QUEUED)
     if job_id is not None:
         query = query.where(col(EmailMessage.job_id) == job_id)
     return list(session.execute(query.order_by(col(EmailMessage.id))).scalars())
@@ -66,8 +69,8 @@ def claim_message(*, session: Session, message_id: int, now: datetime) -> bool:
     """Mark a queued message as being sent; False when another sender claimed it first."""
     claim = session.execute(
         update(EmailMessage)
-        .where(col(EmailMessage.id) == message_id, col(EmailMessage.status) == "queued")
-        .values(status="sending", claimed_at=now)
+        .where(col(EmailMessage.id) == message_id, col(EmailMessage.status) == EmailStatus.QUEUED)
+        .values(status=EmailStatus.SENDING, claimed_at=now)
     )
     return bool(getattr(claim, "rowcount", 0))
 
@@ -82,8 +85,8 @@ def requeue_unsent(*, session: Session, message_ids: list[int]) -> int:
         update(EmailMessage)
         .where(
             col(EmailMessage.id).in_(message_ids),
-            col(EmailMessage.status).in_(("failed", "skipped")),
+            col(EmailMessage.status).in_((EmailStatus.FAILED, EmailStatus.SKIPPED)),
         )
-        .values(status="queued", error=None, attempts=0)
+        .values(status=EmailStatus.QUEUED, error=None, attempts=0)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -1,16 +1,50 @@
 """Every table of Instroom, as SQLModel classes."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    Dialect,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import defer
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from db.vocabulary import AccountRole, EmailStatus, JobStatus, Kind, RunStatus, UserStatus
 
 
 def utcnow() -> datetime:
     """The current time in UTC; SQLModel's datetime columns require aware values."""
     return datetime.now(UTC)
+
+
+class Words(TypeDecorator[StrEnum]):
+    """A vocabulary's member stored as its plain text (a VARCHAR, no database enum type), so a
+    new word needs no migration and a row reads back as the member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+        # A dictionary, not vocabulary(text): a million rows are read on a large import.
+        self.members = {member.value: member for member in vocabulary}
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.members.get(value, value)
 
 
 class User(SQLModel, table=True):
@@ -26,8 +60,10 @@ class User(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=20, unique=True)
     role: str | None = Field(default=None, max_length=100)
     language: str | None = Field(default=None, max_length=20)
-    kind: str = Field(default="employee", max_length=20, index=True)
-    status: str = Field(default="invited", max_length=20, index=True)
+    kind: Kind = Field(default=Kind.EMPLOYEE, sa_type=Words(Kind, 20), index=True)
+    status: UserStatus = Field(
+        default=UserStatus.INVITED, sa_type=Words(UserStatus, 20), index=True
+    )
     is_protected: bool = Field(default=False)
     password_hash: str | None = Field(default=None, max_length=200)
     profile: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -157,7 +193,7 @@ class ImportJob(SQLModel, table=True):
     file_sha256: str = Field(default="", max_length=64)
     mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="queued", max_length=30, index=True)
+    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=Words(JobStatus, 30), index=True)
     dry_run: bool = Field(default=False)
     progress_done: int = Field(default=0)
     progress_total: int = Field(default=0)
@@ -259,7 +295,9 @@ class EmailMessage(SQLModel, table=True):
     template: str = Field(max_length=50)
     language: str = Field(default="nl", max_length=20)
     subject: str = Field(default="", max_length=300)
-    status: str = Field(default="queued", max_length=20, index=True)
+    status: EmailStatus = Field(
+        default=EmailStatus.QUEUED, sa_type=Words(EmailStatus, 20), index=True
+    )
     # The text of a message composed when it was queued (a link's report to its admins).
     body: str | None = None
     attempts: int = Field(default=0)
@@ -279,7 +317,7 @@ class Account(SQLModel, table=True):
     username: str = Field(max_length=100, unique=True)
     email: str = Field(max_length=320)
     name: str = Field(default="", max_length=200)
-    role: str = Field(max_length=20)
+    role: AccountRole = Field(sa_type=Words(AccountRole, 20))
     password_hash: str = Field(max_length=200)
     is_disabled: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
@@ -382,7 +420,7 @@ class LinkRun(SQLModel, table=True):
     )
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    status: str = Field(max_length=30)
+    status: RunStatus = Field(sa_type=Words(RunStatus, 30))
     dry_run: bool = Field(default=False)
     file_name: str = Field(default="", max_length=500)
     file_sha256: str = Field(default="", max_length=64)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.vocabulary import AccountRole
+from db.vocabulary import AccountRole
 from ui.auth import require_account
 from ui.text import _
 from ui.wizard import render_wizard

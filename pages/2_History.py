@@ -15,9 +15,9 @@ from core.history import (
 )
 from core.source import job_file_words
 from core.validate import load_known_names
-from core.vocabulary import AccountRole
 from core.worker import requeue_job
 from db.engine import read_session
+from db.vocabulary import AccountRole
 from ui.auth import require_account
 from ui.history_panels import (
     job_records_panel,

@@ -15,8 +15,8 @@ from core.users import (
     list_user_choices,
     search_users,
 )
-from core.vocabulary import AccountRole
 from db.engine import read_session
+from db.vocabulary import AccountRole
 from ui.auth import require_account
 from ui.exports import export_buttons
 from ui.text import _, counted, current_language, number, shown

@@ -4,8 +4,8 @@ import streamlit as st
 
 from core.catalog import load_catalog_view
 from core.i18n import N_
-from core.vocabulary import AccountRole
 from db.engine import read_session
+from db.vocabulary import AccountRole
 from ui import settings_tabs
 from ui.auth import require_account
 from ui.links import links_section

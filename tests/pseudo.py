@@ -23,7 +23,7 @@ from core import i18n
 from core.catalog import load_catalog_view
 from core.fields import BUILTIN_FIELDS
 from core.issues import ISSUE_TYPES
-from core.vocabulary import EmailStatus, JobStatus, RunStatus
+from db.vocabulary import EmailStatus, JobStatus, RunStatus
 
 OPEN, CLOSE = "⟦", "⟧"
 PSEUDO = "nl"

@@ -12,10 +12,10 @@ from core.i18n import LANGUAGES, N_
 from core.keys import cookie_key
 from core.portal_settings import effective_settings
 from core.settings import Settings, SettingsError, load_settings
-from core.vocabulary import AccountRole
 from core.worker import ensure_background_worker
 from db import queries
 from db.engine import brief_write, get_engine, session_scope
+from db.vocabulary import AccountRole
 from ui.text import LANGUAGE_KEY, _, current_language, reason
 from ui.widgets import md
 

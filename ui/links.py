@@ -28,6 +28,7 @@ from core.schedule import next_runs, parse_schedule
 from core.settings import Settings
 from db.links import get_link_by_name, list_link_runs, list_links
 from db.models import id_of, utcnow
+from db.vocabulary import RunStatus
 from ui.progress import COUNT_WORDS
 from ui.text import _, current_language, moment, number, reason
 from ui.widgets import md, run_action
@@ -207,7 +208,7 @@ def _show(outcome: LinkOutcome | str) -> None:
             rows=number(counts["rows"]),
             counts=words or _("nothing to change"),
         )
-        (st.success if outcome.status == "succeeded" else st.warning)(md(text))
+        (st.success if outcome.status == RunStatus.SUCCEEDED else st.warning)(md(text))
         plan = outcome.result.plan
         if plan.refused:
             st.error(md(plan.refused))

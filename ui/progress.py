@@ -13,6 +13,7 @@ from core.worker import LIVE
 from db import queries
 from db.locks import count_jobs_ahead
 from db.models import ImportJob
+from db.vocabulary import JobStatus
 from ui.text import _, counted, current_language, number
 from ui.widgets import md
 
@@ -131,7 +132,7 @@ def job_progress(engine: Engine, job_id: int | None) -> None:
                 st.rerun()  # leave the polling fragment for the final page
             _summary(current, labels, rejected, error)
             _mail_status(now)
-        elif current.status == "queued":
+        elif current.status == JobStatus.QUEUED:
             st.info(
                 counted(
                     NP_(

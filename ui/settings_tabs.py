@@ -12,8 +12,8 @@ from core.i18n import LANGUAGES, N_
 from core.invitations import Invitation, invite_account, send_password_link
 from core.portal_settings import save_time_zone, time_zone_locked, time_zones
 from core.settings import Settings
-from core.vocabulary import AccountRole
 from db.models import utcnow
+from db.vocabulary import AccountRole
 from ui.auth import ROLE_LABELS
 from ui.text import _, current_language, moment
 from ui.widgets import md, named_list_editor, pick_one, run_action

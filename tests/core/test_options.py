@@ -6,7 +6,7 @@ from dataclasses import asdict
 import pytest
 
 from core.options import ImportOptions, OptionsError
-from core.vocabulary import EmptyAction, Kind, MatchKey, Mode
+from db.vocabulary import EmptyAction, Kind, MatchKey, Mode
 
 
 def test_text_becomes_the_vocabulary_and_survives_a_json_round_trip() -> None:

@@ -12,9 +12,9 @@ from core.pipeline import resolve_mapping
 from core.plan import Plan, plan_chunks
 from core.read import read_upload
 from core.validate import KnownNames, validate_rows
-from core.vocabulary import Outcome
 from db.seed import EVERYONE
 from db.users import ExistingUser, Member
+from db.vocabulary import Outcome
 
 KNOWN = KnownNames(
     groups={"sales": "Sales", EVERYONE.casefold(): EVERYONE},

@@ -19,6 +19,7 @@ from core.settings import Settings
 from core.validate import load_known_names
 from core.worker import enqueue_import
 from db.engine import session_scope
+from db.vocabulary import JobStatus
 from ui.links import link_form
 from ui.text import _, counted, current_language
 from ui.widgets import show_flash
@@ -103,7 +104,7 @@ def step_confirm(
                 file_name=wizard.file_name,
                 file_bytes=wizard.data,
                 created_by=account.username,
-                status="queued",
+                status=JobStatus.QUEUED,
                 corrections=wizard.corrections,
             )
             wizard.job_id = enqueue_import(

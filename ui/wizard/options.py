@@ -8,8 +8,8 @@ from core.i18n import language_name
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
 from core.settings import Settings
 from core.validate import load_known_names
-from core.vocabulary import EmptyAction, Kind, MatchKey, Mode
 from db import queries
+from db.vocabulary import EmptyAction, Kind, MatchKey, Mode
 from ui.text import _, current_language, reason
 from ui.widgets import md
 from ui.wizard.state import Wizard, step_buttons
