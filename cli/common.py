@@ -15,7 +15,7 @@ from core.issues import Refusal, UnusableFileError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from core.settings import Settings
+    from core.config import Settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 # The language of help and messages: --lang, else INSTROOM_LANGUAGE, else LANG, else English.
@@ -59,7 +59,7 @@ class OutputError(Refusal):
 
 
 def open_engine() -> Engine:
-    from core.settings import load_settings
+    from core.config import load_settings
     from db.engine import get_engine
 
     return get_engine(load_settings().database_url)
@@ -67,9 +67,9 @@ def open_engine() -> Engine:
 
 def context() -> tuple[Settings, Engine]:
     """The settings in use (with the time zone and mail server kept in Settings) and the engine."""
+    from core.config import load_settings
     from core.key_rotation import finish_pending_rotation
-    from core.portal_settings import effective_settings
-    from core.settings import load_settings
+    from core.saved_settings import effective_settings
     from db.engine import get_engine
 
     settings = load_settings()

@@ -17,9 +17,9 @@ from db.vocabulary import EmptyAction, Kind, MatchKey, Mode, values
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from core.config import Settings
     from core.jobs import ImportResult
     from core.options import ImportOptions
-    from core.settings import Settings
 
 
 def print_summary(result: ImportResult, file: str) -> None:
@@ -43,10 +43,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from core import export
+    from core.config import load_settings
     from core.jobs import SUCCEEDED, run_import
     from core.pipeline import ImportRequest, resolve_mapping
     from core.read import ReadOptions, read_upload
-    from core.settings import load_settings
     from core.validate import load_known_names
     from db.engine import get_engine
 

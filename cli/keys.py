@@ -19,8 +19,8 @@ def cmd_keys_rotate_vault(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate_cookie(args: argparse.Namespace) -> int:
+    from core.config import load_settings
     from core.keys import rotate_cookie_key
-    from core.settings import load_settings
 
     path = rotate_cookie_key(load_settings())
     print(say(N_("New cookie key in {path}; everyone has to log in again."), path=path))

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core.accounts import AccountError, create_account, load_account, start_invitation
+from core.config import Settings
 from core.mail import invitation_link, queue_invitation
-from core.settings import Settings
 from db.models import Account
 
 

@@ -4,9 +4,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import keys
+from core.config import Settings
 from core.links import LINK_SECRETS
-from core.mail_server import MAIL_PASSWORD, PASSWORD_SETTING
-from core.settings import Settings
+from core.saved_settings import MAIL_PASSWORD, PASSWORD_SETTING
 from core.vault import Vault
 from db import links as link_queries
 from db import queries

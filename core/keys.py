@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from core.settings import Settings, SettingsError, check_cookie_key, default_key_file
+from core.config import Settings, SettingsError, check_cookie_key, default_key_file
 
 VAULT_KEY_FILE = "vault_key"
 

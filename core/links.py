@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.config import Settings
 from core.emails import check_email
 from core.i18n import N_, format_moment, gettext, render
 from core.issues import InstroomError, Issue, Refusal
@@ -38,7 +39,6 @@ from core.options import ImportOptions
 from core.pipeline import ImportRequest, resolve_mapping
 from core.read import ReadOptions, read_upload
 from core.schedule import next_runs, parse_schedule
-from core.settings import Settings
 from core.validate import load_known_names
 from core.vault import Vault
 from db import links as link_queries

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.accounts import start_invitation, token_hash
+from core.config import Settings
 from core.fields import FIELD_NOUNS
 from core.i18n import N_, NP_, format_day, format_list, gettext, render, render_counted
 from core.issues import InstroomError
@@ -32,8 +33,7 @@ from core.mail_templates import (
 )
 from core.options import ImportOptions
 from core.plan import Plan, RowPlan
-from core.portal_settings import effective_settings
-from core.settings import Settings
+from core.saved_settings import effective_settings
 from core.source import job_file_words
 from db import queries
 from db.engine import session_scope

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from core.config import Settings
 from core.issues import JobError, UnusableFileError
 from core.jobs import FAILED, WORKER_STOPPED, ImportResult, execute_job, mapping_of
 from core.key_rotation import finish_pending_rotation
@@ -18,10 +19,9 @@ from core.links import recover_lost_runs, run_due_links
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.pipeline import ImportRequest
-from core.portal_settings import effective_settings
 from core.read import ReadOptions, Table
 from core.revert import execute_revert
-from core.settings import Settings
+from core.saved_settings import effective_settings
 from core.source import corrections_from_json, read_source
 from db import queries
 from db.locks import (

@@ -258,8 +258,8 @@ def test_an_sftp_link_with_a_private_key_pins_and_forgets_the_host_key(
 
 
 def test_links_run_on_the_time_zone_chosen_in_settings(db_url: str, tmp_path: Path) -> None:
-    from core.portal_settings import save_time_zone
-    from core.settings import Settings
+    from core.config import Settings
+    from core.saved_settings import save_time_zone
     from db.engine import session_scope
 
     assert cli(db_url, "links", "list").returncode == 0  # creates the database
@@ -284,7 +284,7 @@ def test_a_run_killed_half_way_is_recorded_mailed_and_can_start_again(
     import signal
     import time
 
-    from core.settings import Settings
+    from core.config import Settings
     from core.worker import claim_next_job, requeue_job, run_job
     from db.engine import session_scope
     from db.models import EmailMessage, User

@@ -8,10 +8,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core import accounts
 from core.accounts import AccountError, SignedInAccount
+from core.config import Settings, SettingsError, load_settings
 from core.i18n import LANGUAGES, N_
 from core.keys import cookie_key
-from core.portal_settings import effective_settings
-from core.settings import Settings, SettingsError, load_settings
+from core.saved_settings import effective_settings
 from core.worker import ensure_background_worker
 from db import queries
 from db.engine import brief_write, get_engine, session_scope

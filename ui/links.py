@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.accounts import SignedInAccount
+from core.config import Settings
 from core.i18n import N_
 from core.issues import InstroomError, Issue
 from core.links import (
@@ -25,7 +26,6 @@ from core.links import (
 from core.options import ImportOptions
 from core.read import ReadOptions
 from core.schedule import next_runs, parse_schedule
-from core.settings import Settings
 from db.links import get_link_by_name, list_link_runs, list_links
 from db.models import id_of, utcnow
 from db.vocabulary import RunStatus

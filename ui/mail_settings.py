@@ -5,10 +5,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.accounts import SignedInAccount
+from core.config import Settings
 from core.i18n import LANGUAGES, N_, gettext
 from core.issues import InstroomError
 from core.mail import sample_values, send_test_mail
-from core.mail_server import MAIL_SERVER_FIELDS, SECURITY, load_mail_server, save_mail_server
 from core.mail_templates import (
     KIND_NAMES,
     MAIL_LANGUAGES,
@@ -22,7 +22,7 @@ from core.mail_templates import (
     save_organisation,
     save_template,
 )
-from core.settings import Settings
+from core.saved_settings import MAIL_SERVER_FIELDS, SECURITY, load_mail_server, save_mail_server
 from ui.text import _, current_language, reason
 from ui.widgets import md, run_action
 

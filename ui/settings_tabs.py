@@ -7,11 +7,11 @@ from sqlalchemy import Engine
 
 from core import accounts, catalog
 from core.catalog import CatalogView
+from core.config import Settings
 from core.fields import PROFILE_FIELD_TYPES
 from core.i18n import LANGUAGES, N_
 from core.invitations import Invitation, invite_account, send_password_link
-from core.portal_settings import save_time_zone, time_zone_locked, time_zones
-from core.settings import Settings
+from core.saved_settings import save_time_zone, time_zone_locked, time_zones
 from db.models import utcnow
 from db.vocabulary import AccountRole
 from ui.auth import ROLE_LABELS

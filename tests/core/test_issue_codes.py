@@ -166,7 +166,7 @@ def test_every_refusal_is_made_one_way_from_its_registered_code() -> None:
     import cli
     import core.catalog
     import core.pipeline
-    import core.portal_settings
+    import core.saved_settings
 
     del cli, core  # imported for their subclasses of Refusal
     kinds = {Refusal.__name__}

@@ -13,7 +13,7 @@ import pytest
 
 from core import keys
 from core.accounts import SignedInAccount, issue_session_token, read_session_token
-from core.settings import Settings, SettingsError, estimated_bits
+from core.config import Settings, SettingsError, estimated_bits
 from core.vault import Vault
 from tests.conftest import ROOT
 
@@ -77,7 +77,7 @@ def test_a_key_file_is_written_whole_or_not_at_all_on_a_full_disk(tmp_path: Path
     # A real write failure: the child may not write a single byte to any file.
     script = (
         "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
-        "from core import keys; from core.settings import Settings;"
+        "from core import keys; from core.config import Settings;"
         "keys.cookie_key(Settings(database_url=f'sqlite:///{sys.argv[2]}/instroom.db'))"
     )
 

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, func, text
 from sqlmodel import Session, select
 
+from core.config import Settings
 from core.mail import deliver_pending
-from core.settings import Settings
 from core.worker import claim_next_job, requeue_job, run_job, start_threads, stop_background_worker
 from db.engine import get_engine, session_scope
 from db.models import EmailMessage, ImportChange, ImportJob, User

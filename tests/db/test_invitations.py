@@ -17,10 +17,10 @@ from core.accounts import (
     create_account,
     find_account_by_invitation,
 )
+from core.config import Settings
 from core.invitations import invite_account, send_password_link
 from core.mail import deliver_pending
 from core.mail_templates import get_organisation, save_organisation, save_template
-from core.settings import Settings
 from db.engine import brief_write, session_scope
 from db.models import Account, EmailMessage, utcnow
 from tests.conftest import Inbox

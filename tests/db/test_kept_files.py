@@ -5,8 +5,8 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.config import Settings
 from core.history import get_kept_file
-from core.settings import Settings
 from core.worker import claim_next_job, run_job
 from db.engine import session_scope
 from db.locks import discard_expired_files

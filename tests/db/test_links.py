@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from core.config import Settings
 from core.links import (
     LinkDraft,
     create_link,
@@ -19,7 +20,6 @@ from core.links import (
 from core.mail import deliver_pending
 from core.options import ImportOptions
 from core.read import ReadOptions
-from core.settings import Settings
 from db.engine import session_scope
 from db.models import EmailMessage, ImportJob, Link, LinkRun, User
 from tests.conftest import Inbox

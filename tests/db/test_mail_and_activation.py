@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from core.accounts import token_hash, verify_password
 from core.activation import ActivationError, activate
+from core.config import Settings
 from core.mail import NOT_CONFIGURED, deliver_pending, requeue_messages
-from core.settings import Settings
 from db.models import EmailMessage, User, utcnow
 from tests.conftest import Inbox, free_port
 from tests.db.test_import_engine import run, seed
@@ -293,7 +293,7 @@ def test_a_message_whose_sender_was_killed_is_sent_once_more(
     silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "from core.mail import deliver_pending; from core.settings import Settings;"
+        "from core.mail import deliver_pending; from core.config import Settings;"
         "from db.engine import get_engine;"
         "s = Settings(database_url=sys.argv[2], smtp_host='127.0.0.1', smtp_port=int(sys.argv[3]),"
         " smtp_timeout=600);"

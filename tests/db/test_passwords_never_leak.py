@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
-from core.settings import Settings
+from core.config import Settings
 from db.engine import get_engine
 from db.models import ImportJob
 from tests.conftest import ROOT, Inbox

@@ -11,13 +11,13 @@ from sqlmodel import Session
 
 from core import keys
 from core.accounts import read_session_token
+from core.config import Settings
 from core.export import to_csv_bytes
 from core.history import get_job_detail
 from core.link_sources import SourceError
 from core.links import LinkDraft, create_link
 from core.options import ImportOptions
 from core.read import ReadOptions
-from core.settings import Settings
 from core.vault import SecretError, Vault
 from db.engine import session_scope
 from db.models import utcnow

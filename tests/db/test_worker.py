@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from core.config import Settings
 from core.jobs import create_job
 from core.options import ImportOptions
 from core.pipeline import ImportRequest, resolve_mapping
 from core.read import ReadOptions, read_upload
-from core.settings import Settings
 from core.validate import load_known_names
 from core.worker import (
     claim_next_job,

@@ -6,8 +6,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from core.config import load_settings
 from core.links import run_link
-from core.settings import load_settings
 from db.models import ImportJob, Link, LinkRun, User
 from tests.conftest import SAMPLES
 from tests.ui.conftest import signed_in, texts, widget

@@ -66,8 +66,8 @@ def test_the_welcome_mail_is_edited_previewed_refused_when_unsafe_and_saved(
 def test_the_mail_server_is_set_in_the_portal_tested_and_its_password_sealed(
     make_account, app_db: Engine, inbox, monkeypatch
 ) -> None:
-    from core.portal_settings import effective_settings
-    from core.settings import load_settings
+    from core.config import load_settings
+    from core.saved_settings import effective_settings
     from db.models import AppSetting
 
     make_account("beheer", "admin")

@@ -209,8 +209,8 @@ def test_the_time_zone_chosen_in_settings_is_the_portal_s_clock(
 def test_a_time_zone_set_on_the_server_is_locked(make_account, app_db: Engine, monkeypatch) -> None:
     import pytest
 
-    from core.portal_settings import TimeZoneError, save_time_zone
-    from core.settings import load_settings
+    from core.config import load_settings
+    from core.saved_settings import TimeZoneError, save_time_zone
     from db.engine import session_scope
 
     monkeypatch.setenv("INSTROOM_TIME_ZONE", "Europe/London")

@@ -8,8 +8,8 @@ from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from core import export
+from core.config import load_settings
 from core.pipeline import PREVIEW_CHUNK_ROWS
-from core.settings import load_settings
 from core.worker import claim_next_job, run_job
 from db.models import ImportJob
 from tests.conftest import SAMPLES

@@ -4,7 +4,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from core.accounts import SignedInAccount
-from core.settings import Settings
+from core.config import Settings
 from ui.progress import job_progress
 from ui.text import _
 from ui.wizard.confirm import step_confirm

@@ -7,6 +7,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from core.accounts import SignedInAccount
+from core.config import Settings
 from core.i18n import NP_, format_list
 from core.jobs import create_job
 from core.links import LinkDraft
@@ -15,7 +16,6 @@ from core.pipeline import (
     check_import_mapping,
 )
 from core.plan import Plan
-from core.settings import Settings
 from core.validate import load_known_names
 from core.worker import enqueue_import
 from db.engine import session_scope

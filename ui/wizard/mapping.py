@@ -7,13 +7,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.accounts import SignedInAccount
+from core.config import Settings
 from core.fields import BUILTIN_FIELDS
 from core.mapping import check_mapping, find_saved_mapping, mapping_from_saved, save_mapping
 from core.pipeline import (
     known_fields,
     resolve_mapping,
 )
-from core.settings import Settings
 from core.validate import load_known_names
 from db.engine import session_scope
 from ui.text import _, current_language

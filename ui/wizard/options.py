@@ -4,9 +4,9 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.config import Settings
 from core.i18n import language_name
 from core.options import MAX_KEEP_FILE_DAYS, ImportOptions
-from core.settings import Settings
 from core.validate import load_known_names
 from db import queries
 from db.vocabulary import EmptyAction, Kind, MatchKey, Mode

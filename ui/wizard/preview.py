@@ -5,6 +5,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.config import Settings
 from core.fields import labels_in
 from core.i18n import LANGUAGES, NP_
 from core.issues import ISSUE_TYPES, UnusableFileError
@@ -17,7 +18,6 @@ from core.plan import Plan, RowPlan, describe_changes
 from core.read import (
     Table,
 )
-from core.settings import Settings
 from core.validate import load_known_names
 from ui.progress import COUNT_LABELS, COUNT_WORDS
 from ui.text import _, counted, current_language, number

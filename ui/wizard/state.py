@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from core.config import Settings
 from core.i18n import N_
 from core.options import ImportOptions
 from core.read import (
     ReadOptions,
     Table,
 )
-from core.settings import Settings
 from core.source import read_file, read_source
 from ui.text import _
 

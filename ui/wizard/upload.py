@@ -8,13 +8,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import export
+from core.config import Settings
 from core.i18n import N_, NP_
 from core.issues import UnusableFileError
 from core.read import (
     DELIMITER_NAMES,
     Table,
 )
-from core.settings import Settings
 from core.source import PASTED, source_words
 from ui.text import _, counted, current_language
 from ui.widgets import md

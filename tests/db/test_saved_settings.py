@@ -7,9 +7,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine
 
+from core.config import Settings
 from core.mail import MailError, send_test_mail
-from core.mail_server import MailServerError, save_mail_server
-from core.settings import Settings
+from core.saved_settings import MailServerError, save_mail_server
 from db.engine import session_scope
 from db.models import AppSetting
 from tests.conftest import free_port

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from core.config import SettingsError, default_database_url, load_settings
 from core.keys import cookie_key
-from core.settings import SettingsError, default_database_url, load_settings
 
 
 def test_defaults_use_the_embedded_sqlite_file(tmp_path: Path) -> None:
