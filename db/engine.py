@@ -117,6 +117,15 @@ def forget_engine(url: str) -> None:
         engine.dispose()
 
 
+def close_engines() -> None:
+    """Close every cached engine's connections (a command that ends without teardown)."""
+    with _lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
+        engine.dispose()
+
+
 def database_errors() -> tuple[type[Exception], ...]:
     """The errors a database can raise: bulk writes use the drivers directly (executemany,
     COPY), so their own errors arrive too. psycopg counts once it is loaded (by PostgreSQL)."""
