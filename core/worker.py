@@ -166,6 +166,7 @@ def work(
 ) -> None:
     """Run queued jobs one after the other, and links when they are due, until stop is set."""
     recovered = 0.0
+    waker = _wakers.setdefault(settings.database_url, threading.Event())
     while not stop.is_set():
         try:
             # The time zone chosen in Settings may have changed since the last round.
@@ -182,7 +183,15 @@ def work(
             log.warning("Could not look for queued imports (%s); trying again", exc.orig)
             ran = False
         if not ran:
-            stop.wait(poll_seconds)
+            # A job queued in this process wakes the loop at once (wake_worker); one queued
+            # by another process is found at the next poll.
+            waker.wait(poll_seconds)
+            waker.clear()
+
+
+def wake_worker(database_url: str) -> None:
+    """Tell this process's worker that a job was queued (after its commit), not to wait."""
+    _wakers.setdefault(database_url, threading.Event()).set()
 
 
 def run_next_job(engine: Engine, settings: Settings) -> int | None:
@@ -238,6 +247,7 @@ def start_threads(*, engine: Engine, settings: Settings, imports: bool = True) -
 
 
 _threads: dict[str, tuple[list[threading.Thread], threading.Event]] = {}
+_wakers: dict[str, threading.Event] = {}
 _threads_lock = threading.Lock()
 
 
@@ -259,5 +269,6 @@ def stop_background_worker(database_url: str) -> None:
         running = _threads.pop(database_url, None)
     if running is not None:
         running[1].set()
+        wake_worker(database_url)
         for thread in running[0]:
             thread.join(timeout=60)

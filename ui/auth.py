@@ -16,6 +16,7 @@ from core.worker import ensure_background_worker
 from db import queries
 from db.engine import brief_write, get_engine, session_scope
 from db.vocabulary import AccountRole
+from ui.preload import preload_page_modules
 from ui.text import LANGUAGE_KEY, _, current_language, reason
 from ui.widgets import md
 
@@ -36,6 +37,7 @@ def get_context() -> tuple[Settings, Engine]:
         settings = load_settings()
         engine = get_engine(settings.database_url)
         ensure_background_worker(engine=engine, settings=settings)
+        preload_page_modules()
         # The time zone (and mail server) chosen in Settings, read afresh on every page.
         return effective_settings(engine, settings), engine
     except SettingsError as exc:

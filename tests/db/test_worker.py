@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 
@@ -23,6 +24,8 @@ from core.worker import (
     mark_interrupted,
     requeue_job,
     run_job,
+    wake_worker,
+    work,
 )
 from db.engine import session_scope
 from db.locks import count_jobs_ahead
@@ -79,6 +82,37 @@ def test_jobs_run_one_after_the_other_in_order(engine: Engine, db_url: str) -> N
     assert all(j.source_data is None for j in done)
     with Session(engine) as session:
         assert session.exec(select(User)).one().last_name == "Tweede"
+
+
+def test_a_job_queued_in_this_process_wakes_the_worker(engine: Engine, db_url: str) -> None:
+    """The wizard's import starts at once, not at the worker's next poll (here an hour)."""
+    settings, stop = Settings(database_url=db_url), threading.Event()
+    loop = threading.Thread(
+        target=work,
+        kwargs={"engine": engine, "settings": settings, "stop": stop, "poll_seconds": 3600},
+    )
+    loop.start()
+
+    def finished(job_id: int) -> str:
+        deadline = time.monotonic() + 60
+        while job_of(engine, job_id).status != "succeeded" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return job_of(engine, job_id).status
+
+    try:
+        # A first job, found by the first round; then the loop has gone back to waiting.
+        first = enqueue(engine, "Email;Voornaam;Achternaam\na@example.org;A;Eerst\n")
+        wake_worker(db_url)
+        assert finished(first) == "succeeded"
+        time.sleep(1)
+        second = enqueue(engine, "Email;Voornaam;Achternaam\na@example.org;A;Wakker\n")
+        wake_worker(db_url)
+        assert finished(second) == "succeeded"
+    finally:
+        stop.set()
+        wake_worker(db_url)
+        loop.join(timeout=60)
+    assert not loop.is_alive()
 
 
 def test_corrections_from_the_wizard_are_imported(engine: Engine, db_url: str) -> None:

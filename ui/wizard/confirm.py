@@ -17,7 +17,7 @@ from core.pipeline import (
 )
 from core.plan import Plan
 from core.validate import load_known_names
-from core.worker import enqueue_import
+from core.worker import enqueue_import, wake_worker
 from db.engine import session_scope
 from db.vocabulary import JobStatus
 from ui.links import link_form
@@ -110,6 +110,7 @@ def step_confirm(
             wizard.job_id = enqueue_import(
                 session=session, job=job, read_options=wizard.read_options(settings)
             )
+        wake_worker(settings.database_url)
         st.query_params["job"] = str(wizard.job_id)
         wizard.step += 1
         st.rerun()
