@@ -42,7 +42,7 @@ def test_benchmark_imports_updates_and_reports_each_scenario(tmp_path) -> None:
     # Only the SQLite CSV scenario has the raw floor and the command-line run.
     assert "raw_bulk_load" in csv and "raw_bulk_load" not in xlsx
     # django-import-export is timed beside it only where it is installed (not a dependency).
-    optional = {"django_import_export_new", "django_import_export_reimport"}
+    optional = {f"die_{mode}_{run}" for mode in ("default", "bulk") for run in ("new", "reimport")}
     compared = importlib.util.find_spec("import_export") is not None
     assert set(csv["cli"]) == {"new", "reimport", "raw_script", "startup"} | (
         optional if compared else set()
