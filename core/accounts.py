@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Literal
 
 import bcrypt
 import jwt
@@ -109,7 +110,10 @@ def check_chosen_password(
 
 
 def check_one_time_link(
-    expires_at: datetime | None, refusal: type[Refusal], *, holder: str
+    expires_at: datetime | None,
+    refusal: type[Refusal],
+    *,
+    holder: Literal["invitation", "activation"],
 ) -> None:
     """Whether a one-time link (an invitation's: holder "invitation", a welcome mail's:
     "activation") still works: refused when no holder was found (expires_at None) or late."""
