@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import Select, String, cast, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
-from db.bulk import one_of
+from db.bulk import driver_rows, one_of
 from db.models import Group, Level, User, UserGroup, UserLevel
 
 
@@ -44,8 +44,10 @@ _USER_COLUMNS: tuple[Any, ...] = (
     User.username,
     User.role,
     User.language,
-    User.kind,
-    User.status,
+    # As plain text: a member per row costs a call per value on a large import, and the
+    # planner compares these with the vocabulary's members, which are text too.
+    type_coerce(User.kind, String),
+    type_coerce(User.status, String),
     User.is_protected,
     User.password_hash,
     type_coerce(User.profile, String),
@@ -84,7 +86,7 @@ class StoredUsers:
             col(User.first_name),
             col(User.name_insert),
             col(User.last_name),
-            col(User.status),
+            type_coerce(User.status, String),
         ).where(col(User.kind) == kind, ~col(User.is_protected))
         return [
             Member(user_id, email, " ".join(p for p in (first, insert, last) if p), status)
@@ -102,8 +104,10 @@ def load_users(*, session: Session, column: Any, keys: Iterable[str]) -> dict[st
     if not wanted:
         return found
     condition = one_of(func.lower(column) if folded else column, wanted, connection)
-    for row in connection.execute(select(*_USER_COLUMNS).where(condition)):
+    for row in driver_rows(connection, select(*_USER_COLUMNS).where(condition)):
         user = ExistingUser(*row)
+        # The driver's own values: SQLite gives 0 and 1 for these.
+        user.is_protected, user.activated = bool(user.is_protected), bool(user.activated)
         # Read as text and parsed here: SQLAlchemy's JSON processing is several times slower.
         profile = user.profile
         user.profile = orjson.loads(profile) if isinstance(profile, str) else dict(profile or {})
@@ -122,7 +126,7 @@ def load_users(*, session: Session, column: Any, keys: Iterable[str]) -> dict[st
             .where(one_of(link.user_id, list(by_id), connection))
             .group_by(col(link.user_id))
         )
-        for user_id, joined in connection.execute(query):
+        for user_id, joined in driver_rows(connection, query):
             getattr(by_id[user_id], attribute).update(names[int(i)] for i in joined.split(","))
     return found
 
