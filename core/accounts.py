@@ -1,6 +1,5 @@
 """Portal accounts: creation, passwords, and the credentials the login form checks."""
 
-import hashlib
 import ipaddress
 import re
 import secrets
@@ -11,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Literal
 
 import bcrypt
 import jwt
@@ -20,6 +18,7 @@ from sqlmodel import Session
 from core.emails import check_email
 from core.i18n import LANGUAGES, N_
 from core.issues import Refusal
+from core.one_time_links import check_one_time_link, token_hash
 from core.passwords import MIN_PASSWORD_LENGTH, password_problem
 from db import queries
 from db.models import Account, utcnow
@@ -75,22 +74,6 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def token_hash(token: str) -> str:
-    """One-time link tokens are stored only as this hash."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def start_invitation(account: Account, *, days: int) -> tuple[str, datetime]:
-    """A new one-time token for account's password link, and when it expires.
-
-    Only the token's hash is kept, so each new link makes the previous one stop working.
-    """
-    token = secrets.token_urlsafe(32)
-    expires = utcnow() + timedelta(days=days)
-    account.invite_token_hash, account.invite_expires_at = token_hash(token), expires
-    return token, expires
-
-
 def check_password_strength(
     password: str, personal: Sequence[str] = (), refusal: type[Refusal] | None = None
 ) -> None:
@@ -107,20 +90,6 @@ def check_chosen_password(
     if password != repeat:
         raise refusal.of("password-refused", "differ")
     check_password_strength(password, personal, refusal)
-
-
-def check_one_time_link(
-    expires_at: datetime | None,
-    refusal: type[Refusal],
-    *,
-    holder: Literal["invitation", "activation"],
-) -> None:
-    """Whether a one-time link (an invitation's: holder "invitation", a welcome mail's:
-    "activation") still works: refused when no holder was found (expires_at None) or late."""
-    if expires_at is None:
-        raise refusal.of("link-refused", f"{holder}-invalid")
-    if expires_at < utcnow():
-        raise refusal.of("link-refused", f"{holder}-expired")
 
 
 def create_account(

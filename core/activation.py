@@ -2,8 +2,9 @@
 
 from sqlmodel import Session
 
-from core.accounts import check_chosen_password, check_one_time_link, hash_password, token_hash
+from core.accounts import check_chosen_password, hash_password
 from core.issues import Refusal
+from core.one_time_links import check_one_time_link, token_hash
 from db import queries
 from db.models import User, utcnow
 from db.vocabulary import UserStatus

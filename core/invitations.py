@@ -5,9 +5,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from core.accounts import AccountError, create_account, load_account, start_invitation
+from core.accounts import AccountError, create_account, load_account
 from core.config import Settings
 from core.mail import invitation_link, queue_invitation
+from core.one_time_links import start_invitation
 from db.models import Account
 
 

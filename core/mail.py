@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.accounts import start_invitation, token_hash
 from core.config import Settings
 from core.fields import FIELD_NOUNS
 from core.i18n import N_, NP_, format_day, format_list, gettext, render, render_counted
@@ -31,6 +30,7 @@ from core.mail_templates import (
     render_message,
     to_html,
 )
+from core.one_time_links import start_invitation, token_hash
 from core.options import ImportOptions
 from core.plan import Plan, RowPlan
 from core.saved_settings import effective_settings

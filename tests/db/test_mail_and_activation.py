@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.accounts import token_hash, verify_password
+from core.accounts import verify_password
 from core.activation import ActivationError, activate
 from core.config import Settings
 from core.mail import NOT_CONFIGURED, deliver_pending, requeue_messages
+from core.one_time_links import token_hash
 from db.models import EmailMessage, User, utcnow
 from tests.conftest import Inbox, free_port
 from tests.db.test_import_engine import run, seed

@@ -3,7 +3,7 @@
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.accounts import token_hash
+from core.one_time_links import token_hash
 from db.models import User, utcnow
 from tests.db.test_import_engine import run
 from tests.ui.conftest import ACTIVATE, new_app, signed_in, texts, widget

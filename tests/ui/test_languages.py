@@ -143,7 +143,7 @@ def test_the_same_history_in_dutch_for_the_admin_and_english_for_support(
 
 
 def test_the_activation_page_speaks_the_imported_user_s_language(app_db: Engine) -> None:
-    from core.accounts import token_hash
+    from core.one_time_links import token_hash
     from db.models import User, utcnow
 
     with Session(app_db) as session:

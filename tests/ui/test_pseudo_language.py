@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from core.accounts import token_hash
 from core.mail_templates import DEFAULTS
+from core.one_time_links import token_hash
 from db.models import User, utcnow
 from tests.conftest import SAMPLES
 from tests.pseudo import catalogue_words, findings, install, words
