@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from core.apply import write_issues
 from core.config import Settings
 from core.issues import JobError, UnusableFileError
 from core.jobs import FAILED, WORKER_STOPPED, ImportResult, execute_job, mapping_of
@@ -113,6 +114,8 @@ def run_job(*, engine: Engine, job_id: int, settings: Settings) -> ImportResult 
             job.status, job.error, job.finished_at = FAILED, exc.message, utcnow()
             job.source_data = None
             session.add(job)
+            # Kept as the job's issues too, so the history says why in the reader's language.
+            write_issues(session=session, job_id=job_id, issues=[exc.issue, *exc.findings])
             session.commit()
             return None
         request = ImportRequest(table, mapping_of(job), ImportOptions.from_dict(job.options))

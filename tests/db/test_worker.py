@@ -13,6 +13,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from core.config import Settings
+from core.history import job_error_words
+from core.issues import ISSUE_TYPES
 from core.jobs import create_job
 from core.options import ImportOptions
 from core.pipeline import ImportRequest, resolve_mapping
@@ -136,6 +138,10 @@ def test_an_unreadable_queued_file_fails_the_job_with_its_reason(
     assert run_job(engine=engine, job_id=job_id, settings=Settings(database_url=db_url)) is None
     job = job_of(engine, job_id)
     assert job.status == "failed" and "The file is empty" in job.error
+    # The history says it in the reader's language, from the stored issue.
+    with Session(engine) as session:
+        dutch = job_error_words(session=session, job=job, language="nl")
+    assert dutch == ISSUE_TYPES["empty-file"].message("file", {}, "nl") != job.error
 
 
 def worker_process(db_url: str, *args: str) -> subprocess.Popen:
