@@ -74,6 +74,8 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
 def postgres_url() -> Iterator[str]:
     base = postgres_base_url()
     if not base:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests: .ci/run starts PostgreSQL.")
         pytest.skip(
             "PostgreSQL is not available here: set TEST_DATABASE_URL or start a local server"
         )
