@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import accounts, common, imports, keys, links, users, worker
+from cli import accounts, common, imports, keys, links, scim, users, worker
 from cli.common import _, say
 from core.i18n import N_, choose_language
 from core.issues import BUSY_MESSAGE, InstroomError, Refusal
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    for group in (accounts, imports, users, links, keys, worker):
+    for group in (accounts, imports, users, links, keys, scim, worker):
         group.add_parsers(commands)
     return parser
 

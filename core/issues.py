@@ -894,6 +894,35 @@ _TYPES = [
         "An output file of the command line cannot be written.",
         symbolic_link="{path} is a symbolic link; give the path of a real file to write.",
     ),
+    _type(
+        "scim-refused",
+        ERROR,
+        "A SCIM connection cannot be set up as asked, or a provider's call is refused.",
+        name_empty="Give the connection a name, such as Entra ID.",
+        name_too_long="A connection's name is at most {limit} characters.",
+        name_taken="There is already a connection named {name!r}; choose another name.",
+        unknown="There is no SCIM connection named {name!r}.",
+        unknown_user="There is no user with the number {value}.",
+        unknown_member="A member of the group is not a user of Instroom (number {value}).",
+        deactivate="This connection may not block users; an administrator of Instroom can block "
+        "the user.",
+        group_taken="There is already a group named {name!r}.",
+        not_own_group="This connection may only change the groups it created; {name!r} was "
+        "not created by it.",
+        paused="This connection is paused in Instroom; an administrator of Instroom resumes it.",
+        busy="Instroom is busy with an import; try again in a minute.",
+        too_large="The request is larger than {limit} bytes; send fewer changes at once.",
+        too_many_operations="The request has {count} operations; at most {limit} are taken "
+        "at once.",
+        filter_too_complex="The filter is too long or nests too deep; at most {limit} levels "
+        "and {length} characters.",
+        count_too_large="At most {limit} results are returned per page; ask for fewer.",
+        filter_unindexed="With more than {limit} users, a filter must name userName, "
+        "externalId, emails or id.",
+        unauthorized="The token is not valid. Ask the administrator of Instroom for a new one "
+        "and enter it at the identity provider.",
+        too_many_attempts="Too many wrong tokens from this address; try again later.",
+    ),
 ]
 ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}
 
@@ -1025,6 +1054,10 @@ class Refusal(InstroomError):
 
 class UnusableFileError(Refusal):
     """The file as a whole, or its mapping, cannot be imported; nothing is written."""
+
+
+class ScimRefusal(Refusal):
+    """A SCIM call or a connection's setting is refused; nothing is written."""
 
 
 class JobError(Refusal):

@@ -19,7 +19,7 @@ from core.issues import ERROR, UnusableFileError
 from core.mail import queue_import_emails
 from core.mapping import check_mapping, normalise, suggest_mapping
 from core.options import ImportOptions, OptionsError
-from core.plan import CHUNK_ROWS, Plan, plan_chunks
+from core.plan import CHUNK_ROWS, Plan, UserStore, plan_chunks
 from core.read import Table
 from core.validate import KnownNames, load_known_names, validate_rows
 from db.users import StoredUsers
@@ -137,6 +137,7 @@ def run_pipeline(
     keep_rows: bool = False,
     progress: Progress | None = None,
     stopwatch: Stopwatch | None = None,
+    users: UserStore | None = None,
 ) -> Iterator[Plan]:
     """The plan of every row so far, after each chunk; with write, each chunk is applied.
 
@@ -155,7 +156,7 @@ def run_pipeline(
     writing = write and not (options.strict and validated.error_rows)
     wrote, done = False, 0
     chunks = plan_chunks(
-        users=StoredUsers(session), validated=validated, options=options, size=chunk_rows
+        users=users or StoredUsers(session), validated=validated, options=options, size=chunk_rows
     )
     plan = Plan.empty()
     while True:

@@ -451,8 +451,10 @@ class _Planner:
     ) -> bool:
         """Add to changes what the row changes of the user's values, groups and levels;
         False when the row is rejected (an address or username another user has)."""
-        if self.options.match == "username" and record["email"] != user.email:
-            if record["email"] in self.by_email:
+        # Matched by username (or by id, for SCIM), the address in the row may be a new one.
+        if record["email"] != user.email:
+            holder = self.by_email.get(record["email"])
+            if holder is not None and holder.id != user.id:
                 self.issue(
                     plan, "email-taken", "email", value=record["email"], email=record["email"]
                 )

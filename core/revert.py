@@ -29,6 +29,7 @@ from db.revert import (
     remove_memberships,
     update_user,
 )
+from db.scim import close_day_job
 from db.vocabulary import JobStatus, UserStatus
 
 REVERTIBLE = {JobStatus.SUCCEEDED, JobStatus.COMPLETED_WITH_ERRORS}
@@ -324,6 +325,10 @@ def create_revert_job(
 ) -> ImportJob:
     """Record a revert of job_id as a job of its own."""
     original = get_revertible_job(session=session, job_id=job_id)
+    if original.day_key:
+        # A provider would undo the revert with its next call: its connection pauses first,
+        # and a call after it is resumed starts a new job.
+        close_day_job(session=session, day_key=original.day_key)
     job = ImportJob(
         kind="revert",
         created_by=created_by,

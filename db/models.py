@@ -72,6 +72,10 @@ class User(SQLModel, table=True):
     activated_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The identity provider's own key for the user (SCIM externalId), as it sent it.
+    external_id: str | None = Field(default=None, max_length=200, index=True)
+    # The provider's userName as sent (often the UPN), so it reads back the same.
+    scim_user_name: str | None = Field(default=None, max_length=320, index=True)
 
 
 class ProfileField(SQLModel, table=True):
@@ -120,6 +124,10 @@ class Group(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # The SCIM connection that created the group (one limited to its own groups may only
+    # change these); connections are revoked, never removed, so the id keeps its meaning.
+    scim_connection_id: int | None = None
+    external_id: str | None = Field(default=None, max_length=200)
 
 
 class UserGroup(SQLModel, table=True):
@@ -216,6 +224,8 @@ class ImportJob(SQLModel, table=True):
     reverts_job_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("import_jobs.id"), nullable=True)
     )
+    # The one job a SCIM connection's changes of one day are recorded in ("scim:3:2026-12-06").
+    day_key: str | None = Field(default=None, max_length=100, unique=True, index=True)
     # The groups, levels and terms (per field key) this import added to the catalogue;
     # None when it added none, or ran before this was kept.
     catalogue_added: dict[str, Any] | None = Field(
@@ -428,6 +438,33 @@ class LinkRun(SQLModel, table=True):
     error: str | None = None
     # The refusal behind error as code and parameters, so it reads in any language.
     refusal: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class ScimConnection(SQLModel, table=True):
+    """An identity provider (Entra ID, Okta) that keeps users and groups in step over SCIM."""
+
+    __tablename__ = "scim_connections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    # SHA-256 of the bearer token, which is shown once; None once it is revoked.
+    token_hash: str | None = Field(default=None, max_length=64, index=True)
+    token_created_at: datetime | None = None
+    last_used_at: datetime | None = None
+    paused: bool = Field(default=False)
+    welcome_new: bool = Field(default=False)
+    role: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=20)
+    kind: Kind = Field(default=Kind.EMPLOYEE, sa_type=Words(Kind, 20))
+    match_username: bool = Field(default=False)
+    own_groups_only: bool = Field(default=False)
+    may_deactivate: bool = Field(default=True)
+    # Enterprise extension attribute (employeeNumber, department, ...) -> profile field key.
+    profile_map: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # Lists of jobs must not load every kept upload: pass this to their queries.

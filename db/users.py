@@ -94,7 +94,7 @@ class StoredUsers:
         ]
 
 
-def load_users(*, session: Session, column: Any, keys: Iterable[str]) -> dict[str, ExistingUser]:
+def load_users(*, session: Session, column: Any, keys: Iterable[Any]) -> dict[str, ExistingUser]:
     """Users whose column (email or username) is one of keys, with groups and levels: keyed."""
     # Core rows, not ORM objects: a large import reads many thousands of users.
     connection = session.connection()
@@ -129,6 +129,11 @@ def load_users(*, session: Session, column: Any, keys: Iterable[str]) -> dict[st
         for user_id, joined in driver_rows(connection, query):
             getattr(by_id[user_id], attribute).update(names[int(i)] for i in joined.split(","))
     return found
+
+
+def load_user_by_id(*, session: Session, user_id: int) -> ExistingUser | None:
+    """One user as the planner reads them."""
+    return next(iter(load_users(session=session, column=User.id, keys=[user_id]).values()), None)
 
 
 def _holders(link: type[UserGroup | UserLevel], model: type[Group | Level]) -> Select[Any]:

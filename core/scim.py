@@ -1,0 +1,503 @@
+"""SCIM connections, and what a provider's call writes: through the import pipeline, so a
+provider meets every rule a file meets, recorded in one job per connection per day."""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from babel.dates import format_date
+from sqlmodel import Session
+
+from core.apply import write_issues
+from core.i18n import gettext
+from core.issues import ERROR, Issue, ScimRefusal, issue
+from core.options import ImportOptions
+from core.pipeline import ImportRequest, run_pipeline
+from core.plan import Plan
+from core.read.table import Table
+from db import scim as queries
+from db.imports import add_memberships, insert_changes
+from db.models import Group, ImportJob, ScimConnection, id_of, utcnow
+from db.users import ExistingUser, StoredUsers, load_user_by_id
+from db.vocabulary import JobStatus, Kind, MatchKey, Mode, Outcome, UserStatus
+
+TOKEN_BYTES = 32
+NAME_MAX = 80
+# Enterprise extension attributes an administrator can send to a profile field.
+ENTERPRISE_ATTRIBUTES = ("employeeNumber", "department", "organization", "manager", "title")
+# SCIM attribute -> the column header an issue names ("the column as the provider wrote it").
+HEADERS = {
+    "email": "emails",
+    "username": "userName",
+    "first_name": "name.givenName",
+    "name_insert": "name.middleName",
+    "last_name": "name.familyName",
+    "language": "preferredLanguage",
+    "status": "active",
+    "action": "active",
+}
+# Issue codes a provider is told as a taken value (409) or a forbidden change (400).
+UNIQUENESS_CODES = {"already-exists", "username-taken", "email-taken", "duplicate-email"}
+MUTABILITY_CODES = {"protected-user"}
+
+
+@dataclass(frozen=True)
+class Person:
+    """What a provider says of one user, in Instroom's fields ("" or None: not said)."""
+
+    email: str
+    username: str = ""
+    first_name: str = ""
+    # None: not sent, so the insert is split from the last name as in Plek's files.
+    name_insert: str | None = None
+    last_name: str = ""
+    language: str = ""
+    active: bool | None = None
+    external_id: str | None = None
+    # The provider's userName, kept as it was sent so that it reads back the same.
+    user_name: str | None = None
+    # Profile field key -> value, from the enterprise attributes the connection maps.
+    profile: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one call wrote: the user or group it is about, or the issue that refused it."""
+
+    resource_id: int | None
+    refusal: Issue | None = None
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a bearer token (a long random token needs no slow hash)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_name(session: Session, name: str, current: ScimConnection | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ScimRefusal.of("scim-refused", "name-empty")
+    if len(name) > NAME_MAX:
+        raise ScimRefusal.of("scim-refused", "name-too-long", limit=NAME_MAX)
+    holder = queries.get_connection_by_name(session=session, name=name)
+    if holder is not None and holder is not current:
+        raise ScimRefusal.of("scim-refused", "name-taken", name=name)
+    return name
+
+
+def create_connection(
+    *, session: Session, name: str, created_by: str, **settings: Any
+) -> tuple[ScimConnection, str]:
+    """A new connection and its bearer token, which is shown this once and kept as a hash."""
+    connection = ScimConnection(name=_check_name(session, name), created_by=created_by, **settings)
+    token = new_token(connection)
+    session.add(connection)
+    session.flush()
+    return connection, token
+
+
+def new_token(connection: ScimConnection) -> str:
+    """Replace the connection's token; the old one stops working at once."""
+    token = "scim_" + secrets.token_urlsafe(TOKEN_BYTES)
+    connection.token_hash, connection.token_created_at = token_hash(token), utcnow()
+    return token
+
+
+def get_connection(*, session: Session, name: str) -> ScimConnection:
+    """The connection of that name, or a refusal that says there is none."""
+    connection = queries.get_connection_by_name(session=session, name=name)
+    if connection is None:
+        raise ScimRefusal.of("scim-refused", "unknown", name=name)
+    return connection
+
+
+def rotate_token(*, session: Session, name: str) -> str:
+    connection = get_connection(session=session, name=name)
+    token = new_token(connection)
+    session.add(connection)
+    return token
+
+
+def revoke_token(*, session: Session, name: str) -> None:
+    """No token of the connection works any more, until a new one is made."""
+    connection = get_connection(session=session, name=name)
+    connection.token_hash = None
+    session.add(connection)
+
+
+def update_connection(*, session: Session, name: str, **settings: Any) -> ScimConnection:
+    """Change a connection's settings (paused, welcome_new, role, ...)."""
+    connection = get_connection(session=session, name=name)
+    if "name" in settings:
+        settings["name"] = _check_name(session, settings["name"], connection)
+    for key, value in settings.items():
+        setattr(connection, key, value)
+    session.add(connection)
+    return connection
+
+
+def authenticate(*, session: Session, token: str) -> ScimConnection | None:
+    """The connection whose token this is; None for an unknown or revoked one alike."""
+    # Looked up by the hash of the token: the lookup learns nothing of how close a guess is.
+    connection = queries.get_connection_by_token_hash(session=session, token_hash=token_hash(token))
+    if connection is None:
+        return None
+    queries.touch_connection(session=session, connection_id=id_of(connection))
+    return connection
+
+
+# -- The day's job ----------------------------------------------------------------------
+
+
+def day_job(
+    *, session: Session, connection: ScimConnection, time_zone: str, language: str
+) -> ImportJob:
+    """The job that records this connection's changes of today, made by its first call."""
+    today = datetime.now(ZoneInfo(time_zone)).date()
+    key = f"scim:{connection.id}:{today.isoformat()}"
+    job = queries.get_day_job(session=session, day_key=key)
+    if job is not None:
+        return job
+    day = format_date(today, format="d MMMM", locale=language)
+    job = ImportJob(
+        kind="import",
+        created_by=f"SCIM: {connection.name}",
+        file_name=f"SCIM: {connection.name}, {day}",
+        status=JobStatus.SUCCEEDED,
+        options=options_of(connection, Mode.UPSERT).as_dict(),
+        started_at=utcnow(),
+        finished_at=utcnow(),
+        day_key=key,
+        mapping={"columns": []},
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _record(session: Session, job: ImportJob, counts: dict[str, int], issues: list[Issue]) -> None:
+    """Add a call's counts and issues to the day's job."""
+    total = dict(job.counts or {})
+    for key, number in counts.items():
+        total[key] = total.get(key, 0) + number
+    job.counts, job.finished_at = total, utcnow()
+    if total.get("errors"):
+        job.status = JobStatus.COMPLETED_WITH_ERRORS
+    session.add(job)
+    write_issues(session=session, job_id=id_of(job), issues=issues)
+
+
+def refuse(*, session: Session, job: ImportJob, refusal: Issue) -> Written:
+    """Record a refused call on the day's job: the history lists it with its reason."""
+    _record(session, job, {"rows": 1, "errors": 1}, [refusal])
+    return Written(None, refusal)
+
+
+def _call_row(job: ImportJob) -> int:
+    """The "row" of a call in its day's job: calls are numbered as a file's rows are."""
+    return int((job.counts or {}).get("rows", 0)) + 2
+
+
+def options_of(connection: ScimConnection, mode: Mode) -> ImportOptions:
+    return ImportOptions(
+        mode=mode,
+        match=MatchKey.USERNAME if connection.match_username else MatchKey.EMAIL,
+        role=connection.role,
+        language=connection.language,
+        kind=connection.kind or Kind.EMPLOYEE,
+        welcome_new=connection.welcome_new,
+    )
+
+
+# -- Users ------------------------------------------------------------------------------
+
+
+class _PinnedUser:
+    """The stored users as the planner reads them, with the user a call names by id found
+    under the address the call gives (an address change of a user matched by email)."""
+
+    def __init__(self, users: StoredUsers, user: ExistingUser, email: str) -> None:
+        self.users, self.user, self.email = users, user, email
+
+    def by_email(self, emails: Iterable[str]) -> dict[str, ExistingUser]:
+        return self.users.by_email(emails) | {self.email: self.user}
+
+    def by_username(self, usernames: Iterable[str]) -> dict[str, ExistingUser]:
+        return self.users.by_username(usernames)
+
+    def population(self, kind: str) -> list[Any]:
+        return self.users.population(kind)
+
+
+def write_person(
+    *,
+    session: Session,
+    connection: ScimConnection,
+    job: ImportJob,
+    person: Person,
+    user_id: int | None,
+) -> Written:
+    """Create (user_id None) or update a user from a provider's values, as a one-row import.
+
+    The caller holds the import lock and commits, also after a refusal (which is recorded).
+    """
+    stored = None
+    if user_id is not None:
+        stored = load_user_by_id(session=session, user_id=user_id)
+        if stored is None:
+            return Written(None, issue("scim-refused", "unknown-user", value=str(user_id)))
+        if stored.is_protected:
+            return refuse(
+                session=session,
+                job=job,
+                refusal=issue(
+                    "protected-user", row=_call_row(job), field="email", email=stored.email
+                ),
+            )
+    blocks = stored is not None and stored.status != UserStatus.BLOCKED
+    if person.active is False and blocks and not connection.may_deactivate:
+        return refuse(session=session, job=job, refusal=issue("scim-refused", "deactivate"))
+    if stored is not None and person.email != stored.email:
+        holders = queries.find_user_ids(session=session, attribute="email", value=person.email)
+        if any(h != stored.id for h in holders):
+            return refuse(
+                session=session,
+                job=job,
+                refusal=issue(
+                    "email-taken",
+                    row=_call_row(job),
+                    column=HEADERS["email"],
+                    field="email",
+                    email=person.email,
+                ),
+            )
+    row = _call_row(job)
+    plan = _import_row(session, connection, job, _cells(person, connection, stored), row, stored)
+    written = plan.rows[0]
+    errors = [i for i in plan.issues if i.severity == ERROR or i.code in UNIQUENESS_CODES]
+    if written.outcome in {Outcome.ERROR, Outcome.SKIP} and errors:
+        return Written(None, errors[0])
+    user_id = written.user_id if written.user_id is not None else user_id
+    assert user_id is not None
+    if stored is not None and person.active and stored.status == UserStatus.BLOCKED:
+        # An unblock is an action of its own in an import: it changes nothing else.
+        unblock = [
+            (HEADERS["email"], "email", person.email),
+            (HEADERS["action"], "action", "unblock"),
+        ]
+        _import_row(session, connection, job, unblock, row, stored)
+    queries.set_provider_keys(
+        session=session,
+        user_id=user_id,
+        external_id=person.external_id,
+        user_name=person.user_name,
+    )
+    return Written(user_id)
+
+
+def _import_row(
+    session: Session,
+    connection: ScimConnection,
+    job: ImportJob,
+    cells: list[tuple[str, str, str]],
+    row: int,
+    stored: ExistingUser | None,
+) -> Plan:
+    """Run one row through the import pipeline, written to the day's job."""
+    table = Table(
+        headers=[header for header, _key, _value in cells],
+        data=pd.DataFrame([[value for _h, _k, value in cells]], index=[row], dtype=object),
+        source="scim",
+        has_header=True,
+        header_row=1,
+    )
+    mapping: dict[int, str | None] = {i: key for i, (_h, key, _v) in enumerate(cells)}
+    options = options_of(connection, Mode.CREATE if stored is None else Mode.UPDATE)
+    users = StoredUsers(session)
+    if stored is not None:
+        # Found by the id the call names, under the address the call gives.
+        options = ImportOptions.from_dict(options.as_dict() | {"match": MatchKey.EMAIL})
+    *_, plan = run_pipeline(
+        session=session,
+        request=ImportRequest(table=table, mapping=mapping, options=options),
+        write=True,
+        job_id=id_of(job),
+        keep_rows=True,
+        users=users if stored is None else _PinnedUser(users, stored, cells[0][2]),
+    )
+    # The pipeline has stored the row's issues on the job already.
+    _record(session, job, plan.counts, [])
+    return plan
+
+
+def _cells(
+    person: Person, connection: ScimConnection, stored: ExistingUser | None
+) -> list[tuple[str, str, str]]:
+    """(header, field key, value) of the one-row file a call becomes."""
+    cells = [(HEADERS["email"], "email", person.email)]
+    if person.username:
+        cells.append((HEADERS["username"], "username", person.username))
+    for key in ("first_name", "last_name", "language"):
+        cells.append((HEADERS[key], key, getattr(person, key)))
+    if person.name_insert is not None:
+        cells.append((HEADERS["name_insert"], "name_insert", person.name_insert))
+    if person.active is False and (stored is None or stored.status != UserStatus.BLOCKED):
+        cells.append((HEADERS["status"], "status", UserStatus.BLOCKED.value))
+    for attribute, key in connection.profile_map.items():
+        if key in person.profile:
+            header = f"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:{attribute}"
+            cells.append((header, key, person.profile[key]))
+    return cells
+
+
+def block_person(
+    *, session: Session, connection: ScimConnection, job: ImportJob, user_id: int
+) -> Written:
+    """What DELETE does: the user is blocked and kept, with their history."""
+    stored = load_user_by_id(session=session, user_id=user_id)
+    if stored is None:
+        return Written(None, issue("scim-refused", "unknown-user", value=str(user_id)))
+    person = Person(email=stored.email, active=False)
+    return write_person(
+        session=session, connection=connection, job=job, person=person, user_id=user_id
+    )
+
+
+# -- Groups -----------------------------------------------------------------------------
+
+
+def may_change_group(connection: ScimConnection, group: Group) -> bool:
+    return not connection.own_groups_only or group.scim_connection_id == connection.id
+
+
+def create_group(
+    *,
+    session: Session,
+    connection: ScimConnection,
+    job: ImportJob,
+    name: str,
+    external_id: str | None,
+    member_ids: list[int],
+) -> Written:
+    """A new group owned by the connection, with its first members."""
+    name = " ".join(name.split())
+    if queries.find_group_ids(session=session, attribute="name", value=name, owner=None):
+        return refuse(
+            session=session, job=job, refusal=issue("scim-refused", "group-taken", name=name)
+        )
+    group = Group(name=name, scim_connection_id=connection.id, external_id=external_id)
+    session.add(group)
+    session.flush()
+    added = dict(job.catalogue_added or {})
+    added["groups"] = sorted({*added.get("groups", []), name})
+    job.catalogue_added = added
+    written = change_members(
+        session=session, connection=connection, job=job, group=group, add=member_ids, remove=[]
+    )
+    return Written(id_of(group), written.refusal)
+
+
+def change_members(
+    *,
+    session: Session,
+    connection: ScimConnection,
+    job: ImportJob,
+    group: Group,
+    add: Iterable[int],
+    remove: Iterable[int],
+) -> Written:
+    """Add and remove members, each recorded as a change of the user; protected users are
+    left as they are, with a warning in the history."""
+    if not may_change_group(connection, group):
+        return refuse(
+            session=session,
+            job=job,
+            refusal=issue("scim-refused", "not-own-group", name=group.name),
+        )
+    current = set(queries.list_member_ids(session=session, group_id=id_of(group)))
+    adding = sorted(set(add) - current)
+    removing = sorted(set(remove) & current)
+    wanted = [*adding, *removing]
+    users = {u.id: u for u in queries.get_users(session=session, user_ids=wanted)}
+    unknown = [i for i in wanted if i not in users]
+    if unknown:
+        return refuse(
+            session=session,
+            job=job,
+            refusal=issue("scim-refused", "unknown-member", value=str(unknown[0])),
+        )
+    warnings = [
+        issue("protected-user", field="email", email=users[i].email)
+        for i in wanted
+        if users[i].is_protected
+    ]
+    adding = [i for i in adding if not users[i].is_protected]
+    removing = [i for i in removing if not users[i].is_protected]
+    group_id = id_of(group)
+    add_memberships(
+        session=session,
+        groups=[{"user_id": i, "group_id": group_id} for i in adding],
+        levels=[],
+    )
+    if removing:
+        queries.remove_from_group(session=session, group_id=group_id, user_ids=removing)
+    records = [
+        {
+            "job_id": id_of(job),
+            "user_id": i,
+            "email": users[i].email,
+            "row": None,
+            "action": Outcome.UPDATE,
+            "before": {},
+            "after": {"groups_added" if i in adding else "groups_removed": [group.name]},
+        }
+        for i in [*adding, *removing]
+    ]
+    insert_changes(session=session, records=records)
+    counts = {"rows": 1, "updated": len(records), "warnings": len(warnings)}
+    _record(session, job, counts, warnings)
+    return Written(group_id)
+
+
+def rename_group(
+    *, session: Session, connection: ScimConnection, job: ImportJob, group: Group, name: str
+) -> Written:
+    name = " ".join(name.split())
+    if name == group.name:
+        return Written(group.id)
+    if not may_change_group(connection, group):
+        return refuse(
+            session=session,
+            job=job,
+            refusal=issue("scim-refused", "not-own-group", name=group.name),
+        )
+    if queries.find_group_ids(session=session, attribute="name", value=name, owner=None):
+        return refuse(
+            session=session, job=job, refusal=issue("scim-refused", "group-taken", name=name)
+        )
+    group.name = name
+    session.add(group)
+    return Written(group.id)
+
+
+def remove_group(
+    *, session: Session, connection: ScimConnection, job: ImportJob, group: Group
+) -> Written:
+    """Members leave the group (recorded per user), then the group itself goes."""
+    members = queries.list_member_ids(session=session, group_id=id_of(group))
+    written = change_members(
+        session=session, connection=connection, job=job, group=group, add=[], remove=members
+    )
+    if written.refusal is None:
+        queries.delete_group(session=session, group_id=id_of(group))
+    return written
+
+
+def words_of(refusal: Issue, language: str) -> str:
+    """A refusal as the provider's log shows it, in the portal's language."""
+    return refusal.text(language) or gettext(refusal.message, language)

@@ -1,0 +1,297 @@
+"""SCIM 2.0 as Entra ID and Okta call it, against the real service on SQLite and PostgreSQL."""
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from core import scim
+from core.config import load_settings
+from core.revert import run_revert
+from core.scim_server import Limits, build_app
+from db.engine import session_scope
+from db.models import Group, ImportIssue, ImportJob, ScimConnection, User, UserGroup
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+class Provider:
+    """An identity provider calling the service with its token, as Entra ID does."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app, self.token = app, token
+
+    def call(
+        self, method: str, path: str, body: Any = None, token: str | None = None, raw: bytes = b""
+    ) -> httpx2.Response:
+        return asyncio.run(self.calls([(method, path, body)], token, raw))[0]
+
+    async def calls(
+        self, requests: list[tuple[str, str, Any]], token: str | None = None, raw: bytes = b""
+    ) -> list[httpx2.Response]:
+        headers = {
+            "Authorization": f"Bearer {self.token if token is None else token}",
+            "Content-Type": "application/scim+json",
+        }
+        transport = httpx2.ASGITransport(app=self.app)
+        async with httpx2.AsyncClient(transport=transport, base_url="https://portal.nl") as client:
+            return await asyncio.gather(
+                *(
+                    client.request(
+                        method,
+                        "/scim/v2" + path,
+                        content=raw or (None if body is None else json.dumps(body).encode()),
+                        headers=headers,
+                    )
+                    for method, path, body in requests
+                )
+            )
+
+
+@pytest.fixture
+def entra(db_url: str, engine: Engine) -> Iterator[Provider]:
+    settings = load_settings(env={"DATABASE_URL": db_url})
+    with session_scope(engine) as session:
+        _connection, token = scim.create_connection(
+            session=session, name="Entra ID", created_by="admin", welcome_new=False
+        )
+    app = build_app(settings, Limits(body_bytes=64_000, wrong_tokens=5, scan_users=50))
+    yield Provider(_Mounted(app), token)
+
+
+class _Mounted:
+    """The service under /scim, as the portal and `cli.py scim serve` mount it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = dict(scope, root_path="/scim")
+        await self.app(scope, receive, send)
+
+
+def new_user(email: str, given: str = "Lotte", family: str = "de Vries", **extra: Any) -> dict:
+    return {
+        "schemas": [USER],
+        "userName": email,
+        "name": {"givenName": given, "familyName": family},
+        "emails": [{"value": email, "type": "work", "primary": True}],
+        "active": True,
+        **extra,
+    }
+
+
+def stored_user(engine: Engine, email: str) -> User:
+    with Session(engine) as session:
+        return session.execute(select(User).where(User.email == email)).scalar_one()
+
+
+def count_users(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.execute(select(func.count()).select_from(User)).scalar_one()
+
+
+def test_entra_creates_finds_blocks_and_every_change_is_in_the_days_history(
+    entra: Provider, engine: Engine
+) -> None:
+    created = entra.call("POST", "/Users", new_user("Lotte@Example.nl", externalId="e-1"))
+    assert created.status_code == 201, created.text
+    assert created.headers["content-type"].startswith("application/scim+json")
+    user_id = created.json()["id"]
+    lotte = stored_user(engine, "lotte@example.nl")
+    # The Dutch insert is split from the family name, as the Plek import does.
+    assert (lotte.first_name, lotte.name_insert, lotte.last_name) == ("Lotte", "de", "Vries")
+    assert lotte.external_id == "e-1"
+
+    found = entra.call("GET", '/Users?filter=userName eq "Lotte@Example.nl"')
+    assert found.json()["totalResults"] == 1
+    assert found.json()["Resources"][0]["id"] == user_id
+    by_email = entra.call("GET", '/Users?filter=emails[type eq "work"].value eq "lotte@example.nl"')
+    assert [r["id"] for r in by_email.json()["Resources"]] == [user_id]
+    none = entra.call("GET", '/Users?filter=userName eq "nobody@example.nl"')
+    assert none.json()["totalResults"] == 0 and none.json()["Resources"] == []
+
+    # Entra: a capitalised op, active as the string "False", several attributes at once.
+    blocked = entra.call(
+        "PATCH",
+        f"/Users/{user_id}",
+        {
+            "schemas": [PATCH],
+            "Operations": [
+                {"op": "Replace", "path": "active", "value": "False"},
+                {"op": "Replace", "value": {"name.givenName": "Lot", "externalId": "e-2"}},
+            ],
+        },
+    )
+    assert blocked.status_code == 200, blocked.text
+    assert blocked.json()["active"] is False
+    lotte = stored_user(engine, "lotte@example.nl")
+    assert (lotte.status, lotte.first_name, lotte.external_id) == ("blocked", "Lot", "e-2")
+
+    # Okta: a replace without a path, then a DELETE, which blocks and keeps the user.
+    okta = {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": True}}]}
+    assert entra.call("PATCH", f"/Users/{user_id}", okta).json()["active"] is True
+    assert stored_user(engine, "lotte@example.nl").status == "invited"
+    assert entra.call("DELETE", f"/Users/{user_id}").status_code == 204
+    again = entra.call("GET", f"/Users/{user_id}")
+    assert again.status_code == 200 and again.json()["active"] is False
+
+    with Session(engine) as session:
+        job = session.execute(select(ImportJob)).scalar_one()
+    assert job.file_name.startswith("SCIM: Entra ID, ")
+    # The first PATCH blocks and renames in one change, counted as a block.
+    assert (job.counts["created"], job.counts["blocked"], job.counts["unblocked"]) == (1, 2, 1)
+
+
+def test_what_an_import_refuses_is_refused_with_its_scim_error_and_changes_nothing(
+    entra: Provider, engine: Engine
+) -> None:
+    entra.call("POST", "/Users", new_user("jan@example.nl", "Jan", "Smit"))
+    with session_scope(engine) as session:
+        session.add(User(email="svc@example.nl", first_name="S", last_name="V", is_protected=True))
+    protected = stored_user(engine, "svc@example.nl")
+    before = count_users(engine)
+    answers = {
+        "duplicate": entra.call("POST", "/Users", new_user("jan@example.nl", "Jan", "Smit")),
+        "invalid email": entra.call("POST", "/Users", new_user("jan.example.nl")),
+        "no family name": entra.call("POST", "/Users", new_user("piet@example.nl", family="")),
+        "protected": entra.call(
+            "PATCH",
+            f"/Users/{protected.id}",
+            {
+                "schemas": [PATCH],
+                "Operations": [{"op": "replace", "path": "active", "value": False}],
+            },
+        ),
+    }
+    kinds = {k: (a.status_code, a.json().get("scimType")) for k, a in answers.items()}
+    assert kinds == {
+        "duplicate": (409, "uniqueness"),
+        "invalid email": (400, "invalidValue"),
+        "no family name": (400, "invalidValue"),
+        "protected": (400, "mutability"),
+    }
+    # The detail is the import's own message, in Dutch.
+    assert "achternaam" in answers["no family name"].json()["detail"]
+    assert count_users(engine) == before
+    assert stored_user(engine, "svc@example.nl").status == protected.status
+    with Session(engine) as session:
+        codes = sorted(i.code for i in session.execute(select(ImportIssue)).scalars())
+        job = session.execute(select(ImportJob)).scalar_one()
+    assert codes == ["already-exists", "invalid-email", "missing-name", "protected-user"]
+    assert job.status == "completed_with_errors"
+
+
+def test_a_wrong_revoked_or_paused_token_gets_no_data(entra: Provider, engine: Engine) -> None:
+    unknown = entra.call("GET", "/Users", token="scim_guess")
+    with session_scope(engine) as session:
+        _connection, token = scim.create_connection(session=session, name="Okta", created_by="a")
+        scim.revoke_token(session=session, name="Okta")
+    revoked = entra.call("GET", "/Users", token=token)
+    assert unknown.status_code == revoked.status_code == 401
+    assert unknown.json() == revoked.json()
+    assert unknown.headers["www-authenticate"].startswith("Bearer")
+    # The service's own description needs no token (RFC 7643 §5).
+    assert entra.call("GET", "/ServiceProviderConfig", token="").status_code == 200
+    for _ in range(5):
+        entra.call("GET", "/Users", token="scim_guess")
+    locked = entra.call("GET", "/Users")
+    assert locked.status_code == 429 and "retry-after" in locked.headers
+    with session_scope(engine) as session:
+        scim.update_connection(session=session, name="Entra ID", paused=True)
+    assert entra.call("GET", "/Users", token=token).status_code == 429
+
+
+def test_hostile_calls_are_refused_before_any_work(entra: Provider, engine: Engine) -> None:
+    before = count_users(engine)
+    huge = json.dumps(new_user("big@example.nl", title="x" * 70_000)).encode()
+    assert entra.call("POST", "/Users", raw=huge).status_code == 413
+    deep = "(" * 10 + 'userName eq "a"' + ")" * 10
+    refused = entra.call("GET", f"/Users?filter={deep}")
+    assert (refused.status_code, refused.json()["scimType"]) == (400, "invalidFilter")
+    assert entra.call("GET", "/Users?count=5000").status_code == 400
+    many = {"schemas": [PATCH], "Operations": [{"op": "add", "path": "title", "value": "x"}] * 1001}
+    assert entra.call("PATCH", "/Users/1", many).json()["scimType"] == "tooMany"
+    broken = entra.call("POST", "/Users", raw=b"{not json")
+    assert broken.status_code == 400 and "detail" in broken.json()
+    assert count_users(engine) == before
+
+
+def test_groups_follow_entra_and_parallel_member_changes_lose_none(
+    entra: Provider, engine: Engine
+) -> None:
+    ids = [
+        entra.call("POST", "/Users", new_user(f"p{i}@example.nl", "P", f"Smit{i}")).json()["id"]
+        for i in range(6)
+    ]
+    group = entra.call(
+        "POST",
+        "/Groups",
+        {"schemas": [GROUP], "displayName": "Sales", "members": [{"value": ids[0]}]},
+    )
+    assert group.status_code == 201, group.text
+    group_id = group.json()["id"]
+    add = [
+        (
+            "PATCH",
+            f"/Groups/{group_id}",
+            {
+                "schemas": [PATCH],
+                "Operations": [{"op": "Add", "path": "members", "value": [{"value": i}]}],
+            },
+        )
+        for i in ids[1:]
+    ]
+    answers = asyncio.run(entra.calls(add))
+    assert [a.status_code for a in answers] == [204] * 5
+
+    def members() -> set[str]:
+        with Session(engine) as session:
+            query = select(UserGroup.user_id).where(UserGroup.group_id == int(group_id))
+            return {str(i) for i in session.execute(query).scalars()}
+
+    assert members() == set(ids)
+    # Entra removes by a value array, and by a filter on members.
+    by_value = {"op": "Remove", "path": "members", "value": [{"value": ids[0]}]}
+    by_filter = {"op": "Remove", "path": f'members[value eq "{ids[1]}"]'}
+    removed = entra.call(
+        "PATCH", f"/Groups/{group_id}", {"schemas": [PATCH], "Operations": [by_value, by_filter]}
+    )
+    assert removed.status_code == 204, removed.text
+    assert members() == set(ids[2:])
+    listed = entra.call(
+        "GET", '/Groups?filter=displayName eq "Sales"&excludedAttributes=members'
+    ).json()
+    assert listed["totalResults"] == 1 and "members" not in listed["Resources"][0]
+    taken = entra.call("POST", "/Groups", {"schemas": [GROUP], "displayName": "sales"})
+    assert taken.json()["scimType"] == "uniqueness"
+    assert entra.call("DELETE", f"/Groups/{group_id}").status_code == 204
+    with Session(engine) as session:
+        assert session.get(Group, int(group_id)) is None
+
+
+def test_a_days_changes_revert_like_an_import_and_the_connection_pauses(
+    entra: Provider, engine: Engine
+) -> None:
+    entra.call("POST", "/Users", new_user("anna@example.nl", "Anna", "Bakker"))
+    with Session(engine) as session:
+        job_id = session.execute(select(ImportJob.id)).scalar_one()
+    run_revert(engine=engine, job_id=job_id, created_by="admin")
+    assert count_users(engine) == 0
+    with Session(engine) as session:
+        connection = session.execute(select(ScimConnection)).scalar_one()
+    assert connection.paused
+    assert entra.call("GET", "/Users").status_code == 503
+    with session_scope(engine) as session:
+        scim.update_connection(session=session, name="Entra ID", paused=False)
+    entra.call("POST", "/Users", new_user("anna@example.nl", "Anna", "Bakker"))
+    with Session(engine) as session:
+        assert len(session.execute(select(ImportJob).where(ImportJob.kind == "import")).all()) == 2
