@@ -1,7 +1,6 @@
 """SCIM connections, and what a provider's call writes: through the import pipeline, so a
 provider meets every rule a file meets, recorded in one job per connection per day."""
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,8 +13,8 @@ from babel.dates import format_date
 from sqlmodel import Session
 
 from core.apply import write_issues
-from core.i18n import gettext
 from core.issues import ERROR, Issue, ScimRefusal, issue
+from core.one_time_links import token_hash
 from core.options import ImportOptions
 from core.pipeline import ImportRequest, run_pipeline
 from core.plan import Plan
@@ -28,8 +27,6 @@ from db.vocabulary import JobStatus, Kind, MatchKey, Mode, Outcome, UserStatus
 
 TOKEN_BYTES = 32
 NAME_MAX = 80
-# Enterprise extension attributes an administrator can send to a profile field.
-ENTERPRISE_ATTRIBUTES = ("employeeNumber", "department", "organization", "manager", "title")
 # SCIM attribute -> the column header an issue names ("the column as the provider wrote it").
 HEADERS = {
     "email": "emails",
@@ -71,11 +68,6 @@ class Written:
 
     resource_id: int | None
     refusal: Issue | None = None
-
-
-def token_hash(token: str) -> str:
-    """The stored form of a bearer token (a long random token needs no slow hash)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _check_name(session: Session, name: str, current: ScimConnection | None = None) -> str:
@@ -496,8 +488,3 @@ def remove_group(
     if written.refusal is None:
         queries.delete_group(session=session, group_id=id_of(group))
     return written
-
-
-def words_of(refusal: Issue, language: str) -> str:
-    """A refusal as the provider's log shows it, in the portal's language."""
-    return refusal.text(language) or gettext(refusal.message, language)
