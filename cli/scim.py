@@ -57,12 +57,11 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
     from starlette.applications import Starlette
-    from starlette.routing import Mount
 
-    from core.scim_server import build_app
+    from core.scim_server import routes
 
     settings, _engine = common.context()
-    app = Starlette(routes=[Mount("/scim", app=build_app(settings))])  # type: ignore[arg-type]
+    app = Starlette(routes=routes(settings))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=True)
     return common.EXIT_OK
 

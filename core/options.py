@@ -28,6 +28,8 @@ class ImportOptions:
     mode: Mode = Mode.UPSERT
     match: MatchKey = MatchKey.EMAIL
     fill_missing: bool = False
+    # An empty cell clears the stored value (SCIM's replace-all); else it leaves it as it is.
+    clear_empty: bool = False
     groups: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     create_groups: bool = False
@@ -139,6 +141,7 @@ def describe_options(values: dict[str, Any], language: str) -> str:
     chosen = [
         (options.match == "username", N_("users are recognised by their username")),
         (options.fill_missing, N_("only empty fields are filled in")),
+        (options.clear_empty, N_("an empty cell clears the stored value")),
         (bool(options.groups), N_("every row is added to {groups}")),
         (bool(options.levels), N_("every row gets the levels {levels}")),
         (bool(options.terms), N_("every row without its own term gets {terms}")),

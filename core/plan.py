@@ -42,6 +42,7 @@ _COUNTED_AS: dict[str, str] = {
     Outcome.ERROR: "errors",
 }
 SIMPLE_FIELDS = ("first_name", "name_insert", "last_name", "username", "role", "language", "kind")
+CLEARABLE_FIELDS = ("name_insert", "language")
 MASK = SECRET_MASK
 
 
@@ -185,6 +186,10 @@ class _Planner:
         self.stored_keys = [
             (c, c[len("profile.") :]) for c in self.frame.columns if c.startswith("profile.")
         ]
+        # What an import that clears with empty cells may clear: never a name or a key.
+        self.clearable = {k for k in validated.columns if k in CLEARABLE_FIELDS} | {
+            c for c, _key in self.stored_keys
+        }
         self.issues: list[Issue] = []
         self.by_email: dict[str, ExistingUser] = {}
         self.by_username: dict[str, ExistingUser] = {}
@@ -461,14 +466,17 @@ class _Planner:
                 return False
             changes["email"] = (user.email, record["email"])
         fill_missing = self.options.fill_missing
+        # An empty cell leaves a value as it is, unless the import says it clears it.
+        clears = self.clearable if self.options.clear_empty else set()
         for key in SIMPLE_FIELDS:
             new = record[key]
-            if new and new != (old := getattr(user, key) or "") and not (fill_missing and old):
+            old = getattr(user, key) or ""
+            if (new or key in clears) and new != old and not (fill_missing and old):
                 changes[key] = (old, new)
         for key, stored_key in self.stored_keys:
             new = record[key]
             old = user.profile.get(stored_key, "")
-            if new and new != old and not (fill_missing and old):
+            if (new or key in clears) and new != old and not (fill_missing and old):
                 changes[key] = (old, new)
         if "username" in changes:
             self.check_username(plan, changes["username"][1], user.id)
@@ -492,7 +500,9 @@ class _Planner:
             plan.outcome = Outcome.UNCHANGED
         if plan.outcome != Outcome.UNCHANGED:
             plan.values = {
-                k: v for k, (_, v) in changes.items() if k in {"email", "status", *SIMPLE_FIELDS}
+                k: v or None
+                for k, (_, v) in changes.items()
+                if k in {"email", "status", *SIMPLE_FIELDS}
             }
             profile = {
                 k[len("profile.") :]: new
@@ -500,7 +510,8 @@ class _Planner:
                 if k.startswith("profile.")
             }
             if profile:
-                plan.values["profile"] = {**user.profile, **profile}
+                merged = {**user.profile, **profile}
+                plan.values["profile"] = {k: v for k, v in merged.items() if v}
 
     def plan_rename(self, plan: RowPlan, record: dict[str, Any]) -> None:
         old, new = record["username"], record["new_username"]

@@ -22,6 +22,7 @@ from core.read.table import Table
 from db import scim as queries
 from db.imports import add_memberships, insert_changes
 from db.models import Group, ImportJob, ScimConnection, id_of, utcnow
+from db.queries import list_profile_fields
 from db.users import ExistingUser, StoredUsers, load_user_by_id
 from db.vocabulary import JobStatus, Kind, MatchKey, Mode, Outcome, UserStatus
 
@@ -38,6 +39,12 @@ HEADERS = {
     "status": "active",
     "action": "active",
 }
+# The enterprise attributes a new connection fills, where the default profile fields exist.
+DEFAULT_PROFILE_MAP = {
+    "title": "job_title",
+    "department": "department",
+    "employeeNumber": "employee_id",
+}
 # Issue codes a provider is told as a taken value (409) or a forbidden change (400).
 UNIQUENESS_CODES = {"already-exists", "username-taken", "email-taken", "duplicate-email"}
 MUTABILITY_CODES = {"protected-user"}
@@ -45,19 +52,20 @@ MUTABILITY_CODES = {"protected-user"}
 
 @dataclass(frozen=True)
 class Person:
-    """What a provider says of one user, in Instroom's fields ("" or None: not said)."""
+    """What a provider says of one user, in Instroom's fields: None is not said, "" is
+    cleared (a PUT or a PATCH leaves out what the user no longer has)."""
 
     email: str
     username: str = ""
-    first_name: str = ""
+    first_name: str | None = None
     # None: not sent, so the insert is split from the last name as in Plek's files.
     name_insert: str | None = None
-    last_name: str = ""
-    language: str = ""
+    last_name: str | None = None
+    language: str | None = None
     active: bool | None = None
-    external_id: str | None = None
-    # The provider's userName, kept as it was sent so that it reads back the same.
-    user_name: str | None = None
+    # The provider's own keys and words, kept so that the user reads back as it was sent:
+    # external_id, scim_user_name, scim_email_type, scim_email_primary (empty: not said).
+    provider_keys: dict[str, Any] = field(default_factory=dict)
     # Profile field key -> value, from the enterprise attributes the connection maps.
     profile: dict[str, str] = field(default_factory=dict)
 
@@ -86,6 +94,9 @@ def create_connection(
     *, session: Session, name: str, created_by: str, **settings: Any
 ) -> tuple[ScimConnection, str]:
     """A new connection and its bearer token, which is shown this once and kept as a hash."""
+    if "profile_map" not in settings:
+        fields = {f.key for f in list_profile_fields(session=session)}
+        settings["profile_map"] = {a: k for a, k in DEFAULT_PROFILE_MAP.items() if k in fields}
     connection = ScimConnection(name=_check_name(session, name), created_by=created_by, **settings)
     token = new_token(connection)
     session.add(connection)
@@ -203,6 +214,8 @@ def options_of(connection: ScimConnection, mode: Mode) -> ImportOptions:
         language=connection.language,
         kind=connection.kind or Kind.EMPLOYEE,
         welcome_new=connection.welcome_new,
+        # A provider's update is the user's whole state: what it leaves out, the user lost.
+        clear_empty=mode != Mode.CREATE,
     )
 
 
@@ -238,11 +251,14 @@ def write_person(
 
     The caller holds the import lock and commits, also after a refusal (which is recorded).
     """
+    if user_id is None:
+        user_id = _returning(session, connection, person)
+    elif not queries.find_user_ids(session=session, attribute="id", value=str(user_id)):
+        return Written(None, issue("scim-refused", "unknown-user", value=str(user_id)))
     stored = None
     if user_id is not None:
         stored = load_user_by_id(session=session, user_id=user_id)
-        if stored is None:
-            return Written(None, issue("scim-refused", "unknown-user", value=str(user_id)))
+        assert stored is not None
         if stored.is_protected:
             return refuse(
                 session=session,
@@ -255,7 +271,9 @@ def write_person(
     if person.active is False and blocks and not connection.may_deactivate:
         return refuse(session=session, job=job, refusal=issue("scim-refused", "deactivate"))
     if stored is not None and person.email != stored.email:
-        holders = queries.find_user_ids(session=session, attribute="email", value=person.email)
+        holders = queries.find_user_ids(
+            session=session, attribute="email", value=person.email, removed=None
+        )
         if any(h != stored.id for h in holders):
             return refuse(
                 session=session,
@@ -283,13 +301,21 @@ def write_person(
             (HEADERS["action"], "action", "unblock"),
         ]
         _import_row(session, connection, job, unblock, row, stored)
-    queries.set_provider_keys(
-        session=session,
-        user_id=user_id,
-        external_id=person.external_id,
-        user_name=person.user_name,
-    )
+    if person.provider_keys:
+        queries.set_provider_keys(session=session, user_id=user_id, keys=person.provider_keys)
     return Written(user_id)
+
+
+def _returning(session: Session, connection: ScimConnection, person: Person) -> int | None:
+    """The user a provider removed and now creates again: they get their account back."""
+    key, value = (
+        ("username", person.username) if connection.match_username else ("email", person.email)
+    )
+    removed = queries.find_user_ids(session=session, attribute=key, value=value, removed=True)
+    if not removed:
+        return None
+    queries.set_removed(session=session, user_id=removed[0], removed=False)
+    return removed[0]
 
 
 def _import_row(
@@ -334,10 +360,9 @@ def _cells(
     cells = [(HEADERS["email"], "email", person.email)]
     if person.username:
         cells.append((HEADERS["username"], "username", person.username))
-    for key in ("first_name", "last_name", "language"):
-        cells.append((HEADERS[key], key, getattr(person, key)))
-    if person.name_insert is not None:
-        cells.append((HEADERS["name_insert"], "name_insert", person.name_insert))
+    for key in ("first_name", "name_insert", "last_name", "language"):
+        if getattr(person, key) is not None:
+            cells.append((HEADERS[key], key, getattr(person, key)))
     if person.active is False and (stored is None or stored.status != UserStatus.BLOCKED):
         cells.append((HEADERS["status"], "status", UserStatus.BLOCKED.value))
     for attribute, key in connection.profile_map.items():
@@ -350,14 +375,18 @@ def _cells(
 def block_person(
     *, session: Session, connection: ScimConnection, job: ImportJob, user_id: int
 ) -> Written:
-    """What DELETE does: the user is blocked and kept, with their history."""
+    """What DELETE does: the user is blocked and kept with their history, and is gone to
+    the providers (RFC 7644 3.6: not found from now on) until one creates them again."""
     stored = load_user_by_id(session=session, user_id=user_id)
     if stored is None:
         return Written(None, issue("scim-refused", "unknown-user", value=str(user_id)))
     person = Person(email=stored.email, active=False)
-    return write_person(
+    written = write_person(
         session=session, connection=connection, job=job, person=person, user_id=user_id
     )
+    if written.refusal is None:
+        queries.set_removed(session=session, user_id=user_id, removed=True)
+    return written
 
 
 # -- Groups -----------------------------------------------------------------------------
@@ -415,8 +444,9 @@ def change_members(
     adding = sorted(set(add) - current)
     removing = sorted(set(remove) & current)
     wanted = [*adding, *removing]
-    users = {u.id: u for u in queries.get_users(session=session, user_ids=wanted)}
-    unknown = [i for i in wanted if i not in users]
+    users = {u.id: u for u in queries.get_users(session=session, user_ids=wanted, seen_only=False)}
+    # A user the provider removed cannot join a group; they can still leave one.
+    unknown = [i for i in wanted if i not in users or (i in adding and users[i].scim_removed_at)]
     if unknown:
         return refuse(
             session=session,

@@ -48,6 +48,7 @@ from scim2_server.storage import AsyncScimStorage, SearchPage
 from scim2_server.utils import load_default_resource_types, load_default_schemas
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.routing import Mount
 
 from core import scim
 from core.config import Settings
@@ -64,7 +65,7 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 # so a provider (and a conformance checker) sends only what is stored and read back.
 USER_ATTRIBUTES: dict[str, set[str] | None] = {
     "userName": None,
-    "name": {"formatted", "familyName", "givenName", "middleName"},
+    "name": {"familyName", "givenName", "middleName"},
     "title": None,
     "preferredLanguage": None,
     "active": None,
@@ -77,6 +78,7 @@ ENTERPRISE_ATTRIBUTES: dict[str, set[str] | None] = {
     "organization": None,
     "manager": {"value", "displayName"},
 }
+EMAIL_TYPE_MAX = 20
 # Providers show the detail of a refusal to the organisation's IT staff: in Dutch.
 LANGUAGE = "nl"
 
@@ -106,10 +108,9 @@ _MEMBERS_READ: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
 )
 
 
-# What a new user needs in Instroom, announced so that a provider sends it.
-REQUIRED = {"name", "emails", "name.givenName", "name.familyName", "emails.value"}
-# Made by Instroom from other values: a provider reads them, never sets them.
-READ_ONLY = {"name.formatted", "members.display"}
+# What a new user needs in Instroom, announced so that a provider sends it. A user is
+# active or blocked, never neither: `active` cannot be removed.
+REQUIRED = {"name", "emails", "name.givenName", "name.familyName", "emails.value", "active"}
 
 
 def _pruned(schema: Schema, keep: dict[str, set[str] | None], languages: list[str]) -> Schema:
@@ -127,8 +128,6 @@ def _pruned(schema: Schema, keep: dict[str, set[str] | None], languages: list[st
         for sub_attribute in attribute.get("subAttributes", []):
             if f"{name}.{sub_attribute['name']}" in REQUIRED:
                 sub_attribute["required"] = True
-            if f"{name}.{sub_attribute['name']}" in READ_ONLY:
-                sub_attribute["mutability"] = "readOnly"
         if name in REQUIRED:
             attribute["required"] = True
         if name == "preferredLanguage" and languages:
@@ -144,7 +143,10 @@ def build_provider(limits: Limits = LIMITS, languages: list[str] | None = None) 
     kept: dict[str, dict[str, set[str] | None]] = {
         "urn:ietf:params:scim:schemas:core:2.0:User": USER_ATTRIBUTES,
         ENTERPRISE: ENTERPRISE_ATTRIBUTES,
-        "urn:ietf:params:scim:schemas:core:2.0:Group": {"displayName": None, "members": None},
+        "urn:ietf:params:scim:schemas:core:2.0:Group": {
+            "displayName": None,
+            "members": {"value", "$ref", "type"},
+        },
     }
     published = [
         _pruned(schema, kept[key], languages or []) if key in kept else schema
@@ -189,12 +191,10 @@ def _version(*parts: Any) -> str:
 
 def user_payload(user: User, groups: list[Group], connection: ScimConnection) -> dict[str, Any]:
     """A stored user as a SCIM User, in the provider's JSON."""
-    formatted = " ".join(p for p in (user.first_name, user.name_insert, user.last_name) if p)
     name = {
         "givenName": user.first_name or None,
         "middleName": user.name_insert or None,
         "familyName": user.last_name or None,
-        "formatted": formatted or None,
     }
     profile = user.profile or {}
     payload: dict[str, Any] = {
@@ -204,7 +204,13 @@ def user_payload(user: User, groups: list[Group], connection: ScimConnection) ->
         "userName": user.scim_user_name
         or ((user.username or user.email) if connection.match_username else user.email),
         "name": {k: v for k, v in name.items() if v},
-        "emails": [{"value": user.email, "type": "work", "primary": True}],
+        "emails": [
+            {
+                "value": user.email,
+                "type": user.scim_email_type or "work",
+                "primary": True if user.scim_email_primary is None else user.scim_email_primary,
+            }
+        ],
         "active": user.status != UserStatus.BLOCKED,
         "preferredLanguage": user.language or None,
         "groups": [
@@ -248,6 +254,8 @@ def person_of(data: dict[str, Any], connection: ScimConnection) -> scim.Person:
         or next((e for e in emails if e.get("type") == "work"), None)
         or (emails[0] if emails else {})
     )
+    if len(_text(chosen.get("type"))) > EMAIL_TYPE_MAX:
+        raise InvalidValueException(detail=f"emails.type: {_text(chosen.get('type'))[:40]}")
     user_name = _text(data.get("userName"))
     email = _text(chosen.get("value")) or ("" if connection.match_username else user_name)
     name = data.get("name") or {}
@@ -261,8 +269,7 @@ def person_of(data: dict[str, Any], connection: ScimConnection) -> scim.Person:
             value = manager.get("displayName") or manager.get("value")
         else:
             value = enterprise.get(attribute)
-        if value is not None:
-            profile[key] = _text(value)
+        profile[key] = _text(value)
     language = _text(data.get("preferredLanguage") or data.get("locale"))
     middle = name.get("middleName")
     active = data.get("active")
@@ -275,8 +282,12 @@ def person_of(data: dict[str, Any], connection: ScimConnection) -> scim.Person:
         # "nl-NL" and "nl_NL" are the language nl, as the catalogue names languages.
         language=language.replace("_", "-").split("-")[0].lower() if language else "",
         active=None if active is None else bool(active),
-        external_id=data.get("externalId"),
-        user_name=user_name or None,
+        provider_keys={
+            "external_id": data.get("externalId"),
+            "scim_user_name": user_name or None,
+            "scim_email_type": chosen.get("type"),
+            "scim_email_primary": chosen.get("primary"),
+        },
         profile=profile,
     )
 
@@ -376,7 +387,7 @@ class InstroomStorage(AsyncScimStorage):
             group = queries.get_group(session=session, group_id=group_id)
             if group is None:
                 continue
-            names = queries.list_member_names(session=session, group_id=group_id) if members else {}
+            member_ids = queries.list_member_ids(session=session, group_id=group_id, seen_only=True)
             payload: dict[str, Any] = {
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
                 "id": str(group.id),
@@ -386,18 +397,12 @@ class InstroomStorage(AsyncScimStorage):
                     "resourceType": "Group",
                     "created": group.created_at.isoformat(),
                     "lastModified": group.created_at.isoformat(),
-                    "version": _version(group.name, sorted(names)),
+                    "version": _version(group.name, member_ids),
                 },
             }
-            if names:
+            if members and member_ids:
                 payload["members"] = [
-                    {
-                        "value": str(i),
-                        "$ref": f"Users/{i}",
-                        "type": "User",
-                        "display": " ".join(p for p in parts if p) or None,
-                    }
-                    for i, parts in sorted(names.items())
+                    {"value": str(i), "$ref": f"Users/{i}", "type": "User"} for i in member_ids
                 ]
             found.append(model.model_validate({k: v for k, v in payload.items() if v is not None}))
         return found
@@ -451,49 +456,67 @@ class InstroomStorage(AsyncScimStorage):
         *,
         position: Any = None,
     ) -> SearchPage:
-        if len(resource_types) != 1:
-            return SearchPage(total=0, resources=[])
-        resource_type = resource_types[0]
+        start = max((search_request.start_index or 1) - 1, 0)
+        count = search_request.count if search_request.count is not None else self.limits.count
+
+        def read() -> SearchPage:
+            # At the root (/.search) users and then groups are one collection, paged as one.
+            total, resources = 0, list[Any]()
+            with Session(self.engine) as session:
+                for resource_type in resource_types:
+                    page = self._page(
+                        session,
+                        resource_type,
+                        search_request,
+                        max(start - total, 0),
+                        count - len(resources),
+                    )
+                    total += page.total or 0
+                    resources += page.resources
+            return SearchPage(total, resources)
+
+        return await self._run(read)  # type: ignore[no-any-return]
+
+    def _page(
+        self,
+        session: Session,
+        resource_type: ResourceType,
+        search_request: SearchRequest[Any],
+        start: int,
+        count: int,
+    ) -> SearchPage:
+        """One resource type's matches from start on, at most count of them, and their number."""
         model = self._model(resource_type)
         is_group = resource_type.name == "Group"
         members = not _excludes_members(search_request)
-        start = max((search_request.start_index or 1) - 1, 0)
-        count = search_request.count if search_request.count is not None else self.limits.count
+        connection = _CALLER.get()
+        owner = connection.id if is_group and connection.own_groups_only else None
         scim_filter = search_request.filter
-
-        def read() -> SearchPage:
-            connection = _CALLER.get()
-            owner = connection.id if is_group and connection.own_groups_only else None
-            with Session(self.engine) as session:
-                if scim_filter is None:
-                    if is_group:
-                        total = queries.count_groups(session=session, owner=owner)
-                        ids = queries.list_group_ids(
-                            session=session, offset=start, limit=count, owner=owner
-                        )
-                        return SearchPage(total, self._groups(session, ids, model, members))
-                    total = queries.count_users(session=session)
-                    ids = queries.list_user_ids(session=session, offset=start, limit=count)
-                    return SearchPage(total, self._users(session, ids, model))
-                candidates = self._candidates(session, scim_filter.ast, is_group, owner)
-
-                def load(ids: list[int]) -> list[Any]:
-                    if is_group:
-                        return self._groups(session, ids, model, True)
-                    return self._users(session, ids, model)
-
-                matching = []
-                for batch_start in range(0, len(candidates), 500):
-                    for resource in load(candidates[batch_start : batch_start + 500]):
-                        if scim_filter.match(resource):
-                            matching.append(resource)
-                page = matching[start : start + count]
-                if is_group and not members:
-                    for resource in page:
-                        resource.members = None
-                return SearchPage(len(matching), page)
-
-        return await self._run(read)  # type: ignore[no-any-return]
+        if scim_filter is None:
+            if is_group:
+                total = queries.count_groups(session=session, owner=owner)
+                ids = queries.list_group_ids(
+                    session=session, offset=start, limit=count, owner=owner
+                )
+                return SearchPage(total, self._groups(session, ids, model, members))
+            total = queries.count_users(session=session)
+            ids = queries.list_user_ids(session=session, offset=start, limit=count)
+            return SearchPage(total, self._users(session, ids, model))
+        candidates = self._candidates(session, scim_filter.ast, is_group, owner)
+        matching = []
+        for batch_start in range(0, len(candidates), 500):
+            batch = candidates[batch_start : batch_start + 500]
+            loaded = (
+                self._groups(session, batch, model, True)
+                if is_group
+                else self._users(session, batch, model)
+            )
+            matching += [resource for resource in loaded if scim_filter.match(resource)]
+        page = matching[start : start + count]
+        if is_group and not members:
+            for resource in page:
+                resource.members = None
+        return SearchPage(len(matching), page)
 
     def _candidates(
         self, session: Session, node: Any, is_group: bool, owner: int | None
@@ -612,9 +635,13 @@ class InstroomStorage(AsyncScimStorage):
             def work(session: Session, context: Any) -> scim.Written:
                 stored, job = context
                 group = self._visible_group(session, resource_id)
-                current = set(queries.list_member_ids(session=session, group_id=id_of(group)))
-                if read is not None:
-                    current = read
+                current = read
+                if current is None:
+                    current = set(
+                        queries.list_member_ids(
+                            session=session, group_id=id_of(group), seen_only=True
+                        )
+                    )
                 renamed = scim.rename_group(
                     session=session,
                     connection=stored,
@@ -909,3 +936,8 @@ def _nesting(text: str) -> int:
 def build_app(settings: Settings, limits: Limits = LIMITS) -> ScimApplication:
     """The ASGI application of /scim/v2 (mount it there, or serve it alone)."""
     return ScimApplication(settings, limits)
+
+
+def routes(settings: Settings, limits: Limits = LIMITS) -> list[Mount]:
+    """The service at /scim/v2, for the portal's server and `cli.py scim serve` alike."""
+    return [Mount("/scim", app=build_app(settings, limits))]  # type: ignore[arg-type]

@@ -76,6 +76,11 @@ class User(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=200, index=True)
     # The provider's userName as sent (often the UPN), so it reads back the same.
     scim_user_name: str | None = Field(default=None, max_length=320, index=True)
+    # When a provider removed the user (SCIM DELETE): blocked, and to the provider gone.
+    scim_removed_at: datetime | None = None
+    # The type and primary flag of the address as the provider sent them (else work, primary).
+    scim_email_type: str | None = Field(default=None, max_length=20)
+    scim_email_primary: bool | None = None
 
 
 class ProfileField(SQLModel, table=True):

@@ -11,6 +11,9 @@ from sqlmodel import Session, col
 from db.locks import is_postgresql, lock_imports
 from db.models import Group, ImportJob, ScimConnection, User, UserGroup, utcnow
 
+# The users a provider sees: all but those it removed.
+_SEEN = col(User.scim_removed_at).is_(None)
+
 
 class ImportsBusy(Exception):
     """An import or revert holds the users longer than a SCIM call may wait."""
@@ -79,8 +82,13 @@ def get_day_job(*, session: Session, day_key: str) -> ImportJob | None:
     ).scalar_one_or_none()
 
 
-def find_user_ids(*, session: Session, attribute: str, value: str) -> list[int]:
-    """Users whose attribute (email, username, external_id, id) equals value; by index."""
+def find_user_ids(
+    *, session: Session, attribute: str, value: str, removed: bool | None = False
+) -> list[int]:
+    """Users whose attribute (email, username, external_id, id) equals value; by index.
+
+    removed: False for the users a provider sees, True for those it removed, None for all.
+    """
     column: Any = {
         "email": User.email,
         "username": func.lower(User.username),
@@ -93,24 +101,37 @@ def find_user_ids(*, session: Session, attribute: str, value: str) -> list[int]:
     if attribute == "id":
         if not value.isdigit():
             return []
-        return list(session.execute(select(col(User.id)).where(column == int(value))).scalars())
-    return list(session.execute(select(col(User.id)).where(column == value)).scalars())
-
-
-def count_users(*, session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(User)).scalar_one())
-
-
-def list_user_ids(*, session: Session, offset: int, limit: int) -> list[int]:
-    query = select(col(User.id)).order_by(col(User.id)).offset(offset).limit(limit)
+        wanted: Any = int(value)
+    else:
+        wanted = value
+    query = select(col(User.id)).where(column == wanted)
+    if removed is not None:
+        query = query.where(col(User.scim_removed_at).is_not(None) if removed else _SEEN)
     return list(session.execute(query).scalars())
 
 
-def get_users(*, session: Session, user_ids: Sequence[int]) -> list[User]:
-    """The users, in the order of user_ids."""
-    found = {
-        u.id: u for u in session.execute(select(User).where(col(User.id).in_(user_ids))).scalars()
-    }
+def count_users(*, session: Session) -> int:
+    """The users a provider sees."""
+    return int(session.execute(select(func.count()).select_from(User).where(_SEEN)).scalar_one())
+
+
+def list_user_ids(*, session: Session, offset: int, limit: int) -> list[int]:
+    query = select(col(User.id)).where(_SEEN).order_by(col(User.id)).offset(offset).limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def set_removed(*, session: Session, user_id: int, removed: bool) -> None:
+    """Hide the user from the providers (their DELETE), or show them again (a new POST)."""
+    values = {"scim_removed_at": utcnow() if removed else None}
+    session.execute(update(User).where(col(User.id) == user_id).values(values))
+
+
+def get_users(*, session: Session, user_ids: Sequence[int], seen_only: bool = True) -> list[User]:
+    """The users (those a provider sees, or all), in the order of user_ids."""
+    query = select(User).where(col(User.id).in_(user_ids))
+    if seen_only:
+        query = query.where(_SEEN)
+    found = {u.id: u for u in session.execute(query).scalars()}
     return [found[i] for i in user_ids if i in found]
 
 
@@ -165,19 +186,12 @@ def list_group_ids(*, session: Session, offset: int, limit: int, owner: int | No
     return list(session.execute(query).scalars())
 
 
-def list_member_ids(*, session: Session, group_id: int) -> list[int]:
+def list_member_ids(*, session: Session, group_id: int, seen_only: bool = False) -> list[int]:
+    """The group's members; seen_only: those a provider sees."""
     query = select(col(UserGroup.user_id)).where(col(UserGroup.group_id) == group_id)
+    if seen_only:
+        query = query.join(User, col(User.id) == UserGroup.user_id).where(_SEEN)
     return sorted(session.execute(query).scalars())
-
-
-def list_member_names(*, session: Session, group_id: int) -> dict[int, tuple[str, str, str]]:
-    """Each member's first name, insert and last name."""
-    query = (
-        select(col(User.id), col(User.first_name), col(User.name_insert), col(User.last_name))
-        .join(UserGroup, col(UserGroup.user_id) == User.id)
-        .where(col(UserGroup.group_id) == group_id)
-    )
-    return {i: (first, insert, last) for i, first, insert, last in session.execute(query)}
 
 
 def remove_from_group(*, session: Session, group_id: int, user_ids: Sequence[int]) -> None:
@@ -192,16 +206,9 @@ def delete_group(*, session: Session, group_id: int) -> None:
     session.execute(delete(Group).where(col(Group.id) == group_id))
 
 
-def set_provider_keys(
-    *,
-    session: Session,
-    user_id: int,
-    external_id: str | None,
-    user_name: str | None,
-) -> None:
-    """Keep the provider's externalId and userName as its last call gave them."""
-    values = {"external_id": external_id, "scim_user_name": user_name}
-    session.execute(update(User).where(col(User.id) == user_id).values(values))
+def set_provider_keys(*, session: Session, user_id: int, keys: dict[str, Any]) -> None:
+    """Keep the provider's externalId, userName and address type as its last call gave them."""
+    session.execute(update(User).where(col(User.id) == user_id).values(keys))
 
 
 def close_day_job(*, session: Session, day_key: str) -> None:

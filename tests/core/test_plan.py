@@ -98,6 +98,17 @@ def test_fill_missing_keeps_what_is_stored() -> None:
     assert outcomes(plan(text, Users(ANN))) == {"ann@example.org": "update"}
 
 
+def test_an_empty_cell_clears_only_when_the_import_says_so_and_never_a_name() -> None:
+    text = "Email;Voornaam;Achternaam;Taal\nann@example.org;;Smit;\n"
+    assert outcomes(plan(text, Users(ANN))) == {"ann@example.org": "unchanged"}
+    cleared = plan(text, Users(ANN), clear_empty=True).rows[0]
+    # The language is cleared; the empty first name is not (a name is never cleared).
+    assert cleared.changes == {"language": ("nl", "")}
+    assert cleared.values == {"language": None}
+    # A field the file does not have is left as it is.
+    assert plan("Email\nann@example.org\n", Users(ANN), clear_empty=True).rows[0].changes == {}
+
+
 def test_a_protected_user_is_skipped_with_its_issue() -> None:
     protected = replace(ANN, is_protected=True)
     result = plan("Email;Achternaam\nann@example.org;Anders\n", Users(protected))

@@ -136,19 +136,28 @@ def test_entra_creates_finds_blocks_and_every_change_is_in_the_days_history(
     lotte = stored_user(engine, "lotte@example.nl")
     assert (lotte.status, lotte.first_name, lotte.external_id) == ("blocked", "Lot", "e-2")
 
-    # Okta: a replace without a path, then a DELETE, which blocks and keeps the user.
+    # Okta: a replace without a path, then a DELETE, which blocks and keeps the user; to
+    # the provider the user is gone (RFC 7644 3.6), until it creates them again.
     okta = {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": True}}]}
     assert entra.call("PATCH", f"/Users/{user_id}", okta).json()["active"] is True
     assert stored_user(engine, "lotte@example.nl").status == "invited"
     assert entra.call("DELETE", f"/Users/{user_id}").status_code == 204
-    again = entra.call("GET", f"/Users/{user_id}")
-    assert again.status_code == 200 and again.json()["active"] is False
+    assert entra.call("GET", f"/Users/{user_id}").status_code == 404
+    assert (
+        entra.call("GET", '/Users?filter=userName eq "Lotte@Example.nl"').json()["totalResults"]
+        == 0
+    )
+    assert stored_user(engine, "lotte@example.nl").status == "blocked"
+    back = entra.call("POST", "/Users", new_user("lotte@example.nl", "Lot", externalId="e-3"))
+    assert back.status_code == 201, back.text
+    assert (back.json()["id"], back.json()["active"]) == (user_id, True)
+    assert stored_user(engine, "lotte@example.nl").external_id == "e-3"
 
     with Session(engine) as session:
         job = session.execute(select(ImportJob)).scalar_one()
     assert job.file_name.startswith("SCIM: Entra ID, ")
     # The first PATCH blocks and renames in one change, counted as a block.
-    assert (job.counts["created"], job.counts["blocked"], job.counts["unblocked"]) == (1, 2, 1)
+    assert (job.counts["created"], job.counts["blocked"], job.counts["unblocked"]) == (1, 2, 2)
 
 
 def test_what_an_import_refuses_is_refused_with_its_scim_error_and_changes_nothing(
