@@ -922,6 +922,10 @@ _TYPES = [
         unauthorized="The token is not valid. Ask the administrator of Instroom for a new one "
         "and enter it at the identity provider.",
         too_many_attempts="Too many wrong tokens from this address; try again later.",
+        unknown_role="There is no role {value!r}; add it under Settings > Roles first.",
+        unknown_language="There is no language {value!r}; add it under Settings > Languages first.",
+        unknown_field="There is no profile field {value!r}; add it under Settings > Profile "
+        "fields first.",
     ),
 ]
 ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}

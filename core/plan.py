@@ -500,9 +500,7 @@ class _Planner:
             plan.outcome = Outcome.UNCHANGED
         if plan.outcome != Outcome.UNCHANGED:
             plan.values = {
-                k: v or None
-                for k, (_, v) in changes.items()
-                if k in {"email", "status", *SIMPLE_FIELDS}
+                k: v for k, (_, v) in changes.items() if k in {"email", "status", *SIMPLE_FIELDS}
             }
             profile = {
                 k[len("profile.") :]: new

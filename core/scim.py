@@ -22,7 +22,7 @@ from core.read.table import Table
 from db import scim as queries
 from db.imports import add_memberships, insert_changes
 from db.models import Group, ImportJob, ScimConnection, id_of, utcnow
-from db.queries import list_profile_fields
+from db.queries import list_languages, list_profile_fields, list_roles
 from db.users import ExistingUser, StoredUsers, load_user_by_id
 from db.vocabulary import JobStatus, Kind, MatchKey, Mode, Outcome, UserStatus
 
@@ -39,6 +39,20 @@ HEADERS = {
     "status": "active",
     "action": "active",
 }
+# What the Settings page and the CLI may set of a connection.
+SETTINGS = {
+    "paused",
+    "welcome_new",
+    "role",
+    "language",
+    "kind",
+    "match_username",
+    "own_groups_only",
+    "may_deactivate",
+    "profile_map",
+}
+# The attributes a connection may map to profile fields: title, and the enterprise ones.
+PROFILE_ATTRIBUTES = ("title", "employeeNumber", "department", "organization", "manager")
 # The enterprise attributes a new connection fills, where the default profile fields exist.
 DEFAULT_PROFILE_MAP = {
     "title": "job_title",
@@ -58,13 +72,12 @@ class Person:
     email: str
     username: str = ""
     first_name: str | None = None
-    # None: not sent, so the insert is split from the last name as in Plek's files.
     name_insert: str | None = None
     last_name: str | None = None
     language: str | None = None
     active: bool | None = None
     # The provider's own keys and words, kept so that the user reads back as it was sent:
-    # external_id, scim_user_name, scim_email_type, scim_email_primary (empty: not said).
+    # external_id, scim_user_name, scim_words (empty: not said).
     provider_keys: dict[str, Any] = field(default_factory=dict)
     # Profile field key -> value, from the enterprise attributes the connection maps.
     profile: dict[str, str] = field(default_factory=dict)
@@ -90,6 +103,23 @@ def _check_name(session: Session, name: str, current: ScimConnection | None = No
     return name
 
 
+def _check_settings(session: Session, settings: dict[str, Any]) -> None:
+    """Refuse a role, language or profile field the catalogue does not have."""
+    assert set(settings) <= SETTINGS, set(settings) - SETTINGS
+    if settings.get("role") and settings["role"] not in {
+        r.name for r in list_roles(session=session)
+    }:
+        raise ScimRefusal.of("scim-refused", "unknown-role", value=settings["role"])
+    if settings.get("language") and settings["language"] not in {
+        lang.code for lang in list_languages(session=session)
+    }:
+        raise ScimRefusal.of("scim-refused", "unknown-language", value=settings["language"])
+    fields = {f.key for f in list_profile_fields(session=session)}
+    for attribute, key in (settings.get("profile_map") or {}).items():
+        if attribute not in PROFILE_ATTRIBUTES or key not in fields:
+            raise ScimRefusal.of("scim-refused", "unknown-field", value=key)
+
+
 def create_connection(
     *, session: Session, name: str, created_by: str, **settings: Any
 ) -> tuple[ScimConnection, str]:
@@ -97,6 +127,7 @@ def create_connection(
     if "profile_map" not in settings:
         fields = {f.key for f in list_profile_fields(session=session)}
         settings["profile_map"] = {a: k for a, k in DEFAULT_PROFILE_MAP.items() if k in fields}
+    _check_settings(session, settings)
     connection = ScimConnection(name=_check_name(session, name), created_by=created_by, **settings)
     token = new_token(connection)
     session.add(connection)
@@ -138,10 +169,35 @@ def update_connection(*, session: Session, name: str, **settings: Any) -> ScimCo
     connection = get_connection(session=session, name=name)
     if "name" in settings:
         settings["name"] = _check_name(session, settings["name"], connection)
+    _check_settings(session, {k: v for k, v in settings.items() if k != "name"})
     for key, value in settings.items():
         setattr(connection, key, value)
     session.add(connection)
     return connection
+
+
+def list_connections(*, session: Session) -> list[ScimConnection]:
+    """Every connection, by name; revoked ones too (their history stays)."""
+    return queries.list_connections(session=session)
+
+
+def describe_mapping(connection: ScimConnection) -> list[tuple[str, str]]:
+    """(SCIM attribute, the Instroom field key it fills) as the connection maps them."""
+    key = "username" if connection.match_username else "email"
+    rows = [
+        ("userName", key),
+        ('emails[primary eq true], else emails[type eq "work"]', "email"),
+        ("name.givenName", "first_name"),
+        ('name.middleName, else split from name.familyName ("de Bruin")', "name_insert"),
+        ("name.familyName", "last_name"),
+        ("preferredLanguage, else locale", "language"),
+        ("active", "status"),
+    ]
+    for attribute in PROFILE_ATTRIBUTES:
+        if attribute in connection.profile_map:
+            path = attribute if attribute == "title" else f"enterprise:{attribute}"
+            rows.append((path, connection.profile_map[attribute]))
+    return rows
 
 
 def authenticate(*, session: Session, token: str) -> ScimConnection | None:

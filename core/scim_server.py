@@ -54,6 +54,7 @@ from core import scim
 from core.config import Settings
 from core.issues import Issue, issue
 from core.saved_settings import effective_settings
+from core.validate import split_insert
 from db import scim as queries
 from db.engine import get_engine, session_scope
 from db.models import Group, ScimConnection, User, id_of
@@ -78,7 +79,6 @@ ENTERPRISE_ATTRIBUTES: dict[str, set[str] | None] = {
     "organization": None,
     "manager": {"value", "displayName"},
 }
-EMAIL_TYPE_MAX = 20
 # Providers show the detail of a refusal to the organisation's IT staff: in Dutch.
 LANGUAGE = "nl"
 
@@ -191,11 +191,16 @@ def _version(*parts: Any) -> str:
 
 def user_payload(user: User, groups: list[Group], connection: ScimConnection) -> dict[str, Any]:
     """A stored user as a SCIM User, in the provider's JSON."""
-    name = {
-        "givenName": user.first_name or None,
-        "middleName": user.name_insert or None,
-        "familyName": user.last_name or None,
-    }
+    words = user.scim_words or {}
+    # A provider that sends no middle name reads the insert back in the family name, as it
+    # wrote it ("de Vries"), so that its next change does not add the insert twice.
+    if words.get("middle_name"):
+        family = user.last_name
+        middle = user.name_insert
+    else:
+        family = " ".join(p for p in (user.name_insert, user.last_name) if p)
+        middle = None
+    name = {"givenName": user.first_name or None, "middleName": middle, "familyName": family}
     profile = user.profile or {}
     payload: dict[str, Any] = {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -207,8 +212,8 @@ def user_payload(user: User, groups: list[Group], connection: ScimConnection) ->
         "emails": [
             {
                 "value": user.email,
-                "type": user.scim_email_type or "work",
-                "primary": True if user.scim_email_primary is None else user.scim_email_primary,
+                "type": words.get("email_type") or "work",
+                "primary": words.get("email_primary", True),
             }
         ],
         "active": user.status != UserStatus.BLOCKED,
@@ -254,8 +259,6 @@ def person_of(data: dict[str, Any], connection: ScimConnection) -> scim.Person:
         or next((e for e in emails if e.get("type") == "work"), None)
         or (emails[0] if emails else {})
     )
-    if len(_text(chosen.get("type"))) > EMAIL_TYPE_MAX:
-        raise InvalidValueException(detail=f"emails.type: {_text(chosen.get('type'))[:40]}")
     user_name = _text(data.get("userName"))
     email = _text(chosen.get("value")) or ("" if connection.match_username else user_name)
     name = data.get("name") or {}
@@ -270,23 +273,30 @@ def person_of(data: dict[str, Any], connection: ScimConnection) -> scim.Person:
         else:
             value = enterprise.get(attribute)
         profile[key] = _text(value)
-    language = _text(data.get("preferredLanguage") or data.get("locale"))
+    language = _text(data.get("preferredLanguage"))
     middle = name.get("middleName")
+    family = _text(name.get("familyName"))
+    # Without a middle name the insert is split from the family name, as in Plek's files
+    # ("de Vries"); an insert stored before goes when the new name has none.
+    insert, last = (_text(middle), family) if middle is not None else split_insert(family)
     active = data.get("active")
     return scim.Person(
         email=email.lower(),
         username=user_name if connection.match_username else "",
         first_name=_text(name.get("givenName")),
-        name_insert=None if middle is None else _text(middle),
-        last_name=_text(name.get("familyName")),
+        name_insert=insert,
+        last_name=last,
         # "nl-NL" and "nl_NL" are the language nl, as the catalogue names languages.
         language=language.replace("_", "-").split("-")[0].lower() if language else "",
         active=None if active is None else bool(active),
         provider_keys={
             "external_id": data.get("externalId"),
             "scim_user_name": user_name or None,
-            "scim_email_type": chosen.get("type"),
-            "scim_email_primary": chosen.get("primary"),
+            "scim_words": {
+                "email_type": chosen.get("type"),
+                "email_primary": chosen.get("primary", True),
+                "middle_name": middle is not None,
+            },
         },
         profile=profile,
     )
@@ -411,7 +421,7 @@ class InstroomStorage(AsyncScimStorage):
         connection = _CALLER.get()
         group = (
             queries.get_group(session=session, group_id=int(group_id))
-            if group_id.isdigit()
+            if queries.is_id(group_id)
             else None
         )
         if group is None or not scim.may_change_group(connection, group):
@@ -433,7 +443,7 @@ class InstroomStorage(AsyncScimStorage):
                 if resource_type.name == "User":
                     found = (
                         self._users(session, [int(resource_id)], model)
-                        if resource_id.isdigit()
+                        if queries.is_id(resource_id)
                         else []
                     )
                 else:
@@ -615,7 +625,7 @@ class InstroomStorage(AsyncScimStorage):
         connection = _CALLER.get()
         resource_id = str(resource.id)
         if resource_type.name == "User":
-            if not resource_id.isdigit():
+            if not queries.is_id(resource_id):
                 raise NotFoundException(detail=f"User {resource_id}")
             person = person_of(data, connection)
 
@@ -670,7 +680,7 @@ class InstroomStorage(AsyncScimStorage):
         self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None
     ) -> None:
         if resource_type.name == "User":
-            if not resource_id.isdigit():
+            if not queries.is_id(resource_id):
                 raise NotFoundException(detail=f"User {resource_id}")
 
             def work(session: Session, context: Any) -> scim.Written:
@@ -697,7 +707,7 @@ def _member_ids(data: dict[str, Any]) -> list[int]:
     ids = []
     for member in data.get("members") or []:
         value = str(member.get("value", ""))
-        if not value.isdigit():
+        if not queries.is_id(value):
             raise InvalidValueException(detail=f"members: {value!r}")
         ids.append(int(value))
     return ids
@@ -729,8 +739,36 @@ class _Attempts:
         self.seen[address].append(time.monotonic())
 
 
+def _without_null_items(value: Any) -> Any:
+    """The value with the unassigned (null) sub-attributes of multi-valued items left out."""
+    if isinstance(value, list):
+        return [
+            {k: _without_null_items(v) for k, v in item.items() if v is not None}
+            if isinstance(item, dict)
+            else item
+            for item in value
+        ]
+    if isinstance(value, dict):
+        return {k: _without_null_items(v) for k, v in value.items()}
+    return value
+
+
 class _Service(ScimService):
     """scim2-server's protocol, answering a user's PATCH with the user (Entra ID reads it)."""
+
+    def read_body(self, model: Any, body: bytes, content_type: str | None, scim_ctx: Any) -> Any:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None  # scim2-server answers what is wrong with it
+        if isinstance(data, dict):
+            # Okta sends the language as locale ("nl-NL"), an attribute Instroom does not keep.
+            if data.get("locale") and not data.get("preferredLanguage"):
+                data["preferredLanguage"] = data["locale"]
+            # Entra removes {"$ref": null, "value": id}: null is unassigned (RFC 7643 2.5),
+            # so the member it names is found by its value alone.
+            body = json.dumps(_without_null_items(data)).encode()
+        return super().read_body(model, body, content_type, scim_ctx)
 
     def patch_response(
         self,

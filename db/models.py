@@ -78,9 +78,9 @@ class User(SQLModel, table=True):
     scim_user_name: str | None = Field(default=None, max_length=320, index=True)
     # When a provider removed the user (SCIM DELETE): blocked, and to the provider gone.
     scim_removed_at: datetime | None = None
-    # The type and primary flag of the address as the provider sent them (else work, primary).
-    scim_email_type: str | None = Field(default=None, max_length=20)
-    scim_email_primary: bool | None = None
+    # How the provider wrote the user, kept only to read it back the same: the address's
+    # type and primary flag, and whether it sends the insert as name.middleName.
+    scim_words: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ProfileField(SQLModel, table=True):

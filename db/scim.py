@@ -11,6 +11,15 @@ from sqlmodel import Session, col
 from db.locks import is_postgresql, lock_imports
 from db.models import Group, ImportJob, ScimConnection, User, UserGroup, utcnow
 
+# The largest id a column holds on both databases (a 32-bit integer).
+MAX_ID = 2**31 - 1
+
+
+def is_id(value: str) -> bool:
+    """Whether a provider's id can be one of Instroom's (digits, within a column's range)."""
+    return value.isascii() and value.isdigit() and int(value) <= MAX_ID
+
+
 # The users a provider sees: all but those it removed.
 _SEEN = col(User.scim_removed_at).is_(None)
 
@@ -99,7 +108,7 @@ def find_user_ids(
     if attribute in {"username", "user_name"}:
         value = value.casefold()
     if attribute == "id":
-        if not value.isdigit():
+        if not is_id(value):
             return []
         wanted: Any = int(value)
     else:
@@ -161,7 +170,7 @@ def find_group_ids(*, session: Session, attribute: str, value: str, owner: int |
         "id": Group.id,
     }[attribute]
     if attribute == "id":
-        if not value.isdigit():
+        if not is_id(value):
             return []
         wanted: Any = int(value)
     else:

@@ -10,6 +10,7 @@ from ui import settings_tabs
 from ui.auth import require_account
 from ui.links import links_section
 from ui.mail_settings import mail_section
+from ui.scim_settings import scim_section
 from ui.text import _
 from ui.widgets import named_list_editor, show_flash
 
@@ -33,6 +34,7 @@ SECTIONS = {
     N_("Mail"): lambda: mail_section(engine, settings, account),
     N_("Time zone"): lambda: settings_tabs.time_zone_tab(engine, settings),
     N_("Links"): lambda: links_section(engine, settings, account),
+    N_("SCIM"): lambda: scim_section(engine, settings, account, view),
 }
 section_words = {name: _(name) for name in SECTIONS}
 section = st.radio(

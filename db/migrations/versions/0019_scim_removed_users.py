@@ -1,5 +1,5 @@
-"""a user a provider removed (SCIM DELETE) is blocked and hidden from the provider; the
-type of the address a provider gave reads back as it was sent
+"""a user a provider removed (SCIM DELETE) is blocked and hidden from the provider; how a
+provider wrote a user (address type, a middle name or not) reads back as it was sent
 
 Revision ID: 0019
 Revises: 0018
@@ -20,12 +20,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('users') as batch_op:
         batch_op.add_column(sa.Column('scim_removed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('scim_email_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
-        batch_op.add_column(sa.Column('scim_email_primary', sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column('scim_words', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('users') as batch_op:
-        batch_op.drop_column('scim_email_primary')
-        batch_op.drop_column('scim_email_type')
+        batch_op.drop_column('scim_words')
         batch_op.drop_column('scim_removed_at')
