@@ -23,8 +23,8 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
+    from core.scim import list_connections
     from db.engine import session_scope
-    from db.scim import list_connections
 
     settings, engine = common.context()
     never = _("never")

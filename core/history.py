@@ -373,8 +373,32 @@ def describe_added(added: dict[str, Any] | None, labels: dict[str, str], languag
             parts.append(
                 render_counted(forms, len(names), language, field=field, names=", ".join(names))
             )
-    if not parts:
-        return ""
-    return gettext(N_("Added to the catalogue: {parts}."), language).format(
-        parts=format_list(parts, language)
-    )
+    sentences = []
+    if parts:
+        sentences.append(
+            gettext(N_("Added to the catalogue: {parts}."), language).format(
+                parts=format_list(parts, language)
+            )
+        )
+    # A provider's group changes (SCIM): renamed and removed groups.
+    changed = [
+        render_counted(forms, len(names), language, names=", ".join(names))
+        for forms, names in (
+            (
+                NP_("{count:,} group renamed ({names})", "{count:,} groups renamed ({names})"),
+                added.get("groups_renamed"),
+            ),
+            (
+                NP_("{count:,} group removed ({names})", "{count:,} groups removed ({names})"),
+                added.get("groups_removed"),
+            ),
+        )
+        if names
+    ]
+    if changed:
+        sentences.append(
+            gettext(N_("Changed in the catalogue: {parts}."), language).format(
+                parts=format_list(changed, language)
+            )
+        )
+    return " ".join(sentences)

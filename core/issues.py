@@ -922,6 +922,8 @@ _TYPES = [
         unauthorized="The token is not valid. Ask the administrator of Instroom for a new one "
         "and enter it at the identity provider.",
         too_many_attempts="Too many wrong tokens from this address; try again later.",
+        protected_member="The group {name!r} has a protected user ({email}); it stays until an "
+        "administrator of Instroom takes them out of it.",
         unknown_role="There is no role {value!r}; add it under Settings > Roles first.",
         unknown_language="There is no language {value!r}; add it under Settings > Languages first.",
         unknown_field="There is no profile field {value!r}; add it under Settings > Profile "

@@ -470,13 +470,18 @@ def create_group(
     group = Group(name=name, scim_connection_id=connection.id, external_id=external_id)
     session.add(group)
     session.flush()
-    added = dict(job.catalogue_added or {})
-    added["groups"] = sorted({*added.get("groups", []), name})
-    job.catalogue_added = added
+    _note_catalogue(job, "groups", name)
     written = change_members(
         session=session, connection=connection, job=job, group=group, add=member_ids, remove=[]
     )
     return Written(id_of(group), written.refusal)
+
+
+def _note_catalogue(job: ImportJob, key: str, words: str) -> None:
+    """Add to the day's record of what the provider did to the catalogue."""
+    noted = dict(job.catalogue_added or {})
+    noted[key] = sorted({*noted.get(key, []), words})
+    job.catalogue_added = noted
 
 
 def change_members(
@@ -558,19 +563,29 @@ def rename_group(
         return refuse(
             session=session, job=job, refusal=issue("scim-refused", "group-taken", name=name)
         )
+    _note_catalogue(job, "groups_renamed", f"{group.name} → {name}")
     group.name = name
     session.add(group)
+    session.add(job)
     return Written(group.id)
 
 
 def remove_group(
     *, session: Session, connection: ScimConnection, job: ImportJob, group: Group
 ) -> Written:
-    """Members leave the group (recorded per user), then the group itself goes."""
+    """Members leave the group (recorded per user), then the group itself goes; a group with
+    a protected member stays, as the protected user's memberships do."""
     members = queries.list_member_ids(session=session, group_id=id_of(group))
+    users = queries.get_users(session=session, user_ids=members, seen_only=False)
+    protected = [u.email for u in users if u.is_protected]
+    if protected:
+        refusal = issue("scim-refused", "protected-member", name=group.name, email=protected[0])
+        return refuse(session=session, job=job, refusal=refusal)
     written = change_members(
         session=session, connection=connection, job=job, group=group, add=[], remove=members
     )
     if written.refusal is None:
+        _note_catalogue(job, "groups_removed", group.name)
+        session.add(job)
         queries.delete_group(session=session, group_id=id_of(group))
     return written

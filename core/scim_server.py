@@ -55,6 +55,7 @@ from core.config import Settings
 from core.issues import Issue, issue
 from core.saved_settings import effective_settings
 from core.validate import split_insert
+from core.worker import ensure_background_worker
 from db import scim as queries
 from db.engine import get_engine, session_scope
 from db.models import Group, ScimConnection, User, id_of
@@ -306,7 +307,11 @@ def _refused(refusal: Issue, language: str) -> Exception:
     detail = refusal.text(language)
     if refusal.code in scim.UNIQUENESS_CODES or refusal.variant == "group-taken":
         return UniquenessException(detail=detail)
-    if refusal.code in scim.MUTABILITY_CODES or refusal.variant in {"deactivate", "not-own-group"}:
+    if refusal.code in scim.MUTABILITY_CODES or refusal.variant in {
+        "deactivate",
+        "not-own-group",
+        "protected-member",
+    }:
         return MutabilityException(detail=detail)
     if refusal.variant == "unknown-user":
         return NotFoundException(detail=detail)
@@ -581,6 +586,9 @@ class InstroomStorage(AsyncScimStorage):
                 written = work(session, (stored, job))
         except queries.ImportsBusy as exc:
             raise Busy from exc
+        # A welcome mail a call queued is sent by this process's sender, also when it serves
+        # only /scim (cli.py scim serve) or no one has opened the portal since it started.
+        ensure_background_worker(engine=self.engine, settings=self.settings)
         if written.refusal is not None:
             raise _refused(written.refusal, LANGUAGE)
         assert written.resource_id is not None

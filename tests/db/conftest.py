@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from core import scim
 from core.config import load_settings
 from core.scim_server import Limits, build_app
+from core.worker import stop_background_worker
 from db.engine import session_scope
 
 
@@ -57,6 +58,8 @@ def entra(db_url: str, engine: Engine) -> Iterator[Provider]:
         )
     app = build_app(settings, Limits(body_bytes=64_000, wrong_tokens=5, scan_users=50))
     yield Provider(_Mounted(app), token)
+    # The service started this process's mail sender for the database; it goes with it.
+    stop_background_worker(db_url)
 
 
 class _Mounted:

@@ -8,10 +8,14 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from core import scim
+from core.config import Settings
 from core.revert import run_revert
+from core.scim_server import build_app
+from core.worker import stop_background_worker
 from db.engine import session_scope
 from db.models import Group, ImportIssue, ImportJob, ScimConnection, User, UserGroup
-from tests.db.conftest import Provider
+from tests.conftest import Inbox
+from tests.db.conftest import Provider, _Mounted
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -244,3 +248,48 @@ def test_a_days_changes_revert_like_an_import_and_the_connection_pauses(
     entra.call("POST", "/Users", new_user("anna@example.nl", "Anna", "Bakker"))
     with Session(engine) as session:
         assert len(session.execute(select(ImportJob).where(ImportJob.kind == "import")).all()) == 2
+
+
+def test_a_new_user_gets_the_welcome_mail_when_the_connection_says_so(
+    db_url: str, engine: Engine, inbox: Inbox
+) -> None:
+    settings = Settings(
+        database_url=db_url,
+        smtp_host=inbox.host,
+        smtp_port=inbox.port,
+        mail_from="instroom@example.org",
+        base_url="https://portal.example.nl",
+    )
+    with session_scope(engine) as session:
+        _connection, token = scim.create_connection(
+            session=session, name="Entra ID", created_by="admin", welcome_new=True, language="nl"
+        )
+    provider = Provider(_Mounted(build_app(settings)), token)
+    try:
+        created = provider.call("POST", "/Users", new_user("noor@example.nl", "Noor", "de Wit"))
+        assert created.status_code == 201, created.text
+        mail = inbox.first_to("noor@example.nl")
+    finally:
+        stop_background_worker(db_url)
+    text = Inbox.text(mail)
+    assert "Noor" in text and "https://portal.example.nl/Activate?token=" in text
+    assert inbox.to("noor@example.nl") == [mail]
+
+
+def test_a_group_with_a_protected_member_is_not_removed(entra: Provider, engine: Engine) -> None:
+    with session_scope(engine) as session:
+        admin = User(email="svc@example.nl", first_name="S", last_name="V", is_protected=True)
+        group = Group(name="Beheer")
+        session.add_all([admin, group])
+        session.flush()
+        session.add(UserGroup(user_id=admin.id, group_id=group.id))
+        group_id = group.id
+    answer = entra.call("DELETE", f"/Groups/{group_id}")
+    assert (answer.status_code, answer.json()["scimType"]) == (400, "mutability")
+    assert "svc@example.nl" in answer.json()["detail"]
+    with Session(engine) as session:
+        assert session.get(Group, group_id) is not None
+        assert session.execute(select(func.count()).select_from(UserGroup)).scalar_one() >= 1
+        job = session.execute(select(ImportJob)).scalar_one()
+        codes = [i.code for i in session.execute(select(ImportIssue)).scalars()]
+    assert codes == ["scim-refused"] and job.counts["errors"] == 1

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from core.history import describe_added
 from db.models import Group, ImportChange, ImportJob, User
 from tests.conftest import ROOT
 from tests.db.conftest import Provider
@@ -96,7 +97,15 @@ def test_entra_documented_sequence(entra: Provider, engine: Engine, replay_file:
         job = session.execute(select(ImportJob)).scalar_one()
         assert job.file_name.startswith("SCIM: Entra ID, ")
         assert (job.counts["created"], job.counts["blocked"]) == (1, 1)
-        assert job.catalogue_added == {"groups": ["Verkoop Noord"]}
+        assert job.catalogue_added == {
+            "groups": ["Verkoop Noord"],
+            "groups_renamed": ["Verkoop Noord → Verkoop"],
+            "groups_removed": ["Verkoop"],
+        }
+        assert describe_added(job.catalogue_added, {}, "nl") == (
+            "Toegevoegd aan de catalogus: 1 groep (Verkoop Noord). Gewijzigd in de catalogus: "
+            "1 groep hernoemd (Verkoop Noord → Verkoop) en 1 groep verwijderd (Verkoop)."
+        )
 
 
 def test_okta_spec_tests(entra: Provider, engine: Engine) -> None:
