@@ -9,11 +9,14 @@ from sqlalchemy import (
     Column,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Table,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import defer
 from sqlalchemy.types import TypeDecorator
@@ -51,6 +54,11 @@ class User(SQLModel, table=True):
     """A person whose account an import creates or updates."""
 
     __tablename__ = "users"
+    # A provider's userName and a username are matched whatever their case: by these.
+    __table_args__ = (
+        Index("ix_users_lower_username", func.lower(text("username"))),
+        Index("ix_users_lower_scim_user_name", func.lower(text("scim_user_name"))),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True, index=True)

@@ -4,7 +4,9 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy import event as sqlalchemy_event
 from sqlmodel import Session
 
 from core import scim
@@ -12,6 +14,7 @@ from core.config import Settings
 from core.revert import run_revert
 from core.scim_server import build_app
 from core.worker import stop_background_worker
+from db import scim as scim_queries
 from db.engine import session_scope
 from db.models import Group, ImportIssue, ImportJob, ScimConnection, User, UserGroup
 from tests.conftest import Inbox
@@ -293,3 +296,37 @@ def test_a_group_with_a_protected_member_is_not_removed(entra: Provider, engine:
         job = session.execute(select(ImportJob)).scalar_one()
         codes = [i.code for i in session.execute(select(ImportIssue)).scalars()]
     assert codes == ["scim-refused"] and job.counts["errors"] == 1
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value"),
+    [("user_name", "Lotte@Example.nl"), ("username", "LDV"), ("email", "l@example.nl")],
+)
+def test_a_providers_lookup_is_answered_by_an_index(
+    engine: Engine, attribute: str, value: str
+) -> None:
+    """What find_user_ids sends the database, as its planner would run it among 100,000."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    sqlalchemy_event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with Session(engine) as session:
+            scim_queries.find_user_ids(session=session, attribute=attribute, value=value)
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", capture)
+    statement, parameters = seen[-1]
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+        else:
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plan = " ".join(str(row[0]) for row in cursor.fetchall())
+            assert "Index" in plan and "Seq Scan" not in plan, plan
