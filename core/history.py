@@ -178,6 +178,7 @@ ACTION_WORDS = {
     "unblock": N_("unblocked"),
     "rename": N_("renamed"),
     "deactivate": N_("deactivated"),
+    "delete": N_("deleted for good by the identity provider"),
     "revert-restore": N_("put back by a revert"),
     "revert-remove": N_("removed by a revert"),
     "revert-block": N_("blocked by a revert"),

@@ -641,6 +641,8 @@ _TYPES = [
         "the import's values should be taken back anyway.",
         status="{email} has the status {status} since the import; it was left as it is. Choose "
         "to overwrite it if it should be blocked again anyway.",
+        deleted="{email} was deleted for good by the identity provider; a revert cannot put "
+        "them back. Let the provider create them again.",
     ),
     # Links: scheduled imports from the HR system's export.
     _type(

@@ -48,7 +48,15 @@ WORKER_STOPPED = N_(
     "history."
 )
 UNEXPECTED = N_("An unexpected error stopped the import; nothing of it was saved. ({detail})")
-_WRITE_COUNTS = ("created", "updated", "blocked", "unblocked", "renamed", "deactivated")
+_WRITE_COUNTS = (
+    "created",
+    "updated",
+    "blocked",
+    "unblocked",
+    "renamed",
+    "deactivated",
+    "deleted",
+)
 
 
 @dataclass

@@ -334,6 +334,7 @@ DONE_COUNTS = {
     "unblocked": NP_("{count:,} unblocked", "{count:,} unblocked"),
     "renamed": NP_("{count:,} renamed", "{count:,} renamed"),
     "deactivated": NP_("{count:,} deactivated", "{count:,} deactivated"),
+    "deleted": NP_("{count:,} deleted", "{count:,} deleted"),
     "errors": NP_("{count:,} rejected", "{count:,} rejected"),
     "warnings": NP_("{count:,} warning", "{count:,} warnings"),
 }

@@ -28,6 +28,7 @@ COUNT_KEYS = (
     "unblocked",
     "renamed",
     "deactivated",
+    "deleted",
     "errors",
     "warnings",
 )

@@ -46,6 +46,7 @@ CONFLICTS = {
     "activated": N_("signed in or changed since the import"),
     "status": N_("status {status} since the import"),
     "changed": N_("changed again since the import"),
+    "deleted": N_("deleted for good by the identity provider; there is nothing to put back"),
 }
 
 
@@ -134,6 +135,8 @@ class RevertPlan:
                 status=r.status_now,
             )
             if r.conflict == "status"
+            else issue("revert-conflict", "deleted", field="email", value=r.email, email=r.email)
+            if r.conflict == "deleted"
             else issue("revert-conflict", field="email", value=r.email, email=r.email)
             for r in self.conflicts
         ]
@@ -169,6 +172,9 @@ def plan_revert(
     changes = list_changes_newest_first(session=session, job_id=job_id)
     rows: list[RevertRow] = []
     for change in changes:
+        if change.action == "delete":
+            rows.append(RevertRow(None, change.email, "skip", conflict="deleted"))
+            continue
         user = queries.find_user(session=session, user_id=change.user_id)
         if user is None:
             continue  # removed since; nothing to take back

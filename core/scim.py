@@ -23,6 +23,7 @@ from db import scim as queries
 from db.imports import add_memberships, insert_changes
 from db.models import Group, ImportJob, ScimConnection, id_of, utcnow
 from db.queries import list_languages, list_profile_fields, list_roles
+from db.revert import delete_user
 from db.users import ExistingUser, StoredUsers, load_user_by_id
 from db.vocabulary import JobStatus, Kind, MatchKey, Mode, Outcome, UserStatus
 
@@ -49,6 +50,7 @@ SETTINGS = {
     "match_username",
     "own_groups_only",
     "may_deactivate",
+    "may_delete",
     "profile_map",
 }
 # The attributes a connection may map to profile fields: title, and the enterprise ones.
@@ -443,6 +445,41 @@ def block_person(
     if written.refusal is None:
         queries.set_removed(session=session, user_id=user_id, removed=True)
     return written
+
+
+def delete_person(
+    *, session: Session, connection: ScimConnection, job: ImportJob, user_id: int
+) -> Written:
+    """What DELETE does for a connection that may delete: the user is gone for good, their
+    names kept in the day's record (never a password or a token), which no revert undoes."""
+    found = queries.get_users(session=session, user_ids=[user_id])
+    if not found:
+        return Written(None, issue("scim-refused", "unknown-user", value=str(user_id)))
+    user = found[0]
+    if user.is_protected:
+        refusal = issue("protected-user", row=_call_row(job), field="email", email=user.email)
+        return refuse(session=session, job=job, refusal=refusal)
+    groups = queries.list_group_names_of(session=session, user_ids=[user_id])[user_id]
+    before = {
+        "first_name": user.first_name,
+        "name_insert": user.name_insert,
+        "last_name": user.last_name,
+        "status": user.status,
+        "groups_removed": [g.name for g in groups],
+    }
+    record = {
+        "job_id": id_of(job),
+        "user_id": user_id,
+        "email": user.email,
+        "row": _call_row(job),
+        "action": "delete",
+        "before": before,
+        "after": {},
+    }
+    insert_changes(session=session, records=[record])
+    delete_user(session=session, user_id=user_id)
+    _record(session, job, {"rows": 1, "deleted": 1}, [])
+    return Written(user_id)
 
 
 # -- Groups -----------------------------------------------------------------------------

@@ -693,9 +693,8 @@ class InstroomStorage(AsyncScimStorage):
 
             def work(session: Session, context: Any) -> scim.Written:
                 stored, job = context
-                return scim.block_person(
-                    session=session, connection=stored, job=job, user_id=int(resource_id)
-                )
+                remove = scim.delete_person if stored.may_delete else scim.block_person
+                return remove(session=session, connection=stored, job=job, user_id=int(resource_id))
         else:
 
             def work(session: Session, context: Any) -> scim.Written:

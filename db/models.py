@@ -472,6 +472,8 @@ class ScimConnection(SQLModel, table=True):
     match_username: bool = Field(default=False)
     own_groups_only: bool = Field(default=False)
     may_deactivate: bool = Field(default=True)
+    # DELETE removes the user for good (else it blocks them, as a provider's "active: false").
+    may_delete: bool = Field(default=False)
     # Enterprise extension attribute (employeeNumber, department, ...) -> profile field key.
     profile_map: dict[str, str] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)

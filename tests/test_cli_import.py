@@ -23,6 +23,7 @@ COUNT_KEYS = {
     "unblocked",
     "renamed",
     "deactivated",
+    "deleted",
     "errors",
     "warnings",
 }

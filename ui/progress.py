@@ -29,6 +29,7 @@ COUNT_WORDS = {
     "unblocked": N_("Unblocked"),
     "renamed": N_("Renamed"),
     "deactivated": N_("Deactivated"),
+    "deleted": N_("Deleted"),
     "errors": N_("Errors"),
     "warnings": N_("Warnings"),
 }

@@ -149,6 +149,10 @@ def _options(connection: ScimConnection, view: CatalogView) -> dict[str, object]
             _("May block users (active is false, or the provider removes them)"),
             connection.may_deactivate,
         ),
+        "may_delete": left.checkbox(
+            _("DELETE removes users for good (else it blocks them; no revert brings them back)"),
+            connection.may_delete,
+        ),
         "own_groups_only": left.checkbox(
             _("May change only the groups it made"), connection.own_groups_only
         ),

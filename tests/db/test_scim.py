@@ -11,12 +11,21 @@ from sqlmodel import Session
 
 from core import scim
 from core.config import Settings
+from core.history import ChangeWords, change_rows
 from core.revert import run_revert
 from core.scim_server import build_app
 from core.worker import stop_background_worker
 from db import scim as scim_queries
 from db.engine import session_scope
-from db.models import Group, ImportIssue, ImportJob, ScimConnection, User, UserGroup
+from db.models import (
+    Group,
+    ImportChange,
+    ImportIssue,
+    ImportJob,
+    ScimConnection,
+    User,
+    UserGroup,
+)
 from tests.conftest import Inbox
 from tests.db.conftest import Provider, _Mounted
 
@@ -330,3 +339,39 @@ def test_a_providers_lookup_is_answered_by_an_index(
             cursor.execute("EXPLAIN " + statement, parameters)
             plan = " ".join(str(row[0]) for row in cursor.fetchall())
             assert "Index" in plan and "Seq Scan" not in plan, plan
+
+
+def test_a_connection_that_may_delete_removes_the_user_for_good_and_a_revert_says_so(
+    entra: Provider, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        scim.update_connection(session=session, name="Entra ID", may_delete=True)
+    bas = new_user("bas@example.nl", "Bas", "de Boer")
+    user_id = entra.call("POST", "/Users", bas).json()["id"]
+    group = {"schemas": [GROUP], "displayName": "Sales", "members": [{"value": user_id}]}
+    assert entra.call("POST", "/Groups", group).status_code == 201
+    assert entra.call("DELETE", f"/Users/{user_id}").status_code == 204
+    assert entra.call("GET", f"/Users/{user_id}").status_code == 404
+    with Session(engine) as session:
+        assert session.get(User, int(user_id)) is None
+        assert session.execute(select(func.count()).select_from(UserGroup)).scalar_one() == 0
+        job = session.execute(select(ImportJob)).scalar_one()
+        deleted = session.execute(
+            select(ImportChange).where(ImportChange.action == "delete")
+        ).scalar_one()
+        rows = change_rows([deleted], ChangeWords({}, "nl"))
+    assert job.counts["deleted"] == 1
+    assert (deleted.email, deleted.user_id) == ("bas@example.nl", None)
+    # The history names who was deleted and what they had; never a password or a token.
+    assert set(rows["Action"]) == {"voorgoed verwijderd door de identiteitsprovider"}
+    assert {"Bas", "de", "Boer", "Iedereen, Sales"} <= set(rows["Old"])
+    assert not {"password_hash", "_password_hash"} & set(deleted.before)
+
+    result = run_revert(engine=engine, job_id=job.id, created_by="admin", dry_run=True)
+    assert "bas@example.nl was deleted for good by the identity provider" in " ".join(
+        i.text("en") for i in result.plan.issues
+    )
+    # Created again by the provider: a new user, with nothing of the old one.
+    again = entra.call("POST", "/Users", bas)
+    assert again.status_code == 201
+    assert [g["display"] for g in again.json()["groups"]] == ["Iedereen"]
