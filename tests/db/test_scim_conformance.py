@@ -17,9 +17,14 @@ import pytest
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from core import scim
 from core.catalog import add_profile_field
+from core.config import load_settings
+from core.scim_server import routes
+from core.worker import stop_background_worker
 from db.engine import session_scope
 from tests.conftest import ROOT, free_port
 
@@ -58,11 +63,8 @@ def _serving(command: list[str], env: dict[str, str], ready: str) -> Iterator[No
     assert "Traceback" not in output, output
 
 
-@pytest.fixture
-def endpoint(
-    request: pytest.FixtureRequest, db_url: str, engine: Engine, tmp_path: Path
-) -> Iterator[tuple[str, str]]:
-    """The /scim/v2 address of a running service and a token that may do everything."""
+def _checker_token(engine: Engine) -> str:
+    """A connection that may do everything, with every enterprise attribute mapped."""
     with session_scope(engine) as session:
         add_profile_field(session=session, key="organisation", label="Organisatie")
         add_profile_field(session=session, key="manager", label="Leidinggevende")
@@ -80,6 +82,15 @@ def endpoint(
                 "manager": "manager",
             },
         )
+    return token
+
+
+@pytest.fixture
+def endpoint(
+    request: pytest.FixtureRequest, db_url: str, engine: Engine, tmp_path: Path
+) -> Iterator[tuple[str, str]]:
+    """The /scim/v2 address of a running service and a token that may do everything."""
+    token = _checker_token(engine)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url, "INSTROOM_BASE_URL": f"http://127.0.0.1:{port}"}
     if request.param == "own port":
@@ -102,18 +113,32 @@ def endpoint(
         yield base, token
 
 
-@pytest.mark.parametrize("endpoint", ["own port", "portal port"], indirect=True)
-def test_scim2_tester_finds_every_check_passing(endpoint: tuple[str, str]) -> None:
-    base, token = endpoint
-    client = SyncSCIMClient(
-        httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    )
+def _every_check_passes(http: httpx2.Client) -> None:
+    client = SyncSCIMClient(http)
     client.discover()
     results = check_server(client)
     failed = [f"{r.title}: {r.reason}" for r in results if r.status != Status.SUCCESS]
     assert failed == []
     # Users, groups, discovery, PATCH add, replace and remove were all checked.
     assert len(results) >= 80, Counter(r.title for r in results)
+
+
+@pytest.mark.parametrize("endpoint", ["own port", "portal port"], indirect=True)
+def test_scim2_tester_finds_every_check_passing_over_loopback(endpoint: tuple[str, str]) -> None:
+    base, token = endpoint
+    headers = {"Authorization": f"Bearer {token}"}
+    _every_check_passes(httpx2.Client(base_url=base, headers=headers, timeout=30))
+
+
+def test_scim2_tester_finds_every_check_passing_in_process(db_url: str, engine: Engine) -> None:
+    token = _checker_token(engine)
+    app = Starlette(routes=routes(load_settings(env={"DATABASE_URL": db_url})))
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with TestClient(app, base_url="http://testserver/scim/v2", headers=headers) as http:
+            _every_check_passes(http)
+    finally:
+        stop_background_worker(db_url)
 
 
 @pytest.mark.parametrize("endpoint", ["own port"], indirect=True)
