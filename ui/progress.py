@@ -20,6 +20,8 @@ from ui.widgets import md
 FINISHED = {"succeeded", "completed_with_errors", "failed", "interrupted", "reverted"}
 # Every count but "rows", in the order of the CLI contract, with the word a reader sees.
 COUNT_LABELS = COUNT_KEYS[1:]
+# Only a provider's DELETE deletes: its tile is shown where something was deleted.
+_ONLY_WHEN_ANY = {"deleted"}
 COUNT_WORDS = {
     "created": N_("Created"),
     "updated": N_("Updated"),
@@ -33,6 +35,14 @@ COUNT_WORDS = {
     "errors": N_("Errors"),
     "warnings": N_("Warnings"),
 }
+
+
+def count_tiles(counts: dict[str, int]) -> None:
+    """One tile per count, five to a row, as many rows as the counts take."""
+    shown = [k for k in COUNT_LABELS if k not in _ONLY_WHEN_ANY or counts.get(k)]
+    tiles = [tile for _row in range(0, len(shown), 5) for tile in st.columns(5)]
+    for tile, key in zip(tiles, shown, strict=False):
+        tile.metric(_(COUNT_WORDS[key]), number(counts.get(key, 0)))
 
 
 def rejected_downloads(frame: pd.DataFrame, job: ImportJob, key: str) -> None:
@@ -64,10 +74,7 @@ def _summary(job: ImportJob, labels: dict[str, str], rejected: pd.DataFrame, err
         )
         + (f" {md(error)}" if error else "")
     )
-    counts = job.counts or {}
-    columns = st.columns(5)
-    for column, key in zip(columns * 2, COUNT_LABELS, strict=False):
-        column.metric(_(COUNT_WORDS[key]), number(counts.get(key, 0)))
+    count_tiles(job.counts or {})
     if added := describe_added(job.catalogue_added, labels, current_language()):
         st.info(md(added))
     st.markdown(

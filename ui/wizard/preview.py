@@ -19,7 +19,7 @@ from core.read import (
     Table,
 )
 from core.validate import load_known_names
-from ui.progress import COUNT_LABELS, COUNT_WORDS
+from ui.progress import count_tiles
 from ui.text import _, counted, current_language, number
 from ui.widgets import md
 from ui.wizard.state import (
@@ -55,7 +55,7 @@ def current_plan(wizard: Wizard, settings: Settings, engine: Engine) -> Plan:
                             done=number(done), total=number(total)
                         ),
                     )
-                    _count_tiles(plan)
+                    count_tiles(plan.counts)
                     st.dataframe(
                         _rows_table(plan.rows[:PAGE_SIZE], labels), hide_index=True, placeholder=""
                     )
@@ -70,12 +70,6 @@ def screen_labels(engine: Engine) -> dict[str, str]:
     with Session(engine) as session:
         profile = load_known_names(session=session).importable_profile_fields
     return labels_in(current_language(), profile)
-
-
-def _count_tiles(plan: Plan) -> None:
-    counts = plan.counts
-    for tile, key in zip(st.columns(5) * 2, COUNT_LABELS, strict=False):
-        tile.metric(_(COUNT_WORDS[key]), number(counts[key]))
 
 
 def _rows_table(rows: list[RowPlan], labels: dict[str, str]) -> pd.DataFrame:
@@ -121,7 +115,7 @@ def step_preview(wizard: Wizard, settings: Settings, engine: Engine) -> None:
         st.error(md(" ".join([exc.text(language), *(f.text(language) for f in exc.findings)])))
         step_buttons(wizard, can_next=False)
         return
-    _count_tiles(plan)
+    count_tiles(plan.counts)
     if plan.refusal:
         st.error(md(plan.refusal.text(current_language())))
     present = [o for o in OUTCOME_LABELS if plan.outcomes[o]]
