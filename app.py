@@ -44,7 +44,8 @@ if __name__ == "__main__":
 else:
     # `streamlit run app.py` imports this file to serve it: the portal, and the SCIM service
     # on the same port (python cli.py scim serve runs it on its own instead).
+    from core import login_cookie, scim_server
     from core.config import load_settings
-    from core.scim_server import routes
 
-    app = st.App("app.py", routes=routes(load_settings()))
+    settings = load_settings()
+    app = st.App("app.py", routes=[*login_cookie.routes(settings), *scim_server.routes(settings)])

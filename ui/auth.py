@@ -6,7 +6,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import accounts
+from core import accounts, login_cookie
 from core.accounts import AccountError, SignedInAccount
 from core.config import Settings, SettingsError, load_settings
 from core.i18n import LANGUAGES, N_
@@ -107,12 +107,15 @@ def _cookie_key(settings: Settings) -> str:
 def _write_cookie(settings: Settings, value: str, max_age: int) -> None:
     """Set (or with max_age 0, delete) the login cookie in the browser.
 
-    Streamlit cannot send a Set-Cookie header; a same-origin frame writes document.cookie,
-    and the next page load (a reload, a new tab, a link) sends it back in st.context.cookies.
+    A script run cannot send a Set-Cookie header: a same-origin frame posts a one-time
+    ticket to the portal's own route, whose answer sets the cookie HttpOnly, out of reach of
+    any script; the next page load (a reload, a new tab, a link) sends it back.
     """
-    secure = "; Secure" if settings.base_url.startswith("https://") else ""
-    cookie = f"{settings.cookie_name}={value}; Max-Age={max_age}; Path=/; SameSite=Strict{secure}"
-    st.iframe(f"<script>document.cookie = {json.dumps(cookie)};</script>", height=1)
+    ticket = login_cookie.TICKETS.issue(value, max_age)
+    fetch = (
+        f"fetch({json.dumps(login_cookie.ROUTE)}, {{method: 'POST', body: {json.dumps(ticket)}}})"
+    )
+    st.iframe(f"<script>{fetch};</script>", height=1)
 
 
 def _sign_in(account: SignedInAccount) -> None:
@@ -144,7 +147,7 @@ def _current_account(engine: Engine, settings: Settings, key: str) -> SignedInAc
     elif state.get(_LOGGED_OUT):
         return None
     else:
-        token = st.context.cookies.get(settings.cookie_name)
+        token = st.context.cookies.get(login_cookie.cookie_name(settings))
         claim = (
             accounts.read_session_token(token, key=key, days=settings.session_days)
             if token

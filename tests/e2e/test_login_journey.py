@@ -44,7 +44,10 @@ def test_the_login_is_remembered_until_logout(browser_page, portal: Portal) -> N
     page = browser_page
     first_run_and_login(page, portal)
     cookie = next(c for c in page.context.cookies() if c["name"] == "instroom_auth")
-    assert cookie["sameSite"] == "Strict" and 0 < cookie["expires"] - time.time() <= 7 * 86400 + 5
+    assert cookie["sameSite"] == "Lax" and 0 < cookie["expires"] - time.time() <= 7 * 86400 + 5
+    # Set by the server, HttpOnly: no script in the page can read it.
+    assert cookie["httpOnly"] is True
+    assert "instroom_auth" not in page.evaluate("document.cookie")
     page.reload()
     wait_idle(page)
     page.get_by_role("heading", name="Instroom").wait_for()
