@@ -897,6 +897,13 @@ _TYPES = [
         symbolic_link="{path} is a symbolic link; give the path of a real file to write.",
     ),
     _type(
+        "scim-not-kept",
+        WARNING,
+        "A provider sent an attribute its connection keeps in no field.",
+        "The identity provider sends {attribute}, which this connection keeps in no field; "
+        "choose a profile field for it under Settings > SCIM.",
+    ),
+    _type(
         "scim-refused",
         ERROR,
         "A SCIM connection cannot be set up as asked, or a provider's call is refused.",

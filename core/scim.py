@@ -78,6 +78,8 @@ class Person:
     last_name: str | None = None
     language: str | None = None
     active: bool | None = None
+    # Enterprise attributes the provider sent that the connection maps to no profile field.
+    unkept: tuple[str, ...] = ()
     # The provider's own keys and words, kept so that the user reads back as it was sent:
     # external_id, scim_user_name, scim_words (empty: not said).
     provider_keys: dict[str, Any] = field(default_factory=dict)
@@ -361,7 +363,16 @@ def write_person(
         _import_row(session, connection, job, unblock, row, stored)
     if person.provider_keys:
         queries.set_provider_keys(session=session, user_id=user_id, keys=person.provider_keys)
+    _warn_unkept(session, job, person.unkept)
     return Written(user_id)
+
+
+def _warn_unkept(session: Session, job: ImportJob, attributes: tuple[str, ...]) -> None:
+    """Say once a day per attribute that a provider's value is kept nowhere."""
+    said = queries.list_issue_values(session=session, job_id=id_of(job), code="scim-not-kept")
+    warnings = [issue("scim-not-kept", value=a, attribute=a) for a in attributes if a not in said]
+    if warnings:
+        _record(session, job, {"warnings": len(warnings)}, warnings)
 
 
 def _returning(session: Session, connection: ScimConnection, person: Person) -> int | None:

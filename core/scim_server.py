@@ -265,6 +265,8 @@ def person_of(data: dict[str, Any], connection: ScimConnection) -> scim.Person:
     name = data.get("name") or {}
     enterprise = data.get(ENTERPRISE) or {}
     profile: dict[str, str] = {}
+    sent = {"title": data.get("title")} | {k: enterprise.get(k) for k in ENTERPRISE_ATTRIBUTES}
+    unkept = tuple(a for a, v in sent.items() if v and a not in connection.profile_map)
     for attribute, key in connection.profile_map.items():
         if attribute == "title":
             value = data.get("title")
@@ -300,6 +302,7 @@ def person_of(data: dict[str, Any], connection: ScimConnection) -> scim.Person:
             },
         },
         profile=profile,
+        unkept=unkept,
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from db.locks import is_postgresql, lock_imports
-from db.models import Group, ImportJob, ScimConnection, User, UserGroup, utcnow
+from db.models import Group, ImportIssue, ImportJob, ScimConnection, User, UserGroup, utcnow
 
 # The largest id a column holds on both databases (a 32-bit integer).
 MAX_ID = 2**31 - 1
@@ -218,6 +218,14 @@ def delete_group(*, session: Session, group_id: int) -> None:
 def set_provider_keys(*, session: Session, user_id: int, keys: dict[str, Any]) -> None:
     """Keep the provider's externalId, userName and address type as its last call gave them."""
     session.execute(update(User).where(col(User.id) == user_id).values(keys))
+
+
+def list_issue_values(*, session: Session, job_id: int, code: str) -> set[str]:
+    """The values a job's issues of this code name."""
+    query = select(col(ImportIssue.value)).where(
+        col(ImportIssue.job_id) == job_id, col(ImportIssue.code) == code
+    )
+    return {v for v in session.execute(query).scalars() if v}
 
 
 def close_day_job(*, session: Session, day_key: str) -> None:

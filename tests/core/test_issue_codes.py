@@ -164,6 +164,7 @@ def test_the_four_codes_that_meant_two_things_are_split(tmp_path: Path) -> None:
 def test_every_refusal_is_made_one_way_from_its_registered_code() -> None:
     """One error style: a refusal class is only ever made by `.of(code, variant, ...)`."""
     import cli
+    import core.accounts
     import core.catalog
     import core.pipeline
     import core.saved_settings

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from core import scim
 from core.config import Settings
-from core.history import ChangeWords, change_rows
+from core.history import ChangeWords, change_rows, stored_issue
 from core.revert import run_revert
 from core.scim_server import build_app
 from core.worker import stop_background_worker
@@ -375,3 +375,27 @@ def test_a_connection_that_may_delete_removes_the_user_for_good_and_a_revert_say
     again = entra.call("POST", "/Users", bas)
     assert again.status_code == 201
     assert [g["display"] for g in again.json()["groups"]] == ["Iedereen"]
+
+
+def test_an_attribute_kept_in_no_field_is_said_once_a_day(entra: Provider, engine: Engine) -> None:
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    for email in ("an@example.nl", "bo@example.nl"):
+        body = new_user(email, **{enterprise: {"organization": "Zorg Oost", "department": "ICT"}})
+        body["schemas"].append(enterprise)
+        assert entra.call("POST", "/Users", body).status_code == 201
+    with Session(engine) as session:
+        said = [
+            (i.severity, i.value, stored_issue(i).text("nl"))
+            for i in session.execute(select(ImportIssue)).scalars()
+        ]
+        kept = stored_user(engine, "an@example.nl").profile
+    # department has the default field Afdeling; organization has none on a new connection.
+    assert kept == {"department": "ICT"}
+    assert said == [
+        (
+            "warning",
+            "organization",
+            "De identiteitsprovider stuurt organization, dat deze SCIM-koppeling in geen veld "
+            "bewaart; kies er een profielveld voor onder Instellingen > SCIM.",
+        )
+    ]
