@@ -13,6 +13,7 @@ from babel.dates import format_date
 from sqlmodel import Session
 
 from core.apply import write_issues
+from core.i18n import N_
 from core.issues import ERROR, Issue, ScimRefusal, issue
 from core.one_time_links import token_hash
 from core.options import ImportOptions
@@ -186,15 +187,16 @@ def list_connections(*, session: Session) -> list[ScimConnection]:
 
 
 def describe_mapping(connection: ScimConnection) -> list[tuple[str, str]]:
-    """(SCIM attribute, the Instroom field key it fills) as the connection maps them."""
+    """(SCIM attribute, the Instroom field key it fills) as the connection maps them; the
+    attribute in words to translate (the attribute names themselves stay as the RFC's)."""
     key = "username" if connection.match_username else "email"
     rows = [
         ("userName", key),
-        ('emails[primary eq true], else emails[type eq "work"]', "email"),
+        (N_('emails[primary eq true], else emails[type eq "work"]'), "email"),
         ("name.givenName", "first_name"),
-        ('name.middleName, else split from name.familyName ("de Bruin")', "name_insert"),
+        (N_('name.middleName, else split from name.familyName ("de Bruin")'), "name_insert"),
         ("name.familyName", "last_name"),
-        ("preferredLanguage, else locale", "language"),
+        (N_("preferredLanguage, else locale"), "language"),
         ("active", "status"),
     ]
     for attribute in PROFILE_ATTRIBUTES:

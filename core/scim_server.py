@@ -776,8 +776,16 @@ class _Service(ScimService):
             if data.get("locale") and not data.get("preferredLanguage"):
                 data["preferredLanguage"] = data["locale"]
             # Entra removes {"$ref": null, "value": id}: null is unassigned (RFC 7643 2.5),
-            # so the member it names is found by its value alone.
-            body = json.dumps(_without_null_items(data)).encode()
+            # so the member it names is found by its value alone. An operation's own keys
+            # stay as sent.
+            operations = data.get("Operations")
+            if isinstance(operations, list):
+                for operation in operations:
+                    if isinstance(operation, dict) and "value" in operation:
+                        operation["value"] = _without_null_items(operation["value"])
+            else:
+                data = _without_null_items(data)
+            body = json.dumps(data).encode()
         return super().read_body(model, body, content_type, scim_ctx)
 
     def patch_response(

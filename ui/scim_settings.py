@@ -117,7 +117,7 @@ def _connection(
         mapping = describe_mapping(connection)
         st.table(
             {
-                _("SCIM attribute"): [attribute for attribute, _key in mapping],
+                _("SCIM attribute"): [_(attribute) for attribute, _key in mapping],
                 _("Field in Instroom"): [labels.get(key, key) for _attribute, key in mapping],
             }
         )
