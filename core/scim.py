@@ -350,9 +350,11 @@ def write_person(
             )
     row = _call_row(job)
     plan = _import_row(session, connection, job, _cells(person, connection, stored), row, stored)
+    counts = plan.counts
     written = plan.rows[0]
     errors = [i for i in plan.issues if i.severity == ERROR or i.code in UNIQUENESS_CODES]
     if written.outcome in {Outcome.ERROR, Outcome.SKIP} and errors:
+        _record(session, job, counts, [])
         return Written(None, errors[0])
     user_id = written.user_id if written.user_id is not None else user_id
     assert user_id is not None
@@ -362,7 +364,12 @@ def write_person(
             (HEADERS["email"], "email", person.email),
             (HEADERS["action"], "action", "unblock"),
         ]
-        _import_row(session, connection, job, unblock, row, stored)
+        unblocked = _import_row(session, connection, job, unblock, row, stored).counts
+        # One call is one row: unblocked, and updated only if something else changed too.
+        counts = {k: counts[k] + unblocked[k] for k in counts} | {"rows": 1}
+        if written.outcome == Outcome.UNCHANGED:
+            counts["unchanged"] -= 1
+    _record(session, job, counts, [])
     if person.provider_keys:
         queries.set_provider_keys(session=session, user_id=user_id, keys=person.provider_keys)
     _warn_unkept(session, job, person.unkept)
@@ -419,8 +426,7 @@ def _import_row(
         keep_rows=True,
         users=users if stored is None else _PinnedUser(users, stored, cells[0][2]),
     )
-    # The pipeline has stored the row's issues on the job already.
-    _record(session, job, plan.counts, [])
+    # The pipeline has stored the row's issues on the job already; the caller counts it.
     return plan
 
 

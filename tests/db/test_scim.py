@@ -114,6 +114,8 @@ def test_entra_creates_finds_blocks_and_every_change_is_in_the_days_history(
     assert job.file_name.startswith("SCIM: Entra ID, ")
     # The first PATCH blocks and renames in one change, counted as a block.
     assert (job.counts["created"], job.counts["blocked"], job.counts["unblocked"]) == (1, 2, 2)
+    # Five calls changed something, each one row; an unblock is not also "unchanged".
+    assert (job.counts["rows"], job.counts["unchanged"]) == (5, 0)
 
 
 def test_what_an_import_refuses_is_refused_with_its_scim_error_and_changes_nothing(
