@@ -56,6 +56,10 @@ class Settings:
     link_folders: tuple[Path, ...] = ()
     # Proxies whose X-Forwarded-For is believed (addresses or networks); none: no proxy.
     trusted_proxies: tuple[str, ...] = ()
+    # Sign-in through Microsoft: the Entra tenant (tid) whose people an invitation links.
+    signin_tenant: str | None = None
+    # Sign-in through Google: the Workspace domain (hd) whose people an invitation links.
+    signin_domain: str | None = None
     # The names set in the environment or secrets.toml: the portal shows those as locked.
     from_outside: frozenset[str] = frozenset()
 
@@ -147,6 +151,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_file: Path = SECRET
             trusted_proxies=tuple(
                 (get("INSTROOM_TRUSTED_PROXIES") or "").replace(",", " ").split()
             ),
+            signin_tenant=get("INSTROOM_SIGNIN_TENANT"),
+            signin_domain=get("INSTROOM_SIGNIN_DOMAIN"),
             from_outside=frozenset(
                 n for n in (*env, *secrets) if n.startswith("INSTROOM_") and get(n) is not None
             ),

@@ -17,6 +17,8 @@ from starlette.routing import Route
 from core.config import Settings
 
 ROUTE = "/instroom/session"
+# The cookies Streamlit's st.login sets for the provider's identity.
+PROVIDER_COOKIES = ("_streamlit_user", "_streamlit_user_tokens")
 TICKET_SECONDS = 60
 TICKET_BYTES = 32
 
@@ -94,10 +96,14 @@ def routes(settings: Settings) -> list[Route]:
         ticket = TICKETS.redeem(body.decode("ascii", "replace"))
         if ticket is None:
             return Response(status_code=403)
-        headers = {
-            "Set-Cookie": set_cookie_header(settings, ticket.value, ticket.max_age),
-            "Cache-Control": "no-store",
-        }
-        return Response(status_code=204, headers=headers)
+        response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+        response.raw_headers.append(
+            (b"set-cookie", set_cookie_header(settings, ticket.value, ticket.max_age).encode())
+        )
+        # A sign-in through a provider hands over once: Instroom's own cookie then governs
+        # (its days, its logout), so Streamlit's identity cookies go with every exchange.
+        for name in PROVIDER_COOKIES:
+            response.delete_cookie(name, path="/")
+        return response
 
     return [Route(ROUTE, exchange, methods=["POST"])]

@@ -41,6 +41,10 @@ def get_account_by_username(*, session: Session, username: str) -> Account | Non
     return session.exec(select(Account).where(Account.username == username.strip().lower())).first()
 
 
+def get_account_by_identity(*, session: Session, identity: str) -> Account | None:
+    return session.exec(select(Account).where(Account.identity == identity)).first()
+
+
 def get_account_by_email(*, session: Session, email: str) -> Account | None:
     return session.exec(select(Account).where(Account.email == email.strip().lower())).first()
 

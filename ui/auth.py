@@ -1,12 +1,13 @@
 """The login gate every page calls before it shows anything."""
 
 import json
+from collections.abc import Mapping
 
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import accounts, login_cookie
+from core import accounts, login_cookie, signin
 from core.accounts import AccountError, SignedInAccount
 from core.config import Settings, SettingsError, load_settings
 from core.i18n import LANGUAGES, N_
@@ -93,6 +94,7 @@ def _first_run_form(engine: Engine) -> None:
 _RATE_LIMIT = accounts.LoginRateLimit()
 _LOGGED_OUT = "_logged_out"
 _CREATED = "_administrator_created"
+_IDENTITY_REFUSED = "_identity_refused"
 
 
 def _cookie_key(settings: Settings) -> str:
@@ -153,6 +155,8 @@ def _current_account(engine: Engine, settings: Settings, key: str) -> SignedInAc
             if token
             else None
         )
+        if claim is None:
+            return _provider_account(engine, settings, key)
     if claim is None:
         return None
     with session_scope(engine) as session:
@@ -167,12 +171,56 @@ def _current_account(engine: Engine, settings: Settings, key: str) -> SignedInAc
     return account
 
 
+def _providers() -> list[str]:
+    """The identity providers configured the Streamlit way (secrets.toml's [auth] section)."""
+    try:
+        auth = st.secrets.get("auth") or {}
+    except FileNotFoundError:
+        return []
+    return [name for name, section in auth.items() if isinstance(section, Mapping)]
+
+
+def _provider_account(engine: Engine, settings: Settings, key: str) -> SignedInAccount | None:
+    """The account of the person the identity provider just signed in, if it may open one."""
+    if st.session_state.get(_IDENTITY_REFUSED) or not _providers() or not st.user.is_logged_in:
+        return None
+    claims = st.user.to_dict()
+    identity = signin.identity_of(str(claims.get("provider", "")), claims, settings)
+    with session_scope(engine) as session:
+        account = (
+            signin.sign_in_with_identity(session=session, identity=identity) if identity else None
+        )
+    if account is None:
+        st.session_state[_IDENTITY_REFUSED] = True
+        st.error(_(signin.SIGNIN_REFUSED))
+        _write_cookie(settings, "", 0)  # and Streamlit's identity cookies with it
+        return None
+    _sign_in(account)
+    _write_cookie(
+        settings,
+        accounts.issue_session_token(account, key=key, days=settings.session_days),
+        int(settings.session_days * 86400),
+    )
+    return account
+
+
+def _provider_buttons() -> None:
+    """'Sign in with Microsoft' and the like, above the local form."""
+    for name in _providers():
+        words = signin.PROVIDER_WORDS.get(name)
+        label = _(words) if words else _(signin.OTHER_PROVIDER).format(provider=name.title())
+        if st.button(label, key=f"signin_{name}", type="primary"):
+            st.session_state.pop(_IDENTITY_REFUSED, None)
+            st.login(name)
+
+
 def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount | None:
     """The login form; the signed-in account when this run's submission was right."""
     if st.session_state.get(_LOGGED_OUT):
         _write_cookie(settings, "", 0)
     if st.session_state.pop(_CREATED, False):
         st.success(_("Administrator created. Log in with your new account."))
+    _provider_buttons()
     form_area = st.empty()
     with form_area.form("login"):
         st.subheader(_("Login"))

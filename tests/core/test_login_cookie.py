@@ -18,9 +18,13 @@ def test_a_ticket_sets_the_cookie_httponly_once() -> None:
     ticket = login_cookie.TICKETS.issue("signed-token", 604800)
     answer = portal.post(login_cookie.ROUTE, content=ticket)
     assert answer.status_code == 204
-    assert answer.headers["set-cookie"] == (
+    cookies = answer.headers.get_list("set-cookie")
+    assert cookies[0] == (
         "instroom_auth=signed-token; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax"
     )
+    # A provider's sign-in hands over once: Streamlit's identity cookies are deleted.
+    assert [c.split("=")[0] for c in cookies[1:]] == ["_streamlit_user", "_streamlit_user_tokens"]
+    assert all("Max-Age=0" in c for c in cookies[1:])
     assert answer.headers["cache-control"] == "no-store"
     # A ticket works once: seen in a log or a page, it is worth nothing afterwards.
     assert portal.post(login_cookie.ROUTE, content=ticket).status_code == 403
@@ -31,7 +35,7 @@ def test_over_https_the_cookie_is_secure_and_bound_to_the_host() -> None:
     portal = client("https://portal.example.nl")
     ticket = login_cookie.TICKETS.issue("", 0)
     answer = portal.post(login_cookie.ROUTE, content=ticket)
-    assert answer.headers["set-cookie"] == (
+    assert answer.headers.get_list("set-cookie")[0] == (
         "__Host-instroom_auth=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure"
     )
 

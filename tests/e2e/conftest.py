@@ -56,9 +56,17 @@ def pseudo_portal(tmp_path: Path, inbox: Inbox) -> Iterator[Portal]:
     yield from _portal(tmp_path, inbox, ["-m", "tests.e2e.pseudo_portal"])
 
 
-def _portal(tmp_path: Path, inbox: Inbox, launcher: list[str]) -> Iterator[Portal]:
+def _portal(
+    tmp_path: Path,
+    inbox: Inbox,
+    launcher: list[str],
+    *,
+    port: int | None = None,
+    extra: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Portal]:
     _require_browser()
-    port = free_port()
+    port = port or free_port()
     database_url = f"sqlite:///{tmp_path / 'data' / 'instroom.db'}"
     env = {
         **os.environ,
@@ -68,6 +76,7 @@ def _portal(tmp_path: Path, inbox: Inbox, launcher: list[str]) -> Iterator[Porta
         "INSTROOM_SMTP_PORT": str(inbox.port),
         "INSTROOM_MAIL_FROM": "instroom@example.org",
         "INSTROOM_LINK_FOLDERS": str(tmp_path),
+        **(extra_env or {}),
     }
     server = subprocess.Popen(
         [
@@ -86,6 +95,7 @@ def _portal(tmp_path: Path, inbox: Inbox, launcher: list[str]) -> Iterator[Porta
             # The server runs the code as it was when it started, even if files change.
             "--server.fileWatcherType",
             "none",
+            *(extra or []),
         ],
         cwd=ROOT,
         env=env,

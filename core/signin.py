@@ -1,0 +1,84 @@
+"""Sign-in through the organisation's identity provider (OpenID Connect): which portal
+account an identity opens, linked by the provider's stable claims, never by email alone."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from core.accounts import SignedInAccount, get_signed_in_account
+from core.config import Settings
+from core.i18n import N_
+from db import queries
+from db.models import utcnow
+
+# One answer for every refusal: an unknown identity, another tenant or domain, a disabled
+# account; the reason is for the server's log, not for whoever tries.
+SIGNIN_REFUSED = N_(
+    "This account cannot sign in to Instroom. Ask an administrator to invite you with this "
+    "address, or sign in with the account you were invited with."
+)
+# The provider names Streamlit's [auth] sections use, and how their button says it.
+PROVIDER_WORDS = {"microsoft": N_("Sign in with Microsoft"), "google": N_("Sign in with Google")}
+OTHER_PROVIDER = N_("Sign in with {provider}")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the provider says signed in: the key an account is linked by, and whether the
+    address it gives may link an invited account (verified, of the allowed tenant/domain)."""
+
+    key: str
+    email: str | None
+    may_link: bool
+
+
+def identity_of(provider: str, claims: Mapping[str, Any], settings: Settings) -> Identity | None:
+    """The identity in an ID token's claims; None when the stable claims are missing."""
+    email = str(claims.get("email") or "").strip().lower() or None
+    verified = claims.get("email_verified") in (True, "true", "True")
+    if provider == "microsoft":
+        tid, oid = claims.get("tid"), claims.get("oid")
+        if not (tid and oid):
+            return None
+        # Entra ID's email claim is the tenant's own: trusted when the tenant is the allowed one.
+        allowed = settings.signin_tenant is not None and tid == settings.signin_tenant
+        return Identity(f"entra:{tid}:{oid}", email, allowed)
+    sub = claims.get("sub")
+    if not sub:
+        return None
+    if provider == "google":
+        domain = settings.signin_domain
+        allowed = verified and domain is not None and claims.get("hd") == domain
+        return Identity(f"google:{sub}", email, allowed)
+    issuer = claims.get("iss")
+    if not issuer:
+        return None
+    return Identity(f"{issuer}|{sub}", email, verified)
+
+
+def sign_in_with_identity(*, session: Session, identity: Identity) -> SignedInAccount | None:
+    """The account the identity opens: the one linked to it, or an invited account of its
+    verified address, linked now; None for anyone else (SIGNIN_REFUSED)."""
+    account = queries.get_account_by_identity(session=session, identity=identity.key)
+    if account is None and identity.may_link and identity.email:
+        invited = queries.get_account_by_email(session=session, email=identity.email)
+        # Only an invitation still waiting: an account with a password, or linked to another
+        # identity, is never taken over by an address.
+        if (
+            invited is not None
+            and invited.identity is None
+            and not invited.password_hash
+            and invited.invite_expires_at is not None
+            and invited.invite_expires_at > utcnow()
+        ):
+            account = invited
+            account.identity = identity.key
+            account.invite_token_hash, account.invite_expires_at = None, None
+    if account is None or account.is_disabled:
+        return None
+    account.last_login_at = utcnow()
+    session.add(account)
+    session.flush()
+    return get_signed_in_account(session=session, username=account.username)
