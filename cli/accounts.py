@@ -30,14 +30,20 @@ def cmd_create_account(args: argparse.Namespace) -> int:
 
 
 def cmd_reset_password(args: argparse.Namespace) -> int:
-    from core import accounts
+    from core import accounts, signin
     from db.engine import session_scope
 
     password = common.password_from_stdin(args)
     with session_scope(common.open_engine()) as session:
         accounts.reset_password(session=session, username=args.username, password=password)
+        # The way back in: a password is of no use while the login page offers none.
+        reopened = not signin.local_passwords_allowed(session=session)
+        if reopened:
+            signin.set_local_passwords(session=session, allowed=True, providers=[])
     done = N_("New password set for {username!r}; the account is unlocked and logged out.")
     print(say(done, username=args.username))
+    if reopened:
+        print(say(N_("Local passwords were off; they are allowed again.")))
     return common.EXIT_OK
 
 

@@ -778,6 +778,8 @@ _TYPES = [
         ERROR,
         "A portal account cannot be made or changed as asked.",
         password_stdin="Give the password on standard input with --password-stdin.",
+        no_provider="Local passwords can only be switched off when an identity provider is "
+        "configured ([auth] in secrets.toml); otherwise nobody could log in.",
         username="The username must be 2-50 characters: letters, digits, dot, dash or underscore.",
         role="The role must be one of: {roles}.",
         username_taken="An account named {username!r} already exists; choose another name.",

@@ -1,17 +1,17 @@
 """Sign-in through the organisation's identity provider (OpenID Connect): which portal
 account an identity opens, linked by the provider's stable claims, never by email alone."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
-from core.accounts import SignedInAccount, get_signed_in_account
+from core.accounts import AccountError, SignedInAccount, get_signed_in_account
 from core.config import Settings
-from core.i18n import N_
+from core.i18n import N_, gettext
 from db import queries
-from db.models import utcnow
+from db.models import AppSetting, LoginEvent, utcnow
 
 # One answer for every refusal: an unknown identity, another tenant or domain, a disabled
 # account; the reason is for the server's log, not for whoever tries.
@@ -22,6 +22,59 @@ SIGNIN_REFUSED = N_(
 # The provider names Streamlit's [auth] sections use, and how their button says it.
 PROVIDER_WORDS = {"microsoft": N_("Sign in with Microsoft"), "google": N_("Sign in with Google")}
 OTHER_PROVIDER = N_("Sign in with {provider}")
+
+
+LOCAL_PASSWORDS_KEY = "signin.local_passwords"
+PROVIDER_KINDS = {"microsoft": "Microsoft Entra ID", "google": "Google Workspace"}
+
+
+def local_passwords_allowed(*, session: Session) -> bool:
+    """Whether the login page offers the username and password form (it does by default)."""
+    stored = queries.find_setting(session=session, key=LOCAL_PASSWORDS_KEY)
+    return stored is None or stored.value != "off"
+
+
+def set_local_passwords(*, session: Session, allowed: bool, providers: Sequence[str]) -> None:
+    """Offer or withdraw local passwords; withdrawn only while a provider can sign people in."""
+    if not allowed and not providers:
+        raise AccountError.of("account-refused", "no-provider")
+    stored = queries.find_setting(session=session, key=LOCAL_PASSWORDS_KEY) or AppSetting(
+        key=LOCAL_PASSWORDS_KEY, value=""
+    )
+    stored.value = "on" if allowed else "off"
+    session.add(stored)
+
+
+def record_attempt(
+    *, session: Session, username: str, method: str, signed_in: bool, address: str
+) -> None:
+    """Keep one sign-in attempt in the login log, whatever its outcome."""
+    queries.add_login_event(
+        session=session,
+        event=LoginEvent(
+            username=username[:100],
+            method=method[:50],
+            signed_in=signed_in,
+            address=str(address)[:100],
+        ),
+    )
+
+
+def list_attempts(*, session: Session, language: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest sign-in attempts, newest first, in the reader's words (Settings > Sign-in)."""
+    yes, no = gettext(N_("yes"), language), gettext(N_("no"), language)
+    return [
+        {
+            N_("When"): e.at,
+            N_("Username"): e.username,
+            N_("How"): gettext(N_("password"), language)
+            if e.method == "password"
+            else PROVIDER_KINDS.get(e.method, e.method),
+            N_("Signed in"): yes if e.signed_in else no,
+            N_("Address"): e.address,
+        }
+        for e in queries.list_login_events(session=session, limit=limit)
+    ]
 
 
 @dataclass(frozen=True)

@@ -359,6 +359,21 @@ class Account(SQLModel, table=True):
     identity: str | None = Field(default=None, max_length=400, unique=True, index=True)
 
 
+class LoginEvent(SQLModel, table=True):
+    """One attempt to sign in to the portal, with a password or through a provider."""
+
+    __tablename__ = "login_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    # As typed (a password login) or as linked (a provider's); "" when nobody was found.
+    username: str = Field(default="", max_length=100)
+    # "password", or the provider's name in secrets.toml ("microsoft", "google", ...).
+    method: str = Field(max_length=50)
+    signed_in: bool
+    address: str = Field(default="", max_length=100)
+
+
 class SavedMapping(SQLModel, table=True):
     """A named column mapping, recognised again by the file's headers."""
 

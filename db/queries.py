@@ -20,6 +20,7 @@ from db.models import (
     Level,
     Link,
     LinkRun,
+    LoginEvent,
     MailTemplate,
     ProfileField,
     Role,
@@ -43,6 +44,16 @@ def get_account_by_username(*, session: Session, username: str) -> Account | Non
 
 def get_account_by_identity(*, session: Session, identity: str) -> Account | None:
     return session.exec(select(Account).where(Account.identity == identity)).first()
+
+
+def add_login_event(*, session: Session, event: LoginEvent) -> None:
+    session.add(event)
+
+
+def list_login_events(*, session: Session, limit: int) -> Sequence[LoginEvent]:
+    """The latest sign-in attempts, newest first."""
+    query = select(LoginEvent).order_by(col(LoginEvent.id).desc()).limit(limit)
+    return session.exec(query).all()
 
 
 def get_account_by_email(*, session: Session, email: str) -> Account | None:

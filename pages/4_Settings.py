@@ -11,6 +11,7 @@ from ui.auth import require_account
 from ui.links import links_section
 from ui.mail_settings import mail_section
 from ui.scim_settings import scim_section
+from ui.signin_settings import signin_section
 from ui.text import _
 from ui.widgets import named_list_editor, show_flash
 
@@ -35,6 +36,7 @@ SECTIONS = {
     N_("Time zone"): lambda: settings_tabs.time_zone_tab(engine, settings),
     N_("Links"): lambda: links_section(engine, settings, account),
     N_("SCIM"): lambda: scim_section(engine, settings, account, view),
+    N_("Sign-in"): lambda: signin_section(engine, settings),
 }
 section_words = {name: _(name) for name in SECTIONS}
 section = st.radio(

@@ -15,7 +15,7 @@ from core.keys import cookie_key
 from core.saved_settings import effective_settings
 from core.worker import ensure_background_worker
 from db import queries
-from db.engine import brief_write, get_engine, session_scope
+from db.engine import brief_write, get_engine, read_session, session_scope
 from db.vocabulary import AccountRole
 from ui.preload import preload_page_modules
 from ui.text import LANGUAGE_KEY, _, current_language, reason
@@ -171,7 +171,7 @@ def _current_account(engine: Engine, settings: Settings, key: str) -> SignedInAc
     return account
 
 
-def _providers() -> list[str]:
+def configured_providers() -> list[str]:
     """The identity providers configured the Streamlit way (secrets.toml's [auth] section)."""
     try:
         auth = st.secrets.get("auth") or {}
@@ -182,31 +182,38 @@ def _providers() -> list[str]:
 
 def _provider_account(engine: Engine, settings: Settings, key: str) -> SignedInAccount | None:
     """The account of the person the identity provider just signed in, if it may open one."""
-    if st.session_state.get(_IDENTITY_REFUSED) or not _providers() or not st.user.is_logged_in:
+    if (
+        st.session_state.get(_IDENTITY_REFUSED)
+        or not configured_providers()
+        or not st.user.get("is_logged_in")
+    ):
         return None
     claims = st.user.to_dict()
-    identity = signin.identity_of(str(claims.get("provider", "")), claims, settings)
-    with session_scope(engine) as session:
+    provider = str(claims.get("provider", ""))
+    identity = signin.identity_of(provider, claims, settings)
+    with brief_write(engine) as session:
         account = (
             signin.sign_in_with_identity(session=session, identity=identity) if identity else None
+        )
+        signin.record_attempt(
+            session=session,
+            username=account.username if account else str(claims.get("email") or ""),
+            method=provider,
+            signed_in=account is not None,
+            address=_client(settings),
         )
     if account is None:
         st.session_state[_IDENTITY_REFUSED] = True
         st.error(_(signin.SIGNIN_REFUSED))
         _write_cookie(settings, "", 0)  # and Streamlit's identity cookies with it
         return None
-    _sign_in(account)
-    _write_cookie(
-        settings,
-        accounts.issue_session_token(account, key=key, days=settings.session_days),
-        int(settings.session_days * 86400),
-    )
+    _open_session(settings, account, key)
     return account
 
 
-def _provider_buttons() -> None:
+def _provider_buttons(providers: list[str]) -> None:
     """'Sign in with Microsoft' and the like, above the local form."""
-    for name in _providers():
+    for name in providers:
         words = signin.PROVIDER_WORDS.get(name)
         label = _(words) if words else _(signin.OTHER_PROVIDER).format(provider=name.title())
         if st.button(label, key=f"signin_{name}", type="primary"):
@@ -220,7 +227,12 @@ def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount
         _write_cookie(settings, "", 0)
     if st.session_state.pop(_CREATED, False):
         st.success(_("Administrator created. Log in with your new account."))
-    _provider_buttons()
+    providers = configured_providers()
+    _provider_buttons(providers)
+    if providers:
+        with read_session(engine) as session:
+            if not signin.local_passwords_allowed(session=session):
+                return None
     form_area = st.empty()
     with form_area.form("login"):
         st.subheader(_("Login"))
@@ -229,11 +241,7 @@ def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount
         submitted = st.form_submit_button(_("Login"))
     if not submitted:
         return None
-    client = accounts.client_address(
-        st.context.ip_address,
-        st.context.headers.get("X-Forwarded-For"),
-        settings.trusted_proxies,
-    )
+    client = _client(settings)
     if not _RATE_LIMIT.allow(client, username):
         st.error(_("Too many login attempts in the last minute. Wait a minute and try again."))
         return None
@@ -241,17 +249,37 @@ def _login_form(engine: Engine, settings: Settings, key: str) -> SignedInAccount
     # lost (the rate limit above still bounds guessing meanwhile).
     with brief_write(engine) as session:
         account = accounts.authenticate(session=session, username=username, password=password)
+        signin.record_attempt(
+            session=session,
+            username=username.strip().lower(),
+            method="password",
+            signed_in=account is not None,
+            address=client,
+        )
     if account is None:
         st.error(_(accounts.LOGIN_REFUSED))
         return None
     form_area.empty()
+    _open_session(settings, account, key)
+    return account
+
+
+def _client(settings: Settings) -> str:
+    return accounts.client_address(
+        st.context.ip_address,
+        st.context.headers.get("X-Forwarded-For"),
+        settings.trusted_proxies,
+    )
+
+
+def _open_session(settings: Settings, account: SignedInAccount, key: str) -> None:
+    """This browser session is the account's, and so is the browser's HttpOnly cookie."""
     _sign_in(account)
     _write_cookie(
         settings,
         accounts.issue_session_token(account, key=key, days=settings.session_days),
         int(settings.session_days * 86400),
     )
-    return account
 
 
 def _sidebar(engine: Engine, settings: Settings, account: SignedInAccount) -> None:

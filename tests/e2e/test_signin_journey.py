@@ -7,11 +7,12 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, create_engine, select
 
 from core import accounts
 from core.config import Settings
 from core.invitations import invite_account
+from db.models import LoginEvent
 from tests.conftest import Inbox, free_port
 from tests.e2e.conftest import Portal, _portal, shot, wait_idle
 from tests.e2e.journey import click, first_run_and_login
@@ -147,6 +148,16 @@ def test_microsoft_sign_in_links_the_invitation_and_keeps_the_rules(
     sign_in(page, "Sign in with Microsoft", "sanne")
     page.get_by_text(refused, exact=False).wait_for()
     assert page.get_by_role("heading", name="Instroom").count() == 0
+    # Every attempt is in the login log, the refused ones with the address they gave.
+    with Session(create_engine(signin_portal.database_url)) as session:
+        events = session.exec(select(LoginEvent).where(LoginEvent.method == "microsoft")).all()
+    assert [(e.username, e.signed_in) for e in events] == [
+        ("sanne", True),
+        ("sanne", True),
+        ("gast@contoso.nl", False),
+        ("niemand@contoso.nl", False),
+        ("s.devries@contoso.nl", False),
+    ]
 
 
 def test_google_sign_in_needs_the_allowed_domain_and_a_verified_address(
