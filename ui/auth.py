@@ -166,7 +166,9 @@ def _current_account(engine: Engine, settings: Settings, key: str) -> SignedInAc
         state.pop("username", None)
         if was_signed_in and account is None:
             st.error(_("This account has been disabled or removed. Ask an administrator."))
-        return None
+        # A cookie that no longer opens anything does not stand in the way of a provider's
+        # sign-in that just came back.
+        return None if was_signed_in else _provider_account(engine, settings, key)
     _sign_in(account)
     return account
 

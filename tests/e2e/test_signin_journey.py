@@ -115,11 +115,20 @@ def test_microsoft_sign_in_links_the_invitation_and_keeps_the_rules(
     wait_idle(tab)
     tab.get_by_role("heading", name="Import history").wait_for()
     tab.close()
+    stolen = page.context.cookies()
     click(page, "Log out")
     page.get_by_role("button", name="Login").wait_for()
     page.reload()
     wait_idle(page)
     page.get_by_role("button", name="Login").wait_for()
+    # A copy of the cookies taken before the logout opens nothing afterwards.
+    thief = page.context.browser.new_context()
+    thief.add_cookies(stolen)
+    other = thief.new_page()
+    other.goto(f"{signin_portal.url}/History")
+    wait_idle(other)
+    other.get_by_role("button", name="Login").wait_for()
+    thief.close()
 
     # The provider's answer, replayed after logout, opens nothing.
     assert callbacks
@@ -132,7 +141,14 @@ def test_microsoft_sign_in_links_the_invitation_and_keeps_the_rules(
     person(provider, "sanne", tid=TENANT, oid="oid-sanne", email="s.devries@contoso.nl")
     sign_in(page, "Sign in with Microsoft", "sanne")
     page.get_by_role("heading", name="Instroom").wait_for()
-    click(page, "Log out")
+    # Disabling the account ends its session at once, wherever it is open.
+    with Session(create_engine(signin_portal.database_url)) as session:
+        accounts.set_account_disabled(session=session, username="sanne", disabled=True)
+        session.commit()
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("button", name="Login").wait_for()
+    assert page.get_by_role("heading", name="Instroom").count() == 0
 
     # Another tenant, an identity without an account, and a disabled account: one answer.
     refused = "This account cannot sign in to Instroom."
@@ -142,9 +158,6 @@ def test_microsoft_sign_in_links_the_invitation_and_keeps_the_rules(
     person(provider, "onbekend", tid=TENANT, oid="oid-x", email="niemand@contoso.nl")
     sign_in(page, "Sign in with Microsoft", "onbekend")
     page.get_by_text(refused, exact=False).wait_for()
-    with Session(create_engine(signin_portal.database_url)) as session:
-        accounts.set_account_disabled(session=session, username="sanne", disabled=True)
-        session.commit()
     sign_in(page, "Sign in with Microsoft", "sanne")
     page.get_by_text(refused, exact=False).wait_for()
     assert page.get_by_role("heading", name="Instroom").count() == 0
@@ -179,4 +192,14 @@ def test_google_sign_in_needs_the_allowed_domain_and_a_verified_address(
     page.get_by_role("heading", name="Instroom").wait_for()
     page.reload()
     wait_idle(page)
+    page.get_by_role("heading", name="Instroom").wait_for()
+    tab = page.context.new_page()
+    tab.goto(f"{signin_portal.url}/History?job=1")
+    wait_idle(tab)
+    tab.get_by_role("heading", name="Import history").wait_for()
+    tab.close()
+    click(page, "Log out")
+    page.get_by_role("button", name="Login").wait_for()
+    # Signing in again: the link made the first time is used, no invitation needed.
+    sign_in(page, "Sign in with Google", "g-mo")
     page.get_by_role("heading", name="Instroom").wait_for()
