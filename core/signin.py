@@ -104,7 +104,7 @@ def identity_of(provider: str, claims: Mapping[str, Any], settings: Settings) ->
     if provider == "google":
         domain = settings.signin_domain
         allowed = verified and domain is not None and claims.get("hd") == domain
-        return Identity(f"google:{sub}", email, allowed)
+        return Identity(f"google:{claims.get('hd') or ''}:{sub}", email, allowed)
     issuer = claims.get("iss")
     if not issuer:
         return None

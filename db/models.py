@@ -354,8 +354,8 @@ class Account(SQLModel, table=True):
     # An invited account has no password ("") until its one-time link is used.
     invite_token_hash: str | None = Field(default=None, max_length=64, index=True)
     invite_expires_at: datetime | None = None
-    # The identity provider's stable key for the person ("entra:<tid>:<oid>", "google:<sub>",
-    # "<iss>|<sub>"), set by their first sign-in through it; never the email address.
+    # The identity provider's stable key for the person ("entra:<tid>:<oid>",
+    # "google:<hd>:<sub>", "<iss>|<sub>"), set by their first sign-in; never the email address.
     identity: str | None = Field(default=None, max_length=400, unique=True, index=True)
 
 

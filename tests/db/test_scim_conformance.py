@@ -10,7 +10,6 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -25,7 +24,7 @@ from core.catalog import add_profile_field
 from core.config import load_settings
 from core.scim_server import routes
 from core.worker import stop_background_worker
-from db.engine import session_scope
+from db.engine import get_engine, session_scope
 from tests.conftest import ROOT, free_port
 
 # Where scim-sanity reads the RFC otherwise than the issue and the providers do; each is
@@ -85,15 +84,13 @@ def _checker_token(engine: Engine) -> str:
     return token
 
 
-@pytest.fixture
-def endpoint(
-    request: pytest.FixtureRequest, db_url: str, engine: Engine, tmp_path: Path
-) -> Iterator[tuple[str, str]]:
-    """The /scim/v2 address of a running service and a token that may do everything."""
-    token = _checker_token(engine)
+@contextmanager
+def _service(where: str, url: str) -> Iterator[tuple[str, str]]:
+    """/scim/v2 served on its own port or the portal's, on url's database; a token."""
+    token = _checker_token(get_engine(url))
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "INSTROOM_BASE_URL": f"http://127.0.0.1:{port}"}
-    if request.param == "own port":
+    env = {**os.environ, "DATABASE_URL": url, "INSTROOM_BASE_URL": f"http://127.0.0.1:{port}"}
+    if where == "own port":
         command = [sys.executable, "cli.py", "scim", "serve", "--port", str(port)]
     else:
         command = [
@@ -113,6 +110,21 @@ def endpoint(
         yield base, token
 
 
+@pytest.fixture
+def endpoint(db_url: str) -> Iterator[tuple[str, str]]:
+    """`cli.py scim serve` on SQLite and PostgreSQL, and a token that may do everything."""
+    with _service("own port", db_url) as served:
+        yield served
+
+
+@pytest.fixture
+def portal_endpoint(sqlite_url: str) -> Iterator[tuple[str, str]]:
+    """`streamlit run app.py`: the same service on the portal's port (the database is the
+    same code either way, so SQLite is enough here)."""
+    with _service("portal port", sqlite_url) as served:
+        yield served
+
+
 def _every_check_passes(http: httpx2.Client) -> None:
     client = SyncSCIMClient(http)
     client.discover()
@@ -123,11 +135,20 @@ def _every_check_passes(http: httpx2.Client) -> None:
     assert len(results) >= 80, Counter(r.title for r in results)
 
 
-@pytest.mark.parametrize("endpoint", ["own port", "portal port"], indirect=True)
-def test_scim2_tester_finds_every_check_passing_over_loopback(endpoint: tuple[str, str]) -> None:
-    base, token = endpoint
-    headers = {"Authorization": f"Bearer {token}"}
-    _every_check_passes(httpx2.Client(base_url=base, headers=headers, timeout=30))
+def _over_loopback(base: str, token: str) -> httpx2.Client:
+    return httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def test_scim2_tester_finds_every_check_passing_on_its_own_port(
+    endpoint: tuple[str, str],
+) -> None:
+    _every_check_passes(_over_loopback(*endpoint))
+
+
+def test_scim2_tester_finds_every_check_passing_on_the_portals_port(
+    portal_endpoint: tuple[str, str],
+) -> None:
+    _every_check_passes(_over_loopback(*portal_endpoint))
 
 
 def test_scim2_tester_finds_every_check_passing_in_process(db_url: str, engine: Engine) -> None:
@@ -141,7 +162,6 @@ def test_scim2_tester_finds_every_check_passing_in_process(db_url: str, engine: 
         stop_background_worker(db_url)
 
 
-@pytest.mark.parametrize("endpoint", ["own port"], indirect=True)
 def test_scim_sanity_agrees_but_where_the_readme_explains_why(
     endpoint: tuple[str, str],
 ) -> None:

@@ -64,6 +64,11 @@ def test_what_never_links(engine: Engine) -> None:
     assert opens(engine, "google", **google | {"hd": "gmail.com"}) is None
     assert opens(engine, "google", **google | {"hd": "vb.nl", "email_verified": False}) is None
     assert opens(engine, "google", **google | {"hd": "vb.nl"}) == "mo"
+    # Linked by subject and domain: the same subject under another domain opens nothing.
+    with Session(engine) as session:
+        mo = session.exec(select(Account).where(Account.username == "mo")).one()
+    assert mo.identity == "google:vb.nl:g-1"
+    assert opens(engine, "google", **google | {"hd": "other.nl"}) is None
 
 
 def test_an_expired_invitation_or_a_disabled_account_opens_nothing(engine: Engine) -> None:
