@@ -95,8 +95,11 @@ def identity_of(provider: str, claims: Mapping[str, Any], settings: Settings) ->
         tid, oid = claims.get("tid"), claims.get("oid")
         if not (tid and oid):
             return None
-        # Entra ID's email claim is the tenant's own: trusted when the tenant is the allowed one.
-        allowed = settings.signin_tenant is not None and tid == settings.signin_tenant
+        # Entra ID's email claim is the tenant's own: trusted when the tenant is the allowed one
+        # and the person is a member of it, not a guest from elsewhere (whose token names
+        # their home provider in idp, and whose address their home tenant chose).
+        member = not claims.get("idp") or claims.get("idp") == claims.get("iss")
+        allowed = member and settings.signin_tenant is not None and tid == settings.signin_tenant
         return Identity(f"entra:{tid}:{oid}", email, allowed)
     sub = claims.get("sub")
     if not sub:

@@ -60,6 +60,10 @@ def test_what_never_links(engine: Engine) -> None:
     assert opens(engine, "microsoft", tid="tenant-2", oid="o-9", email="piet@contoso.nl") is None
     assert opens(engine, "microsoft", tid="tenant-1", oid="o-8", email="anna@contoso.nl") is None
     assert opens(engine, "microsoft", tid="tenant-1", email="piet@contoso.nl") is None
+    # A guest in the tenant: its address was chosen by another tenant.
+    guest = {"tid": "tenant-1", "oid": "o-7", "email": "piet@contoso.nl"}
+    guest |= {"iss": "https://login.microsoftonline.com/tenant-1/v2.0", "idp": "https://sts.x/"}
+    assert opens(engine, "microsoft", **guest) is None
     google = {"sub": "g-1", "email": "mo@vb.nl", "email_verified": True}
     assert opens(engine, "google", **google | {"hd": "gmail.com"}) is None
     assert opens(engine, "google", **google | {"hd": "vb.nl", "email_verified": False}) is None
