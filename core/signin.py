@@ -3,6 +3,7 @@ account an identity opens, linked by the provider's stable claims, never by emai
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -25,6 +26,8 @@ OTHER_PROVIDER = N_("Sign in with {provider}")
 
 
 LOCAL_PASSWORDS_KEY = "signin.local_passwords"
+LOG_DAYS = 90
+LOG_RETENTION = timedelta(days=LOG_DAYS)
 PROVIDER_KINDS = {"microsoft": "Microsoft Entra ID", "google": "Google Workspace"}
 
 
@@ -48,7 +51,9 @@ def set_local_passwords(*, session: Session, allowed: bool, providers: Sequence[
 def record_attempt(
     *, session: Session, username: str, method: str, signed_in: bool, address: str
 ) -> None:
-    """Keep one sign-in attempt in the login log, whatever its outcome."""
+    """Keep one sign-in attempt in the login log, whatever its outcome; attempts older than
+    LOG_DAYS go, so a flood of guesses cannot grow the log without end."""
+    queries.delete_login_events_before(session=session, moment=utcnow() - LOG_RETENTION)
     queries.add_login_event(
         session=session,
         event=LoginEvent(

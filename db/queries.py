@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from db.models import (
@@ -48,6 +48,10 @@ def get_account_by_identity(*, session: Session, identity: str) -> Account | Non
 
 def add_login_event(*, session: Session, event: LoginEvent) -> None:
     session.add(event)
+
+
+def delete_login_events_before(*, session: Session, moment: datetime) -> None:
+    session.execute(delete(LoginEvent).where(col(LoginEvent.at) < moment))
 
 
 def list_login_events(*, session: Session, limit: int) -> Sequence[LoginEvent]:

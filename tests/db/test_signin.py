@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 
 from core import accounts
 from core.config import Settings
-from core.signin import identity_of, sign_in_with_identity
-from db.models import Account, utcnow
+from core.signin import identity_of, list_attempts, record_attempt, sign_in_with_identity
+from db.models import Account, LoginEvent, utcnow
 
 SETTINGS = Settings(database_url="sqlite://", signin_tenant="tenant-1", signin_domain="vb.nl")
 
@@ -95,3 +95,21 @@ def test_an_expired_invitation_or_a_disabled_account_opens_nothing(engine: Engin
     other = {"iss": "https://id.example.org", "sub": "42", "email": "joy@example.org"}
     assert opens(engine, "keycloak", **other) is None
     assert opens(engine, "keycloak", **other | {"email_verified": True}) == "joy"
+
+
+def test_the_login_log_keeps_ninety_days(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.add(
+            LoginEvent(
+                at=utcnow() - timedelta(days=91), username="oud", method="password", signed_in=False
+            )
+        )
+        session.commit()
+        record_attempt(
+            session=session, username="nieuw", method="microsoft", signed_in=True, address="::1"
+        )
+        session.commit()
+        rows = list_attempts(session=session, language="nl")
+    assert [(r["Username"], r["How"], r["Signed in"]) for r in rows] == [
+        ("nieuw", "Microsoft Entra ID", "ja")
+    ]
