@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.accounts import AccountError, SignedInAccount, get_signed_in_account
 from core.config import Settings
 from core.i18n import N_, gettext
 from db import queries
+from db.engine import session_scope
 from db.models import AppSetting, LoginEvent, utcnow
 
 # One answer for every refusal: an unknown identity, another tenant or domain, a disabled
@@ -51,9 +53,8 @@ def set_local_passwords(*, session: Session, allowed: bool, providers: Sequence[
 def record_attempt(
     *, session: Session, username: str, method: str, signed_in: bool, address: str
 ) -> None:
-    """Keep one sign-in attempt in the login log, whatever its outcome; attempts older than
-    LOG_DAYS go, so a flood of guesses cannot grow the log without end."""
-    queries.delete_login_events_before(session=session, moment=utcnow() - LOG_RETENTION)
+    """Keep one sign-in attempt in the login log, whatever its outcome (written with the
+    answer's own record, so it is as brief as the login)."""
     queries.add_login_event(
         session=session,
         event=LoginEvent(
@@ -63,6 +64,13 @@ def record_attempt(
             address=str(address)[:100],
         ),
     )
+
+
+def forget_old_attempts(*, engine: Engine) -> None:
+    """Attempts older than LOG_DAYS go (the worker's housekeeping), so a flood of guesses
+    cannot grow the log without end."""
+    with session_scope(engine) as session:
+        queries.delete_login_events_before(session=session, moment=utcnow() - LOG_RETENTION)
 
 
 def list_attempts(*, session: Session, language: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from core.pipeline import ImportRequest
 from core.read import ReadOptions, Table
 from core.revert import execute_revert
 from core.saved_settings import effective_settings
+from core.signin import forget_old_attempts
 from core.source import corrections_from_json, read_source
 from db import queries
 from db.locks import (
@@ -178,6 +179,7 @@ def work(
                 mark_interrupted(engine=engine)
                 recover_lost_runs(engine=engine, settings=current, now=clock())
                 discard_expired_files(engine=engine)
+                forget_old_attempts(engine=engine)
                 recovered = time.monotonic()
             ran = run_next_job(engine, current) is not None
             if not ran:

@@ -8,7 +8,13 @@ from sqlmodel import Session, select
 
 from core import accounts
 from core.config import Settings
-from core.signin import identity_of, list_attempts, record_attempt, sign_in_with_identity
+from core.signin import (
+    forget_old_attempts,
+    identity_of,
+    list_attempts,
+    record_attempt,
+    sign_in_with_identity,
+)
 from db.models import Account, LoginEvent, utcnow
 
 SETTINGS = Settings(database_url="sqlite://", signin_tenant="tenant-1", signin_domain="vb.nl")
@@ -109,6 +115,9 @@ def test_the_login_log_keeps_ninety_days(engine: Engine) -> None:
             session=session, username="nieuw", method="microsoft", signed_in=True, address="::1"
         )
         session.commit()
+    # The worker's housekeeping forgets what is older than ninety days.
+    forget_old_attempts(engine=engine)
+    with Session(engine) as session:
         rows = list_attempts(session=session, language="nl")
     assert [(r["Username"], r["How"], r["Signed in"]) for r in rows] == [
         ("nieuw", "Microsoft Entra ID", "ja")
