@@ -1,9 +1,14 @@
-"""Real servers for link tests: an SFTP server (asyncssh's) and an HTTP server with a token."""
+"""Real servers for tests: an SFTP server (asyncssh's), an HTTP server with a token, and
+Instroom's own processes (`streamlit run app.py`, `cli.py scim serve`)."""
 
 import asyncio
 import http.server
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -181,3 +186,49 @@ def dripping_server(every: float) -> Iterator[str]:
         stop.set()
         thread.join(timeout=5)
         listener.close()
+
+
+def portal_command(port: int, launcher: tuple[str, ...] = ("-m", "streamlit")) -> list[str]:
+    """`streamlit run app.py` on 127.0.0.1:port, headless, as the tests run the portal."""
+    return [
+        sys.executable,
+        *launcher,
+        "run",
+        "app.py",
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--server.address=127.0.0.1",
+        "--browser.gatherUsageStats=false",
+        # The server runs the code as it was when it started, even if files change.
+        "--server.fileWatcherType=none",
+    ]
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], ready: str, cwd: Path) -> Iterator[None]:
+    """Run one of Instroom's processes until the test ends; ready answers 200 once it is up.
+    Its output may hold no traceback."""
+    server = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(ready, timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        raise AssertionError(f"the server did not start: {server.communicate()[0]}")
+    try:
+        yield
+    finally:
+        server.terminate()
+        try:
+            output = server.communicate(timeout=20)[0]
+        except subprocess.TimeoutExpired:
+            server.kill()
+            output = server.communicate()[0]
+    assert "Traceback" not in output, output

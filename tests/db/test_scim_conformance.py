@@ -5,8 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +24,7 @@ from core.scim_server import routes
 from core.worker import stop_background_worker
 from db.engine import get_engine, session_scope
 from tests.conftest import ROOT, free_port
+from tests.servers import portal_command, serving
 
 # Where scim-sanity reads the RFC otherwise than the issue and the providers do; each is
 # explained in the README's SCIM section. Any other finding fails the test.
@@ -38,28 +37,6 @@ SCIM_SANITY_DISAGREEMENTS = {
     # A member that is no user ("fake-member-id") is refused with 400 invalidValue.
     "PATCH /Groups/{id} add member",
 }
-
-
-@contextmanager
-def _serving(command: list[str], env: dict[str, str], ready: str) -> Iterator[None]:
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(ready, timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        raise AssertionError(f"the server did not start: {server.communicate()[0]}")
-    yield
-    server.terminate()
-    output = server.communicate(timeout=20)[0]
-    assert "Traceback" not in output, output
 
 
 def _checker_token(engine: Engine) -> str:
@@ -93,20 +70,9 @@ def _service(where: str, url: str) -> Iterator[tuple[str, str]]:
     if where == "own port":
         command = [sys.executable, "cli.py", "scim", "serve", "--port", str(port)]
     else:
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-        ]
+        command = portal_command(port)
     base = f"http://127.0.0.1:{port}/scim/v2"
-    with _serving(command, env, f"{base}/ServiceProviderConfig"):
+    with serving(command, env, f"{base}/ServiceProviderConfig", ROOT):
         yield base, token
 
 

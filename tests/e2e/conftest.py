@@ -2,16 +2,14 @@
 
 import os
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, Inbox, free_port
+from tests.servers import portal_command, serving
 
 CHROMIUM = next(
     filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))),
@@ -78,51 +76,10 @@ def _portal(
         "INSTROOM_LINK_FOLDERS": str(tmp_path),
         **(extra_env or {}),
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            *launcher,
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            # The server runs the code as it was when it started, even if files change.
-            "--server.fileWatcherType",
-            "none",
-            *(extra or []),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = portal_command(port, tuple(launcher)) + (extra or [])
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        raise AssertionError(f"streamlit did not start: {server.stdout.read()}")
-    yield Portal(url, database_url, env)
-    server.terminate()
-    try:
-        output = server.communicate(timeout=20)[0]
-    except subprocess.TimeoutExpired:
-        server.kill()
-        output = server.communicate()[0]
-    assert "Traceback" not in output, output
+    with serving(command, env, f"{url}/_stcore/health", ROOT):
+        yield Portal(url, database_url, env)
 
 
 @pytest.fixture

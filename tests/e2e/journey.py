@@ -88,3 +88,15 @@ def import_file(
     click(page, "Next")
     click(page, "Start the import")
     page.get_by_text(re.compile(rf"Import \d+ finished: {expect}")).wait_for(timeout=60_000)
+
+
+def stolen_cookies_open_nothing(page, cookies: list, url: str, heading: str) -> None:
+    """A copy of the cookies, tried in a browser of its own, meets only the login form."""
+    thief = page.context.browser.new_context()
+    thief.add_cookies(cookies)
+    other = thief.new_page()
+    other.goto(url)
+    wait_idle(other)
+    other.get_by_role("button", name="Login").wait_for()
+    assert other.get_by_role("heading", name=heading).count() == 0
+    thief.close()

@@ -15,7 +15,7 @@ from core.invitations import invite_account
 from db.models import LoginEvent
 from tests.conftest import Inbox, free_port
 from tests.e2e.conftest import Portal, _portal, shot, wait_idle
-from tests.e2e.journey import click, first_run_and_login
+from tests.e2e.journey import click, first_run_and_login, stolen_cookies_open_nothing
 
 pytestmark = pytest.mark.browser
 TENANT = "7f4bc1a3-0000-4000-8000-contoso00001"
@@ -122,13 +122,7 @@ def test_microsoft_sign_in_links_the_invitation_and_keeps_the_rules(
     wait_idle(page)
     page.get_by_role("button", name="Login").wait_for()
     # A copy of the cookies taken before the logout opens nothing afterwards.
-    thief = page.context.browser.new_context()
-    thief.add_cookies(stolen)
-    other = thief.new_page()
-    other.goto(f"{signin_portal.url}/History")
-    wait_idle(other)
-    other.get_by_role("button", name="Login").wait_for()
-    thief.close()
+    stolen_cookies_open_nothing(page, stolen, f"{signin_portal.url}/History", "Import history")
 
     # The provider's answer, replayed after logout, opens nothing.
     assert callbacks
