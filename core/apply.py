@@ -26,7 +26,6 @@ from db.imports import (
     update_users,
 )
 from db.models import Group, Level, utcnow
-from db.seed import EVERYONE
 from db.vocabulary import Outcome, UserStatus
 
 Progress = Callable[[int, int], None]
@@ -100,11 +99,9 @@ def apply_plan(
         if progress:
             progress(done, total)
 
-    needed_groups = sorted({g for r in written for g in r.groups_add} | {EVERYONE})
+    needed_groups = sorted({g for r in written for g in r.groups_add})
     group_ids, added_groups = ensure_names(
-        session=session,
-        model=Group,
-        names=[g for g in needed_groups if g in plan.new_groups or g == EVERYONE],
+        session=session, model=Group, names=[g for g in needed_groups if g in plan.new_groups]
     )
     level_ids, added_levels = ensure_names(session=session, model=Level, names=plan.new_levels)
     add_terms(session=session, new_terms=plan.new_terms)
@@ -161,7 +158,7 @@ def apply_plan(
     ]
     add_memberships(session=session, groups=memberships, levels=levels)
     removals = [r.user_id for r in written if r.groups_remove and r.user_id is not None]
-    remove_from_groups(session=session, user_ids=removals, except_group=group_ids[EVERYONE])
+    remove_from_groups(session=session, user_ids=removals)
 
     for batch in batches(plan.deactivate):
         block_users(session=session, user_ids=[d.user_id for d in batch], now=now)

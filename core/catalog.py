@@ -94,6 +94,8 @@ def _get(session: Session, kind: NamedKind, entry_id: int) -> Any:
 def count_users_of(*, session: Session, kind_name: str, entry_id: int) -> int:
     """How many users a group, level or role is given to."""
     kind = KINDS[kind_name]
+    if kind.model is Group and _get(session, kind, entry_id).everyone:
+        return db_catalog.count_users(session=session)
     if kind.link is not None:
         column = getattr(kind.link, kind.link_column)
         return db_catalog.count_links(
@@ -137,6 +139,8 @@ def delete_named(*, session: Session, kind_name: str, entry_id: int, force: bool
     """Delete an entry; one still given to users needs force=True. Returns users affected."""
     kind = KINDS[kind_name]
     entry = _get(session, kind, entry_id)
+    if kind.model is Group and entry.everyone:
+        raise CatalogError.of("catalogue-refused", "everyone-group", name=entry.name)
     in_use = count_users_of(session=session, kind_name=kind_name, entry_id=entry_id)
     if kind_name == "taxonomy":
         used_by = db_catalog.list_fields_of_taxonomy(session=session, taxonomy_id=entry_id)

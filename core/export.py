@@ -50,7 +50,8 @@ def make_inert(value: str) -> str:
 
 def list_users(*, session: Session, user_ids: Select[Any] | None = None) -> list[dict[str, Any]]:
     """Every user (or those user_ids selects) with groups, levels and profile values."""
-    groups, levels = list_all_memberships(session=session)
+    groups, levels, everyone = list_all_memberships(session=session)
+    always = [everyone] if everyone else []
     users = []
     for user in list_selected_users(session=session, user_ids=user_ids):
         users.append(
@@ -64,7 +65,7 @@ def list_users(*, session: Session, user_ids: Select[Any] | None = None) -> list
                 "role": user.role,
                 "language": user.language,
                 "kind": user.kind,
-                "groups": groups.get(id_of(user), []),
+                "groups": sorted({*groups.get(id_of(user), []), *always}),
                 "levels": levels.get(id_of(user), []),
                 "is_protected": user.is_protected,
                 "profile": dict(user.profile or {}),

@@ -799,6 +799,7 @@ _TYPES = [
         name_separator="The name of a {kind} cannot contain '{separator}': files use it to "
         "separate several values in one cell.",
         gone="That {kind} no longer exists; reload the page.",
+        everyone_group="Every user is in the group {name!r}; it can be renamed, not removed.",
         name_taken="A {kind} named {name!r} already exists.",
         in_use="Users have the {kind} {name!r} ({count}). Confirm that you want to remove it "
         "from them as well.",
@@ -920,6 +921,8 @@ _TYPES = [
         group_taken="There is already a group named {name!r}.",
         not_own_group="This connection may only change the groups it created; {name!r} was "
         "not created by it.",
+        everyone_group="Every user of Instroom is in the group {name!r}; a provider cannot "
+        "change it.",
         paused="This connection is paused in Instroom; an administrator of Instroom resumes it.",
         busy="Instroom is busy with an import; try again in a minute.",
         too_large="The request is larger than {limit} bytes; send fewer changes at once.",

@@ -14,7 +14,6 @@ from core.fields import describe_values
 from core.issues import ERROR, SECRET_MASK, WARNING, Issue, issue
 from core.options import ImportOptions
 from core.validate import ValidatedRows
-from db.seed import EVERYONE
 from db.users import ExistingUser, Member
 from db.vocabulary import Mode, Outcome, UserStatus
 
@@ -178,10 +177,14 @@ class UserStore(Protocol):
 
     def population(self, kind: str) -> list[Member]: ...
 
+    def everyone_group(self) -> str | None: ...
+
 
 class _Planner:
     def __init__(self, users: UserStore, validated: ValidatedRows, options: ImportOptions) -> None:
         self.users, self.v, self.options = users, validated, options
+        # Every user is in this group without a stored membership: never added or removed.
+        self.everyone = users.everyone_group()
         self.frame = validated.frame
         # (column, key in the stored profile) of the profile fields the file has.
         self.stored_keys = [
@@ -400,7 +403,7 @@ class _Planner:
             "profile": {stored: record[k] for k, stored in self.stored_keys if record[k]},
         }
         plan.outcome, plan.values, plan.password = Outcome.CREATE, values, record["password"]
-        plan.groups_add = tuple(dict.fromkeys((EVERYONE, *record["groups"])))
+        plan.groups_add = tuple(g for g in dict.fromkeys(record["groups"]) if g != self.everyone)
         plan.levels_add = tuple(record["levels"])
         if values["username"]:
             self.created_usernames[values["username"].casefold()] = plan.email
@@ -422,7 +425,7 @@ class _Planner:
         target_status: str  # a UserStatus, or "" to leave the status as it is
         if action == "block":
             target_status = UserStatus.BLOCKED
-            plan.groups_remove = tuple(sorted(g for g in user.groups if g != EVERYONE))
+            plan.groups_remove = tuple(sorted(g for g in user.groups if g != self.everyone))
         elif action == "unblock":
             target_status = UserStatus.ACTIVE if user.activated else UserStatus.INVITED
             target_status = target_status if user.status == UserStatus.BLOCKED else user.status
@@ -443,7 +446,7 @@ class _Planner:
         if plan.groups_remove:
             changes["groups"] = (
                 ", ".join(sorted(user.groups)),
-                EVERYONE if EVERYONE in user.groups else "",
+                self.everyone or "",
             )
         plan.changes = changes
         self.settle_update(plan, user)

@@ -300,6 +300,9 @@ class _PinnedUser:
     def population(self, kind: str) -> list[Any]:
         return self.users.population(kind)
 
+    def everyone_group(self) -> str | None:
+        return self.users.everyone_group()
+
 
 def write_person(
     *,
@@ -504,8 +507,17 @@ def delete_person(
 # -- Groups -----------------------------------------------------------------------------
 
 
-def may_change_group(connection: ScimConnection, group: Group) -> bool:
+def may_see_group(connection: ScimConnection, group: Group) -> bool:
     return not connection.own_groups_only or group.scim_connection_id == connection.id
+
+
+def group_refusal(connection: ScimConnection, group: Group) -> Issue | None:
+    """Why the connection may not change the group, if it may not."""
+    if not may_see_group(connection, group):
+        return issue("scim-refused", "not-own-group", name=group.name)
+    if group.everyone:
+        return issue("scim-refused", "everyone-group", name=group.name)
+    return None
 
 
 def create_group(
@@ -551,12 +563,9 @@ def change_members(
 ) -> Written:
     """Add and remove members, each recorded as a change of the user; protected users are
     left as they are, with a warning in the history."""
-    if not may_change_group(connection, group):
-        return refuse(
-            session=session,
-            job=job,
-            refusal=issue("scim-refused", "not-own-group", name=group.name),
-        )
+    refusal = group_refusal(connection, group)
+    if refusal is not None:
+        return refuse(session=session, job=job, refusal=refusal)
     current = set(queries.list_member_ids(session=session, group_id=id_of(group)))
     adding = sorted(set(add) - current)
     removing = sorted(set(remove) & current)
@@ -609,12 +618,9 @@ def rename_group(
     name = " ".join(name.split())
     if name == group.name:
         return Written(group.id)
-    if not may_change_group(connection, group):
-        return refuse(
-            session=session,
-            job=job,
-            refusal=issue("scim-refused", "not-own-group", name=group.name),
-        )
+    refusal = group_refusal(connection, group)
+    if refusal is not None:
+        return refuse(session=session, job=job, refusal=refusal)
     if queries.find_group_ids(session=session, attribute="name", value=name, owner=None):
         return refuse(
             session=session, job=job, refusal=issue("scim-refused", "group-taken", name=name)
@@ -631,6 +637,9 @@ def remove_group(
 ) -> Written:
     """Members leave the group (recorded per user), then the group itself goes; a group with
     a protected member stays, as the protected user's memberships do."""
+    refusal = group_refusal(connection, group)
+    if refusal is not None:
+        return refuse(session=session, job=job, refusal=refusal)
     members = queries.list_member_ids(session=session, group_id=id_of(group))
     users = queries.get_users(session=session, user_ids=members, seen_only=False)
     protected = [u.email for u in users if u.is_protected]

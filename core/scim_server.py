@@ -313,6 +313,7 @@ def _refused(refusal: Issue, language: str) -> Exception:
     if refusal.code in scim.MUTABILITY_CODES or refusal.variant in {
         "deactivate",
         "not-own-group",
+        "everyone-group",
         "protected-member",
     }:
         return MutabilityException(detail=detail)
@@ -432,7 +433,7 @@ class InstroomStorage(AsyncScimStorage):
             if queries.is_id(group_id)
             else None
         )
-        if group is None or not scim.may_change_group(connection, group):
+        if group is None or not scim.may_see_group(connection, group):
             raise NotFoundException(detail=f"Group {group_id}")
         return group
 

@@ -23,6 +23,11 @@ def count_links(*, session: Session, link: type[SQLModel], column: Any, entry_id
     return session.exec(select(func.count()).select_from(link).where(column == entry_id)).one()
 
 
+def count_users(*, session: Session) -> int:
+    """How many users there are (all in the group of everyone)."""
+    return session.exec(select(func.count()).select_from(User)).one()
+
+
 def count_users_with(*, session: Session, column: Any, value: str) -> int:
     """How many users have value in column (a role, a language)."""
     return session.exec(select(func.count()).select_from(User).where(column == value)).one()

@@ -84,13 +84,11 @@ def add_memberships(
     bulk_insert(session.connection(), table_of(UserLevel), levels)
 
 
-def remove_from_groups(*, session: Session, user_ids: list[int], except_group: int) -> None:
-    """Take the users out of every group but one (the one every imported user is in)."""
+def remove_from_groups(*, session: Session, user_ids: list[int]) -> None:
+    """Take the users out of every group (but the one every user is in, never stored)."""
     for batch in batches(user_ids):
         session.connection().execute(
-            delete(table_of(UserGroup)).where(
-                col(UserGroup.user_id).in_(batch), col(UserGroup.group_id) != except_group
-            )
+            delete(table_of(UserGroup)).where(col(UserGroup.user_id).in_(batch))
         )
 
 

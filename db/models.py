@@ -141,6 +141,9 @@ class Group(SQLModel, table=True):
     # change these); connections are revoked, never removed, so the id keeps its meaning.
     scim_connection_id: int | None = None
     external_id: str | None = Field(default=None, max_length=200)
+    # The one group every user is in without a stored membership (Iedereen): a million
+    # users need no million links, and a rename keeps it the same group.
+    everyone: bool = Field(default=False)
 
 
 class UserGroup(SQLModel, table=True):

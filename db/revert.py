@@ -34,10 +34,13 @@ def list_changes_newest_first(*, session: Session, job_id: int) -> Sequence[Impo
 
 
 def get_name_ids(*, session: Session) -> dict[type[Group | Level], dict[str, int]]:
-    """Group and level names -> their ids."""
+    """Group and level names -> their ids; not the group every user is in, which has no
+    memberships to take back or restore."""
+    groups = select(col(Group.name), col(Group.id)).where(~col(Group.everyone))
+    levels = select(col(Level.name), col(Level.id))
     return {
-        model: {name: i for name, i in session.execute(select(col(model.name), col(model.id)))}
-        for model in (Group, Level)
+        model: {name: i for name, i in session.execute(query)}
+        for model, query in ((Group, groups), (Level, levels))
     }
 
 

@@ -155,6 +155,12 @@ def list_group_names_of(*, session: Session, user_ids: Sequence[int]) -> dict[in
     found: dict[int, list[Group]] = {i: [] for i in user_ids}
     for user_id, group in session.execute(query):
         found[user_id].append(group)
+    everyone = session.execute(select(Group).where(col(Group.everyone))).scalar()
+    if everyone is not None:
+        for groups in found.values():
+            if everyone not in groups:
+                groups.append(everyone)
+                groups.sort(key=lambda g: g.name)
     return found
 
 
@@ -197,9 +203,14 @@ def list_group_ids(*, session: Session, offset: int, limit: int, owner: int | No
 
 def list_member_ids(*, session: Session, group_id: int, seen_only: bool = False) -> list[int]:
     """The group's members; seen_only: those a provider sees."""
-    query = select(col(UserGroup.user_id)).where(col(UserGroup.group_id) == group_id)
+    group = session.get(Group, group_id)
+    if group is not None and group.everyone:
+        query = select(col(User.id))
+    else:
+        query = select(col(UserGroup.user_id)).where(col(UserGroup.group_id) == group_id)
+        query = query.join(User, col(User.id) == UserGroup.user_id)
     if seen_only:
-        query = query.join(User, col(User.id) == UserGroup.user_id).where(_SEEN)
+        query = query.where(_SEEN)
     return sorted(session.execute(query).scalars())
 
 

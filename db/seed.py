@@ -1,10 +1,10 @@
 """Defaults a new installation starts with."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.models import AppSetting, Group, Language, ProfileField, Role
 
-# Every imported user is in this group; its name is data, and Dutch like the admins.
+# The name the group every user is in starts with (Group.everyone); it can be renamed.
 EVERYONE = "Iedereen"
 
 # Labels in Dutch, the language of the organisations Instroom is for; an administrator
@@ -36,7 +36,7 @@ def seed_defaults(*, session: Session) -> None:
     for code, name in DEFAULT_LANGUAGES:
         if session.exec(select(Language).where(Language.code == code)).first() is None:
             session.add(Language(code=code, name=name))
-    if session.exec(select(Group).where(Group.name == EVERYONE)).first() is None:
-        session.add(Group(name=EVERYONE))
+    if session.exec(select(Group).where(col(Group.everyone))).first() is None:
+        session.add(Group(name=EVERYONE, everyone=True))
     session.add(AppSetting(key=SEEDED_FLAG, value="1"))
     session.flush()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, String, cast, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
 from db.bulk import driver_rows, one_of
@@ -78,6 +78,9 @@ class StoredUsers:
         """Keyed by the username folded to lower case."""
         return load_users(session=self.session, column=User.username, keys=usernames)
 
+    def everyone_group(self) -> str | None:
+        return get_everyone_group_name(session=self.session)
+
     def population(self, kind: str) -> list[Member]:
         """The users of a kind a full list may block: every one not protected."""
         query = select(
@@ -113,6 +116,10 @@ def load_users(*, session: Session, column: Any, keys: Iterable[Any]) -> dict[st
         user.profile = orjson.loads(profile) if isinstance(profile, str) else dict(profile or {})
         found[(user.username or "").casefold() if folded else user.email] = user
     by_id = {u.id: u for u in found.values()}
+    everyone = get_everyone_group_name(session=session)
+    if everyone is not None:
+        for user in by_id.values():
+            user.groups.add(everyone)
     for link, model, attribute in ((UserGroup, Group, "groups"), (UserLevel, Level, "levels")):
         if not by_id:
             break
@@ -129,6 +136,11 @@ def load_users(*, session: Session, column: Any, keys: Iterable[Any]) -> dict[st
         for user_id, joined in driver_rows(connection, query):
             getattr(by_id[user_id], attribute).update(names[int(i)] for i in joined.split(","))
     return found
+
+
+def get_everyone_group_name(*, session: Session) -> str | None:
+    """The name of the group every user is in without a stored membership."""
+    return session.execute(select(col(Group.name)).where(col(Group.everyone))).scalar()
 
 
 def load_user_by_id(*, session: Session, user_id: int) -> ExistingUser | None:
@@ -164,7 +176,11 @@ def matching_user_ids(
     for link, model, name in ((UserGroup, Group, group), (UserLevel, Level, level)):
         if name:
             holders = _holders(link, model).where(col(model.name) == name)
-            query = query.where(col(User.id).in_(holders))
+            condition: ColumnElement[bool] = col(User.id).in_(holders)
+            if model is Group:
+                everyone = select(col(Group.id)).where(col(Group.name) == name, col(Group.everyone))
+                condition = or_(condition, everyone.exists())
+            query = query.where(condition)
     return query
 
 
@@ -203,15 +219,19 @@ def list_user_memberships(*, session: Session, user_id: int) -> tuple[list[str],
         .where(col(UserLevel.user_id) == user_id)
         .order_by(col(Level.name))
     ).scalars()
-    return list(groups), list(levels)
+    everyone = get_everyone_group_name(session=session)
+    return sorted({*groups, *([everyone] if everyone else [])}), list(levels)
 
 
-def list_all_memberships(*, session: Session) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """User id -> the names of their groups, and of their levels, each by name."""
+def list_all_memberships(
+    *, session: Session
+) -> tuple[dict[int, list[str]], dict[int, list[str]], str | None]:
+    """User id -> the names of their stored groups, and of their levels, each by name; and
+    the group every user is in besides."""
     found: tuple[dict[int, list[str]], dict[int, list[str]]] = ({}, {})
     for target, link, model in ((found[0], UserGroup, Group), (found[1], UserLevel, Level)):
         column = getattr(link, f"{model.__name__.lower()}_id")
         names = select(col(link.user_id), col(model.name)).join(model, col(model.id) == column)
         for user_id, name in session.execute(names.order_by(col(model.name))):
             target.setdefault(user_id, []).append(name)
-    return found
+    return *found, get_everyone_group_name(session=session)

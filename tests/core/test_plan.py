@@ -56,6 +56,9 @@ class Users:
         wanted = {n.casefold() for n in usernames if n}
         return {u.username.casefold(): u for u in self.users if (u.username or "") in wanted}
 
+    def everyone_group(self) -> str | None:
+        return EVERYONE
+
     def population(self, kind: str) -> list[Member]:
         return [
             Member(u.id, u.email, f"{u.first_name} {u.last_name}", u.status)

@@ -7,9 +7,10 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel, select
 
 import db.models
+from core import export
 from core.source import job_file_words
 from db.engine import MIGRATIONS_DIR, forget_engine, get_engine
-from db.models import Group, ImportJob, Language, ProfileField, Role
+from db.models import Group, ImportJob, Language, ProfileField, Role, UserGroup
 from db.seed import DEFAULT_PROFILE_FIELDS
 
 
@@ -151,3 +152,27 @@ def test_a_revert_stored_under_english_words_keeps_only_its_file_name(db_url: st
         3: "revert of import 9 (a file someone named so).csv",
     }
     assert words == "terugdraaien van import 1 (personeel.xlsx)"
+
+
+def test_the_stored_memberships_of_iedereen_go_and_every_user_keeps_it(db_url: str) -> None:
+    engine = installation_at(db_url, "0020")
+    with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO groups (id, name, created_at) VALUES (1, 'Iedereen', CURRENT_TIMESTAMP),"
+            " (2, 'Sales', CURRENT_TIMESTAMP)",
+            "INSERT INTO users (id, email, first_name, name_insert, last_name, kind, status,"
+            " is_protected, profile, created_at, updated_at) VALUES"
+            " (1, 'a@voorbeeld.nl', 'Ann', '', 'Smit', 'employee', 'active', false, '{}',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),"
+            " (2, 'b@voorbeeld.nl', 'Bas', '', 'Boer', 'employee', 'active', false, '{}',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO user_groups (user_id, group_id) VALUES (1, 1), (1, 2), (2, 1)",
+        ):
+            connection.execute(text(statement))
+    engine.dispose()
+    with Session(get_engine(db_url)) as session:
+        links = session.exec(select(UserGroup.user_id, UserGroup.group_id)).all()
+        everyone = session.exec(select(Group.name).where(Group.everyone)).all()
+        groups = {u["email"]: u["groups"] for u in export.list_users(session=session)}
+    assert links == [(1, 2)] and everyone == ["Iedereen"]
+    assert groups == {"a@voorbeeld.nl": ["Iedereen", "Sales"], "b@voorbeeld.nl": ["Iedereen"]}

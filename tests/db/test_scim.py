@@ -401,3 +401,29 @@ def test_an_attribute_kept_in_no_field_is_said_once_a_day(entra: Provider, engin
             "bewaart; kies er een profielveld voor onder Instellingen > SCIM.",
         )
     ]
+
+
+def test_the_group_of_everyone_lists_every_user_and_no_provider_changes_it(
+    entra: Provider, engine: Engine
+) -> None:
+    for email in ("a@example.nl", "b@example.nl"):
+        assert entra.call("POST", "/Users", new_user(email)).status_code == 201
+    with Session(engine) as session:
+        everyone = session.execute(select(Group).where(Group.everyone)).scalar_one()
+    found = entra.call("GET", '/Groups?filter=displayName eq "Iedereen"').json()["Resources"]
+    assert len(found[0]["members"]) == 2
+    user = entra.call("GET", '/Users?filter=userName eq "a@example.nl"').json()["Resources"][0]
+    assert [g["display"] for g in user["groups"]] == ["Iedereen"]
+    remove = {"op": "remove", "path": f'members[value eq "{user["id"]}"]'}
+    for method, body in (
+        ("PATCH", {"schemas": [PATCH], "Operations": [remove]}),
+        ("PUT", {"schemas": [GROUP], "displayName": "Alle mensen", "members": []}),
+        ("DELETE", None),
+    ):
+        answer = entra.call(method, f"/Groups/{everyone.id}", body)
+        assert (answer.status_code, answer.json()["scimType"]) == (400, "mutability"), method
+        assert "Iedereen" in answer.json()["detail"]
+    with Session(engine) as session:
+        assert session.execute(select(Group.name).where(Group.everyone)).scalar_one() == "Iedereen"
+    members = entra.call("GET", f"/Groups/{everyone.id}").json()["members"]
+    assert len(members) == 2 and user["id"] in {m["value"] for m in members}
