@@ -135,6 +135,8 @@ def main(rounds: int = 5) -> None:
     # The bare page runs in a folder of its own: Streamlit's defaults, not Instroom's config.
     bare, bare_url = _serve(work / "bare.py", env, cwd=work)
     times: dict[str, list[float]] = {}
+    # Each wizard step and page change with what it was, to name the slowest.
+    labelled: list[tuple[float, str]] = []
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     try:
         with sync_playwright() as playwright:
@@ -164,7 +166,9 @@ def main(rounds: int = 5) -> None:
                 bare_clicks()
                 for name in ("Import", "Geschiedenis", "Gebruikers", "Instellingen", "Start"):
                     link = page.get_by_role("link", name=name, exact=True)
-                    times.setdefault("a page change", []).append(_timed(page, link.click))
+                    took = _timed(page, link.click)
+                    times.setdefault("a page change", []).append(took)
+                    labelled.append((took, f"to {name}, round {round_ + 1}"))
                 bare_clicks()
                 for language in ("English", "Nederlands"):
                     page.get_by_label("Taal / Language").click()
@@ -179,7 +183,9 @@ def main(rounds: int = 5) -> None:
                 bare_clicks()
                 for _step in range(3):
                     nxt = page.get_by_role("button", name="Volgende", exact=True)
-                    times.setdefault("a wizard step", []).append(_timed(page, nxt.click))
+                    took = _timed(page, nxt.click)
+                    times.setdefault("a wizard step", []).append(took)
+                    labelled.append((took, f"wizard step {_step + 1}, round {round_ + 1}"))
                 page.get_by_role("button", name="Volgende", exact=True).click()  # to confirm
                 _settled(page)
                 start = page.get_by_role("button", name="De import starten", exact=True)
@@ -222,6 +228,8 @@ def main(rounds: int = 5) -> None:
         f"slowest {max(clicks) / floor:.1f}x a bare click (goal 2x and 3x); opening the "
         f"portal {statistics.median(times['opening the portal']) / opened:.1f}x a bare page"
     )
+    slowest = sorted(labelled, reverse=True)[:3]
+    print("slowest: " + "; ".join(f"{label} {took:.2f} s" for took, label in slowest))
 
 
 if __name__ == "__main__":

@@ -77,6 +77,9 @@ HEADERS = [
     "Personeelsnummer",
 ]
 NAIVE_SAMPLE = 1000
+# django-import-export takes minutes from 100,000 rows (its default mode over an hour at a
+# million), so the peer runs up to this size.
+PEER_MAX_ROWS = 100_000
 
 
 def parse_size(text: str) -> int:
@@ -241,7 +244,8 @@ def cli_import(workdir: Path, path: Path) -> dict[str, float]:
         "raw_script": wall([sys.executable, "-c", RAW_SCRIPT, str(path), f"{database}.raw"]),
         "startup": wall([*cli, "--help"]),
     }
-    if importlib.util.find_spec("import_export") is not None:
+    rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+    if importlib.util.find_spec("import_export") is not None and rows <= PEER_MAX_ROWS:
         # The optional peer: django-import-export on the same file, in both of its modes.
         for mode in ("default", "bulk"):
             django = [

@@ -18,7 +18,6 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -100,10 +99,11 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
 def new_user_ids(connection: Connection, count: int) -> list[int]:
     """Ids for count new users, taken before inserting so no insert has to return them."""
     if connection.dialect.name == "postgresql":
-        query = text(
-            "SELECT nextval(pg_get_serial_sequence('users', 'id')) FROM generate_series(1, :n)"
-        )
-        return list(connection.execute(query, {"n": count}).scalars())
+        # One statement, its rows fetched by the driver: SQLAlchemy's row handling cost
+        # more than the sequence (0.4 s of 100,000 ids).
+        series = func.generate_series(1, count).table_valued("n")
+        query = select(func.nextval(func.pg_get_serial_sequence("users", "id"))).select_from(series)
+        return [i for (i,) in driver_rows(connection, query)]
     # SQLite: the import holds the only write lock, so nobody else takes these ids.
     users = table_of(User)
     first = connection.execute(select(func.coalesce(func.max(users.c.id), 0))).scalar_one() + 1
