@@ -65,6 +65,21 @@ def test_groups_are_added_renamed_and_removed(make_account, app_db: Engine) -> N
     assert "Deleted group 'Finance' (1 users had it)." in texts(at)
     assert group_names(app_db) == ["Iedereen"]
 
+    # The group every user is in: renamed, it stays theirs; removed, never.
+    with Session(app_db) as session:
+        everyone_id = session.exec(select(Group.id).where(Group.everyone)).one()
+    widget(at.selectbox, "Rename group").set_value(everyone_id)
+    widget(at.text_input, "New name for the group").input("Alle medewerkers")
+    at = submit(at, "Rename group")
+    widget(at.selectbox, "Delete group").set_value(everyone_id)
+    widget(at.checkbox, "Also remove the group from the users who have it").check()
+    at = submit(at, "Delete group")
+    assert (
+        "Every user is in the group 'Alle medewerkers'; it can be renamed, not removed."
+        in texts(at)
+    )
+    assert group_names(app_db) == ["Alle medewerkers"]
+
 
 def test_levels_are_added_and_removed(make_account, app_db: Engine) -> None:
     at = open_settings(make_account, "Levels")
