@@ -13,7 +13,6 @@ from core.history import (
     list_people,
     outcomes_over_time,
 )
-from core.source import job_file_words
 from core.validate import load_known_names
 from core.worker import requeue_job
 from db.engine import read_session
@@ -92,18 +91,22 @@ if len(jobs) > DETAILS_SHOWN:
             "see others."
         ).format(shown=DETAILS_SHOWN, count=number(len(jobs)))
     )
+files, states = jobs.set_index("Import")["File"], jobs.set_index("Import")["Status"]
 for job_id in opened:
+    title = _("Import {job_id} · {file} · {status}").format(
+        job_id=job_id, file=md(files[job_id]), status=status_words[states[job_id]]
+    )
+    # Lazy: a job's changes, issues and downloads are read only while its expander is open,
+    # so a click on this page does not read every listed import's records again.
+    box = st.expander(title, expanded=str(job_id) == wanted, key=f"job_{job_id}", on_change="rerun")
+    if not box.open:
+        continue
     with read_session(engine) as session:
         detail = get_job_detail(session=session, job_id=int(job_id), language=language)
     if detail is None:
         continue  # removed since the list was read
     job = detail.job
-    title = _("Import {job_id} · {file} · {status}").format(
-        job_id=job.id,
-        file=md(job_file_words(job, language)),
-        status=status_words[job.status],
-    )
-    with st.expander(title, expanded=str(job.id) == wanted):
+    with box:
         job_settings_panel(job, labels, zone)
         job_records_panel(engine, detail, zone, is_admin)
         rejected_downloads(detail.rejected, job, f"history_{job.id}")

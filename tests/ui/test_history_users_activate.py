@@ -2,6 +2,7 @@
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
 
 from core.one_time_links import token_hash
 from db.models import User, utcnow
@@ -9,6 +10,13 @@ from tests.db.test_import_engine import run
 from tests.ui.conftest import ACTIVATE, new_app, signed_in, texts, widget
 
 HISTORY, USERS = "pages/2_History.py", "pages/3_Users.py"
+
+
+def opened_history(username: str, role: str, job_id: int) -> AppTest:
+    """The History page with one import's details opened, as a click on its title does."""
+    at = signed_in(username, role, HISTORY)
+    at.session_state[f"job_{job_id}"] = True
+    return at.run()
 
 
 def test_history_shows_the_issues_of_a_job_to_support(make_account, app_db: Engine) -> None:
@@ -98,7 +106,9 @@ def test_admin_reverts_an_import_from_the_history(make_account, app_db: Engine) 
 
     make_account("beheer", "admin")
     result = run(app_db, "Email;Voornaam;Achternaam\nann@example.org;Ann;Smit\n")
-    at = signed_in("beheer", "admin", HISTORY)
+    closed = signed_in("beheer", "admin", HISTORY)
+    assert [t for t in closed.toggle if t.label == "Revert this import…"] == []  # until opened
+    at = opened_history("beheer", "admin", result.job_id)
     widget(at.toggle, "Revert this import…").set_value(True)
     at.run()
     metrics = {m.label: m.value for m in at.metric}
@@ -115,8 +125,9 @@ def test_admin_reverts_an_import_from_the_history(make_account, app_db: Engine) 
 def test_support_reads_a_users_history_but_cannot_revert(make_account, app_db: Engine) -> None:
     make_account("helpdesk", "support")
     run(app_db, "Email;Voornaam;Achternaam\nann@example.org;Ann;Smit\n")
-    run(app_db, "Email;Achternaam\nann@example.org;Smit-Jansen\n")
-    at = signed_in("helpdesk", "support", HISTORY)
+    second = run(app_db, "Email;Achternaam\nann@example.org;Smit-Jansen\n")
+    at = opened_history("helpdesk", "support", second.job_id)
+    assert "What changed" in texts(at)  # the details are open
     assert [t for t in at.toggle if t.label == "Revert this import…"] == []
     widget(at.text_input, "History of one user (email address)").input("Ann@example.org")
     at.run()
@@ -130,10 +141,11 @@ def test_support_reads_a_users_history_but_cannot_revert(make_account, app_db: E
 def test_a_kept_file_can_be_downloaded_by_admins_only(make_account, app_db: Engine) -> None:
     make_account("beheer", "admin")
     make_account("helpdesk", "support")
-    run(app_db, "Email;Voornaam;Achternaam\nann@example.org;Ann;Smit\n", keep_file_days=7)
-    support = signed_in("helpdesk", "support", HISTORY)
+    kept = run(app_db, "Email;Voornaam;Achternaam\nann@example.org;Ann;Smit\n", keep_file_days=7)
+    support = opened_history("helpdesk", "support", kept.job_id)
+    assert "What changed" in texts(support)
     assert not [t for t in support.toggle if t.label.startswith("Original file")]
-    at = signed_in("beheer", "admin", HISTORY)
+    at = opened_history("beheer", "admin", kept.job_id)
     toggle = next(t for t in at.toggle if t.label.startswith("Original file (kept until"))
     toggle.set_value(True)
     at.run()
