@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from core import export
 from core.history import JobDetail, describe_added, get_kept_file, user_history
 from core.i18n import N_, NP_
 from core.issues import ISSUE_TYPES, JobError
@@ -14,7 +13,17 @@ from core.revert import REVERTIBLE, create_revert_job, plan_revert
 from db import queries
 from db.engine import read_session, session_scope
 from db.models import ImportJob
-from ui.text import _, bold, counted, current_language, moment, number, shown, starter
+from ui.text import (
+    _,
+    bold,
+    counted,
+    csv_when_clicked,
+    current_language,
+    moment,
+    number,
+    shown,
+    starter,
+)
 from ui.widgets import md, run_action
 
 # The changed values a job's details show; the download has them all.
@@ -167,8 +176,9 @@ def job_records_panel(engine: Engine, detail: JobDetail, zone: str, is_admin: bo
                 )
         st.download_button(
             _("Issues (CSV)"),
-            export.to_csv_bytes(shown(detail.issues, zone)),
+            csv_when_clicked(detail.issues, zone),
             f"import-{job.id}-issues.csv",
+            mime="text/csv",
             key=f"issues_{job.id}",
         )
     if len(detail.changes):
@@ -185,8 +195,9 @@ def job_records_panel(engine: Engine, detail: JobDetail, zone: str, is_admin: bo
             )
             st.download_button(
                 _("Changes (CSV)"),
-                export.to_csv_bytes(shown(detail.changes, zone)),
+                csv_when_clicked(detail.changes, zone),
                 f"import-{job.id}-changes.csv",
+                mime="text/csv",
                 key=f"changes_{job.id}",
             )
     if len(detail.emails):

@@ -1,5 +1,7 @@
 """Live progress of an import and its result, polled so it survives a reload or a new tab."""
 
+import functools
+
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -51,17 +53,20 @@ def rejected_downloads(frame: pd.DataFrame, job: ImportJob, key: str) -> None:
         return
     stem = f"import-{job.id}-rejected"
     left, right = st.columns(2)
+    # Made when clicked: an import with many rejected rows would build both files on every
+    # rerun of the page that shows it.
     left.download_button(
         _("Rejected rows (CSV, {count})").format(count=number(len(frame))),
-        export.to_csv_bytes(frame),
+        functools.partial(export.to_csv_bytes, frame),
         f"{stem}.csv",
         mime="text/csv",
         key=f"{key}_csv",
     )
     right.download_button(
         _("Rejected rows (XLSX)"),
-        export.to_xlsx_bytes(frame, _(export.USERS_SHEET)),
+        functools.partial(export.to_xlsx_bytes, frame, _(export.USERS_SHEET)),
         f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
     )
 

@@ -1,12 +1,13 @@
 """The screens' words in the reader's language: the account's own, else the browser's."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.export import frame_in_words, starter_words
+from core.export import frame_in_words, starter_words, to_csv_bytes
 from core.i18n import LANGUAGES, N_, Plural, format_moment, format_number, gettext, ngettext
 
 LANGUAGE_KEY = "language"
@@ -65,6 +66,13 @@ def starter(created_by: str | None) -> str:
 def shown(frame: pd.DataFrame | list[dict[str, Any]], time_zone: str) -> pd.DataFrame:
     """A table as the reader sees it: headings and statuses in their words, times local."""
     return frame_in_words(pd.DataFrame(frame), current_language(), time_zone)
+
+
+def csv_when_clicked(frame: pd.DataFrame, time_zone: str) -> Callable[[], bytes]:
+    """A table as the reader sees it, as CSV made only when its download is clicked."""
+    # Read now: Streamlit runs the callable outside the page's script.
+    language = current_language()
+    return lambda: to_csv_bytes(frame_in_words(frame, language, time_zone))
 
 
 def reason(exc: Exception) -> str:
