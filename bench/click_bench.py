@@ -4,7 +4,8 @@ Usage:  python bench/click_bench.py [ROUNDS]
 Starts `streamlit run app.py` on a fresh SQLite file and a bare page (a text input, a button
 and an 8-row table) side by side, and clicks through both in Chromium (Debian's, through
 Playwright). A click counts from the click until the app reports its rerun done and quiet.
-Prints each action's median and its ratio to the bare page's click.
+Prints each action's median and its ratio to the bare page's click; at the end, History
+once it holds a 20,000-row import, with that import closed and open.
 """
 
 import functools
@@ -42,6 +43,7 @@ def rows(round_: int) -> str:
 
 
 PASSWORD = "een lang genoeg wachtwoord"
+LARGE_ROWS = 20_000
 STATE = (
     "() => document.querySelector('[data-test-script-state]')"
     "?.getAttribute('data-test-script-state')"
@@ -116,6 +118,34 @@ def _last_finished(database: str) -> float:
         job = session.exec(select(ImportJob).order_by(col(ImportJob.id).desc())).first()
     assert job is not None and job.finished_at is not None
     return job.finished_at.replace(tzinfo=UTC).timestamp()
+
+
+def large_history(
+    page, work: Path, env: dict[str, str], times: dict[str, list[float]], bare_clicks
+) -> None:
+    """History once it holds a large import, closed and opened: what 8-row files hide."""
+    big = work / "groot.csv"
+    people = "".join(f"g{i}@example.nl;Groot{i};Bestand\n" for i in range(LARGE_ROWS))
+    big.write_text("E-mail;Voornaam;Achternaam\n" + people)
+    command = [sys.executable, str(ROOT / "cli.py"), "import", str(big)]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    start = page.get_by_role("link", name="Start", exact=True)
+    history = page.get_by_role("link", name="Geschiedenis", exact=True)
+    for _ in range(3):
+        start.click()
+        _settled(page)
+        bare_clicks()
+        change = _timed(page, history.click)
+        times.setdefault(f"History with a {LARGE_ROWS:,}-row import", []).append(change)
+    title = page.locator("[data-testid=stExpander]", has_text="groot.csv").first
+    times["that import's details opened"] = [_timed(page, title.locator("summary").first.click)]
+    # A click on the page while the import is open: a status filter, on and off.
+    succeeded = page.get_by_role("button", name="geslaagd", exact=True)
+    for _ in range(2):
+        bare_clicks()
+        times.setdefault("a click on History with it open", []).append(
+            _timed(page, succeeded.click)
+        )
 
 
 def main(rounds: int = 5) -> None:
@@ -210,6 +240,7 @@ def main(rounds: int = 5) -> None:
                     times.setdefault(action, []).append(_opened(tab, url))
                     tab.close()
                 page.bring_to_front()
+            large_history(page, work, env, times, bare_clicks)
             browser.close()
     finally:
         app.terminate()

@@ -271,8 +271,20 @@ def stored_issue(row: ImportIssue) -> Issue:
     )
 
 
-def get_job_detail(*, session: Session, job_id: int, language: str = "en") -> JobDetail | None:
-    """The job with its issues (in the reader's language), changes, emails and rejected rows."""
+def job_change_rows(
+    *, session: Session, job: ImportJob, labels: dict[str, str], language: str
+) -> pd.DataFrame:
+    """What a job changed, a row per field, in the reader's words and field labels."""
+    changes = queries.list_job_changes(session=session, job_id=id_of(job))
+    reverted = {id_of(job): job.reverts_job_id} if job.reverts_job_id else {}
+    return change_rows(list(changes), ChangeWords(labels, language, reverted))
+
+
+def get_job_detail(
+    *, session: Session, job_id: int, language: str = "en", changes: pd.DataFrame | None = None
+) -> JobDetail | None:
+    """The job with its issues (in the reader's language), changes, emails and rejected rows;
+    changes: its change rows as job_change_rows made them, when the caller has them."""
     job = queries.find_job(session=session, job_id=job_id, without_file=True)
     if job is None:
         return None
@@ -292,9 +304,9 @@ def get_job_detail(*, session: Session, job_id: int, language: str = "en") -> Jo
         ],
         columns=["Row", "Column", "Code", "Severity", "Problem and what to do", "Value"],
     )
-    changes = queries.list_job_changes(session=session, job_id=job_id)
-    reverted = {id_of(job): job.reverts_job_id} if job.reverts_job_id else {}
-    words = ChangeWords(change_labels(session=session, language=language), language, reverted)
+    if changes is None:
+        labels = change_labels(session=session, language=language)
+        changes = job_change_rows(session=session, job=job, labels=labels, language=language)
     emails = queries.list_job_emails(session=session, job_id=job_id)
     email_frame = pd.DataFrame(
         [
@@ -316,7 +328,7 @@ def get_job_detail(*, session: Session, job_id: int, language: str = "en") -> Jo
         job,
         dict(Counter(i.code for i in issues).most_common()),
         issue_frame,
-        change_rows(list(changes), words),
+        changes,
         email_frame,
         with_reasons(
             frame_from_json(job.rejected or {}), [stored_issue(i) for i in issues], language

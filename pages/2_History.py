@@ -8,7 +8,6 @@ from core.fields import labels_in
 from core.history import (
     JOB_STATUSES,
     STATUS_COLOURS,
-    get_job_detail,
     list_job_rows,
     list_people,
     outcomes_over_time,
@@ -19,6 +18,7 @@ from db.engine import read_session
 from db.vocabulary import AccountRole
 from ui.auth import require_account
 from ui.history_panels import (
+    job_detail,
     job_records_panel,
     job_settings_panel,
     kept_file_panel,
@@ -101,8 +101,7 @@ for job_id in opened:
     box = st.expander(title, expanded=str(job_id) == wanted, key=f"job_{job_id}", on_change="rerun")
     if not box.open:
         continue
-    with read_session(engine) as session:
-        detail = get_job_detail(session=session, job_id=int(job_id), language=language)
+    detail = job_detail(engine, int(job_id), language)
     if detail is None:
         continue  # removed since the list was read
     job = detail.job

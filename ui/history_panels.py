@@ -4,7 +4,15 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from core.history import JobDetail, describe_added, get_kept_file, user_history
+from core.history import (
+    JobDetail,
+    change_labels,
+    describe_added,
+    get_job_detail,
+    get_kept_file,
+    job_change_rows,
+    user_history,
+)
 from core.i18n import N_, NP_
 from core.issues import ISSUE_TYPES, JobError
 from core.mail import requeue_messages
@@ -160,6 +168,39 @@ def job_settings_panel(job: ImportJob, labels: dict[str, str], time_zone: str) -
             for c in job.mapping.get("columns", [])
         )
     )
+
+
+def job_detail(engine: Engine, job_id: int, language: str) -> JobDetail | None:
+    """An import's detail; a finished import's changed values are read once, not per click."""
+    with read_session(engine) as session:
+        job = queries.find_job(session=session, job_id=job_id, without_file=True)
+        if job is None:
+            return None
+        changes = None
+        if job.finished_at is not None:
+            # A finished import's changes never change; its labels and words may, so they
+            # are part of the key, as is the database (tests run several in one process).
+            labels = tuple(sorted(change_labels(session=session, language=language).items()))
+            changes = _finished_changes(
+                str(engine.url), job_id, job.finished_at.isoformat(), language, labels, engine
+            )
+        return get_job_detail(session=session, job_id=job_id, language=language, changes=changes)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _finished_changes(
+    database: str,
+    job_id: int,
+    finished: str,
+    language: str,
+    labels: tuple[tuple[str, str], ...],
+    _engine: Engine,
+) -> pd.DataFrame:
+    """The change rows of a finished import; database and finished only key the cache."""
+    with read_session(_engine) as session:
+        job = queries.find_job(session=session, job_id=job_id, without_file=True)
+        assert job is not None, "the caller has just read it"
+        return job_change_rows(session=session, job=job, labels=dict(labels), language=language)
 
 
 def job_records_panel(engine: Engine, detail: JobDetail, zone: str, is_admin: bool) -> None:

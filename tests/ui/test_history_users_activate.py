@@ -5,7 +5,8 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from core.one_time_links import token_hash
-from db.models import User, utcnow
+from db.engine import session_scope
+from db.models import ProfileField, User, utcnow
 from tests.db.test_import_engine import run
 from tests.ui.conftest import ACTIVATE, new_app, signed_in, texts, widget
 
@@ -179,3 +180,21 @@ def test_users_page_counts_pages_and_exports_a_whole_selection(
     assert download.proto.label == "Download 1,200 users (CSV)"
     at.run()
     assert at.get("download_button") == []  # gone with the next run, and its file with it
+
+
+def test_an_open_import_shows_a_renamed_field_by_its_new_label(
+    make_account, app_db: Engine
+) -> None:
+    make_account("beheer", "admin")
+    result = run(app_db, "Email;Voornaam;Achternaam;Functie\nann@example.org;Ann;Smit;Chef\n")
+
+    def fields(at: AppTest) -> set[str]:
+        return {f for d in at.dataframe if "Field" in d.value for f in d.value["Field"]}
+
+    at = opened_history("beheer", "admin", result.job_id)
+    assert "Functie" in fields(at)
+    with session_scope(app_db) as session:
+        field = session.exec(select(ProfileField).where(ProfileField.key == "job_title")).one()
+        field.label = "Rol in het team"
+    at.run()  # the finished import's rows come from the cache, read again for the new label
+    assert "Rol in het team" in fields(at) and "Functie" not in fields(at)
