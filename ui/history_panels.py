@@ -170,6 +170,11 @@ def job_settings_panel(job: ImportJob, labels: dict[str, str], time_zone: str) -
     )
 
 
+# Imports up to this many rows keep their change rows in memory (about 40 MB at 100,000),
+# at most 8 of them; a larger one is read on each click rather than held.
+CACHED_IMPORT_ROWS = 100_000
+
+
 def job_detail(engine: Engine, job_id: int, language: str) -> JobDetail | None:
     """An import's detail; a finished import's changed values are read once, not per click."""
     with read_session(engine) as session:
@@ -177,7 +182,8 @@ def job_detail(engine: Engine, job_id: int, language: str) -> JobDetail | None:
         if job is None:
             return None
         changes = None
-        if job.finished_at is not None:
+        rows = (job.counts or {}).get("rows", 0)
+        if job.finished_at is not None and rows <= CACHED_IMPORT_ROWS:
             # A finished import's changes never change; its labels and words may, so they
             # are part of the key, as is the database (tests run several in one process).
             labels = tuple(sorted(change_labels(session=session, language=language).items()))
