@@ -100,3 +100,16 @@ def stolen_cookies_open_nothing(page, cookies: list, url: str, heading: str) -> 
     other.get_by_role("button", name="Login").wait_for()
     assert other.get_by_role("heading", name=heading).count() == 0
     thief.close()
+
+
+def stays_signed_in(page, url: str) -> None:
+    """A reload keeps the session, and so does a deep link opened in a new tab."""
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("heading", name="Instroom").wait_for()
+    tab = page.context.new_page()
+    tab.goto(url)
+    wait_idle(tab)
+    tab.get_by_role("heading", name="Import history").wait_for()
+    assert tab.get_by_role("button", name="Login").count() == 0
+    tab.close()

@@ -15,7 +15,12 @@ from core.invitations import invite_account
 from db.models import LoginEvent
 from tests.conftest import Inbox, free_port
 from tests.e2e.conftest import Portal, _portal, shot, wait_idle
-from tests.e2e.journey import click, first_run_and_login, stolen_cookies_open_nothing
+from tests.e2e.journey import (
+    click,
+    first_run_and_login,
+    stays_signed_in,
+    stolen_cookies_open_nothing,
+)
 
 pytestmark = pytest.mark.browser
 TENANT = "7f4bc1a3-0000-4000-8000-contoso00001"
@@ -107,14 +112,7 @@ def test_microsoft_sign_in_links_the_invitation_and_keeps_the_rules(
     cookies = {c["name"]: c for c in page.context.cookies()}
     # Instroom's own HttpOnly cookie governs; the provider's hand-over cookie is gone.
     assert cookies["instroom_auth"]["httpOnly"] and "_streamlit_user" not in cookies
-    page.reload()
-    wait_idle(page)
-    page.get_by_role("heading", name="Instroom").wait_for()
-    tab = page.context.new_page()
-    tab.goto(f"{signin_portal.url}/History")
-    wait_idle(tab)
-    tab.get_by_role("heading", name="Import history").wait_for()
-    tab.close()
+    stays_signed_in(page, f"{signin_portal.url}/History")
     stolen = page.context.cookies()
     click(page, "Log out")
     page.get_by_role("button", name="Login").wait_for()
@@ -184,14 +182,7 @@ def test_google_sign_in_needs_the_allowed_domain_and_a_verified_address(
     page.get_by_text("This account cannot sign in to Instroom.", exact=False).wait_for()
     sign_in(page, "Sign in with Google", "g-mo")
     page.get_by_role("heading", name="Instroom").wait_for()
-    page.reload()
-    wait_idle(page)
-    page.get_by_role("heading", name="Instroom").wait_for()
-    tab = page.context.new_page()
-    tab.goto(f"{signin_portal.url}/History?job=1")
-    wait_idle(tab)
-    tab.get_by_role("heading", name="Import history").wait_for()
-    tab.close()
+    stays_signed_in(page, f"{signin_portal.url}/History?job=1")
     click(page, "Log out")
     page.get_by_role("button", name="Login").wait_for()
     # Signing in again: the link made the first time is used, no invitation needed.
