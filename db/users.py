@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, Text, cast, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
 from db.bulk import driver_rows, one_of
@@ -50,7 +50,9 @@ _USER_COLUMNS: tuple[Any, ...] = (
     type_coerce(User.status, String),
     User.is_protected,
     User.password_hash,
-    type_coerce(User.profile, String),
+    # Text, parsed by orjson: PostgreSQL's driver parses JSON with the standard library, 5x
+    # slower (0.5 s of a 100,000-row re-import).
+    cast(User.profile, Text),
     col(User.activated_at).is_not(None),
 )
 
