@@ -180,6 +180,10 @@ class UserStore(Protocol):
     def everyone_group(self) -> str | None: ...
 
 
+# The stored users a slice names: by email, and by username folded to lower case.
+_Found = tuple[dict[str, ExistingUser], dict[str, ExistingUser]]
+
+
 class _Planner:
     def __init__(self, users: UserStore, validated: ValidatedRows, options: ImportOptions) -> None:
         self.users, self.v, self.options = users, validated, options
@@ -246,29 +250,44 @@ class _Planner:
         deactivate, refused = self.plan_full_list()
         # Renames run after every other row, so they can rename a user this file creates.
         renames: list[tuple[RowPlan, dict[str, Any]]] = []
-        for start in range(0, len(self.frame), size):
-            yield self.plan_slice(self.frame.iloc[start : start + size], renames, refused)
-        self.load_users(record for _, record in renames)
+        starts = range(0, len(self.frame), size)
+        # A slice's users are read before the slice ahead of it is yielded (and written), so
+        # the writer can write one chunk while the next is planned. That next chunk sees the
+        # users as the two chunks together would: rows that could depend on each other
+        # (one address or username in two rows) are refused as duplicates of the file.
+        upcoming = self.read_slice(starts[0], size) if starts else None
+        for start in starts:
+            assert upcoming is not None
+            records, self.by_email, self.by_username = upcoming
+            chunk = self.plan_slice(records, renames, refused, first=start == 0)
+            if start + size < len(self.frame):
+                upcoming = self.read_slice(start + size, size)
+            yield chunk
+        self.by_email, self.by_username = self.read_users(record for _, record in renames)
         for plan, record in renames:
             self.plan_rename(plan, record)
         chunk = self.finish([plan for plan, _ in renames], first=len(self.frame) == 0)
         chunk.deactivate = deactivate
         yield chunk
 
-    def plan_slice(
-        self,
-        frame: pd.DataFrame,
-        renames: list[tuple[RowPlan, dict[str, Any]]],
-        refused: Issue | None,
-    ) -> Plan:
-        """The plan of some consecutive rows; their renames are left for the last chunk."""
-        first = frame.index[0] == self.frame.index[0]
-        records = frame_records(frame)
+    def read_slice(self, start: int, size: int) -> tuple[dict[int, dict[str, Any]], *_Found]:
+        """The records of a slice of the rows, and the stored users they name."""
+        records = frame_records(self.frame.iloc[start : start + size])
         for record in records.values():
             if record["action"] != "rename" and record["username"]:
                 folded = record["username"].casefold()
                 record["username"] = self.renames.get(folded, record["username"])
-        self.load_users(records.values())
+        return records, *self.read_users(records.values())
+
+    def plan_slice(
+        self,
+        records: dict[int, dict[str, Any]],
+        renames: list[tuple[RowPlan, dict[str, Any]]],
+        refused: Issue | None,
+        *,
+        first: bool,
+    ) -> Plan:
+        """The plan of some consecutive rows; their renames are left for the last chunk."""
         rows = []
         for row, record in records.items():
             plan = RowPlan(row=row, email=record["email"], outcome=Outcome.UNCHANGED)
@@ -282,14 +301,14 @@ class _Planner:
             rows.append(plan)
         return self.finish(rows, first=first, refused=refused)
 
-    def load_users(self, records: Iterable[dict[str, Any]]) -> None:
+    def read_users(self, records: Iterable[dict[str, Any]]) -> _Found:
+        """The stored users the records name, by email and by folded username."""
         emails: list[str] = []
         usernames: list[str] = []
         for record in records:
             emails.append(record["email"])
             usernames += (record["username"], record["new_username"])
-        self.by_email = self.users.by_email(emails)
-        self.by_username = self.users.by_username(usernames)
+        return self.users.by_email(emails), self.users.by_username(usernames)
 
     def finish(self, rows: list[RowPlan], *, first: bool, refused: Issue | None = None) -> Plan:
         """The plan of one chunk; the first one carries what the whole file shares."""
@@ -583,8 +602,9 @@ def plan_chunks(
 ) -> Iterator[Plan]:
     """Plans of the validated rows a chunk at a time, so memory stays bounded; writes nothing.
 
-    Each chunk reads the users as they are when it is planned, so chunks applied in between
-    are seen; a rename is planned in the last chunk, after every row it could depend on.
+    Each chunk reads the users as they were before the chunk ahead of it was applied, so
+    that chunk can be written while this one is planned; a rename is planned in the last
+    chunk, after every row it could depend on has been written.
     """
     # The caller pauses the cycle collector around the whole loop (see core.gc_pause).
     return _Planner(users, validated, options).chunks(size)

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlmodel import Session, col
 
 from db.bulk import batches, bulk_insert, new_user_ids
@@ -23,6 +23,10 @@ from db.models import (
 from db.vocabulary import UserStatus
 
 USERS = table_of(User)
+# From this many rows, an import on PostgreSQL checks its memberships' foreign keys in one
+# pass instead of one row at a time (2.2 s of a 100,000-row import's 6 s of writing).
+LARGE_IMPORT_ROWS = 100_000
+_MEMBERSHIPS = ("user_groups", "user_levels")
 
 
 def ensure_names(
@@ -107,3 +111,43 @@ def insert_changes(*, session: Session, records: list[dict[str, Any]]) -> None:
 
 def insert_issues(*, session: Session, rows: list[dict[str, Any]]) -> None:
     bulk_insert(session.connection(), table_of(ImportIssue), rows)
+
+
+def suspend_membership_keys(*, session: Session, rows: int) -> list[tuple[str, str, str]]:
+    """Before a large import on PostgreSQL writes: drop the memberships' foreign keys.
+
+    PostgreSQL's own advice for a bulk load ("Populating a Database"): adding a key back
+    checks every row in one join. Until the import commits, the users, groups and levels
+    are its own (other readers wait); on a rollback the keys are back as they were.
+    Returns (table, name, definition) of each key dropped, for restore_membership_keys.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or rows < LARGE_IMPORT_ROWS:
+        return []
+    stored = connection.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('users')")
+    ).scalar()
+    if rows * 2 < (stored or 0):
+        return []  # checking every stored membership again would cost more than it saves
+    keys: list[tuple[str, str, str]] = []
+    for table in _MEMBERSHIPS:
+        found = connection.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = to_regclass(:table) AND contype = 'f' ORDER BY conname"
+            ),
+            {"table": table},
+        ).all()
+        if found:
+            drops = ", ".join(f'DROP CONSTRAINT "{name}"' for name, _ in found)
+            connection.execute(text(f'ALTER TABLE "{table}" {drops}'))
+            keys += [(table, name, definition) for name, definition in found]
+    return keys
+
+
+def restore_membership_keys(*, session: Session, keys: list[tuple[str, str, str]]) -> None:
+    """Add back the keys suspend_membership_keys dropped, checking every membership."""
+    for table in _MEMBERSHIPS:
+        adds = ", ".join(f'ADD CONSTRAINT "{n}" {d}' for t, n, d in keys if t == table)
+        if adds:
+            session.connection().execute(text(f'ALTER TABLE "{table}" {adds}'))
