@@ -55,9 +55,20 @@ class User(SQLModel, table=True):
 
     __tablename__ = "users"
     # A provider's userName and a username are matched whatever their case: by these.
+    # A token and a provider's key are looked up by value, and most users have neither:
+    # their indexes hold only the users that do (a new user's insert skips them).
     __table_args__ = (
         Index("ix_users_lower_username", func.lower(text("username"))),
         Index("ix_users_lower_scim_user_name", func.lower(text("scim_user_name"))),
+        *(
+            Index(
+                f"ix_users_{name}",
+                name,
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
+            for name in ("activation_token_hash", "external_id")
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,15 +86,15 @@ class User(SQLModel, table=True):
     is_protected: bool = Field(default=False)
     password_hash: str | None = Field(default=None, max_length=200)
     profile: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    activation_token_hash: str | None = Field(default=None, max_length=64, index=True)
+    activation_token_hash: str | None = Field(default=None, max_length=64)
     activation_expires_at: datetime | None = None
     activated_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     # The identity provider's own key for the user (SCIM externalId), as it sent it.
-    external_id: str | None = Field(default=None, max_length=200, index=True)
+    external_id: str | None = Field(default=None, max_length=200)
     # The provider's userName as sent (often the UPN), so it reads back the same.
-    scim_user_name: str | None = Field(default=None, max_length=320, index=True)
+    scim_user_name: str | None = Field(default=None, max_length=320)
     # When a provider removed the user (SCIM DELETE): blocked, and to the provider gone.
     scim_removed_at: datetime | None = None
     # How the provider wrote the user, kept only to read it back the same: the address's
