@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from core.apply import Progress, write_issues
 from core.export import frame_to_json, rejected_rows, to_csv_bytes
+from core.gc_pause import return_freed_memory
 from core.i18n import N_
 from core.issues import Issue
 from core.options import ImportOptions
@@ -47,6 +48,9 @@ WORKER_STOPPED = N_(
     "The worker stopped during the import; nothing of it was saved. Start it again from the "
     "history."
 )
+# From this many rows, an import gives the memory it freed back when it ends (see
+# return_freed_memory); for a small one that would only cost time.
+LARGE_FILE_ROWS = 10_000
 UNEXPECTED = N_("An unexpected error stopped the import; nothing of it was saved. ({detail})")
 _WRITE_COUNTS = (
     "created",
@@ -200,6 +204,8 @@ def execute_job(
         if plan.error_rows:
             job.rejected = frame_to_json(rejected_rows(table, plan, mapping))
         session.add(job)
+    if table.row_count >= LARGE_FILE_ROWS:
+        return_freed_memory()
     return result
 
 

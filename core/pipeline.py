@@ -198,6 +198,9 @@ def run_pipeline(
                     )
                     wrote = True
                 done += len(chunk.rows)
+                # The writer holds the chunk until it is written; planning the next one
+                # does not need it.
+                del chunk
             yield plan
         writer.wait()
     finally:
