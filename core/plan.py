@@ -260,8 +260,7 @@ class _Planner:
             assert upcoming is not None
             records, self.by_email, self.by_username = upcoming
             chunk = self.plan_slice(records, renames, refused, first=start == 0)
-            # This slice's records and users are let go before the next slice's are read:
-            # a million-row import held three slices' worth at once.
+            # This slice's records and users are let go before the next slice's are read.
             del records
             upcoming, self.by_email, self.by_username = None, {}, {}
             if start + size < len(self.frame):

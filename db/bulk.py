@@ -1,5 +1,6 @@
-"""Bulk writes and reads with each database's fastest path: COPY and arrays on PostgreSQL,
-executemany and JSON lists on SQLite. The one place that knows which database it talks to."""
+"""Bulk writes and reads with each database's fastest path: COPY on PostgreSQL, executemany
+on SQLite, keys sent as one JSON list to both. The one place that knows which database it
+talks to."""
 
 import typing
 from collections.abc import Iterable, Iterator
@@ -154,7 +155,7 @@ def one_of(column: Any, values: list[Any], connection: Connection) -> ColumnElem
     """column IN values, sent as one parameter however many values there are.
 
     An IN list binds a parameter per value, and SQLAlchemy's rendering of 20,000 of them
-    costs more than the query; an array (PostgreSQL) or a JSON list (SQLite) does not.
+    costs more than the query; one JSON list does not.
     """
     listed: Any
     if connection.dialect.name == "postgresql":
