@@ -1,6 +1,7 @@
 """What the history shows of each import: the job, its issues, its changes and its emails."""
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import PurePath
@@ -20,6 +21,7 @@ from core.plan import MASK
 from core.source import job_file_words
 from db import queries
 from db.models import ImportChange, ImportIssue, ImportJob, id_of
+from db.queries import ChangeRecord
 from db.vocabulary import JobStatus, values
 
 JOB_STATUSES = values(JobStatus)
@@ -206,7 +208,7 @@ class ChangeWords:
     def value(self, key: str, value: Any) -> str:
         return value_in_words(key, _safe(key, value), self.language)
 
-    def row(self, change: ImportChange) -> str:
+    def row(self, change: ImportChange | ChangeRecord) -> str:
         if change.row is not None:
             return str(change.row)
         undone = self.reverted.get(change.job_id)
@@ -221,23 +223,30 @@ def change_labels(*, session: Session, language: str) -> dict[str, str]:
     return builtin | {f.key: f.label for f in queries.list_profile_fields(session=session)}
 
 
-def change_rows(changes: list[ImportChange], words: ChangeWords) -> pd.DataFrame:
+def change_rows(changes: Sequence[ImportChange | ChangeRecord], words: ChangeWords) -> pd.DataFrame:
     """One row per changed field: who, what, old and new, in words; passwords never shown."""
     rows = []
+    # A few fields and actions, named again for every user otherwise.
+    fields: dict[str, str] = {}
+    actions: dict[str, str] = {}
     for change in changes:
         keys = [k for k in dict.fromkeys([*change.before, *change.after]) if not k.startswith("_")]
-        action = ACTION_WORDS.get(change.action)
+        if change.action not in actions:
+            action = ACTION_WORDS.get(change.action)
+            actions[change.action] = gettext(action, words.language) if action else change.action
         for key in keys or [""]:
+            if key not in fields:
+                fields[key] = words.field(key)
             rows.append(
-                {
-                    "Import": change.job_id,
-                    "Row": words.row(change),
-                    "Email": change.email,
-                    "Action": gettext(action, words.language) if action else change.action,
-                    "Field": words.field(key),
-                    "Old": words.value(key, change.before.get(key, "")),
-                    "New": words.value(key, change.after.get(key, "")),
-                }
+                (
+                    change.job_id,
+                    words.row(change),
+                    change.email,
+                    actions[change.action],
+                    fields[key],
+                    words.value(key, change.before.get(key, "")),
+                    words.value(key, change.after.get(key, "")),
+                )
             )
     return pd.DataFrame(rows, columns=["Import", "Row", "Email", "Action", "Field", "Old", "New"])
 

@@ -2,11 +2,14 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import delete, func
+import orjson
+from sqlalchemy import Text, cast, delete, func
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
+from db.bulk import driver_rows
 from db.models import (
     WITHOUT_FILE,
     Account,
@@ -232,10 +235,37 @@ def list_job_issues(*, session: Session, job_id: int) -> Sequence[ImportIssue]:
     return session.exec(query).all()
 
 
-def list_job_changes(*, session: Session, job_id: int) -> Sequence[ImportChange]:
+class ChangeRecord(NamedTuple):
+    """A stored change as the history shows it."""
+
+    job_id: int
+    row: int | None
+    email: str
+    action: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def list_job_changes(*, session: Session, job_id: int) -> list[ChangeRecord]:
     """What a job changed, user by user, in the order it wrote them."""
-    query = select(ImportChange).where(col(ImportChange.job_id) == job_id)
-    return session.exec(query.order_by(col(ImportChange.id))).all()
+    # Plain rows, their values parsed by orjson: as ORM objects the 20,000 records of one
+    # import took 0.35 s, every time History opened it.
+    query = (
+        select_columns(
+            col(ImportChange.job_id),
+            col(ImportChange.row),
+            col(ImportChange.email),
+            col(ImportChange.action),
+            cast(col(ImportChange.before), Text),
+            cast(col(ImportChange.after), Text),
+        )
+        .where(col(ImportChange.job_id) == job_id)
+        .order_by(col(ImportChange.id))
+    )
+    return [
+        ChangeRecord(job, row, email, action, orjson.loads(before), orjson.loads(after))
+        for job, row, email, action, before, after in driver_rows(session.connection(), query)
+    ]
 
 
 def list_job_emails(*, session: Session, job_id: int) -> Sequence[EmailMessage]:
