@@ -11,6 +11,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar, cast
 
+from core.gc_pause import map_large_blocks_apart
 from core.issues import InstroomError
 
 T = TypeVar("T")
@@ -94,6 +95,8 @@ def run_limited(func: Callable[..., T], *args: Any, memory_bytes: int, seconds: 
     for another reason ("crashed"); an InstroomError the child raised is raised here.
     """
     _cap, added = allowed_memory(memory_bytes)
+    # The result can be hundreds of MB arriving in pieces: see map_large_blocks_apart.
+    map_large_blocks_apart()
     receiver, sender = _context.Pipe(duplex=False)
     process = _context.Process(
         target=_child, args=(sender, memory_bytes, func, args), name="instroom-reader"
