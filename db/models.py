@@ -54,12 +54,20 @@ class User(SQLModel, table=True):
     """A person whose account an import creates or updates."""
 
     __tablename__ = "users"
-    # A provider's userName and a username are matched whatever their case: by these.
-    # A token and a provider's key are looked up by value, and most users have neither:
-    # their indexes hold only the users that do (a new user's insert skips them).
+    # A provider's userName and a username are matched whatever their case; a token and a
+    # provider's key by value. Most users have none of these: each index holds only the
+    # users that do (a new user's insert skips them), and a lookup by a lowered name says
+    # "IS NOT NULL" too, as neither database infers that from lower(name) = value.
     __table_args__ = (
-        Index("ix_users_lower_username", func.lower(text("username"))),
-        Index("ix_users_lower_scim_user_name", func.lower(text("scim_user_name"))),
+        *(
+            Index(
+                f"ix_users_lower_{name}",
+                func.lower(text(name)),
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
+            for name in ("username", "scim_user_name")
+        ),
         *(
             Index(
                 f"ix_users_{name}",

@@ -114,6 +114,9 @@ def find_user_ids(
     else:
         wanted = value
     query = select(col(User.id)).where(column == wanted)
+    if attribute in {"username", "user_name"}:  # their indexes hold only users with a name
+        named = User.username if attribute == "username" else User.scim_user_name
+        query = query.where(col(named).is_not(None))
     if removed is not None:
         query = query.where(col(User.scim_removed_at).is_not(None) if removed else _SEEN)
     return list(session.execute(query).scalars())

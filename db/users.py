@@ -109,6 +109,8 @@ def load_users(*, session: Session, column: Any, keys: Iterable[Any]) -> dict[st
     if not wanted:
         return found
     condition = one_of(func.lower(column) if folded else column, wanted, connection)
+    if folded:  # the index of lowered usernames holds only the users that have one
+        condition = condition & col(column).is_not(None)
     for row in driver_rows(connection, select(*_USER_COLUMNS).where(condition)):
         user = ExistingUser(*row)
         # The driver's own values: SQLite gives 0 and 1 for these.

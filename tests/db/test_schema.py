@@ -1,16 +1,19 @@
 """The migrations build exactly the schema the models describe, on both databases."""
 
+from typing import Any
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, SQLModel, select
 
 import db.models
 from core import export
 from core.source import job_file_words
 from db.engine import MIGRATIONS_DIR, forget_engine, get_engine
-from db.models import Group, ImportJob, Language, ProfileField, Role, UserGroup
+from db.models import Group, ImportJob, Language, ProfileField, Role, User, UserGroup
 from db.seed import DEFAULT_PROFILE_FIELDS
 
 
@@ -189,6 +192,50 @@ def test_token_and_provider_key_lookups_use_their_partial_indexes(engine: Engine
             query = text(f"{explain} SELECT id FROM users WHERE {column} = :value")
             plan = " ".join(str(row) for row in connection.execute(query, {"value": "x"}))
             assert f"ix_users_{column}" in plan
+
+
+def test_lookups_by_a_lowered_name_use_their_partial_indexes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The importer's and SCIM's own queries, not copies: each index holds named users only."""
+    import db.users
+    from db.scim import find_user_ids
+
+    postgres = engine.dialect.name == "postgresql"
+    explain = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
+    sent: list[tuple[str, Any]] = []
+
+    def keep_scim_query(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "FROM users" in statement:
+            sent.append((statement, params))
+
+    def keep_import_query(connection: Any, statement: Any) -> list[Any]:
+        compiled = statement.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        params = compiled.construct_params()
+        if compiled.positional:
+            params = tuple(params[name] for name in compiled.positiontup or ())
+        sent.append((str(compiled), params))
+        return []
+
+    monkeypatch.setattr(db.users, "driver_rows", keep_import_query)
+    event.listen(engine, "before_cursor_execute", keep_scim_query)
+    try:
+        with Session(engine) as session:
+            db.users.load_users(session=session, column=User.username, keys=["Anne"])
+            find_user_ids(session=session, attribute="username", value="Anne")
+            find_user_ids(session=session, attribute="user_name", value="anne@example.nl")
+    finally:
+        event.remove(engine, "before_cursor_execute", keep_scim_query)
+    wanted = ["ix_users_lower_username"] * 2 + ["ix_users_lower_scim_user_name"]
+    assert len(sent) == len(wanted)
+    with engine.begin() as connection:
+        if postgres:  # an empty table is scanned whatever its indexes: ask for the index
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+        for (statement, params), index in zip(sent, wanted, strict=True):
+            plan = connection.exec_driver_sql(f"{explain} {statement}", params).all()
+            assert index in " ".join(str(row) for row in plan)
 
 
 def test_a_column_a_bulk_write_leaves_out_is_empty_in_the_migrated_database(
