@@ -169,6 +169,8 @@ class UserGroup(SQLModel, table=True):
     """Membership of a user in a group."""
 
     __tablename__ = "user_groups"
+    # On SQLite one tree, in key order: a link is written once, not as a row and its key.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     user_id: int = Field(
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -192,6 +194,8 @@ class UserLevel(SQLModel, table=True):
     """A level held by a user."""
 
     __tablename__ = "user_levels"
+    # On SQLite one tree, in key order: a link is written once, not as a row and its key.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     user_id: int = Field(
         sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

@@ -194,6 +194,41 @@ def test_token_and_provider_key_lookups_use_their_partial_indexes(engine: Engine
             assert f"ix_users_{column}" in plan
 
 
+def test_memberships_survive_their_rebuild_in_key_order(db_url: str) -> None:
+    engine = installation_at(db_url, "0023")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, first_name, name_insert, last_name, kind, status,"
+                " is_protected, profile, created_at, updated_at) VALUES (7, 'ann@example.nl',"
+                " 'Ann', '', 'Smit', 'employee', 'active', false, '{}', CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP)"
+            )
+        )
+        for table in ("groups", "levels"):
+            connection.execute(
+                text(
+                    f"INSERT INTO {table} (id, name, created_at) VALUES (3, 'B', CURRENT_TIMESTAMP)"
+                )
+            )
+        connection.execute(text("INSERT INTO user_groups (user_id, group_id) VALUES (7, 3)"))
+        connection.execute(text("INSERT INTO user_levels (user_id, level_id) VALUES (7, 3)"))
+    engine.dispose()
+    engine = get_engine(db_url)
+    with engine.begin() as connection:
+        for table in ("user_groups", "user_levels"):
+            assert connection.execute(text(f"SELECT * FROM {table}")).all() == [(7, 3)]
+        if engine.dialect.name == "sqlite":
+            tables = "SELECT sql FROM sqlite_master WHERE name IN ('user_groups', 'user_levels')"
+            assert all(
+                sql.rstrip().endswith("WITHOUT ROWID") for sql in connection.scalars(text(tables))
+            )
+        # The keys still hold: removing the user removes both links.
+        connection.execute(text("DELETE FROM users WHERE id = 7"))
+        for table in ("user_groups", "user_levels"):
+            assert connection.execute(text(f"SELECT * FROM {table}")).all() == []
+
+
 def test_lookups_by_a_lowered_name_use_their_partial_indexes(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
