@@ -61,13 +61,7 @@ def _driver_values(
             if dialect.name == "postgresql"
             else kind.dialect_impl(dialect).bind_processor(dialect)
         )
-        json = isinstance(kind, JSON)
-        if json:
-            process = json_text
-        if values.count(values[0]) == len(values):  # a timestamp or a flag all rows share
-            first = values[0]
-            values = [first if first is None or process is None else process(first)] * len(values)
-        elif json:  # a dict is no key of the memo below
+        if isinstance(kind, JSON):
             values = [None if v is None else json_text(v) for v in values]
         elif process is not None:
             memo: dict[Any, Any] = {}
