@@ -58,7 +58,8 @@ def _record_added(
     session.add(job)
 
 
-def _change_record(job_id: int, plan: RowPlan, user_id: int | None) -> dict[str, Any]:
+def _before_after(plan: RowPlan) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a row's change record keeps of the user before and after it."""
     after = {k: new for k, (_, new) in plan.changes.items()}
     created = plan.outcome == Outcome.CREATE
     # A new user had nothing before; the history shows an empty old value for every key.
@@ -74,15 +75,7 @@ def _change_record(job_id: int, plan: RowPlan, user_id: int | None) -> dict[str,
         after["groups_removed"] = list(plan.groups_remove)
     if plan.levels_add:
         after["levels_added"] = list(plan.levels_add)
-    return {
-        "job_id": job_id,
-        "user_id": user_id,
-        "email": plan.email,
-        "row": plan.row,
-        "action": plan.outcome,
-        "before": before,
-        "after": after,
-    }
+    return before, after
 
 
 @without_collector
@@ -114,19 +107,14 @@ def apply_plan(
         creates, reserve_user_ids(session=session, count=len(creates)), strict=True
     ):
         r.user_id = user_id
+    # Column by column: the same fields for every new user (see plan_create).
+    fields = list(creates[0].values) if creates else []
     for batch in batches(creates, 10 * BATCH):
-        values = [
-            {
-                "id": r.user_id,
-                **r.values,
-                "password_hash": hashes.get(r.row),
-                "is_protected": False,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in batch
-        ]
-        insert_users(session=session, rows=values)
+        new_users = {"id": [r.user_id for r in batch]}
+        new_users |= {key: [r.values[key] for r in batch] for key in fields}
+        new_users["password_hash"] = [hashes.get(r.row) for r in batch]
+        shared = {"is_protected": False, "created_at": now, "updated_at": now}
+        insert_users(session=session, columns=new_users, shared=shared)
         advance(len(batch))
 
     # A rename of a user this file creates names them by email only.
@@ -150,12 +138,8 @@ def apply_plan(
             update_users(session=session, columns=columns, rows=batch)
             advance(len(batch))
 
-    memberships = [
-        {"user_id": r.user_id, "group_id": group_ids[g]} for r in written for g in r.groups_add
-    ]
-    levels = [
-        {"user_id": r.user_id, "level_id": level_ids[lv]} for r in written for lv in r.levels_add
-    ]
+    memberships = [(r.user_id, group_ids[g]) for r in written for g in r.groups_add]
+    levels = [(r.user_id, level_ids[lv]) for r in written for lv in r.levels_add]
     add_memberships(session=session, groups=memberships, levels=levels)
     removals = [r.user_id for r in written if r.groups_remove and r.user_id is not None]
     remove_from_groups(session=session, user_ids=removals)
@@ -164,20 +148,18 @@ def apply_plan(
         block_users(session=session, user_ids=[d.user_id for d in batch], now=now)
         advance(len(batch))
 
-    changes = [_change_record(job_id, r, r.user_id) for r in written]
-    changes += [
-        {
-            "job_id": job_id,
-            "user_id": d.user_id,
-            "email": d.email,
-            "row": None,
-            "action": Outcome.DEACTIVATE,
-            "before": {"status": d.status},
-            "after": {"status": UserStatus.BLOCKED},
-        }
-        for d in plan.deactivate
-    ]
-    insert_changes(session=session, records=changes)
+    records = [_before_after(r) for r in written]
+    records += [({"status": d.status}, {"status": UserStatus.BLOCKED}) for d in plan.deactivate]
+    deactivated = len(plan.deactivate)
+    change_columns: dict[str, list[Any]] = {
+        "user_id": [r.user_id for r in written] + [d.user_id for d in plan.deactivate],
+        "email": [r.email for r in written] + [d.email for d in plan.deactivate],
+        "row": [r.row for r in written] + [None] * deactivated,
+        "action": [r.outcome for r in written] + [Outcome.DEACTIVATE] * deactivated,
+        "before": [before for before, _ in records],
+        "after": [after for _, after in records],
+    }
+    insert_changes(session=session, columns=change_columns, shared={"job_id": job_id})
     write_issues(session=session, job_id=job_id, issues=plan.issues)
 
 

@@ -589,7 +589,7 @@ def change_members(
     group_id = id_of(group)
     add_memberships(
         session=session,
-        groups=[{"user_id": i, "group_id": group_id} for i in adding],
+        groups=[(i, group_id) for i in adding],
         levels=[],
     )
     if removing:

@@ -3,7 +3,8 @@ on SQLite, keys sent as one JSON list to both. The one place that knows which da
 talks to."""
 
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -40,20 +41,23 @@ def batches(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
 
 
 def _driver_values(
-    table: Table, columns: list[str], rows: list[dict[str, Any]], dialect: Dialect
+    table: Table,
+    columns: Mapping[str, Sequence[Any]],
+    shared: Mapping[str, Any],
+    dialect: Dialect,
 ) -> tuple[list[str], Iterable[tuple[Any, ...]]]:
-    """The columns to write and the rows as tuples the driver takes, each column through its
-    type's own bind processing.
+    """The columns to write and the rows as tuples the driver takes, each value through its
+    column type's own bind processing (a value all rows share, once).
 
-    Column by column, so a value repeated in every row (a timestamp) is processed once.
     psycopg adapts dates itself and takes JSON as text; SQLite needs dates processed too.
     A column that is empty in every row is left out, as the table fills it with NULL
     anyway: SQLite's driver binds each None after two failed adapter lookups (4 s of a
     million users, whose ten optional columns are mostly empty).
     """
+    count = len(next(iter(columns.values())))
     kept, converted = [], []
-    for column in columns:
-        kind, values = table.c[column].type, [row[column] for row in rows]
+    for column, values in [*columns.items(), *((c, [v]) for c, v in shared.items())]:
+        kind = table.c[column].type
         if values.count(None) == len(values) and _null_unless_given(table, column):
             continue
         process = (
@@ -70,9 +74,10 @@ def _driver_values(
                 for v in values
             ]
         kept.append(column)
-        converted.append(values)
-    assert converted, "every table written in bulk has a column that is never empty"
-    return kept, zip(*converted, strict=True)
+        converted.append(values if column in columns else repeat(values[0], count))
+    # A shared value repeats without end: the rows end with the given columns.
+    assert any(c in columns for c in kept), "a given column that is not empty in every row"
+    return kept, zip(*converted, strict=False)
 
 
 def _null_unless_given(table: Table, column: str) -> bool:
@@ -82,28 +87,45 @@ def _null_unless_given(table: Table, column: str) -> bool:
 
 
 def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with the driver's fastest path: COPY on PostgreSQL, executemany on SQLite.
+    """Insert many rows given as dicts with the same keys; see insert_columns."""
+    if rows:
+        insert_columns(connection, table, {c: [row[c] for row in rows] for c in rows[0]})
+
+
+def insert_columns(
+    connection: Connection,
+    table: Table,
+    columns: Mapping[str, Sequence[Any]],
+    shared: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert rows given column by column (and the values all of them share) with the
+    driver's fastest path: COPY on PostgreSQL, executemany on SQLite.
 
     Values pass through each column type's own bind processing (JSON, dates), but not
     through SQLAlchemy's per-row statement machinery: psycopg's executemany sends a
     statement per row (25 s for 100k users with their groups and change records) and
-    SQLAlchemy's parameter handling costs more than SQLite's own insert.
+    SQLAlchemy's parameter handling costs more than SQLite's own insert. Columns, not a
+    dict per row: building and taking apart a million users' dicts cost 3 s.
     """
-    if not rows:
+    count = len(next(iter(columns.values()), []))
+    if not count:
         return
+    assert all(len(v) == count for v in columns.values()), "columns of one length"
     dialect = connection.dialect
     raw = connection.connection.driver_connection
     assert raw is not None, "an open connection"
-    for batch in batches(rows, 20 * BATCH):
-        columns, values = _driver_values(table, list(batch[0]), batch, dialect)
-        names = ", ".join(f'"{c}"' for c in columns)
+    size = 20 * BATCH
+    for start in range(0, count, size):
+        batch = {c: v[start : start + size] for c, v in columns.items()}
+        names, values = _driver_values(table, batch, shared or {}, dialect)
+        listed = ", ".join(f'"{c}"' for c in names)
         if dialect.name != "postgresql":
-            marks = ", ".join("?" * len(columns))
+            marks = ", ".join("?" * len(names))
             raw.cursor().executemany(
-                f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values
+                f'INSERT INTO "{table.name}" ({listed}) VALUES ({marks})', values
             )
             continue
-        statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+        statement = f'COPY "{table.name}" ({listed}) FROM STDIN'
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in values:
                 copy.write_row(row)

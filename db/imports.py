@@ -1,12 +1,12 @@
 """An import's writes: the catalogue it adds to, users in bulk, and its records."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlmodel import Session, col
 
-from db.bulk import batches, bulk_insert, new_user_ids
+from db.bulk import batches, bulk_insert, insert_columns, new_user_ids
 from db.models import (
     Group,
     ImportChange,
@@ -61,8 +61,11 @@ def reserve_user_ids(*, session: Session, count: int) -> list[int]:
     return new_user_ids(session.connection(), count)
 
 
-def insert_users(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    bulk_insert(session.connection(), USERS, rows)
+def insert_users(
+    *, session: Session, columns: dict[str, list[Any]], shared: dict[str, Any]
+) -> None:
+    """New users, given column by column, and the values they all share."""
+    insert_columns(session.connection(), USERS, columns, shared)
 
 
 def get_user_ids_by_email(*, session: Session, emails: list[str]) -> dict[str, int]:
@@ -81,11 +84,16 @@ def update_users(*, session: Session, columns: Iterable[str], rows: list[dict[st
 
 
 def add_memberships(
-    *, session: Session, groups: list[dict[str, Any]], levels: list[dict[str, Any]]
+    *,
+    session: Session,
+    groups: Sequence[tuple[int | None, int]],
+    levels: Sequence[tuple[int | None, int]],
 ) -> None:
-    """Users into groups and levels ({"user_id", "group_id"} and {"user_id", "level_id"})."""
-    bulk_insert(session.connection(), table_of(UserGroup), groups)
-    bulk_insert(session.connection(), table_of(UserLevel), levels)
+    """Users into groups and levels: (user id, group id) and (user id, level id) pairs."""
+    for model, key, pairs in ((UserGroup, "group_id", groups), (UserLevel, "level_id", levels)):
+        if pairs:
+            user_ids, ids = zip(*pairs, strict=True)
+            insert_columns(session.connection(), table_of(model), {"user_id": user_ids, key: ids})
 
 
 def remove_from_groups(*, session: Session, user_ids: list[int]) -> None:
@@ -104,9 +112,19 @@ def block_users(*, session: Session, user_ids: list[int], now: Any) -> None:
     )
 
 
-def insert_changes(*, session: Session, records: list[dict[str, Any]]) -> None:
-    """Record changes (of an import or a revert)."""
-    bulk_insert(session.connection(), table_of(ImportChange), records)
+def insert_changes(
+    *,
+    session: Session,
+    records: list[dict[str, Any]] | None = None,
+    columns: dict[str, list[Any]] | None = None,
+    shared: dict[str, Any] | None = None,
+) -> None:
+    """Record changes (of an import or a revert): as a dict each, or column by column."""
+    table = table_of(ImportChange)
+    if records:
+        bulk_insert(session.connection(), table, records)
+    if columns:
+        insert_columns(session.connection(), table, columns, shared)
 
 
 def insert_issues(*, session: Session, rows: list[dict[str, Any]]) -> None:
