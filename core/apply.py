@@ -148,16 +148,16 @@ def apply_plan(
         block_users(session=session, user_ids=[d.user_id for d in batch], now=now)
         advance(len(batch))
 
-    records = [_before_after(r) for r in written]
-    records += [({"status": d.status}, {"status": UserStatus.BLOCKED}) for d in plan.deactivate]
+    kept = [_before_after(r) for r in written]
+    kept += [({"status": d.status}, {"status": UserStatus.BLOCKED}) for d in plan.deactivate]
     deactivated = len(plan.deactivate)
     change_columns: dict[str, list[Any]] = {
         "user_id": [r.user_id for r in written] + [d.user_id for d in plan.deactivate],
         "email": [r.email for r in written] + [d.email for d in plan.deactivate],
         "row": [r.row for r in written] + [None] * deactivated,
         "action": [r.outcome for r in written] + [Outcome.DEACTIVATE] * deactivated,
-        "before": [before for before, _ in records],
-        "after": [after for _, after in records],
+        "before": [before for before, _ in kept],
+        "after": [after for _, after in kept],
     }
     insert_changes(session=session, columns=change_columns, shared={"job_id": job_id})
     write_issues(session=session, job_id=job_id, issues=plan.issues)
