@@ -30,7 +30,7 @@ class StoredModel(SQLModel):
     """The base of every table: pydantic builds a table's validator when one is first used."""
 
     # Rows are built from the database or by our own code and never validated as they are
-    # made; building 22 validators at start-up was 0.09 s of every command (`cli.py import`).
+    # made; building 22 validators at start-up took 0.04-0.09 s of every command's start.
     model_config = SQLModelConfig(defer_build=True)
 
 
@@ -66,7 +66,7 @@ class User(StoredModel, table=True):
     # A provider's userName and a username are matched whatever their case; a token and a
     # provider's key by value. Most users have none of these: each index holds only the
     # users that do (a new user's insert skips them), and a lookup by a lowered name says
-    # "IS NOT NULL" too, as neither database infers that from lower(name) = value.
+    # "IS NOT NULL" too, as SQLite does not infer that from lower(name) = value.
     __table_args__ = (
         *(
             Index(
