@@ -18,7 +18,7 @@ from db.imports import (
     block_users,
     ensure_names,
     get_user_ids_by_email,
-    insert_changes,
+    insert_import_changes,
     insert_issues,
     insert_users,
     remove_from_groups,
@@ -159,7 +159,7 @@ def apply_plan(
         "before": [before for before, _ in kept],
         "after": [after for _, after in kept],
     }
-    insert_changes(session=session, columns=change_columns, shared={"job_id": job_id})
+    insert_import_changes(session=session, columns=change_columns, shared={"job_id": job_id})
     write_issues(session=session, job_id=job_id, issues=plan.issues)
 
 

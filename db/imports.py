@@ -112,19 +112,16 @@ def block_users(*, session: Session, user_ids: list[int], now: Any) -> None:
     )
 
 
-def insert_changes(
-    *,
-    session: Session,
-    records: list[dict[str, Any]] | None = None,
-    columns: dict[str, list[Any]] | None = None,
-    shared: dict[str, Any] | None = None,
+def insert_changes(*, session: Session, records: list[dict[str, Any]]) -> None:
+    """Record changes (of a revert or a SCIM call), a dict each."""
+    bulk_insert(session.connection(), table_of(ImportChange), records)
+
+
+def insert_import_changes(
+    *, session: Session, columns: dict[str, list[Any]], shared: dict[str, Any]
 ) -> None:
-    """Record changes (of an import or a revert): as a dict each, or column by column."""
-    table = table_of(ImportChange)
-    if records:
-        bulk_insert(session.connection(), table, records)
-    if columns:
-        insert_columns(session.connection(), table, columns, shared)
+    """Record an import's changes, given column by column, and the values they all share."""
+    insert_columns(session.connection(), table_of(ImportChange), columns, shared)
 
 
 def insert_issues(*, session: Session, rows: list[dict[str, Any]]) -> None:
