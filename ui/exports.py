@@ -42,4 +42,5 @@ def export_buttons(engine: Engine, search: UserSearch, total: int) -> None:
         data,
         f"users.{kind.lower()}",
         type="primary",
+        on_click="ignore",
     )

@@ -142,7 +142,11 @@ def kept_file_panel(engine: Engine, job: ImportJob, time_zone: str) -> None:
         st.info(_("The file is no longer kept."))
         return
     st.download_button(
-        _("Download {name}").format(name=kept[0]), kept[1], kept[0], key=f"kept_download_{job.id}"
+        _("Download {name}").format(name=kept[0]),
+        kept[1],
+        kept[0],
+        key=f"kept_download_{job.id}",
+        on_click="ignore",
     )
 
 
@@ -227,6 +231,7 @@ def job_records_panel(engine: Engine, detail: JobDetail, zone: str, is_admin: bo
             f"import-{job.id}-issues.csv",
             mime="text/csv",
             key=f"issues_{job.id}",
+            on_click="ignore",
         )
     if len(detail.changes):
         users = detail.changes["Email"].nunique()
@@ -246,6 +251,7 @@ def job_records_panel(engine: Engine, detail: JobDetail, zone: str, is_admin: bo
                 f"import-{job.id}-changes.csv",
                 mime="text/csv",
                 key=f"changes_{job.id}",
+                on_click="ignore",
             )
     if len(detail.emails):
         st.markdown(bold(_("Emails")))

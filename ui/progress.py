@@ -61,6 +61,7 @@ def rejected_downloads(frame: pd.DataFrame, job: ImportJob, key: str) -> None:
         f"{stem}.csv",
         mime="text/csv",
         key=f"{key}_csv",
+        on_click="ignore",
     )
     right.download_button(
         _("Rejected rows (XLSX)"),
@@ -68,6 +69,7 @@ def rejected_downloads(frame: pd.DataFrame, job: ImportJob, key: str) -> None:
         f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
+        on_click="ignore",
     )
 
 

@@ -41,9 +41,13 @@ def step_upload(wizard: Wizard, settings: Settings, engine: Engine) -> None:
             export.to_csv_bytes(template),
             "instroom-template.csv",
             mime="text/csv",
+            on_click="ignore",
         )
         st.download_button(
-            _("XLSX template"), export.to_xlsx_bytes(template), "instroom-template.xlsx"
+            _("XLSX template"),
+            export.to_xlsx_bytes(template),
+            "instroom-template.xlsx",
+            on_click="ignore",
         )
     with left:
         # New keys after "Start over", so the uploader and the text box forget their content.
