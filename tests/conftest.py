@@ -3,6 +3,8 @@
 import functools
 import getpass
 import os
+import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -99,10 +101,72 @@ def db_url(request: pytest.FixtureRequest) -> str:
     )
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated and seeded once per test process, for tests to copy."""
+    path = tmp_path_factory.mktemp("migrated") / "instroom.db"
+    url = f"sqlite:///{path}"
+    get_engine(url)
+    forget_engine(url)  # the last connection closed: its write-ahead log is in the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_script() -> Iterator[str | None]:
+    """SQL that makes a migrated, seeded schema named {schema}; None without pg_dump."""
+    base = postgres_base_url()
+    if not base or not shutil.which("pg_dump"):
+        yield None
+        return
+    schema = f"t_migrated_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_postgres_schema_url(base, schema)
+    get_engine(url)
+    forget_engine(url)
+    libpq = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    dump = subprocess.run(
+        ["pg_dump", "--no-owner", "--no-privileges", "--inserts", "--schema", schema, libpq],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+    # Backslash lines are psql's (\restrict); the test's schema exists already.
+    kept = [
+        line
+        for line in dump.splitlines()
+        if not line.startswith("\\") and not line.startswith("CREATE SCHEMA")
+    ]
+    yield "\n".join(kept).replace(schema, "{schema}")
+
+
 @pytest.fixture
-def engine(db_url: str) -> Engine:
-    """The migrated and seeded engine for a fresh database."""
-    return get_engine(db_url)
+def engine(db_url: str, migrated_sqlite: Path, migrated_postgres_script: str | None) -> Engine:
+    """The migrated and seeded engine for a fresh database (a copy: migrating each is slow)."""
+    return migrated_copy(db_url, migrated_sqlite, migrated_postgres_script)
+
+
+def migrated_copy(url: str, sqlite_file: Path, postgres_script: str | None) -> Engine:
+    """The engine for url after a copy of the migrated database is put there."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        target = Path(str(parsed.database))
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(sqlite_file, target)
+    elif postgres_script is not None:
+        admin = create_engine(url)
+        with admin.connect() as connection:
+            schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+            # The driver's own cursor: many statements, and no parameters to look for.
+            connection.connection.cursor().execute(postgres_script.replace("{schema}", schema))
+            connection.commit()
+        admin.dispose()
+    return get_engine(url)
 
 
 @pytest.fixture

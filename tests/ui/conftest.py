@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import accounts
 from core.worker import stop_background_worker
-from db.engine import get_engine, session_scope
-from tests.conftest import ROOT
+from db.engine import session_scope
+from tests.conftest import ROOT, migrated_copy
 
 APP = str(ROOT / "app.py")
 ACTIVATE = "pages/5_Activate.py"
@@ -23,14 +23,16 @@ PASSWORD = "a long enough password"
 
 
 @pytest.fixture
-def app_db(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path) -> Iterator[Engine]:
+def app_db(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path, migrated_sqlite: Path
+) -> Iterator[Engine]:
     """Point the app at a fresh database through DATABASE_URL, as an administrator would."""
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("INSTROOM_LINK_FOLDERS", str(tmp_path))
     monkeypatch.delenv("INSTROOM_COOKIE_KEY", raising=False)
     for name in ("INSTROOM_SMTP_HOST", "INSTROOM_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    yield get_engine(sqlite_url)
+    yield migrated_copy(sqlite_url, migrated_sqlite, None)
     stop_background_worker(sqlite_url)
 
 
