@@ -46,6 +46,8 @@ else:
     # on the same port (python cli.py scim serve runs it on its own instead).
     from core import login_cookie, scim_server
     from core.config import load_settings
+    from core.tcp import send_replies_at_once
 
+    send_replies_at_once()
     settings = load_settings()
     app = st.App("app.py", routes=[*login_cookie.routes(settings), *scim_server.routes(settings)])

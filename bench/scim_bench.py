@@ -3,7 +3,8 @@
 Usage:  python bench/scim_bench.py [--creates 1000] [--members 10k] [--population 100k]
                                    [--databases sqlite,postgresql] [--json FILE]
 Prints: users created one call at a time, a PATCH adding many members to one group, and a
-`userName eq` lookup among the population, each beside a bare authenticated call's time.
+`userName eq` lookup among the population, each beside a bare authenticated call's time;
+and that bare call on the portal's port (`streamlit run app.py`), where a provider may call.
 """
 
 import argparse
@@ -49,6 +50,24 @@ def _serve(url: str) -> tuple[Any, str, str]:
     while not server.started:
         time.sleep(0.02)
     return server, f"http://127.0.0.1:{port}/scim/v2", token
+
+
+def _portal_calls(url: str, token: str) -> list[float]:
+    """Bare authenticated calls on the portal's port (`streamlit run app.py`), kept alive."""
+    import os
+
+    import httpx2
+
+    from tests.conftest import free_port
+    from tests.servers import portal_command, serving
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/scim/v2"
+    env = {**os.environ, "DATABASE_URL": url, "INSTROOM_BASE_URL": f"http://127.0.0.1:{port}"}
+    with serving(portal_command(port), env, f"{base}/ServiceProviderConfig", ROOT):
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx2.Client(base_url=base, headers=headers, timeout=120) as client:
+            return [_timed(lambda: client.get("/ResourceTypes"))[0] for _ in range(LOOKUPS)]
 
 
 def _user_ids(url: str, count: int) -> list[str]:
@@ -127,6 +146,7 @@ def scenario(kind: str, creates: int, members: int, population: int, postgres: s
             listed = client.get(f"/Groups/{group}").json()
         server.should_exit = True
         stop_background_worker(url)
+        portal = _portal_calls(url, token)
     finally:
         if drop is not None:
             drop()
@@ -136,6 +156,7 @@ def scenario(kind: str, creates: int, members: int, population: int, postgres: s
         "population": population,
         "seed_import_s": round(seeded, 2),
         "bare_call_ms": round(bare_ms, 2),
+        "portal_call_ms": round(statistics.median(portal) * 1000, 2),
         "creates": creates,
         "create_total_s": round(sum(created), 2),
         "create_median_ms": round(statistics.median(created) * 1000, 2),
@@ -174,6 +195,10 @@ def main() -> None:
             f"{r['database']}: {r['creates']} users created one call at a time over HTTP in "
             f"{r['create_total_s']} s (median {r['create_median_ms']} ms, p95 "
             f"{r['create_p95_ms']} ms; a bare authenticated call {r['bare_call_ms']} ms)"
+        )
+        print(
+            f"{r['database']}: the same bare call on the portal's port: "
+            f"{r['portal_call_ms']} ms (median)"
         )
         print(
             f"{r['database']}: one PATCH adding {r['members']} members to a group: "

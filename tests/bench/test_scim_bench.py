@@ -32,3 +32,4 @@ def test_scim_benchmark_creates_adds_members_looks_up_and_reports(tmp_path) -> N
     assert 0 < result["create_median_ms"] <= result["create_p95_ms"]
     assert result["create_total_s"] > 0 and result["patch_members_s"] > 0
     assert result["lookup_median_ms"] > 0 and result["lookup_vs_bare_call"] > 0
+    assert result["portal_call_ms"] > 0
