@@ -57,6 +57,16 @@ def make_postgres_schema_url(base: str, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+# Files that start processes of their own (a portal, Chromium, a benchmark): 10-60 s each.
+SLOW_FIRST = ("tests/e2e/", "tests/bench/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest files first, so that the quick ones fill in the end of both workers' runs
+    instead of one worker finishing a browser journey alone."""
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
+
+
 @pytest.fixture(autouse=True)
 def english_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI speaks English unless a test asks otherwise, whatever this machine's LANG."""
