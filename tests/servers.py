@@ -3,6 +3,7 @@ Instroom's own processes (`streamlit run app.py`, `cli.py scim serve`)."""
 
 import asyncio
 import http.server
+import os
 import socket
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def sftp_server(
             "127.0.0.1",
             0,
             server_host_keys=[key],
-            sftp_factory=lambda channel: asyncssh.SFTPServer(channel, chroot=str(root)),
+            sftp_factory=lambda channel: asyncssh.SFTPServer(channel, chroot=os.fsencode(root)),
         )
 
     thread = threading.Thread(target=loop.run_forever, daemon=True)

@@ -17,7 +17,8 @@ from db.models import Group, ImportJob, Language, ProfileField, Role, User, User
 from db.seed import DEFAULT_PROFILE_FIELDS
 
 
-def test_migrations_and_models_agree(engine: Engine) -> None:
+def test_migrations_and_models_agree(db_url: str) -> None:
+    engine = get_engine(db_url)  # migrated here, not the copy other tests get
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
