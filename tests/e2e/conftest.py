@@ -94,12 +94,60 @@ def chromium() -> Iterator:
         browser.close()
 
 
-def new_page(browser, locale: str = "en-GB"):
-    """A page in a context of its own (a second tab of it shares the cookies)."""
+# Counts what the page has sent and is still waiting for, so that wait_idle knows a click's
+# rerun is still coming: Streamlit sends a widget's change from a timer after the click, and
+# an upload goes over HTTP before its rerun is asked for.
+NETWORK_WATCH = """
+(() => {
+  let net;
+  try {
+    net = window.top.__instroomNet;  // a frame of the page counts on its page's books
+  } catch (error) {}
+  if (!net) {
+    net = { requests: 0, awaiting: false, last: performance.now() };
+    net.touch = () => { net.last = performance.now(); };
+    window.__instroomNet = net;
+    // A frame the page adds (the login's cookie frame) starts its request after the rerun.
+    new MutationObserver((records) => {
+      const framed = (node) => node.nodeName === "IFRAME" || node.querySelector?.("iframe");
+      if (records.some((record) => [...record.addedNodes].some(framed))) net.touch();
+    }).observe(document, { childList: true, subtree: true });
+  }
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (!this.__instroomWatched) {
+      this.__instroomWatched = true;
+      this.addEventListener("message", () => { net.awaiting = false; net.touch(); });
+    }
+    net.awaiting = true;
+    net.touch();
+    return send.call(this, data);
+  };
+  const begin = () => { net.requests++; net.touch(); };
+  const end = () => { net.requests--; net.touch(); };
+  const xhrSend = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    begin();
+    this.addEventListener("loadend", end);
+    return xhrSend.apply(this, args);
+  };
+  const fetch = window.fetch;
+  window.fetch = (...args) => { begin(); return fetch(...args).finally(end); };
+})();
+"""
+
+
+def new_context(browser, locale: str = "en-GB"):
+    """A browser context whose pages wait_idle can watch (its tabs share the cookies)."""
     context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    return page
+    context.add_init_script(NETWORK_WATCH)
+    context.set_default_timeout(60_000)
+    return context
+
+
+def new_page(browser, locale: str = "en-GB"):
+    """A page in a context of its own."""
+    return new_context(browser, locale).new_page()
 
 
 @pytest.fixture
@@ -108,22 +156,27 @@ def browser_page(portal: Portal, chromium) -> Iterator:
     yield new_page(chromium)
 
 
-def wait_idle(page, quiet_ms: int = 750, timeout_s: float = 30) -> None:
-    """Wait until the app has stopped rerunning for quiet_ms (Streamlit reruns after login)."""
+def wait_idle(page, quiet_ms: int = 250, timeout_s: float = 30) -> None:
+    """Wait until the app has finished every rerun the last action caused, and stayed quiet."""
     deadline = time.monotonic() + timeout_s
-    quiet_since = None
+    called = time.monotonic()
     while time.monotonic() < deadline:
         state = page.evaluate(
-            "() => document.querySelector('[data-test-script-state]')"
-            "?.getAttribute('data-test-script-state')"
+            """() => {
+              const net = window.__instroomNet;
+              return net && {
+                script: document.querySelector('[data-test-script-state]')
+                  ?.getAttribute('data-test-script-state'),
+                busy: net.requests > 0 || net.awaiting,
+                quiet: performance.now() - net.last,
+              };
+            }"""
         )
-        if state == "notRunning":
-            quiet_since = quiet_since or time.monotonic()
-            if (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
-                return
-        else:
-            quiet_since = None
-        time.sleep(0.1)
+        assert state is not None, "open pages in a context made by new_context()"
+        quiet_ms_now = min(state["quiet"], (time.monotonic() - called) * 1000)
+        if state["script"] == "notRunning" and not state["busy"] and quiet_ms_now >= quiet_ms:
+            return
+        time.sleep(0.05)
     raise AssertionError("the app kept running")
 
 

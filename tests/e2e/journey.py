@@ -2,7 +2,7 @@
 
 import re
 
-from tests.e2e.conftest import Portal, shot, wait_idle
+from tests.e2e.conftest import Portal, new_context, shot, wait_idle
 
 ADMIN_PASSWORD = "groene-appels-en-peren-1"
 PAGES = ["Import", "History", "Users", "Settings"]
@@ -92,7 +92,7 @@ def import_file(
 
 def stolen_cookies_open_nothing(page, cookies: list, url: str, heading: str) -> None:
     """A copy of the cookies, tried in a browser of its own, meets only the login form."""
-    thief = page.context.browser.new_context()
+    thief = new_context(page.context.browser)
     thief.add_cookies(cookies)
     other = thief.new_page()
     other.goto(url)

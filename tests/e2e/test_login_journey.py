@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, create_engine
 
 from core import accounts
-from tests.e2e.conftest import Portal, shot, wait_idle
+from tests.e2e.conftest import Portal, new_context, shot, wait_idle
 from tests.e2e.journey import (
     ADMIN_PASSWORD,
     PAGES,
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 def test_logged_out_visitors_see_only_the_login_form(browser_page, portal: Portal) -> None:
     page = browser_page
     first_run_and_login(page, portal)
-    context = page.context.browser.new_context()
+    context = new_context(page.context.browser)
     visitor = context.new_page()
     for name in PAGES:
         visitor.goto(f"{portal.url}/{name}")

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.conftest import SAMPLES, Inbox
-from tests.e2e.conftest import Portal, shot, wait_idle
+from tests.e2e.conftest import Portal, new_context, shot, wait_idle
 from tests.e2e.journey import (
     choose,
     click,
@@ -86,7 +86,7 @@ def test_every_sample_a_revert_and_a_support_account(
     link = re.search(r"http://\S+/Activate\?invite=[\w-]+", invitation).group(0)
 
     # The helpdesk opens the mail's link in a browser of their own.
-    helpdesk = page.context.browser.new_context().new_page()
+    helpdesk = new_context(page.context.browser).new_page()
     helpdesk.goto(link)
     wait_idle(helpdesk)
     helpdesk.get_by_text("Choose a password for helpdesk").wait_for()
