@@ -2,7 +2,7 @@
 searches of the Users page and the export."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -31,8 +31,10 @@ class ExistingUser:
     password_hash: str | None
     profile: dict[str, str]
     activated: bool
-    groups: set[str] = field(default_factory=set)
-    levels: set[str] = field(default_factory=set)
+    # Shared by every user with the same memberships, so never changed in place; and not a
+    # default factory, which made each of 100,000 users take 3 µs instead of 1 to make.
+    groups: frozenset[str] = frozenset()
+    levels: frozenset[str] = frozenset()
 
 
 _USER_COLUMNS: tuple[Any, ...] = (
@@ -121,14 +123,17 @@ def load_users(*, session: Session, column: Any, keys: Iterable[Any]) -> dict[st
         found[(user.username or "").casefold() if folded else user.email] = user
     by_id = {u.id: u for u in found.values()}
     everyone = get_everyone_group_name(session=session)
-    if everyone is not None:
+    # Every user is in the everyone group, stored or not.
+    implicit = (everyone,) if everyone is not None else ()
+    if implicit:
+        alone = frozenset(implicit)
         for user in by_id.values():
-            user.groups.add(everyone)
+            user.groups = alone
     for link, model, attribute in ((UserGroup, Group, "groups"), (UserLevel, Level, "levels")):
         if not by_id:
             break
         query_names = select(col(model.id), col(model.name))
-        names: dict[int | None, str] = {i: n for i, n in connection.execute(query_names)}
+        names: dict[str, str] = {str(i): n for i, n in connection.execute(query_names)}
         key = getattr(link, f"{model.__name__.lower()}_id")
         # One row per user with its ids joined: a third of the rows of one per membership.
         ids = func.aggregate_strings(cast(key, String), ",")
@@ -137,8 +142,15 @@ def load_users(*, session: Session, column: Any, keys: Iterable[Any]) -> dict[st
             .where(one_of(link.user_id, list(by_id), connection))
             .group_by(col(link.user_id))
         )
+        # Users share a few combinations of groups: each joined list is turned into names once.
+        shared: dict[str, frozenset[str]] = {}
+        also = implicit if attribute == "groups" else ()
         for user_id, joined in driver_rows(connection, query):
-            getattr(by_id[user_id], attribute).update(names[int(i)] for i in joined.split(","))
+            held = shared.get(joined)
+            if held is None:
+                named = map(names.__getitem__, joined.split(","))
+                held = shared[joined] = frozenset((*also, *named))
+            setattr(by_id[user_id], attribute, held)
     return found
 
 

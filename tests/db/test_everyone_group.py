@@ -9,6 +9,7 @@ from core.catalog import CatalogError
 from core.users import UserSearch, count_users, get_user_detail
 from db.engine import session_scope
 from db.models import Group, User, UserGroup
+from db.users import StoredUsers
 from tests.db.test_import_engine import run
 
 FILE = (
@@ -83,3 +84,29 @@ def test_it_cannot_be_deleted(engine: Engine) -> None:
         "niet verwijderen."
     )
     assert groups_of(engine)["bas@voorbeeld.nl"] == ["Iedereen"]
+
+
+def test_the_planner_reads_each_users_own_groups_and_levels(engine: Engine) -> None:
+    rows = (
+        "E-mailadres;Gebruikersnaam;Voornaam;Achternaam;Groep;Niveau\n"
+        "ann@voorbeeld.nl;Ann;Ann;Smit;Sales~Support;Senior\n"
+        "bas@voorbeeld.nl;bas;Bas;Boer;Support~Sales;Senior\n"
+        "cor@voorbeeld.nl;cor;Cor;Bos;;\n"
+        "dirk@voorbeeld.nl;dirk;Dirk;Berg;Sales;Junior~Senior\n"
+    )
+    assert run(engine, rows, create_groups=True, create_levels=True).counts["created"] == 4
+    with Session(engine) as session:
+        users = StoredUsers(session)
+        found = users.by_email(f"{name}@voorbeeld.nl" for name in ("ann", "bas", "cor", "dirk"))
+        found |= users.by_username(["DIRK", "ANN"])
+    held = {key: (sorted(u.groups), sorted(u.levels)) for key, u in found.items()}
+    ann = (["Iedereen", "Sales", "Support"], ["Senior"])
+    dirk = (["Iedereen", "Sales"], ["Junior", "Senior"])
+    assert held == {
+        "ann@voorbeeld.nl": ann,
+        "bas@voorbeeld.nl": ann,
+        "cor@voorbeeld.nl": (["Iedereen"], []),
+        "dirk@voorbeeld.nl": dirk,
+        "ann": ann,
+        "dirk": dirk,
+    }
