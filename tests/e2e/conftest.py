@@ -137,6 +137,27 @@ NETWORK_WATCH = """
 """
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
+    """A failed journey's report shows what each open page showed, and keeps screenshots:
+    CI keeps only the output of a failed run, and a timeout alone does not say which step."""
+    outcome = yield
+    report = outcome.get_result()
+    browser = getattr(item, "funcargs", {}).get("chromium")
+    if report.when != "call" or not report.failed or browser is None:
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    for c, context in enumerate(browser.contexts):
+        for p, page in enumerate(context.pages):
+            name = f"failed-{item.name}-{c}-{p}"
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                text = page.inner_text("body", timeout=5_000)
+            except Exception as exc:  # a page that is gone still leaves the others
+                text = f"(could not be read: {exc})"
+            report.sections.append((f"page {c}.{p} at {page.url}", text[-4_000:]))
+
+
 def new_context(browser, locale: str = "en-GB"):
     """A browser context whose pages wait_idle can watch (its tabs share the cookies)."""
     context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
