@@ -139,8 +139,8 @@ NETWORK_WATCH = """
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
-    """A failed journey's report shows what each open page showed, and keeps screenshots:
-    CI keeps only the output of a failed run, and a timeout alone does not say which step."""
+    """A failed journey's report holds the text of every open page; screenshots are kept."""
+    # CI keeps only a failed run's output, and a timeout alone does not say at which step.
     outcome = yield
     report = outcome.get_result()
     browser = getattr(item, "funcargs", {}).get("chromium")
@@ -149,13 +149,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     ARTIFACTS.mkdir(exist_ok=True)
     for c, context in enumerate(browser.contexts):
         for p, page in enumerate(context.pages):
-            name = f"failed-{item.name}-{c}-{p}"
             try:
-                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                text = page.inner_text("body", timeout=5_000)
+                text = page.inner_text("body", timeout=5_000)[-4_000:]
+                page.screenshot(path=str(ARTIFACTS / f"failed-{item.name}-{c}-{p}.png"))
             except Exception as exc:  # a page that is gone still leaves the others
                 text = f"(could not be read: {exc})"
-            report.sections.append((f"page {c}.{p} at {page.url}", text[-4_000:]))
+            report.sections.append((f"page {c}.{p} at {page.url}", text))
 
 
 def new_context(browser, locale: str = "en-GB"):
