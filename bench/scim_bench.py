@@ -54,16 +54,15 @@ def _serve(url: str) -> tuple[Any, str, str]:
 
 def _portal_calls(url: str, token: str) -> list[float]:
     """Bare authenticated calls on the portal's port (`streamlit run app.py`), kept alive."""
-    import os
 
     import httpx2
 
     from tests.conftest import free_port
-    from tests.servers import portal_command, serving
+    from tests.servers import instroom_env, portal_command, serving
 
     port = free_port()
     base = f"http://127.0.0.1:{port}/scim/v2"
-    env = {**os.environ, "DATABASE_URL": url, "INSTROOM_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = instroom_env(port, url)
     with serving(portal_command(port), env, f"{base}/ServiceProviderConfig", ROOT):
         headers = {"Authorization": f"Bearer {token}"}
         with httpx2.Client(base_url=base, headers=headers, timeout=120) as client:

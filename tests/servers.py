@@ -189,6 +189,16 @@ def dripping_server(every: float) -> Iterator[str]:
         listener.close()
 
 
+def instroom_env(port: int, database_url: str, **extra: str) -> dict[str, str]:
+    """This environment, with Instroom's database and its own address on 127.0.0.1:port."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "INSTROOM_BASE_URL": f"http://127.0.0.1:{port}",
+        **extra,
+    }
+
+
 def portal_command(port: int, launcher: tuple[str, ...] = ("-m", "streamlit")) -> list[str]:
     """`streamlit run app.py` on 127.0.0.1:port, headless, as the tests run the portal."""
     return [

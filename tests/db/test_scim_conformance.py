@@ -2,7 +2,6 @@
 loopback: on its own port (`cli.py scim serve`) and on the portal's (`streamlit run app.py`)."""
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -24,7 +23,7 @@ from core.scim_server import routes
 from core.worker import stop_background_worker
 from db.engine import get_engine, session_scope
 from tests.conftest import ROOT, free_port
-from tests.servers import portal_command, serving
+from tests.servers import instroom_env, portal_command, serving
 
 # Where scim-sanity reads the RFC otherwise than the issue and the providers do; each is
 # explained in the README's SCIM section. Any other finding fails the test.
@@ -66,7 +65,7 @@ def _service(where: str, url: str) -> Iterator[tuple[str, str]]:
     """/scim/v2 served on its own port or the portal's, on url's database; a token."""
     token = _checker_token(get_engine(url))
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "INSTROOM_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = instroom_env(port, url)
     if where == "own port":
         command = [sys.executable, "cli.py", "scim", "serve", "--port", str(port)]
     else:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, Inbox, free_port
-from tests.servers import portal_command, serving
+from tests.servers import instroom_env, portal_command, serving
 
 CHROMIUM = next(
     filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))),
@@ -66,16 +66,15 @@ def _portal(
     _require_browser()
     port = port or free_port()
     database_url = f"sqlite:///{tmp_path / 'data' / 'instroom.db'}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "INSTROOM_BASE_URL": f"http://127.0.0.1:{port}",
-        "INSTROOM_SMTP_HOST": inbox.host,
-        "INSTROOM_SMTP_PORT": str(inbox.port),
-        "INSTROOM_MAIL_FROM": "instroom@example.org",
-        "INSTROOM_LINK_FOLDERS": str(tmp_path),
+    env = instroom_env(
+        port,
+        database_url,
+        INSTROOM_SMTP_HOST=inbox.host,
+        INSTROOM_SMTP_PORT=str(inbox.port),
+        INSTROOM_MAIL_FROM="instroom@example.org",
+        INSTROOM_LINK_FOLDERS=str(tmp_path),
         **(extra_env or {}),
-    }
+    )
     command = portal_command(port, tuple(launcher)) + (extra or [])
     url = f"http://127.0.0.1:{port}"
     with serving(command, env, f"{url}/_stcore/health", ROOT):
