@@ -9,7 +9,7 @@ from sqlmodel import Session
 from core.gc_pause import without_collector
 from core.issues import Issue
 from core.passwords import hash_imported
-from core.plan import MASK, Plan, RowPlan
+from core.plan import MASK, Plan, RowPlan, created_values
 from db import queries
 from db.bulk import BATCH, batches
 from db.imports import (
@@ -60,10 +60,13 @@ def _record_added(
 
 def _before_after(plan: RowPlan) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a row's change record keeps of the user before and after it."""
-    after = {k: new for k, (_, new) in plan.changes.items()}
     created = plan.outcome == Outcome.CREATE
     # A new user had nothing before; the history shows an empty old value for every key.
-    before = {} if created else {k: old for k, (old, _) in plan.changes.items()}
+    if created:
+        before, after = {}, created_values(plan)
+    else:
+        before = {k: old for k, (old, _) in plan.changes.items()}
+        after = {k: new for k, (_, new) in plan.changes.items()}
     if "password" in after:
         after["password"] = "(changed)"
         if not created:

@@ -32,7 +32,7 @@ from core.mail_templates import (
 )
 from core.one_time_links import start_invitation, token_hash
 from core.options import ImportOptions
-from core.plan import Plan, RowPlan
+from core.plan import Plan, RowPlan, row_changes
 from core.saved_settings import effective_settings
 from core.source import job_file_words
 from db import queries
@@ -381,7 +381,7 @@ def preview_message(
     *, session: Session, template: str, language: str, row: RowPlan, settings: Settings
 ) -> tuple[str, str]:
     """Subject and text of the message row's user will get (the activation link elided)."""
-    after = {key: new for key, (_, new) in row.changes.items()}
+    after = {key: new for key, (_, new) in row_changes(row).items()}
     if (
         row.user_id is not None
         and (user := queries.find_user(session=session, user_id=row.user_id)) is not None

@@ -54,6 +54,7 @@ class RowPlan:
     email: str
     outcome: str
     user_id: int | None = None
+    # (before, after) by field key; empty for a new user, see row_changes.
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     groups_add: tuple[str, ...] = ()
     groups_remove: tuple[str, ...] = ()
@@ -144,13 +145,30 @@ class Plan:
         )
 
 
+def created_values(row: RowPlan) -> dict[str, Any]:
+    """The values a new user is made with, by field key as shown and recorded: none empty."""
+    values = row.values
+    shown = {k: v for k, v in values.items() if v and k != "email" and k != "profile"}
+    shown |= {f"profile.{k}": v for k, v in values["profile"].items()}
+    if row.password:
+        shown["password"] = MASK
+    return shown
+
+
+def row_changes(row: RowPlan) -> dict[str, tuple[Any, Any]]:
+    """What a row changes, by field key: (before, after); a new user's from its values."""
+    if row.outcome == Outcome.CREATE:
+        return {k: ("", v) for k, v in created_values(row).items()}
+    return row.changes
+
+
 def describe_changes(
     row: RowPlan, labels: Mapping[str, str] | None = None, language: str = "en"
 ) -> str:
     """What a row changes, in one line by the fields' labels:
     'Last name: Smit → Smit-Jansen; Groups +Sales' ('Functie: leeg → Teamleider')."""
     labels = labels or {}
-    parts = describe_values(row.changes, labels, language)
+    parts = describe_values(row_changes(row), labels, language)
     if row.groups_add:
         parts.append(f"{labels.get('groups', 'groups')} +{', '.join(row.groups_add)}")
     if row.levels_add:
@@ -429,12 +447,8 @@ class _Planner:
         plan.levels_add = tuple(record["levels"])
         if values["username"]:
             self.created_usernames[values["username"].casefold()] = plan.email
-        plan.changes = {
-            k: ("", v) for k, v in values.items() if v and k not in {"email", "profile"}
-        }
-        plan.changes |= {f"profile.{k}": ("", v) for k, v in values["profile"].items()}
-        if plan.password:
-            plan.changes["password"] = ("", MASK)
+        # No changes dict: row_changes derives it from the values when one is shown, and the
+        # change record is written from them (a million users' two dicts less, 3 s).
 
     def plan_update(self, plan: RowPlan, record: dict[str, Any], user: ExistingUser) -> None:
         plan.user_id, plan.activated = user.id, user.activated

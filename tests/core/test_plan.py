@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from core.options import ImportOptions
 from core.pipeline import resolve_mapping
-from core.plan import Plan, plan_chunks
+from core.plan import MASK, Plan, describe_changes, plan_chunks, row_changes
 from core.read import read_upload
 from core.validate import KnownNames, validate_rows
 from db.seed import EVERYONE
@@ -93,6 +93,23 @@ def test_new_changed_and_unchanged_rows() -> None:
     assert ann.changes == {"last_name": ("Smit", "Smit-Jansen")} and ann.groups_add == ()
     again = plan("Email;Voornaam;Achternaam\nann@example.org;Ann;Smit\n", Users(ANN))
     assert outcomes(again) == {"ann@example.org": Outcome.UNCHANGED}
+
+
+def test_a_new_users_changes_are_its_values_but_the_empty_ones_and_the_password() -> None:
+    text = "Email;Voornaam;Tussenvoegsel;Achternaam;Groep;Wachtwoord\n"
+    text += "new@example.org;Nina;;Nieuw;Sales;Lang-genoeg-wachtwoord-42\n"
+    row = plan(text, Users()).rows[0]
+    assert row_changes(row) == {
+        "first_name": ("", "Nina"),
+        "last_name": ("", "Nieuw"),
+        "kind": ("", "employee"),
+        "status": ("", "invited"),
+        "password": ("", MASK),
+    }
+    assert describe_changes(row, {"first_name": "Voornaam"}) == (
+        "Voornaam: empty → Nina; last_name: empty → Nieuw; kind: empty → employee; "
+        "status: empty → invited; password: empty → ********; groups +Sales"
+    )
 
 
 def test_fill_missing_keeps_what_is_stored() -> None:
