@@ -434,7 +434,9 @@ class _Planner:
             status = UserStatus.BLOCKED
         values: dict[str, Any] = {
             "email": record["email"],
-            **{k: record[k] for k in ("first_name", "name_insert", "last_name")},
+            "first_name": record["first_name"],
+            "name_insert": record["name_insert"],
+            "last_name": record["last_name"],
             "username": record["username"] or None,
             "role": record["role"] or self.options.role or None,
             "language": record["language"] or self.options.language or None,
@@ -443,7 +445,9 @@ class _Planner:
             "profile": {stored: record[k] for k, stored in self.stored_keys if record[k]},
         }
         plan.outcome, plan.values, plan.password = Outcome.CREATE, values, record["password"]
-        plan.groups_add = tuple(g for g in dict.fromkeys(record["groups"]) if g != self.everyone)
+        groups = dict.fromkeys(record["groups"])
+        groups.pop(self.everyone, None)
+        plan.groups_add = tuple(groups)
         plan.levels_add = tuple(record["levels"])
         if values["username"]:
             self.created_usernames[values["username"].casefold()] = plan.email
