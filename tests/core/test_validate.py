@@ -76,6 +76,20 @@ def test_duplicate_email_names_both_rows() -> None:
     assert "also appears in row 4" in messages[2] and "also appears in row 2" in messages[4]
 
 
+def test_wide_letters_are_read_as_the_address_they_show_and_reported_as_written() -> None:
+    # Full-width letters (from a Japanese keyboard) are NFKC-folded; the rest of the file
+    # is plain ASCII and is not.
+    result = validate("Email\nＡＮＮ@ＥＸＡＭＰＬＥ.ORG\nbob@example.org\nJosé@example.org\n")
+    assert result.frame["email"].tolist()[:2] == ["ann@example.org", "bob@example.org"]
+    assert codes(result) == [(4, "invalid-email", "Email")]
+    assert only(result, "invalid-email").value == "José@example.org"
+
+
+def test_addresses_that_differ_only_beyond_ascii_case_are_one_address() -> None:
+    result = validate("Email\njan@straße.nl\nJAN@STRASSE.NL\npiet@example.org\n")
+    assert codes(result) == [(2, "duplicate-email", "Email"), (3, "duplicate-email", "Email")]
+
+
 def test_usernames() -> None:
     result = validate(
         "Email;Gebruikersnaam\na@example.org;abcdefghijklmnopqrstu\n"
@@ -248,6 +262,17 @@ def test_a_text_direction_override_in_a_name_is_warned_and_kept() -> None:
     issue = only(result, "bidi-control")
     assert (issue.row, issue.column, issue.severity) == (2, "Achternaam", "warning")
     assert result.error_rows == set()
+
+
+def test_hidden_characters_are_told_apart_in_one_column() -> None:
+    text = "Email;Voornaam\na@example.org;Ann\nb@example.org;B\x07ob\nc@example.org;\u2066Cas\n"
+    text += "d@example.org;D\x01\u202ean\n"
+    assert sorted(codes(validate(text))) == [
+        (3, "control-characters", "Voornaam"),
+        (4, "bidi-control", "Voornaam"),
+        (5, "bidi-control", "Voornaam"),
+        (5, "control-characters", "Voornaam"),
+    ]
 
 
 @pytest.mark.parametrize("cell", ["\t=1+1", "\r=1+1", "=1+1", "+31", "-2", "@SUM(A1)"])
