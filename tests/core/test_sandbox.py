@@ -50,6 +50,21 @@ def test_a_child_that_dies_is_not_called_out_of_memory(func, limit: str) -> None
     assert caught.value.limit == limit
 
 
+def big_result() -> dict[str, bytes]:
+    return {"rows": bytes(range(256)) * (200 * MB // 256)}
+
+
+def unpicklable() -> object:
+    return lambda: None
+
+
+def test_a_large_result_comes_back_whole_and_one_that_cannot_travel_is_a_crash() -> None:
+    assert run_limited(big_result, memory_bytes=1024 * MB, seconds=60) == big_result()
+    with pytest.raises(LimitExceeded) as caught:
+        run_limited(unpicklable, memory_bytes=256 * MB, seconds=30)
+    assert caught.value.limit == "crashed" and "pickle" in caught.value.detail
+
+
 def test_memory_and_refusals_are_told_apart() -> None:
     with pytest.raises(LimitExceeded) as caught:
         run_limited(grows, memory_bytes=256 * MB, seconds=30)
