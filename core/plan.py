@@ -356,11 +356,11 @@ class _Planner:
             welcome=[
                 r.email
                 for r in rows
-                if r.values.get("status") != UserStatus.BLOCKED
-                and (
+                if (
                     (welcome and r.outcome == Outcome.CREATE)
                     or (welcome_updated and r.outcome in updated and not r.activated)
                 )
+                and r.values.get("status") != UserStatus.BLOCKED
             ],
             notify=[r.email for r in rows if notify and r.outcome in updated],
             refusal=refused if first else None,

@@ -66,7 +66,8 @@ def _driver_values(
             else kind.dialect_impl(dialect).bind_processor(dialect)
         )
         if isinstance(kind, JSON):
-            values = [None if v is None else json_text(v) for v in values]
+            # Every new user's change record has an empty "before".
+            values = [None if v is None else "{}" if v == {} else json_text(v) for v in values]
         elif process is not None:
             memo: dict[Any, Any] = {}
             values = [
