@@ -300,10 +300,10 @@ class _Planner:
     def read_slice(self, start: int, size: int) -> tuple[dict[int, Record], *_Found]:
         """The records of a slice of the rows, and the stored users they name."""
         records = frame_records(self.frame.iloc[start : start + size], self.record)
-        for row, record in records.items() if self.renames else ():
-            if record.action != "rename" and record.username:
+        if self.renames:
+            for row, record in records.items():
                 renamed = self.renames.get(record.username.casefold())
-                if renamed is not None:
+                if record.action != "rename" and renamed is not None:
                     records[row] = record._replace(username=renamed)
         return records, *self.read_users(records.values())
 

@@ -124,10 +124,9 @@ def load_users(*, session: Session, column: Any, keys: Iterable[Any]) -> dict[st
     everyone = get_everyone_group_name(session=session)
     # Every user is in the everyone group, stored or not.
     implicit = (everyone,) if everyone is not None else ()
-    if implicit:
-        alone = frozenset(implicit)
-        for user in by_id.values():
-            user.groups = alone
+    alone = frozenset(implicit)
+    for user in by_id.values():
+        user.groups = alone
     for link, model, attribute in ((UserGroup, Group, "groups"), (UserLevel, Level, "levels")):
         if not by_id:
             break
